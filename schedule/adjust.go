@@ -1,0 +1,61 @@
+package schedule
+
+import "time"
+
+// Adjustments are the organizers' live changes on top of a schedule. They are
+// plain data: the server persists them and Compute applies them.
+type Adjustments struct {
+	Announcements []Announcement   `json:"announcements"`
+	Delays        map[string]Delay `json:"delays,omitempty"` // by track id
+}
+
+// Announcement is a message for everyone, or for one track's viewers.
+type Announcement struct {
+	ID      string     `json:"id"`
+	Text    string     `json:"text"`
+	Track   string     `json:"track,omitempty"` // empty: every track
+	Created time.Time  `json:"created"`
+	Expires *time.Time `json:"expires,omitempty"` // nil: until removed
+}
+
+// Active reports whether a is shown at instant at.
+func (a Announcement) Active(at time.Time) bool {
+	return !at.Before(a.Created) && (a.Expires == nil || at.Before(*a.Expires))
+}
+
+// Delay says "from the session running at From on, this track runs Minutes
+// late". Sessions that ended before From keep their times; the session
+// running at From keeps its start and ends Minutes later; every later session
+// starts and ends Minutes later.
+type Delay struct {
+	Minutes int       `json:"minutes"`
+	From    time.Time `json:"from"`
+}
+
+// Timed is a session with its estimated times (equal to the scheduled ones
+// when no delay applies).
+type Timed struct {
+	Session
+	EstStart     time.Time `json:"est_start"`
+	EstEnd       time.Time `json:"est_end"`
+	DelayMinutes int       `json:"delay_minutes,omitempty"`
+}
+
+// TrackState is what one track shows at an instant.
+type TrackState struct {
+	Track        Track     `json:"track"`
+	Now          *Timed    `json:"now"`  // nil in a gap, before the first and after the last session
+	Next         *Timed    `json:"next"` // nil after the last session
+	DelayMinutes int       `json:"delay_minutes"`
+	NextChange   time.Time `json:"next_change"` // zero when nothing changes any more
+}
+
+// State is the whole conference at an instant.
+type State struct {
+	At            time.Time      `json:"at"`
+	Tracks        []TrackState   `json:"tracks"`
+	Announcements []Announcement `json:"announcements"` // active at At
+	// NextChange is the earliest instant after At at which any track's
+	// now/next or the set of active announcements changes; zero if never.
+	NextChange time.Time `json:"next_change"`
+}

@@ -1,0 +1,115 @@
+package schedule
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"time"
+)
+
+// MaxSourceBytes bounds what Parse reads: a real schedule is a few MB at
+// most (the largest public frab file, FOSDEM's, is under 2 MB).
+const MaxSourceBytes = 64 << 20
+
+// Options are what a caller knows that a source may not say.
+type Options struct {
+	// Zone is the time zone for sources that give only local times (FOSDEM's
+	// pentabarf XML, floating iCalendar times). When nil, such a source is
+	// read in UTC and the schedule says a zone was assumed.
+	Zone *time.Location
+}
+
+// ParseFile reads and parses a schedule file. A file larger than
+// MaxSourceBytes is refused without reading it into memory.
+func ParseFile(path string, opts Options) (*Schedule, []Diagnostic, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open schedule: %w", err)
+	}
+	defer f.Close()
+	data, err := ReadLimited(f, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return Parse(path, data, opts)
+}
+
+// ReadLimited reads r whole unless it holds more than MaxSourceBytes.
+func ReadLimited(r io.Reader, name string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSourceBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: read: %w", name, err)
+	}
+	if len(data) > MaxSourceBytes {
+		return nil, fmt.Errorf("%s: larger than %d MiB: this is not a schedule confdash can read; split it or remove attachments", name, MaxSourceBytes>>20)
+	}
+	return data, nil
+}
+
+// Parse detects the format of data by its content (never by file name) and
+// parses it. name is used in diagnostics. It returns the schedule and the
+// warnings (odd but importable things), or an error: Errors for a source with
+// located problems.
+func Parse(name string, data []byte, opts Options) (*Schedule, []Diagnostic, error) {
+	var (
+		s     *Schedule
+		warns []Diagnostic
+		err   error
+	)
+	switch format := Detect(data); format {
+	case "frab-xml":
+		s, warns, err = parseFrabXML(name, data, opts)
+	case "schedule-json":
+		s, warns, err = parseScheduleJSON(name, data, opts)
+	case "schedule2-json":
+		s, warns, err = parseSchedule2JSON(name, data, opts)
+	case "ical":
+		s, warns, err = parseICal(name, data, opts)
+	default:
+		s, warns, err = parseNative(name, data)
+	}
+	if err != nil {
+		return nil, warns, err
+	}
+	sum := sha256.Sum256(data)
+	s.Version = hex.EncodeToString(sum[:6])
+	s.index()
+	return s, warns, nil
+}
+
+// Detect names the format of a source from its first bytes and structure.
+func Detect(data []byte) string {
+	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
+	trimmed = bytes.TrimPrefix(trimmed, []byte("\xef\xbb\xbf"))
+	switch {
+	case bytes.HasPrefix(trimmed, []byte("<")):
+		return "frab-xml"
+	case bytes.HasPrefix(trimmed, []byte("BEGIN:VCALENDAR")):
+		return "ical"
+	case bytes.HasPrefix(trimmed, []byte("{")):
+		return detectJSON(trimmed)
+	}
+	return "native"
+}
+
+// index sorts the sessions and builds the per-track lookup used by Compute.
+func (s *Schedule) index() {
+	sort.SliceStable(s.Sessions, func(i, j int) bool {
+		a, b := s.Sessions[i], s.Sessions[j]
+		if !a.Start.Equal(b.Start) {
+			return a.Start.Before(b.Start)
+		}
+		if a.Track != b.Track {
+			return a.Track < b.Track
+		}
+		return a.End.Before(b.End)
+	})
+	s.byTrack = make(map[string][]int, len(s.Tracks))
+	for i, ss := range s.Sessions {
+		s.byTrack[ss.Track] = append(s.byTrack[ss.Track], i)
+	}
+}

@@ -1,0 +1,139 @@
+package schedule
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Kind says what sort of session a slot is. Screens show breaks differently
+// ("Back at 11:15") and keynotes more prominently.
+type Kind string
+
+const (
+	KindKeynote Kind = "keynote"
+	KindTalk    Kind = "talk"
+	KindPanel   Kind = "panel"
+	KindBreak   Kind = "break"
+	KindOther   Kind = "other"
+)
+
+// Kinds lists every valid Kind, in the order documentation shows them.
+var Kinds = []Kind{KindKeynote, KindTalk, KindPanel, KindBreak, KindOther}
+
+// Valid reports whether k is one of Kinds.
+func (k Kind) Valid() bool {
+	for _, v := range Kinds {
+		if k == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Speaker is a person on stage, with the organisation they speak for.
+type Speaker struct {
+	Name        string `json:"name"`
+	Affiliation string `json:"affiliation,omitempty"`
+}
+
+// Track is a room or a stream: one thing playing at a time.
+type Track struct {
+	ID   string `json:"id"`   // slug, used in URLs (/screen/{id}) and metric labels
+	Name string `json:"name"` // shown to people
+}
+
+// Session is one slot on one track. Start and End are absolute instants; the
+// conference's Location says how to show them.
+type Session struct {
+	ID       string    `json:"id"`
+	Track    string    `json:"track"`
+	Title    string    `json:"title"`
+	Speakers []Speaker `json:"speakers,omitempty"`
+	Kind     Kind      `json:"kind"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	Abstract string    `json:"abstract,omitempty"`
+	URL      string    `json:"url,omitempty"`
+	// Tags are topics (a frab <track> becomes a tag; confdash tracks are rooms).
+	Tags []string `json:"tags,omitempty"`
+	// Day is the index into Schedule.Days of the conference day the source
+	// lists the session under (a talk after midnight stays on its day).
+	Day int `json:"day"`
+}
+
+// Day is one conference day as the source defines it.
+type Day struct {
+	Date  string    `json:"date"` // YYYY-MM-DD in the conference's zone
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Schedule is a whole conference: the vocabulary every other package speaks.
+// Sessions are sorted by (Start, Track, End). A Schedule is never modified
+// after Parse returns it; live changes are Adjustments applied on top.
+type Schedule struct {
+	Name     string         `json:"name"`
+	TimeZone string         `json:"timezone"` // IANA name
+	Location *time.Location `json:"-"`
+	Days     []Day          `json:"days"`
+	Tracks   []Track        `json:"tracks"`
+	Sessions []Session      `json:"sessions"`
+
+	// Version identifies the content (a short hash of the source bytes and
+	// any shift applied); clients compare it to notice a reload.
+	Version string `json:"version"`
+	// Format names the source format: "native", "frab-xml", "schedule-json",
+	// "schedule2-json", "ical".
+	Format string `json:"format"`
+	// ZoneAssumed is true when the source gave no time zone and the caller's
+	// default was used.
+	ZoneAssumed bool `json:"zone_assumed,omitempty"`
+
+	byTrack map[string][]int // track id -> indexes into Sessions, by start
+}
+
+// Track returns the track with the given id.
+func (s *Schedule) Track(id string) (Track, bool) {
+	for _, t := range s.Tracks {
+		if t.ID == id {
+			return t, true
+		}
+	}
+	return Track{}, false
+}
+
+// Diagnostic is one problem found in a schedule source, located precisely
+// enough that an organizer can fix it: file, line and field.
+type Diagnostic struct {
+	File    string `json:"file"`
+	Line    int    `json:"line,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+func (d Diagnostic) String() string {
+	var b strings.Builder
+	b.WriteString(d.File)
+	if d.Line > 0 {
+		fmt.Fprintf(&b, ":%d", d.Line)
+	}
+	b.WriteString(": ")
+	if d.Field != "" {
+		b.WriteString(d.Field)
+		b.WriteString(": ")
+	}
+	b.WriteString(d.Message)
+	return b.String()
+}
+
+// Errors is every error found in a source, reported at once.
+type Errors []Diagnostic
+
+func (e Errors) Error() string {
+	lines := make([]string, len(e))
+	for i, d := range e {
+		lines[i] = d.String()
+	}
+	return strings.Join(lines, "\n")
+}
