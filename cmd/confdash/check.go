@@ -1,0 +1,108 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/confdash/confdash/schedule"
+)
+
+// check validates a schedule and prints its summary; every error is printed
+// at once and the exit status is 1.
+func check(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("check", "check [--json] [--timezone ZONE] FILE", stderr)
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	zone := fs.String("timezone", "", "IANA time zone for schedules that give only local times")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return errors.New("check needs exactly one FILE")
+	}
+	opts, err := scheduleOptions(*zone)
+	if err != nil {
+		return err
+	}
+	sc, warns, err := schedule.ParseFile(pos[0], opts)
+	for _, w := range warns {
+		fmt.Fprintln(stderr, "warning:", w.String())
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		var errs schedule.Errors
+		if errors.As(err, &errs) {
+			fmt.Fprintf(stderr, "%d error(s): the schedule was not accepted\n", len(errs))
+		}
+		return exitError{}
+	}
+	sum := schedule.Summarize(sc)
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sum)
+	}
+	fmt.Fprintf(stdout, "%s: %s, %s\n", pos[0], sum.Format, sc.Name)
+	fmt.Fprintf(stdout, "  %d sessions on %d tracks over %d days\n", sum.Sessions, sum.Tracks, sum.Days)
+	tz := sum.TimeZone
+	if sum.ZoneAssumed {
+		tz += " (assumed: the file names no zone; set it with --timezone)"
+	}
+	fmt.Fprintf(stdout, "  time zone %s\n  first start %s, last end %s\n", tz, sum.FirstStart, sum.LastEnd)
+	if len(warns) > 0 {
+		fmt.Fprintf(stdout, "  %d warning(s), printed above\n", len(warns))
+	}
+	return nil
+}
+
+// convert writes any supported schedule in confdash's own format (or as
+// iCalendar), so an organizer can import once and then edit by hand.
+func convert(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("convert", "convert FILE --to yaml|json|ics [--timezone ZONE] [-o OUT]", stderr)
+	to := fs.String("to", "yaml", "output format: yaml, json or ics")
+	out := fs.String("o", "", "write to this file instead of standard output")
+	zone := fs.String("timezone", "", "IANA time zone for schedules that give only local times")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return errors.New("convert needs exactly one FILE")
+	}
+	opts, err := scheduleOptions(*zone)
+	if err != nil {
+		return err
+	}
+	sc, warns, err := schedule.ParseFile(pos[0], opts)
+	for _, w := range warns {
+		fmt.Fprintln(stderr, "warning:", w.String())
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitError{}
+	}
+	w := stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	switch strings.ToLower(*to) {
+	case "yaml", "json":
+		err = schedule.WriteNative(w, sc, strings.ToLower(*to))
+	case "ics":
+		err = schedule.WriteICS(w, sc, sc.Timed(schedule.Adjustments{}))
+	default:
+		return fmt.Errorf("--to %q: use yaml, json or ics", *to)
+	}
+	return err
+}

@@ -1,0 +1,295 @@
+// The organizer console (/admin). The token is asked for once and kept in
+// sessionStorage (gone with the tab, never in a URL or localStorage). Every
+// error the API answers is shown as the server wrote it.
+
+import { start, api, clock } from './live.js';
+import * as fmt from './fmt.js';
+import { $, h, text, attr, show, sync, say } from './ui.js';
+
+const TOKEN_KEY = 'confdash:admin-token';
+const TTLS = [
+  ['', 'No expiry'],
+  ['300', '5 min'],
+  ['900', '15 min'],
+  ['1800', '30 min'],
+  ['3600', '1 hour'],
+  ['7200', '2 hours'],
+];
+
+let token = sessionStorage.getItem(TOKEN_KEY) || '';
+let live = null;
+let changesVersion = null;
+
+function error(e) {
+  const el = $('error');
+  text(el, e ? e.message : '');
+  show(el, !!e);
+  if (e?.status === 401) signOut(e);
+}
+
+function signOut(e) {
+  token = '';
+  sessionStorage.removeItem(TOKEN_KEY);
+  show($('console'), false);
+  show($('login'), true);
+  text($('login-error'), e ? e.message : '');
+  $('token').focus();
+}
+
+// call runs an admin API call, shows its error as it came, and resolves to
+// its body (undefined on error).
+async function call(method, path, body, button) {
+  if (button) button.disabled = true;
+  try {
+    const r = await api(method, path, body, token);
+    error(null);
+    return r ?? {};
+  } catch (e) {
+    error(e);
+    return undefined;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+// ---- sign in
+
+$('login').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const t = $('token').value.trim();
+  const btn = e.submitter;
+  if (btn) btn.disabled = true;
+  try {
+    await api('GET', '/api/v1/admin', undefined, t);
+    token = t;
+    sessionStorage.setItem(TOKEN_KEY, t);
+    $('token').value = '';
+    text($('login-error'), '');
+    open();
+  } catch (err) {
+    text($('login-error'), err.message);
+  } finally {
+    if (btn) btn.disabled = false;
+  }
+});
+
+$('signout').addEventListener('click', () => signOut(null));
+
+function open() {
+  show($('login'), false);
+  show($('console'), true);
+  if (!live) live = start({ view: 'admin', render });
+  else live.changed();
+  loadChanges();
+}
+
+// ---- announcements
+
+$('ann-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const body = { text: $('ann-text').value.trim() };
+  if (!body.text) return;
+  if ($('ann-track').value) body.track = $('ann-track').value;
+  if ($('ann-ttl').value) body.ttl_seconds = +$('ann-ttl').value;
+  const r = await call('POST', '/api/v1/announcements', body, e.submitter);
+  if (r) {
+    $('ann-text').value = '';
+    say('Announcement posted');
+  }
+});
+$('ann-ttl').replaceChildren(...TTLS.map(([v, l]) => h('option', { value: v, text: l })));
+
+function renderAnnouncements(t, tz, tracks) {
+  const list = live.announcements(t);
+  show($('ann-none'), list.length === 0);
+  sync(
+    $('ann-list'),
+    list,
+    (a) => a.id,
+    (a) =>
+      h(
+        'li',
+        {},
+        h('span', { class: 'ann-text' }),
+        h('small', { class: 'ann-meta' }),
+        h('button', {
+          type: 'button',
+          class: 'danger',
+          text: 'Remove',
+          'aria-label': `Remove announcement “${a.text}”`,
+          'data-remove': a.id,
+          onclick: async (e) => {
+            const ok = await call('DELETE', `/api/v1/announcements/${encodeURIComponent(a.id)}`, undefined, e.currentTarget);
+            if (ok) say('Announcement removed');
+          },
+        }),
+      ),
+    (el, a) => {
+      text(el.querySelector('.ann-text'), a.text);
+      const where = a.track ? tracks.find((x) => x.id === a.track)?.name || a.track : 'All tracks';
+      const until = a.expires ? ` · until ${fmt.hm(Date.parse(a.expires), tz)}` : '';
+      text(el.querySelector('.ann-meta'), `${where} · posted ${fmt.hm(Date.parse(a.created), tz)}${until}`);
+    },
+  );
+}
+
+// ---- tracks: delays and viewers
+
+async function setDelay(id, minutes, button) {
+  const r = await call('POST', `/api/v1/tracks/${encodeURIComponent(id)}/delay`, { minutes }, button);
+  if (r) say(minutes ? `${id} now runs ${minutes} minutes late` : `${id} back on schedule`);
+}
+
+function makeTrackRow(tr) {
+  const btn = (label, delta, aria) =>
+    h('button', {
+      type: 'button',
+      text: label,
+      'aria-label': `${aria} for ${tr.name}`,
+      'data-track': tr.id,
+      'data-delta': delta,
+      onclick: (e) => {
+        const cur = live.track(tr.id, clock.now()).delay;
+        setDelay(tr.id, delta === 'clear' ? 0 : cur + +delta, e.currentTarget);
+      },
+    });
+  return h(
+    'tr',
+    {},
+    h('th', { scope: 'row', class: 'tr-name' }),
+    h('td', { class: 'tr-now' }),
+    h('td', { class: 'tr-viewers num' }),
+    h('td', { class: 'tr-delay num' }),
+    h('td', { class: 'tr-actions' }, btn('+5', '5', 'Add 5 minutes of delay'), btn('+10', '10', 'Add 10 minutes of delay'), btn('−5', '-5', 'Take 5 minutes of delay off'), btn('Clear', 'clear', 'Clear the delay')),
+  );
+}
+
+function renderTracks(t, tracks) {
+  sync($('track-rows'), tracks, (x) => x.id, makeTrackRow, (row, tr) => {
+    const x = live.track(tr.id, t);
+    text(row.querySelector('.tr-name'), tr.name);
+    text(row.querySelector('.tr-now'), x.now ? x.now.title : x.next ? `(next: ${x.next.title})` : '—');
+    const v = live.viewers?.tracks?.[tr.id];
+    text(row.querySelector('.tr-viewers'), v == null ? '–' : v);
+    text(row.querySelector('.tr-delay'), x.delay ? `${x.delay > 0 ? '+' : '−'}${Math.abs(x.delay)} min` : 'on time');
+    row.classList.toggle('late', x.delay !== 0);
+    row.querySelector('[data-delta="clear"]').disabled = x.delay === 0;
+  });
+  text($('viewers-total'), live.viewers ? `${live.viewers.total} watching` : '');
+}
+
+// ---- the day's schedule
+
+$('filter').addEventListener('change', () => live?.changed());
+
+function renderDay(t, tz, tracks) {
+  const day = live.day(t);
+  const only = $('filter').value;
+  const list = day ? day.sessions.filter((s) => !only || s.track === only) : [];
+  text($('day-title'), day ? `Schedule · ${fmt.weekday(day.first, tz)}` : 'Schedule');
+  sync(
+    $('day-rows'),
+    list,
+    (s) => s.id,
+    () => h('tr', {}, h('td', { class: 'c-sched num' }), h('td', { class: 'c-est num' }), h('td', { class: 'c-track' }), h('td', { class: 'c-title' }), h('td', { class: 'c-kind' })),
+    (row, s) => {
+      text(row.querySelector('.c-sched'), `${fmt.hm(s.s0, tz)}–${fmt.hm(s.s1, tz)}`);
+      text(row.querySelector('.c-est'), s.t0 !== s.s0 || s.t1 !== s.s1 ? `${fmt.hm(s.t0, tz)}–${fmt.hm(s.t1, tz)}` : '');
+      text(row.querySelector('.c-track'), tracks.find((x) => x.id === s.track)?.name || s.track);
+      text(row.querySelector('.c-title'), s.title + (s.change ? ` (${s.change.type})` : ''));
+      text(row.querySelector('.c-kind'), fmt.kinds[s.kind] || s.kind);
+      row.classList.toggle('past', s.t1 <= t);
+      row.classList.toggle('is-now', s.t0 <= t && t < s.t1);
+      row.classList.toggle('late', s.t0 !== s.s0);
+    },
+  );
+  show($('day-none'), list.length === 0);
+}
+
+// ---- reload and changes
+
+$('reload').addEventListener('click', async (e) => {
+  const out = $('reload-out');
+  out.replaceChildren();
+  const btn = e.currentTarget;
+  btn.disabled = true;
+  try {
+    const r = await api('POST', '/api/v1/reload', undefined, token);
+    error(null);
+    const warns = r?.warnings || [];
+    out.append(h('p', { text: `Reloaded: schedule version ${r?.schedule_version || '?'}${warns.length ? `, ${warns.length} warning(s)` : ', no warnings'}.` }));
+    if (warns.length) out.append(h('ul', {}, warns.map((w) => h('li', { text: diag(w) }))));
+    loadChanges();
+  } catch (err) {
+    error(err);
+    // A bad file answers 422 with every error: list them all.
+    const errs = err.data?.error?.details || err.data?.errors || err.data?.error?.errors || [];
+    if (errs.length) out.append(h('ul', { class: 'errors' }, errs.map((w) => h('li', { text: diag(w) }))));
+  } finally {
+    btn.disabled = false;
+  }
+});
+
+// diag writes a schedule diagnostic ("file:line: field: message") or any
+// other value as it came.
+function diag(d) {
+  if (typeof d === 'string') return d;
+  if (d && d.message) return `${d.file || ''}${d.line ? ':' + d.line : ''}${d.file || d.line ? ': ' : ''}${d.field ? d.field + ': ' : ''}${d.message}`;
+  return JSON.stringify(d);
+}
+
+async function loadChanges() {
+  const r = await call('GET', '/api/v1/changes');
+  if (r === undefined) return;
+  const list = Array.isArray(r) ? r : r.changes || [];
+  const tz = live?.tz();
+  show($('changes-none'), list.length === 0);
+  $('changes').replaceChildren(
+    ...list.map((c) => {
+      const s = c.session || c;
+      const when = s.start && tz ? fmt.hm(Date.parse(s.start), tz) : '';
+      const prev = c.previous_start || c.change?.previous_start;
+      const parts = [
+        c.type || c.change?.type || 'changed',
+        s.title || s.id || '',
+        when && `now ${when}`,
+        prev && tz && `was ${fmt.hm(Date.parse(prev), tz)}`,
+        (c.previous_track || c.change?.previous_track) && `was in ${c.previous_track || c.change.previous_track}`,
+      ].filter(Boolean);
+      return h('li', { text: parts.length > 1 ? parts.join(' · ') : JSON.stringify(c) });
+    }),
+  );
+}
+
+// ---- the page
+
+function render(t) {
+  const tz = live.tz();
+  const conf = live.conference();
+  const tracks = live.tracks();
+  text($('conf'), conf.name ? `${conf.name} · console` : 'confdash console');
+  if (tz) text($('clock'), fmt.dual(t, tz));
+  text($('conn'), live.open ? 'live' : live.stale ? 'reconnecting…' : 'connecting…');
+  attr($('conn'), 'data-state', live.open ? 'open' : 'closed');
+
+  const opts = [['', 'All tracks'], ...tracks.map((x) => [x.id, x.name])];
+  for (const sel of [$('ann-track'), $('filter')]) {
+    const sig = opts.map((o) => o[0]).join();
+    if (sel.dataset.sig !== sig) {
+      const keep = sel.value;
+      sel.replaceChildren(...opts.map(([v, l]) => h('option', { value: v, text: l })));
+      sel.value = opts.some((o) => o[0] === keep) ? keep : '';
+      sel.dataset.sig = sig;
+    }
+  }
+  renderAnnouncements(t, tz, tracks);
+  renderTracks(t, tracks);
+  renderDay(t, tz, tracks);
+  if (live.doc && changesVersion !== live.doc.schedule_version) {
+    changesVersion = live.doc.schedule_version;
+    loadChanges();
+  }
+}
+
+if (token) open();
+else signOut(null);

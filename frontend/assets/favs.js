@@ -1,0 +1,158 @@
+// The attendee's starred sessions: kept in localStorage (no account, nothing
+// sent to the server), with opt-in reminders a few minutes before a starred
+// session starts and an .ics file of them, built in the browser.
+
+const KEY = 'confdash:favs';
+const NOTIFY_KEY = 'confdash:notify';
+const REMIND_BEFORE = 5 * 60e3; // server-clock ms before the estimated start
+const REMIND_WITHIN = 12 * 3600e3; // reminders are armed for this far ahead only
+
+function load() {
+  try {
+    return new Set(JSON.parse(localStorage.getItem(KEY) || '[]'));
+  } catch {
+    return new Set();
+  }
+}
+
+export const starred = load();
+
+export function toggle(id) {
+  if (starred.has(id)) starred.delete(id);
+  else starred.add(id);
+  try {
+    localStorage.setItem(KEY, JSON.stringify([...starred]));
+  } catch {
+    // Private mode without storage: the stars last as long as the tab.
+  }
+  return starred.has(id);
+}
+
+// Another tab of the same browser starred something: follow it.
+export function onChange(fn) {
+  addEventListener('storage', (e) => {
+    if (e.key !== KEY) return;
+    starred.clear();
+    for (const id of load()) starred.add(id);
+    fn();
+  });
+}
+
+// ---- reminders
+
+export const canNotify = () => typeof Notification !== 'undefined';
+export const notifyWanted = () => canNotify() && Notification.permission === 'granted' && localStorage.getItem(NOTIFY_KEY) === '1';
+
+// setNotify asks for permission when turning reminders on. It resolves to
+// the resulting state: "on", "off" or "blocked".
+export async function setNotify(on) {
+  if (!on || !canNotify()) {
+    localStorage.removeItem(NOTIFY_KEY);
+    return 'off';
+  }
+  const p = Notification.permission === 'default' ? await Notification.requestPermission() : Notification.permission;
+  if (p !== 'granted') return 'blocked';
+  localStorage.setItem(NOTIFY_KEY, '1');
+  return 'on';
+}
+
+let timers = [];
+let armed = '';
+
+// arm sets a timer for each starred session starting within REMIND_WITHIN.
+// sessions are slots (model.js); clock converts server time to real delays;
+// describe(s) gives the notification's body.
+export function arm(sessions, clock, describe) {
+  const t = clock.now();
+  const soon = notifyWanted()
+    ? sessions.filter((s) => starred.has(s.id) && s.t0 - REMIND_BEFORE > t - 60e3 && s.t0 - t < REMIND_WITHIN)
+    : [];
+  const sig = soon.map((s) => s.id + s.t0).join() + clock.rate;
+  if (sig === armed) return;
+  armed = sig;
+  timers.forEach(clearTimeout);
+  timers = soon.map((s) =>
+    setTimeout(
+      () => {
+        const done = `confdash:reminded:${s.id}:${s.t0}`;
+        if (sessionStorage.getItem(done)) return;
+        sessionStorage.setItem(done, '1');
+        new Notification(s.title, { body: describe(s), tag: s.id });
+      },
+      Math.max(0, (s.t0 - REMIND_BEFORE - t) / clock.rate),
+    ),
+  );
+}
+
+// ---- .ics (RFC 5545): CRLF line ends, TEXT escapes, lines folded at 75
+// octets, instants in UTC.
+
+const esc = (s) => String(s).replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r?\n/g, '\\n');
+
+const stamp = (ms) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
+
+const utf8 = new TextEncoder();
+
+// fold splits a content line into 75-octet pieces without cutting a UTF-8
+// sequence; each continuation starts with a space, which counts.
+export function fold(line) {
+  if (utf8.encode(line).length <= 75) return line;
+  const parts = [];
+  let cur = '';
+  let n = 0;
+  for (const ch of line) {
+    const b = utf8.encode(ch).length;
+    if (n + b > 75) {
+      parts.push(cur);
+      cur = ' ';
+      n = 1;
+    }
+    cur += ch;
+    n += b;
+  }
+  parts.push(cur);
+  return parts.join('\r\n');
+}
+
+// ics writes a calendar of sessions (slots, scheduled times). conf: {name},
+// trackName(id) names a room, host makes the UIDs globally unique, now is
+// the DTSTAMP.
+export function ics(sessions, { conf, trackName, host, now }) {
+  const lines = [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//confdash//starred sessions//EN',
+    'CALSCALE:GREGORIAN',
+    'METHOD:PUBLISH',
+    `X-WR-CALNAME:${esc(`${conf.name || 'Conference'}: starred`)}`,
+  ];
+  for (const s of sessions) {
+    const who = (s.speakers || []).map((p) => (p.affiliation ? `${p.name} (${p.affiliation})` : p.name)).join(', ');
+    const desc = [who, s.abstract].filter(Boolean).join('\n\n');
+    lines.push(
+      'BEGIN:VEVENT',
+      `UID:${esc(s.id)}@${host}`,
+      `DTSTAMP:${stamp(now)}`,
+      `DTSTART:${stamp(s.s0)}`,
+      `DTEND:${stamp(s.s1)}`,
+      `SUMMARY:${esc(s.title)}`,
+      `LOCATION:${esc(trackName(s.track))}`,
+    );
+    if (desc) lines.push(`DESCRIPTION:${esc(desc)}`);
+    if (s.url) lines.push(`URL:${s.url}`);
+    lines.push('END:VEVENT');
+  }
+  lines.push('END:VCALENDAR');
+  return lines.map(fold).join('\r\n') + '\r\n';
+}
+
+export function download(name, body, type = 'text/calendar;charset=utf-8') {
+  const url = URL.createObjectURL(new Blob([body], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10e3);
+}

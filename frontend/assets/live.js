@@ -1,0 +1,462 @@
+// The one connection and the one clock of every view.
+//
+// A page calls start() once. It then holds the server's clock (offset and
+// rate, from hello and ping/pong), the schedule document, the last state,
+// the viewer counts and the connection's health, and it calls the page's
+// render function at every whole second of server time and at the exact
+// instant anything on the schedule changes. The page switches now→next on
+// its own at that instant and reconciles with the server's state when it
+// arrives; without a connection it keeps going from the last snapshot.
+
+import * as model from './model.js';
+import { hms } from './fmt.js';
+
+// The asset version this page was built with: the path segment after
+// /assets/ in this module's URL. The server answers "reload" when it differs.
+export const assets = (/\/assets\/([^/]+)\//.exec(import.meta.url) || [])[1] || '';
+
+// A monotonic clock in epoch milliseconds: wall-clock steps on the viewer's
+// machine do not move it.
+const mono = () => performance.timeOrigin + performance.now();
+
+const PING_AFTER_OPEN = [0, 1000, 2500]; // three quick round trips give the offset and the rate
+const PING_EVERY = 30e3; // keeps the offset fresh and proves the connection alive
+const PONG_TIMEOUT = 10e3; // a ping unanswered this long means the connection is dead
+const STALE_AFTER = 10e3; // without a connection this long, the page says so
+const BACKOFF_FIRST = 1e3; // the first retry comes within a second...
+const BACKOFF_CAP = 30e3; // ...and no retry waits longer than this
+const RELOAD_GUARD = 30e3; // never reload more often than this, even if told to
+
+// clock is the server's clock as this page estimates it:
+// server time = ref.s + (mono() - ref.c) * rate. The rate is 1 unless the
+// server runs a rehearsal clock (--speed), which the page measures from its
+// round trips rather than trusting its own clock.
+export const clock = {
+  ref: null,
+  rate: 1,
+  now() {
+    return this.ref ? this.ref.s + (mono() - this.ref.c) * this.rate : Date.now();
+  },
+};
+
+let samples = []; // this connection's round trips: {c, s, rtt}
+
+function sample(c, s, rtt) {
+  samples.push({ c, s, rtt });
+  if (samples.length > 12) samples.splice(1, 1); // keep the first: the longest baseline for the rate
+  const first = samples[0];
+  const last = samples[samples.length - 1];
+  const span = last.c - first.c;
+  if (span >= 800) {
+    const rate = (last.s - first.s) / span;
+    // Each sample is off by at most half its round trip: adopt a rate other
+    // than 1 only when the measurement cannot be explained by that error.
+    const err = (first.rtt + last.rtt) / 2 / span;
+    clock.rate = Math.abs(rate - 1) > Math.max(3 * err, 0.01) ? rate : 1;
+  }
+  // At rate 1 the offset of the fastest round trip is the most accurate one;
+  // at any other rate the newest sample carries the least rate error.
+  const best = clock.rate === 1 ? samples.reduce((a, b) => (b.rtt < a.rtt ? b : a)) : last;
+  clock.ref = { c: best.c, s: best.s };
+}
+
+// start connects the page. track: a track id or "" for all; view: tab,
+// screen, overlay or admin; watch: for an all-tracks tab, the track its
+// viewer follows (counted as that track's viewer); render(t) is called with
+// the server time.
+export function start({ track = '', view = 'tab', watch = '', render }) {
+  const key = `confdash:${view}:${track}`;
+  const live = {
+    track,
+    view,
+    doc: null, // the schedule document
+    idx: null, // model.index(doc)
+    state: null, // the last state document, sessions as slots
+    viewers: null, // the last viewers message
+    open: false, // a connection is up and said hello
+    since: mono(), // when the connection was lost (or the page started)
+    lastUpdate: null, // server time of the last message
+    stale: false,
+    conference: () => live.doc?.conference || live.state?.conference || { name: '', timezone: '' },
+    tz: () => live.conference().timezone,
+    tracks: trackList,
+    track: trackAt,
+    announcements,
+    day: (t) => (live.doc ? model.day(live.doc, live.idx.all, t) : null),
+    sessions: (id) => live.idx?.byTrack.get(id) || [],
+    changed,
+    // watch changes the followed track: the connection is made again, so
+    // the server counts the viewer where they now look.
+    watch(id) {
+      if (id === watch) return;
+      watch = id;
+      rewatch = true;
+      if (live.open) reconnect();
+    },
+  };
+
+  let ws = null;
+  let attempt = 0;
+  let retryTimer = 0;
+  let staleTimer = 0;
+  let pingTimers = []; // the quick pings after hello and the periodic one
+  let pongTimer = 0; // set while a ping waits for its pong
+  let loopTimer = 0;
+  let pending = false;
+  let rewatch = false; // the followed track changed while connecting
+
+  // ---- snapshot: a reloaded page (a deployment, a kiosk restart) shows the
+  // last known schedule at once instead of a blank page.
+  function save(part, value) {
+    try {
+      sessionStorage.setItem(`${key}:${part}`, JSON.stringify(value));
+    } catch {
+      // Storage full or disabled: the snapshot is a convenience.
+    }
+  }
+  function restore() {
+    try {
+      const doc = JSON.parse(sessionStorage.getItem(`${key}:doc`) || 'null');
+      const snap = JSON.parse(sessionStorage.getItem(`${key}:state`) || 'null');
+      if (doc) setDoc(doc, false);
+      if (snap) {
+        setState(snap.state, false);
+        live.lastUpdate = snap.lastUpdate;
+        if (!clock.ref && snap.clock) Object.assign(clock, snap.clock);
+      }
+    } catch {
+      // A snapshot from an older version: ignore it.
+    }
+  }
+
+  function setDoc(doc, persist = true) {
+    live.doc = doc;
+    live.idx = model.index(doc);
+    if (persist) save('doc', doc);
+    changed();
+  }
+
+  function setState(st, persist = true) {
+    if (!st) return;
+    for (const t of st.tracks || []) {
+      // The protocol's track document is flat; accept a nested track too.
+      if (!t.id && t.track) Object.assign(t, t.track);
+      t.now = model.slot(t.now);
+      t.next = model.slot(t.next);
+      t.nc = t.next_change ? Date.parse(t.next_change) : null;
+    }
+    live.state = st;
+    if (persist) save('state', { state: st, lastUpdate: live.lastUpdate, clock: { ref: clock.ref, rate: clock.rate } });
+    if (needsDoc()) loadSchedule();
+    changed();
+  }
+
+  // needsDoc reports whether the schedule document disagrees with the state:
+  // another version, another delay, or other times for a session on show.
+  function needsDoc() {
+    const st = live.state;
+    if (!live.doc) return true;
+    if (!st) return false;
+    if (st.schedule_version && st.schedule_version !== live.doc.schedule_version) return true;
+    const delays = live.doc.delays || {};
+    for (const t of st.tracks || []) {
+      if ((t.delay_minutes || 0) !== (delays[t.id]?.minutes || 0)) return true;
+      for (const s of [t.now, t.next]) {
+        if (!s) continue;
+        const mine = live.sessions(t.id).find((x) => x.id === s.id);
+        if (!mine || mine.t0 !== s.t0 || mine.t1 !== s.t1) return true;
+      }
+    }
+    return false;
+  }
+
+  let fetching = false;
+  let again = false;
+  async function loadSchedule() {
+    if (fetching) {
+      again = true;
+      return;
+    }
+    fetching = true;
+    try {
+      const r = await fetch('/api/v1/schedule', { cache: 'no-store' });
+      if (r.ok) setDoc(await r.json());
+    } catch {
+      // Offline: keep the last document; the next state asks again.
+    } finally {
+      fetching = false;
+      if (again) {
+        again = false;
+        loadSchedule();
+      }
+    }
+  }
+
+  // ---- what the page asks
+
+  function trackList() {
+    const all = live.doc?.tracks || (live.state?.tracks || []).map((t) => ({ id: t.id, name: t.name }));
+    return track ? all.filter((t) => t.id === track) : all;
+  }
+
+  // trackAt says what track id shows at server time t. The server's state is
+  // the truth until its next change; from then on the page computes from the
+  // schedule document, until the next state confirms it.
+  function trackAt(id, t) {
+    const list = live.sessions(id);
+    const local = model.at(list, t);
+    const st = (live.state?.tracks || []).find((x) => x.id === id);
+    const trusted = st && (st.nc === null || t < st.nc);
+    const name = st?.name || live.doc?.tracks?.find((x) => x.id === id)?.name || id;
+    return {
+      id,
+      name,
+      now: trusted ? st.now : local.now,
+      next: trusted ? st.next : local.next,
+      prev: local.prev,
+      delay: st ? st.delay_minutes || 0 : live.doc?.delays?.[id]?.minutes || 0,
+    };
+  }
+
+  function announcements(t) {
+    return (live.state?.announcements || []).filter((a) => !a.expires || Date.parse(a.expires) > t);
+  }
+
+  // nextInstant is the first instant after t at which anything shown changes.
+  function nextInstant(t) {
+    let n = Infinity;
+    for (const { id } of trackList()) {
+      n = Math.min(n, model.nextInstant(live.sessions(id), t));
+      const st = live.state?.tracks?.find((x) => x.id === id);
+      if (st?.nc > t) n = Math.min(n, st.nc);
+    }
+    for (const a of announcements(t)) if (a.expires) n = Math.min(n, Date.parse(a.expires));
+    return n;
+  }
+
+  // ---- the render loop: at every whole second of server time (at most four
+  // times a real second on a fast rehearsal clock) and at the exact instant
+  // of the next change, so that every screen of a room switches together.
+
+  function loop() {
+    clearTimeout(loopTimer);
+    const t = clock.now();
+    render(t);
+    const step = Math.max(1000, 250 * clock.rate);
+    let target = (Math.floor(t / step) + 1) * step;
+    const n = nextInstant(t);
+    if (n > t && n < target) target = n;
+    loopTimer = setTimeout(loop, (target - t) / clock.rate + 1);
+  }
+
+  function changed() {
+    if (pending) return;
+    pending = true;
+    queueMicrotask(() => {
+      pending = false;
+      loop();
+    });
+  }
+
+  // ---- the connection
+
+  function setOpen(open) {
+    live.open = open;
+    clearTimeout(staleTimer);
+    if (!open) {
+      live.since = mono();
+      staleTimer = setTimeout(showStale, STALE_AFTER);
+    }
+    showStale();
+  }
+
+  // showStale tells the viewer, after STALE_AFTER without a connection, that
+  // what they see may be old. The notice is small: the schedule keeps running.
+  function showStale() {
+    const stale = !live.open && mono() - live.since >= STALE_AFTER - 50;
+    live.stale = stale;
+    document.documentElement.dataset.conn = live.open ? 'open' : stale ? 'stale' : 'closed';
+    const el = document.getElementById('notice');
+    if (!el) return;
+    el.hidden = !stale;
+    if (stale) {
+      const when = live.lastUpdate ? ` last update ${hms(live.lastUpdate, live.tz())}` : '';
+      el.textContent = `Reconnecting…${when}`;
+    }
+    changed();
+  }
+
+  function connect() {
+    clearTimeout(retryTimer);
+    if (ws) return;
+    const u = new URL('/ws', location.href);
+    u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    if (track) u.searchParams.set('track', track);
+    else if (watch) u.searchParams.set('watch', watch);
+    rewatch = false;
+    u.searchParams.set('view', view);
+    if (assets) u.searchParams.set('v', assets);
+    const sock = new WebSocket(u);
+    ws = sock;
+    sock.onmessage = (e) => {
+      if (ws === sock) receive(e.data);
+    };
+    sock.onclose = () => {
+      if (ws === sock) lost();
+    };
+  }
+
+  // lost forgets the connection and retries with exponential backoff and full
+  // jitter: a restart must not bring every screen back in the same second.
+  function lost() {
+    if (ws) {
+      ws.onmessage = ws.onclose = null;
+      try {
+        ws.close();
+      } catch {
+        // Already closed.
+      }
+      ws = null;
+    }
+    pingTimers.forEach(clearTimeout);
+    pingTimers = [];
+    clearTimeout(pongTimer);
+    pongTimer = 0;
+    if (live.open) setOpen(false);
+    const cap = Math.min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** attempt);
+    attempt++;
+    retryTimer = setTimeout(connect, Math.random() * cap);
+  }
+
+  // reconnect replaces an open connection at once (closing one that is
+  // still connecting would log an error in the console).
+  function reconnect() {
+    rewatch = false;
+    lost();
+    attempt = 0;
+    connect();
+  }
+
+  function ping() {
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ type: 'ping', client_time_ms: Math.round(mono()) })); // the server wants an integer
+    if (!pongTimer) pongTimer = setTimeout(lost, PONG_TIMEOUT);
+  }
+
+  function receive(data) {
+    let m;
+    try {
+      m = JSON.parse(data);
+    } catch {
+      return;
+    }
+    switch (m.type) {
+      case 'hello': {
+        attempt = 0;
+        samples = [];
+        const s = m.server_time_ms;
+        // A clock far from the model: a new rehearsal clock, or the first hello.
+        if (!clock.ref || Math.abs(clock.now() - s) > 5000) {
+          clock.ref = { c: mono(), s };
+          clock.rate = 1;
+        }
+        live.lastUpdate = s;
+        pingTimers = PING_AFTER_OPEN.map((d) => setTimeout(ping, d));
+        pingTimers.push(setInterval(ping, PING_EVERY));
+        setOpen(true);
+        if (rewatch) return reconnect();
+        if (live.doc && m.schedule_version !== live.doc.schedule_version) loadSchedule();
+        return;
+      }
+      case 'state':
+        live.lastUpdate = clock.now();
+        setState(m.state);
+        return;
+      case 'announcement': {
+        live.lastUpdate = clock.now();
+        const st = live.state;
+        if (!st) return;
+        const list = (st.announcements || []).filter((a) => a.id !== m.id && a.id !== m.announcement?.id);
+        if (m.action === 'add' && m.announcement) list.push(m.announcement);
+        st.announcements = list;
+        changed();
+        return;
+      }
+      case 'viewers':
+        live.viewers = m;
+        changed();
+        return;
+      case 'pong': {
+        const now = mono();
+        clearTimeout(pongTimer);
+        pongTimer = 0;
+        sample((m.client_time_ms + now) / 2, m.server_time_ms, now - m.client_time_ms);
+        live.lastUpdate = clock.now();
+        changed();
+        return;
+      }
+      case 'reload':
+        reloadSoftly();
+        return;
+    }
+  }
+
+  // reloadSoftly loads the new deployment. It fetches the page and its
+  // assets first, so the reload paints from the cache at once, and the
+  // snapshot fills the new page before its websocket connects: no blank flash.
+  async function reloadSoftly() {
+    const last = +sessionStorage.getItem('confdash:reloaded') || 0;
+    if (Date.now() - last < RELOAD_GUARD) return;
+    try {
+      sessionStorage.setItem('confdash:reloaded', String(Date.now()));
+      const html = await (await fetch(location.href, { cache: 'no-store' })).text();
+      const urls = [...html.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((x) => x[1]);
+      await Promise.all(urls.map((u) => fetch(u).then((r) => r.blob())));
+    } catch {
+      // Reload anyway: the page itself will show what failed.
+    }
+    location.reload();
+  }
+
+  addEventListener('online', () => !ws && connect());
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState !== 'visible') return;
+    if (!ws) connect();
+    loop();
+  });
+
+  restore();
+  setOpen(false);
+  connect();
+  if (!live.doc) loadSchedule();
+  return live;
+}
+
+// api calls the HTTP API. It resolves to the decoded body, or rejects with
+// an Error whose message is the server's own: "401 unauthorized: ...".
+export async function api(method, path, body, token) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let r;
+  try {
+    r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (e) {
+    throw new Error(`${method} ${path}: the server did not answer (${e.message})`);
+  }
+  const text = await r.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = text;
+  }
+  if (!r.ok) {
+    const e = data?.error;
+    const err = new Error(e ? `${r.status} ${e.code}: ${e.message}` : `${r.status} ${r.statusText}: ${text}`);
+    err.status = r.status;
+    err.data = data;
+    throw err;
+  }
+  return data;
+}

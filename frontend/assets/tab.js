@@ -1,0 +1,317 @@
+// The attendee's live tab (/): every track side by side (stacked on a
+// phone) with now, next, a day timeline and the full day's agenda; stars,
+// reminders and an .ics of the starred sessions; the tab's title follows the
+// chosen track.
+
+import { start, clock } from './live.js';
+import * as fmt from './fmt.js';
+import * as favs from './favs.js';
+import { $, h, text, attr, css, show, sync, say, watch, announcer, params } from './ui.js';
+
+const FOLLOW_KEY = 'confdash:follow';
+let follow = params.get('track') || localStorage.getItem(FOLLOW_KEY) || '';
+const changedNow = watch();
+const freshAnnouncements = announcer();
+
+const live = start({ view: 'tab', watch: follow, render });
+
+// ---- header tools
+
+const notifyBtn = $('notify');
+const notifyMsg = $('notify-msg');
+if (favs.canNotify()) {
+  show(notifyBtn, true);
+  attr(notifyBtn, 'aria-pressed', favs.notifyWanted());
+  notifyBtn.addEventListener('click', async () => {
+    const on = notifyBtn.getAttribute('aria-pressed') !== 'true';
+    const got = await favs.setNotify(on);
+    attr(notifyBtn, 'aria-pressed', got === 'on');
+    text(notifyMsg, got === 'blocked' ? 'Notifications are blocked for this site in your browser settings.' : '');
+    live.changed();
+  });
+}
+
+$('ics').addEventListener('click', () => {
+  const list = live.idx ? live.idx.all.filter((s) => favs.starred.has(s.id)) : [];
+  if (!list.length) {
+    text(notifyMsg, 'Star a session first (☆ in a track’s full day).');
+    return;
+  }
+  const body = favs.ics(list, {
+    conf: live.conference(),
+    trackName: (id) => live.tracks().find((t) => t.id === id)?.name || id,
+    host: location.hostname || 'confdash',
+    now: clock.now(),
+  });
+  favs.download('starred-sessions.ics', body);
+});
+
+favs.onChange(() => {
+  for (const card of $('tracks').children) card.agendaSig = '';
+  live.changed();
+});
+
+// ---- cards
+
+function star(s) {
+  const on = favs.starred.has(s.id);
+  return h('button', {
+    class: 'star',
+    type: 'button',
+    'aria-pressed': String(on),
+    'aria-label': `Star “${s.title}”`,
+    text: on ? '★' : '☆',
+    onclick: (e) => {
+      const now = favs.toggle(s.id);
+      for (const b of document.querySelectorAll(`.star[data-id="${CSS.escape(s.id)}"]`)) {
+        attr(b, 'aria-pressed', String(now));
+        text(b, now ? '★' : '☆');
+      }
+      e.currentTarget.closest('.track').timelineSig = '';
+      live.changed();
+    },
+    'data-id': s.id,
+  });
+}
+
+function block(cls, label) {
+  const el = h(
+    'div',
+    { class: `slot ${cls}` },
+    h('p', { class: 'label' }, h('span', { class: 'kind' }), h('span', { class: 'when' })),
+    h('h3', { class: 'title' }),
+    h('p', { class: 'speakers' }),
+    h('div', { class: 'bar', role: 'progressbar', 'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': '100' }),
+    h('p', { class: 'meta' }),
+  );
+  el.q = (c) => el.querySelector(c);
+  return el;
+}
+
+function makeCard(tr) {
+  const id = `track-${tr.id}`;
+  const follows = h('button', { class: 'follow', type: 'button', onclick: () => choose(tr.id) }, 'Follow');
+  const card = h(
+    'section',
+    { class: 'track', 'aria-labelledby': id },
+    h(
+      'header',
+      { class: 'track-head' },
+      h('h2', { id }),
+      h('span', { class: 'viewers', hidden: true }),
+      h('span', { class: 'delay', hidden: true }),
+      follows,
+    ),
+    block('now', 'Progress of the current session'),
+    block('next', ''),
+    h('div', { class: 'timeline', 'aria-hidden': 'true' }, h('div', { class: 'segs' }), h('span', { class: 'nowline' })),
+    h('details', { class: 'agenda' }, h('summary'), h('ol')),
+  );
+  card.follows = follows;
+  card.nowEl = card.querySelector('.slot.now');
+  card.nextEl = card.querySelector('.slot.next');
+  card.nextEl.querySelector('.bar').remove();
+  return card;
+}
+
+function choose(id) {
+  follow = id;
+  try {
+    localStorage.setItem(FOLLOW_KEY, id);
+  } catch {
+    // Storage disabled: the choice lasts as long as the tab.
+  }
+  live.changed();
+}
+
+function fill(el, s, t, tz, what) {
+  show(el, true);
+  el.classList.toggle('is-break', s?.kind === 'break');
+  text(el.q('.title'), s ? s.title : '');
+  text(el.q('.speakers'), s ? fmt.speakers(s.speakers) : '');
+  text(el.q('.kind'), s ? fmt.kinds[s.kind] || s.kind : '');
+  if (what === 'now') {
+    const p = s ? Math.min(1, Math.max(0, (t - s.t0) / (s.t1 - s.t0))) : 0;
+    const bar = el.q('.bar');
+    css(bar, '--p', p.toFixed(4));
+    attr(bar, 'aria-valuenow', Math.round(p * 100));
+    show(bar, !!s);
+  }
+}
+
+function updateCard(card, tr, t, tz, day) {
+  const { now, next, delay } = live.track(tr.id, t);
+  text(card.querySelector('h2'), tr.name);
+  const following = tr.id === follow;
+  card.classList.toggle('followed', following);
+  attr(card.follows, 'aria-pressed', String(following));
+  text(card.follows, following ? 'In tab title' : 'Follow');
+  attr(card.follows, 'aria-label', following ? `${tr.name} is shown in the tab title` : `Show ${tr.name} in the tab title`);
+
+  const v = live.viewers?.tracks?.[tr.id];
+  const viewers = card.querySelector('.viewers');
+  show(viewers, v != null);
+  text(viewers, v != null ? `${v} watching` : '');
+  const delayEl = card.querySelector('.delay');
+  show(delayEl, delay !== 0);
+  text(delayEl, delay > 0 ? `running ${delay} min late` : delay < 0 ? `running ${-delay} min early` : '');
+
+  const n = card.nowEl;
+  if (now) {
+    fill(n, now, t, tz, 'now');
+    text(n.q('.when'), now.kind === 'break' ? '' : 'Now');
+    text(
+      n.q('.meta'),
+      now.kind === 'break'
+        ? `Back at ${fmt.dual(now.t1, tz)}`
+        : `${fmt.hm(now.t0, tz)}–${fmt.hm(now.t1, tz)} · ends in ${fmt.duration(now.t1 - t)}`,
+    );
+  } else {
+    fill(n, null, t, tz, 'now');
+    text(n.q('.when'), '');
+    const over = day?.phase === 'after' || (!next && day?.phase !== 'before');
+    text(n.q('.title'), over ? 'That’s all for today' : next ? 'Nothing on right now' : '');
+    text(n.q('.meta'), !over && next ? `Next starts in ${fmt.duration(next.t0 - t)}` : '');
+  }
+  n.classList.toggle('empty', !now);
+
+  const x = card.nextEl;
+  show(x, !!next);
+  if (next) {
+    fill(x, next, t, tz, 'next');
+    text(x.q('.when'), `Next · in ${fmt.duration(next.t0 - t)}`);
+    const l = fmt.local(next.t0, tz);
+    text(
+      x.q('.meta'),
+      `${fmt.slot(next, tz)} ${fmt.zoneName(next.t0, tz)}` + (l ? ` · ${l.time} your time${l.shift ? ' ' + l.shift : ''}` : ''),
+    );
+    x.classList.toggle('late', next.t0 !== next.s0);
+  }
+
+  if (changedNow(tr.id, now?.id || '')) say(now ? `${tr.name}: now ${now.title}` : `${tr.name}: ${next ? 'break' : 'finished'}`);
+
+  updateTimeline(card, tr, t, day, now);
+  updateAgenda(card, tr, t, tz, day, now);
+}
+
+// The timeline shares one scale across tracks (the day's first start to its
+// last end), so parallel sessions line up.
+function updateTimeline(card, tr, t, day, now) {
+  const line = card.querySelector('.timeline');
+  if (!day) return show(line, false);
+  show(line, true);
+  const span = Math.max(1, day.last - day.first);
+  const list = day.sessions.filter((s) => s.track === tr.id);
+  const sig = list.map((s) => s.id + s.t0 + s.t1 + favs.starred.has(s.id)).join() + day.first + day.last;
+  if (card.timelineSig !== sig) {
+    card.timelineSig = sig;
+    const segs = list.map((s) => {
+      const el = h('span', { class: `seg k-${s.kind}${favs.starred.has(s.id) ? ' starred' : ''}`, title: s.title });
+      css(el, '--a', ((s.t0 - day.first) / span).toFixed(4));
+      css(el, '--b', ((s.t1 - day.first) / span).toFixed(4));
+      el.dataset.id = s.id;
+      return el;
+    });
+    line.querySelector('.segs').replaceChildren(...segs);
+  }
+  for (const el of line.querySelectorAll('.seg')) el.classList.toggle('is-now', el.dataset.id === now?.id);
+  const f = (t - day.first) / span;
+  const nl = line.querySelector('.nowline');
+  show(nl, f >= 0 && f <= 1);
+  css(nl, '--now', Math.min(1, Math.max(0, f)).toFixed(4));
+}
+
+function updateAgenda(card, tr, t, tz, day, now) {
+  const det = card.querySelector('.agenda');
+  const list = day ? day.sessions.filter((s) => s.track === tr.id) : [];
+  show(det, list.length > 0);
+  const sig = list.map((s) => s.id + s.t0 + s.t1).join() + tz;
+  if (card.agendaSig !== sig) {
+    card.agendaSig = sig;
+    text(det.querySelector('summary'), `Full day · ${list.length} session${list.length === 1 ? '' : 's'}`);
+    const items = list.map((s) => {
+      const l = fmt.local(s.t0, tz);
+      return h(
+        'li',
+        { class: `k-${s.kind}`, 'data-id': s.id },
+        h('span', { class: 'at' }, h('time', { datetime: new Date(s.t0).toISOString(), text: fmt.slot(s, tz) }), l ? h('small', { text: `${l.time} your time` }) : null),
+        h('span', { class: 'what' }, h('span', { class: 'title', text: s.title }), s.speakers?.length ? h('small', { text: fmt.speakers(s.speakers) }) : null),
+        s.kind === 'break' ? null : star(s),
+      );
+    });
+    det.querySelector('ol').replaceChildren(...items);
+  }
+  for (const li of det.querySelectorAll('li')) {
+    const s = list.find((x) => x.id === li.dataset.id);
+    li.classList.toggle('past', !!s && s.t1 <= t);
+    li.classList.toggle('is-now', li.dataset.id === now?.id);
+  }
+}
+
+// ---- the page
+
+function render(t) {
+  const tz = live.tz();
+  const conf = live.conference();
+  const ready = !!(live.doc || live.state);
+  attr($('tracks'), 'aria-busy', String(!ready));
+  text($('conf'), conf.name || 'confdash');
+  if (ready) {
+    text($('clock'), fmt.hms(t, tz));
+    text($('zone'), fmt.zoneName(t, tz));
+    const l = fmt.local(t, tz);
+    text($('clock-local'), l ? `${l.time} your time` : '');
+    text($('zone-note'), tz ? `Times in ${fmt.zoneName(t, tz)} (${tz})${l ? ', with your time beside them' : ''}.` : '');
+  }
+
+  const day = live.day(t);
+  text($('day'), day ? dayStatus(day, t, tz) : '');
+
+  const anns = live.announcements(t);
+  for (const a of freshAnnouncements(anns)) say(`Announcement: ${a.text}`);
+  const tracks = live.tracks();
+  sync(
+    $('announcements'),
+    anns,
+    (a) => a.id,
+    () => h('p', { class: 'announcement' }, h('strong', { class: 'where' }), h('span', { class: 'text' })),
+    (el, a) => {
+      text(el.querySelector('.where'), a.track ? tracks.find((x) => x.id === a.track)?.name || a.track : 'Everyone');
+      text(el.querySelector('.text'), a.text);
+    },
+  );
+
+  if (!ready) return;
+  $('loading')?.remove();
+  if (!tracks.some((x) => x.id === follow) && tracks.length) follow = tracks[0].id;
+  live.watch(follow);
+  sync($('tracks'), tracks, (x) => x.id, makeCard, (card, tr) => updateCard(card, tr, t, tz, day));
+
+  document.title = tabTitle(t, tz, day, conf);
+  favs.arm(live.idx?.all || [], clock, (s) => {
+    const tr = tracks.find((x) => x.id === s.track);
+    return `${fmt.dual(s.t0, tz)} · ${tr ? tr.name : s.track}`;
+  });
+}
+
+function dayStatus(day, t, tz) {
+  const date = fmt.weekday(day.first, tz);
+  const multi = day.count > 1 ? `Day ${day.index + 1} · ` : '';
+  if (day.phase === 'after') return `${multi}${date} · That’s all for today`;
+  if (day.phase === 'before') {
+    if (day.prev && fmt.ymd(t, tz) === fmt.ymd(day.prev.last, tz))
+      return `That’s all for today · Day ${day.index + 1} starts ${fmt.weekday(day.first, tz)} at ${fmt.hm(day.first, tz)}`;
+    return `${multi}${date} · Starts in ${fmt.duration(day.first - t)}`;
+  }
+  return `${multi}${date}`;
+}
+
+function tabTitle(t, tz, day, conf) {
+  const name = conf.name || 'confdash';
+  const tr = follow && live.track(follow, t);
+  if (day?.phase === 'after') return `That’s all for today · ${name}`;
+  if (day?.phase === 'before') return `Starts in ${fmt.duration(day.first - t)} · ${name}`;
+  if (tr?.now) return `▶ ${tr.now.title} · ${tr.name}`;
+  if (tr?.next) return `Next ${fmt.hm(tr.next.t0, tz)}: ${tr.next.title} · ${tr.name}`;
+  return name;
+}

@@ -1,0 +1,37 @@
+// Package frontend is what people see: the attendee's live tab (pages/tab.html,
+// served at /), the venue screen and the lobby display (pages/screen.html, at
+// /screen/{track} and /screen), the OBS stream overlay (pages/overlay.html, at
+// /overlay/{track}) and the organizer console (pages/admin.html, at /admin).
+//
+// It is plain HTML, CSS and ES modules, embedded with go:embed, with no build
+// step and no framework: a fresh clone builds with "go build". The package
+// holds only files and knows nothing of the server: the server reads FS,
+// replaces the literal "{{ASSETS}}" in each page with "/assets/<hash>" (one
+// hash over every asset, so a deployment changes every asset URL at once and
+// assets can be cached forever) and serves assets under that prefix. Modules
+// import each other with relative URLs, so they inherit the hash; a module
+// learns it from import.meta.url and sends it as "v" on the websocket, which
+// is how the server knows to send "reload" after a deployment.
+//
+// The pages speak the wire protocol of docs/protocol.md and nothing else.
+// The shared modules are:
+//
+//   - live.js: the server clock (offset and rate from hello and ping/pong),
+//     the websocket with reconnection (exponential backoff, full jitter), the
+//     last snapshot, and a render loop that wakes at whole seconds and at the
+//     exact instants the schedule changes, so a page switches now→next on its
+//     own and keeps running while offline;
+//   - model.js: now/next for a track at an instant, computed from the
+//     schedule document (pure functions);
+//   - fmt.js: times in the event's zone first, the viewer's beside it;
+//     durations and countdowns;
+//   - ui.js: DOM helpers and the aria-live announcer;
+//   - favs.js: the attendee's starred sessions, reminders and their .ics.
+//
+// The pages obey a strict Content-Security-Policy (no inline script, style
+// attribute or event handler): dynamic geometry goes through CSS custom
+// properties set from script.
+//
+// The browser tests (browser_test.go) drive every view in headless Chromium
+// against the real server with a fast clock.
+package frontend

@@ -1,0 +1,436 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Conn is one websocket connection as the hub sees it. The hub calls WriteText, WritePing and
+// WriteClose only from the client's single writer goroutine (one concurrent writer per connection, as
+// gorilla/websocket and fasthttp/websocket require), and never after the client's Done channel is
+// closed.
+type Conn interface {
+	// WriteText writes data as one text frame. data is shared with every other subscriber of the
+	// topic: it must not be modified or retained after the call returns.
+	WriteText(data []byte, deadline time.Time) error
+	// WritePing writes a ping control frame.
+	WritePing(deadline time.Time) error
+	// WriteClose sends a close frame with code and reason, then makes the connection's reader fail
+	// promptly (e.g. by setting a past read deadline), so the handler goroutine returns. It must do the
+	// latter even when the frame cannot be written: after a failed write the hub passes a deadline
+	// that has already passed.
+	WriteClose(code int, reason string, deadline time.Time) error
+}
+
+// Reason says why a client left the hub. The set is fixed so that it can be a metric label.
+type Reason string
+
+// The reasons a client leaves the hub.
+const (
+	ReasonClient       Reason = "client"        // the connection ended on the client's side (Unsubscribe)
+	ReasonPongTimeout  Reason = "pong_timeout"  // the server's reader saw no pong in time
+	ReasonSlowConsumer Reason = "slow_consumer" // the client's queue was full
+	ReasonShutdown     Reason = "shutdown"      // Hub.Close
+	ReasonPolicy       Reason = "policy"        // the server closed it for a protocol violation
+	ReasonWriteError   Reason = "write_error"   // a write to the connection failed (or timed out)
+)
+
+// Close codes and reasons the hub sends on its own (see the wire protocol).
+const (
+	CloseGoingAway     = 1001 // Hub.Close
+	CloseInternal      = 1011 // a write failed; the peer will rarely see this frame
+	CloseTryAgainLater = 1013 // slow consumer: the client could not keep up and should reconnect
+
+	shutdownReason = "server shutting down"
+)
+
+// Defaults for Options fields left at zero.
+const (
+	DefaultQueueSize    = 64
+	DefaultWriteTimeout = 10 * time.Second
+	// DefaultPingPeriod must stay below the 60 s idle timeout of common reverse proxies (and of the
+	// server's pong wait) so that an idle but healthy connection is never cut.
+	DefaultPingPeriod = 25 * time.Second
+)
+
+// Options configure a Hub. The zero value is usable.
+type Options struct {
+	QueueSize    int           // per-client bounded queue, in messages; default 64
+	WriteTimeout time.Duration // deadline of each write; default 10 s
+	PingPeriod   time.Duration // time between pings; default 25 s, below proxies' 60 s idle timeout
+	Observer     Observer      // optional metrics hooks; nil means none
+}
+
+// Observer receives metrics events. Its methods are called from the hub's and the writers'
+// goroutines, often thousands of times per publish: they must be cheap, non-blocking and safe for
+// concurrent use.
+type Observer interface {
+	Sent(topic string, n int)                                 // n messages written to a connection
+	Dropped(topic string, n int)                              // n messages not delivered because the client left
+	Disconnected(topic string, reason Reason)                 // a client's writer stopped, once per client
+	Broadcast(topic string, subscribers int, d time.Duration) // a publish took d to enqueue to every subscriber
+}
+
+type noObserver struct{}
+
+func (noObserver) Sent(string, int)                     {}
+func (noObserver) Dropped(string, int)                  {}
+func (noObserver) Disconnected(string, Reason)          {}
+func (noObserver) Broadcast(string, int, time.Duration) {}
+
+// ErrClosed is returned by Subscribe after Close.
+var ErrClosed = errors.New("hub: closed: the server is shutting down")
+
+// shards is the number of independently locked subscriber lists per topic. A fan-out holds one
+// shard's read lock at a time, so a Subscribe or Unsubscribe waits for at most 1/shards of a fan-out
+// (a few hundred µs at 20,000 subscribers) instead of all of it; more shards would only add
+// per-topic memory and per-publish lock operations. See BenchmarkSubscribeDuringPublish.
+//
+// Subscribers go to the shards in runs of shardRun rather than one by one: a fan-out then walks
+// memory (clients, channels, goroutines) in roughly the order it was allocated. At 10,000
+// subscribers that measured about 3 times faster to enqueue, and twice as fast to deliver, than the
+// stride-16 walk of plain round-robin.
+const (
+	shards   = 16
+	shardRun = 64
+)
+
+// message is one queued item. Queues hold pointers, not slices, so that a queue slot costs 8 bytes
+// instead of 24 (at 64 slots, 1 KiB less per idle client); the one allocation per publish is shared
+// by every subscriber.
+type message struct {
+	data []byte
+}
+
+// pingMsg is queued by the shared ticker to make a writer send a ping. It goes through the same queue
+// as the data so that a client whose queue is full (it has data to write anyway) is not pinged.
+var pingMsg = &message{}
+
+// Hub is a set of topics, each with its subscribers. All methods are safe for concurrent use.
+type Hub struct {
+	queueSize    int
+	writeTimeout time.Duration
+	obs          Observer
+
+	mu     sync.RWMutex // guards topics and closed; held (for reading) while adding a subscriber
+	topics map[string]*topic
+	closed bool
+
+	total atomic.Int64
+
+	quit     chan struct{}  // closed by Close: stops the pinger
+	running  sync.WaitGroup // the pinger and every writer
+	stopped  chan struct{}  // closed when running reaches zero after Close
+	stopOnce sync.Once
+}
+
+// topic is the subscribers of one topic, split in shards.
+type topic struct {
+	hub    *Hub
+	name   string
+	n      atomic.Int64  // subscribers over all shards
+	next   atomic.Uint32 // counts subscribers to pick the next one's shard
+	shards [shards]shard
+}
+
+type shard struct {
+	mu      sync.RWMutex
+	clients []*Client // unordered; each client knows its index
+}
+
+// New returns a running hub. Call Close to stop it: it owns a goroutine that sends the pings.
+func New(opts Options) *Hub {
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = DefaultQueueSize
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = DefaultWriteTimeout
+	}
+	if opts.PingPeriod <= 0 {
+		opts.PingPeriod = DefaultPingPeriod
+	}
+	if opts.Observer == nil {
+		opts.Observer = noObserver{}
+	}
+	h := &Hub{
+		queueSize:    opts.QueueSize,
+		writeTimeout: opts.WriteTimeout,
+		obs:          opts.Observer,
+		topics:       make(map[string]*topic),
+		quit:         make(chan struct{}),
+		stopped:      make(chan struct{}),
+	}
+	h.running.Add(1)
+	go h.pinger(opts.PingPeriod)
+	return h
+}
+
+// Subscribe registers conn under topic and starts its writer goroutine. The initial messages (e.g.
+// hello, then the current state) are queued first, under the same lock as the registration, so that
+// no broadcast can come between them or before them. To be sure the initial state is not older than
+// the last broadcast, the caller serializes "read the current state + Subscribe" with "store the new
+// state + Publish" (both are non-blocking). Subscribe fails after Close, or when there are more
+// initial messages than the queue holds.
+func (h *Hub) Subscribe(topic string, conn Conn, initial ...[]byte) (*Client, error) {
+	if conn == nil {
+		return nil, errors.New("hub: Subscribe with a nil Conn")
+	}
+	if len(initial) > h.queueSize {
+		return nil, fmt.Errorf("hub: %d initial messages do not fit the queue of %d: raise Options.QueueSize",
+			len(initial), h.queueSize)
+	}
+	c := &Client{
+		conn:  conn,
+		queue: make(chan *message, h.queueSize),
+		done:  make(chan struct{}),
+		idx:   -1,
+	}
+	if err := h.register(topic, c, initial); err != nil {
+		return nil, err
+	}
+	go c.run()
+	return c, nil
+}
+
+// register adds c to the topic, creating it if needed. Adding happens under h.mu (read-locked on the
+// common path) so that Close, which write-locks h.mu, sees every registered client, and so that an
+// empty topic can be deleted safely.
+func (h *Hub) register(name string, c *Client, initial [][]byte) error {
+	h.mu.RLock()
+	if h.closed {
+		h.mu.RUnlock()
+		return ErrClosed
+	}
+	if t := h.topics[name]; t != nil {
+		t.add(c, initial)
+		h.mu.RUnlock()
+		return nil
+	}
+	h.mu.RUnlock()
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return ErrClosed
+	}
+	t := h.topics[name]
+	if t == nil {
+		t = &topic{hub: h, name: name}
+		h.topics[name] = t
+	}
+	t.add(c, initial)
+	return nil
+}
+
+// add registers c in one shard, with its initial messages queued first. Called with h.mu held.
+func (t *topic) add(c *Client, initial [][]byte) {
+	h := t.hub
+	h.running.Add(1) // the writer, started by Subscribe; Close cannot be waiting yet (h.mu is held)
+	h.total.Add(1)
+	t.n.Add(1)
+	s := &t.shards[(t.next.Add(1)/shardRun)%shards]
+	c.topic = t
+	c.shard = s
+	s.mu.Lock()
+	for _, m := range initial {
+		c.queue <- &message{data: m} // fits: the queue is new and len(initial) <= cap
+	}
+	c.idx = int32(len(s.clients))
+	s.clients = append(s.clients, c)
+	s.mu.Unlock()
+}
+
+// unregister removes c from its shard and closes its queue, once. Every send to a queue happens
+// under the shard's read lock while the client is registered, so after this no message can be
+// queued: the writer can drain what is left and stop.
+func (c *Client) unregister() {
+	s := c.shard
+	s.mu.Lock()
+	i := c.idx
+	if i < 0 {
+		s.mu.Unlock()
+		return
+	}
+	last := len(s.clients) - 1
+	moved := s.clients[last]
+	s.clients[i] = moved
+	moved.idx = i
+	s.clients[last] = nil // let the client be collected
+	s.clients = s.clients[:last]
+	c.idx = -1
+	close(c.queue)
+	s.mu.Unlock()
+
+	t := c.topic
+	h := t.hub
+	h.total.Add(-1)
+	if t.n.Add(-1) == 0 {
+		// Delete the empty topic so that topics do not pile up. Subscribers are added under h.mu, so
+		// with the write lock held the count cannot grow under us.
+		h.mu.Lock()
+		if t.n.Load() == 0 && h.topics[t.name] == t {
+			delete(h.topics, t.name)
+		}
+		h.mu.Unlock()
+	}
+}
+
+func (h *Hub) lookup(name string) *topic {
+	h.mu.RLock()
+	t := h.topics[name]
+	h.mu.RUnlock()
+	return t
+}
+
+// snapshot returns the current topics, appended to buf.
+func (h *Hub) snapshot(buf []*topic) []*topic {
+	h.mu.RLock()
+	for _, t := range h.topics {
+		buf = append(buf, t)
+	}
+	h.mu.RUnlock()
+	return buf
+}
+
+// Publish queues msg for every subscriber of topic and returns without waiting for any write. A
+// subscriber whose queue is full is dropped as a slow consumer (close 1013). msg is shared by every
+// queue: the caller must not modify it afterwards.
+func (h *Hub) Publish(topic string, msg []byte) {
+	start := time.Now()
+	n := 0
+	if t := h.lookup(topic); t != nil {
+		n = t.publish(&message{data: msg})
+	}
+	h.obs.Broadcast(topic, n, time.Since(start))
+}
+
+// PublishAll queues msg for every subscriber of every topic, like Publish.
+func (h *Hub) PublishAll(msg []byte) {
+	m := &message{data: msg}
+	for _, t := range h.snapshot(nil) {
+		start := time.Now()
+		n := t.publish(m)
+		h.obs.Broadcast(t.name, n, time.Since(start))
+	}
+}
+
+// publish offers m to every subscriber without blocking and returns how many there were. Clients
+// whose queue is full are closed after the shard's read lock is released, since closing removes
+// them from the shard.
+func (t *topic) publish(m *message) int {
+	var slowBuf [4]*Client
+	n := 0
+	for i := range t.shards {
+		s := &t.shards[i]
+		slow := slowBuf[:0]
+		s.mu.RLock()
+		for _, c := range s.clients {
+			select {
+			case c.queue <- m:
+			default:
+				slow = append(slow, c)
+			}
+		}
+		n += len(s.clients)
+		s.mu.RUnlock()
+		for _, c := range slow {
+			c.dropSlow()
+		}
+	}
+	return n
+}
+
+// pinger asks every writer to send a ping each period. One ticker for the whole hub costs far less
+// than a timer per connection; the gap between two pings of a client is at most one period.
+func (h *Hub) pinger(period time.Duration) {
+	defer h.running.Done()
+	tick := time.NewTicker(period)
+	defer tick.Stop()
+	var topics []*topic
+	for {
+		select {
+		case <-h.quit:
+			return
+		case <-tick.C:
+		}
+		topics = h.snapshot(topics[:0])
+		for _, t := range topics {
+			for i := range t.shards {
+				s := &t.shards[i]
+				s.mu.RLock()
+				for _, c := range s.clients {
+					select {
+					case c.queue <- pingMsg:
+					default: // the queue is full of data: no need to keep the connection busy
+					}
+				}
+				s.mu.RUnlock()
+			}
+		}
+		clear(topics) // do not keep deleted topics alive until the next tick
+	}
+}
+
+// Count returns the number of subscribers of topic.
+func (h *Hub) Count(topic string) int {
+	if t := h.lookup(topic); t != nil {
+		return int(t.n.Load())
+	}
+	return 0
+}
+
+// Counts returns the number of subscribers of every topic that has any.
+func (h *Hub) Counts() map[string]int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	counts := make(map[string]int, len(h.topics))
+	for name, t := range h.topics {
+		if n := t.n.Load(); n > 0 {
+			counts[name] = int(n)
+		}
+	}
+	return counts
+}
+
+// Total returns the number of subscribers of all topics.
+func (h *Hub) Total() int { return int(h.total.Load()) }
+
+// Close shuts the hub down: later Subscribes fail, every client is sent close 1001 "server shutting
+// down" (after what was already queued for it), and Close waits until every writer has stopped or
+// ctx is done, whichever comes first. It can be called again, e.g. with a new ctx after a timeout.
+func (h *Hub) Close(ctx context.Context) error {
+	h.stopOnce.Do(func() {
+		h.mu.Lock()
+		h.closed = true
+		var clients []*Client
+		for _, t := range h.topics {
+			for i := range t.shards {
+				s := &t.shards[i]
+				s.mu.RLock()
+				clients = append(clients, s.clients...)
+				s.mu.RUnlock()
+			}
+		}
+		h.mu.Unlock()
+		close(h.quit)
+		for _, c := range clients {
+			c.Close(CloseGoingAway, shutdownReason, ReasonShutdown)
+		}
+		// This goroutine ends when the last writer does, which write deadlines bound even when ctx
+		// ends first.
+		go func() {
+			h.running.Wait()
+			close(h.stopped)
+		}()
+	})
+	select {
+	case <-h.stopped:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("hub: close: writers still sending close frames: %w", ctx.Err())
+	}
+}

@@ -1,0 +1,896 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// closeFrame is what fakeConn records of WriteClose.
+type closeFrame struct {
+	Code   int
+	Reason string
+}
+
+// fakeConn is an in-memory Conn that records what the hub writes. If release is set, WriteText blocks
+// until it is closed (a client that stopped reading). It also checks the hub's promises: one writer at
+// a time, nothing after the close frame or after the test sealed it (once Done was closed).
+type fakeConn struct {
+	release chan struct{}
+	err     error // returned by WriteText
+
+	writing    atomic.Int32
+	sealed     atomic.Bool
+	violations atomic.Int32
+
+	mu        sync.Mutex
+	texts     []string
+	pings     []time.Time // when each ping was written
+	deadlines []time.Duration
+	closes    []closeFrame
+	closeDL   time.Time
+}
+
+func (f *fakeConn) enter() {
+	if f.writing.Add(1) != 1 || f.sealed.Load() {
+		f.violations.Add(1)
+	}
+	f.mu.Lock()
+	if len(f.closes) > 0 {
+		f.violations.Add(1)
+	}
+	f.mu.Unlock()
+}
+
+func (f *fakeConn) leave() { f.writing.Add(-1) }
+
+func (f *fakeConn) WriteText(data []byte, deadline time.Time) error {
+	f.enter()
+	defer f.leave()
+	if f.release != nil {
+		<-f.release
+	}
+	if f.err != nil {
+		return f.err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.texts = append(f.texts, string(data))
+	f.deadlines = append(f.deadlines, time.Until(deadline))
+	return nil
+}
+
+func (f *fakeConn) WritePing(deadline time.Time) error {
+	f.enter()
+	defer f.leave()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pings = append(f.pings, time.Now())
+	f.deadlines = append(f.deadlines, time.Until(deadline))
+	return nil
+}
+
+func (f *fakeConn) WriteClose(code int, reason string, deadline time.Time) error {
+	f.enter()
+	defer f.leave()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closes = append(f.closes, closeFrame{code, reason})
+	f.closeDL = deadline
+	return nil
+}
+
+func (f *fakeConn) Texts() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.texts...)
+}
+
+func (f *fakeConn) Closes() []closeFrame {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]closeFrame(nil), f.closes...)
+}
+
+func (f *fakeConn) Pings() []time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]time.Time(nil), f.pings...)
+}
+
+// check fails the test if the hub broke one of its promises to this connection.
+func (f *fakeConn) check(t *testing.T) {
+	t.Helper()
+	if n := f.violations.Load(); n != 0 {
+		t.Errorf("%d writes were concurrent, after the close frame or after Done", n)
+	}
+}
+
+// recorder is an Observer that adds everything up.
+type recorder struct {
+	mu           sync.Mutex
+	sent         map[string]int
+	dropped      map[string]int
+	disconnected map[Reason]int
+	broadcasts   map[string]int // subscribers reached, summed over publishes
+}
+
+func newRecorder() *recorder {
+	return &recorder{sent: map[string]int{}, dropped: map[string]int{}, disconnected: map[Reason]int{},
+		broadcasts: map[string]int{}}
+}
+
+func (r *recorder) Sent(topic string, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent[topic] += n
+}
+
+func (r *recorder) Dropped(topic string, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.dropped[topic] += n
+}
+
+func (r *recorder) Disconnected(topic string, reason Reason) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.disconnected[reason]++
+}
+
+func (r *recorder) Broadcast(topic string, subscribers int, d time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.broadcasts[topic] += subscribers
+}
+
+func (r *recorder) get(m *map[string]int, topic string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return (*m)[topic]
+}
+
+func (r *recorder) reasons() map[Reason]int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := map[Reason]int{}
+	for k, v := range r.disconnected {
+		out[k] = v
+	}
+	return out
+}
+
+func mustSubscribe(t *testing.T, h *Hub, topic string, conn Conn, initial ...string) *Client {
+	t.Helper()
+	var msgs [][]byte
+	for _, s := range initial {
+		msgs = append(msgs, []byte(s))
+	}
+	c, err := h.Subscribe(topic, conn, msgs...)
+	if err != nil {
+		t.Fatalf("Subscribe(%q): %v", topic, err)
+	}
+	return c
+}
+
+func closeHub(t testing.TB, h *Hub) {
+	t.Helper()
+	if err := h.Close(context.Background()); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
+
+func isDone(c *Client) bool {
+	select {
+	case <-c.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// Thousands of subscribers and one that stopped reading: every healthy one gets every message in
+// order, the stalled one is dropped with 1013 without holding anyone up.
+func TestSlowConsumerIsDroppedOthersGetEverything(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const subscribers, queue, rounds, perRound = 5000, 8, 5, 4
+		rec := newRecorder()
+		h := New(Options{QueueSize: queue, PingPeriod: time.Hour, Observer: rec})
+		conns := make([]*fakeConn, subscribers)
+		for i := range conns {
+			conns[i] = &fakeConn{}
+			mustSubscribe(t, h, "main", conns[i], "hello")
+		}
+		stalled := &fakeConn{release: make(chan struct{})}
+		sc := mustSubscribe(t, h, "main", stalled, "hello")
+
+		want := []string{"hello"}
+		for r := range rounds {
+			for i := range perRound {
+				msg := "m" + strconv.Itoa(r*perRound+i)
+				h.Publish("main", []byte(msg))
+				want = append(want, msg)
+			}
+			// Let the healthy writers drain (the queue holds 8): only the stalled one falls behind.
+			synctest.Wait()
+		}
+
+		if got, want := h.Count("main"), subscribers; got != want {
+			t.Fatalf("Count after the drop = %d, want %d", got, want)
+		}
+		if isDone(sc) {
+			t.Fatal("the stalled writer stopped while blocked in WriteText")
+		}
+		close(stalled.release)
+		<-sc.Done()
+		if diff := cmp.Diff([]string{"hello"}, stalled.Texts()); diff != "" {
+			t.Errorf("stalled connection texts (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]closeFrame{{1013, "slow_consumer"}}, stalled.Closes()); diff != "" {
+			t.Errorf("stalled connection close frames (-want +got):\n%s", diff)
+		}
+		for i, c := range conns {
+			if diff := cmp.Diff(want, c.Texts()); diff != "" {
+				t.Fatalf("connection %d texts (-want +got):\n%s", i, diff)
+			}
+			c.check(t)
+		}
+		stalled.check(t)
+
+		// Undelivered to the stalled one: the message that did not fit plus the 8 queued behind hello.
+		if got, want := rec.get(&rec.dropped, "main"), queue+1; got != want {
+			t.Errorf("Dropped = %d, want %d", got, want)
+		}
+		if got, want := rec.get(&rec.sent, "main"), subscribers*len(want)+1; got != want {
+			t.Errorf("Sent = %d, want %d", got, want)
+		}
+		if diff := cmp.Diff(map[Reason]int{ReasonSlowConsumer: 1}, rec.reasons()); diff != "" {
+			t.Errorf("Disconnected reasons (-want +got):\n%s", diff)
+		}
+		closeHub(t, h)
+	})
+}
+
+// The initial messages come first even while another goroutine is publishing, and the broadcasts a
+// subscriber gets after them are an unbroken run up to the last one.
+func TestInitialMessagesComeFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const publishes, subscribers = 300, 200
+		h := New(Options{QueueSize: publishes + 2, PingPeriod: time.Hour})
+		published := make(chan struct{})
+		go func() {
+			defer close(published)
+			for i := range publishes {
+				h.Publish("main", []byte(strconv.Itoa(i)))
+				runtime.Gosched()
+			}
+		}()
+		conns := make([]*fakeConn, subscribers)
+		for i := range conns {
+			conns[i] = &fakeConn{}
+			mustSubscribe(t, h, "main", conns[i], "hello", "state")
+			runtime.Gosched()
+		}
+		<-published
+		synctest.Wait()
+		for i, c := range conns {
+			got := c.Texts()
+			if len(got) < 2 || got[0] != "hello" || got[1] != "state" {
+				t.Fatalf("connection %d starts with %q, want hello, state", i, got[:min(len(got), 2)])
+			}
+			for j, s := range got[2:] {
+				n, err := strconv.Atoi(s)
+				if err != nil {
+					t.Fatalf("connection %d got %q after the initial messages", i, s)
+				}
+				if want := publishes - len(got[2:]) + j; n != want {
+					t.Fatalf("connection %d broadcast %d = %d, want %d (an unbroken run to the end): %q",
+						i, j, n, want, got[2:])
+				}
+			}
+		}
+		closeHub(t, h)
+	})
+}
+
+func TestPublishAllReachesEveryTopic(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := newRecorder()
+		h := New(Options{Observer: rec})
+		topics := []string{"", "general", "workshop", "admin"}
+		conns := map[string][]*fakeConn{}
+		for _, topic := range topics {
+			for range 3 {
+				c := &fakeConn{}
+				conns[topic] = append(conns[topic], c)
+				mustSubscribe(t, h, topic, c)
+			}
+		}
+		h.Publish("general", []byte("only general"))
+		h.PublishAll([]byte("everyone"))
+		synctest.Wait()
+		for _, topic := range topics {
+			want := []string{"everyone"}
+			if topic == "general" {
+				want = []string{"only general", "everyone"}
+			}
+			for i, c := range conns[topic] {
+				if diff := cmp.Diff(want, c.Texts()); diff != "" {
+					t.Errorf("topic %q connection %d (-want +got):\n%s", topic, i, diff)
+				}
+			}
+			if got, want := rec.get(&rec.sent, topic), len(want)*3; got != want {
+				t.Errorf("Sent(%q) = %d, want %d", topic, got, want)
+			}
+		}
+		if got, want := rec.get(&rec.broadcasts, "general"), 6; got != want {
+			t.Errorf("Broadcast subscribers for general = %d, want %d", got, want)
+		}
+		h.Publish("nobody", []byte("x")) // a topic without subscribers is not an error
+		closeHub(t, h)
+	})
+}
+
+func TestCloseSendsGoingAwayToEveryone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := newRecorder()
+		h := New(Options{Observer: rec})
+		var conns []*fakeConn
+		var clients []*Client
+		for i := range 90 {
+			c := &fakeConn{}
+			conns = append(conns, c)
+			clients = append(clients, mustSubscribe(t, h, "track"+strconv.Itoa(i%3), c, "hello"))
+		}
+		// Queued but unwritten when Close comes: still delivered before the close frame.
+		h.PublishAll([]byte("last state"))
+		closeHub(t, h)
+
+		for i, c := range conns {
+			if !isDone(clients[i]) {
+				t.Fatalf("client %d not done after Close returned", i)
+			}
+			if diff := cmp.Diff([]string{"hello", "last state"}, c.Texts()); diff != "" {
+				t.Errorf("connection %d texts (-want +got):\n%s", i, diff)
+			}
+			if diff := cmp.Diff([]closeFrame{{1001, "server shutting down"}}, c.Closes()); diff != "" {
+				t.Errorf("connection %d close frames (-want +got):\n%s", i, diff)
+			}
+			c.sealed.Store(true)
+		}
+		if diff := cmp.Diff(map[Reason]int{ReasonShutdown: 90}, rec.reasons()); diff != "" {
+			t.Errorf("Disconnected reasons (-want +got):\n%s", diff)
+		}
+		if got := h.Total(); got != 0 {
+			t.Errorf("Total after Close = %d, want 0", got)
+		}
+		if _, err := h.Subscribe("track0", &fakeConn{}); !errors.Is(err, ErrClosed) {
+			t.Errorf("Subscribe after Close: err = %v, want ErrClosed", err)
+		}
+		h.PublishAll([]byte("too late")) // no-op, no panic on closed queues
+		h.Publish("track0", []byte("too late"))
+		if err := h.Close(context.Background()); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+		for _, c := range conns {
+			c.check(t)
+		}
+	})
+}
+
+// A writer stuck in a write (a Conn that ignores its deadline) makes Close give up at ctx's end;
+// once it is released it still sends the close frame, and a second Close sees it stop.
+func TestCloseGivesUpAtContextEnd(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := New(Options{})
+		stuck := &fakeConn{release: make(chan struct{})}
+		c := mustSubscribe(t, h, "main", stuck, "hello")
+		synctest.Wait()
+
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		start := time.Now()
+		err := h.Close(ctx)
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("Close = %v, want DeadlineExceeded", err)
+		}
+		if got, want := time.Since(start), 5*time.Second; got != want {
+			t.Errorf("Close returned after %v, want %v", got, want)
+		}
+		close(stuck.release)
+		closeHub(t, h)
+		if !isDone(c) {
+			t.Fatal("client not done")
+		}
+		if diff := cmp.Diff([]closeFrame{{1001, "server shutting down"}}, stuck.Closes()); diff != "" {
+			t.Errorf("close frames (-want +got):\n%s", diff)
+		}
+		stuck.check(t)
+	})
+}
+
+// One shared ticker makes every writer ping each PingPeriod, with the write deadline.
+func TestPingEveryPeriod(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const period, timeout = 25 * time.Second, 3 * time.Second
+		h := New(Options{PingPeriod: period, WriteTimeout: timeout})
+		start := time.Now()
+		a, b := &fakeConn{}, &fakeConn{}
+		mustSubscribe(t, h, "main", a)
+		mustSubscribe(t, h, "other", b)
+
+		time.Sleep(period - time.Nanosecond)
+		synctest.Wait()
+		if got := len(a.Pings()); got != 0 {
+			t.Fatalf("%d pings before the first period ended", got)
+		}
+		time.Sleep(time.Nanosecond + 2*period)
+		synctest.Wait()
+		want := []time.Time{start.Add(period), start.Add(2 * period), start.Add(3 * period)}
+		for _, c := range []*fakeConn{a, b} {
+			if diff := cmp.Diff(want, c.Pings()); diff != "" {
+				t.Errorf("ping times (-want +got):\n%s", diff)
+			}
+			c.mu.Lock()
+			for _, d := range c.deadlines {
+				if d != timeout {
+					t.Errorf("write deadline %v after the write, want %v", d, timeout)
+				}
+			}
+			c.mu.Unlock()
+		}
+		closeHub(t, h)
+	})
+}
+
+func TestSendGoesToOneClient(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := New(Options{})
+		a, b := &fakeConn{}, &fakeConn{}
+		ca := mustSubscribe(t, h, "main", a, "hello")
+		mustSubscribe(t, h, "main", b, "hello")
+		if !ca.Send([]byte("pong")) {
+			t.Fatal("Send = false on an open client")
+		}
+		synctest.Wait()
+		if diff := cmp.Diff([]string{"hello", "pong"}, a.Texts()); diff != "" {
+			t.Errorf("a (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"hello"}, b.Texts()); diff != "" {
+			t.Errorf("b (-want +got):\n%s", diff)
+		}
+		ca.Unsubscribe()
+		<-ca.Done()
+		if ca.Send([]byte("pong")) {
+			t.Error("Send = true after Unsubscribe")
+		}
+		closeHub(t, h)
+	})
+}
+
+func TestSendToFullQueueDropsClient(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := newRecorder()
+		h := New(Options{QueueSize: 2, Observer: rec})
+		stalled := &fakeConn{release: make(chan struct{})}
+		c := mustSubscribe(t, h, "main", stalled, "hello")
+		synctest.Wait() // hello is being written: the queue is empty
+		for i, want := range []bool{true, true, false, false} {
+			if got := c.Send([]byte("pong")); got != want {
+				t.Fatalf("Send #%d = %v, want %v", i, got, want)
+			}
+		}
+		if got := h.Count("main"); got != 0 {
+			t.Errorf("Count after the drop = %d, want 0", got)
+		}
+		close(stalled.release)
+		<-c.Done()
+		if diff := cmp.Diff([]closeFrame{{1013, "slow_consumer"}}, stalled.Closes()); diff != "" {
+			t.Errorf("close frames (-want +got):\n%s", diff)
+		}
+		if got, want := rec.get(&rec.dropped, "main"), 3; got != want {
+			t.Errorf("Dropped = %d, want %d (one that did not fit, two queued)", got, want)
+		}
+		closeHub(t, h)
+	})
+}
+
+// Closing a client for a policy violation still delivers what was queued before it (e.g. an error
+// message), then the close frame; a dead peer (pong timeout) is not sent the backlog.
+func TestClientClose(t *testing.T) {
+	for _, tc := range []struct {
+		why     Reason
+		code    int
+		texts   []string
+		dropped int
+	}{
+		{ReasonPolicy, 1008, []string{"hello", "a", "b"}, 0},
+		{ReasonPongTimeout, 1001, []string{"hello"}, 2},
+	} {
+		t.Run(string(tc.why), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				rec := newRecorder()
+				h := New(Options{Observer: rec})
+				f := &fakeConn{release: make(chan struct{})}
+				c := mustSubscribe(t, h, "main", f, "hello")
+				synctest.Wait()
+				c.Send([]byte("a"))
+				h.Publish("main", []byte("b"))
+				c.Close(tc.code, "bye", tc.why)
+				c.Close(1000, "second close is ignored", ReasonClient)
+				if got := h.Count("main"); got != 0 {
+					t.Errorf("Count after Close = %d, want 0", got)
+				}
+				close(f.release)
+				<-c.Done()
+				f.sealed.Store(true)
+				if diff := cmp.Diff(tc.texts, f.Texts()); diff != "" {
+					t.Errorf("texts (-want +got):\n%s", diff)
+				}
+				if diff := cmp.Diff([]closeFrame{{tc.code, "bye"}}, f.Closes()); diff != "" {
+					t.Errorf("close frames (-want +got):\n%s", diff)
+				}
+				if got := rec.get(&rec.dropped, "main"); got != tc.dropped {
+					t.Errorf("Dropped = %d, want %d", got, tc.dropped)
+				}
+				if diff := cmp.Diff(map[Reason]int{tc.why: 1}, rec.reasons()); diff != "" {
+					t.Errorf("Disconnected reasons (-want +got):\n%s", diff)
+				}
+				closeHub(t, h)
+				f.check(t)
+			})
+		})
+	}
+}
+
+// When the reader saw the connection end, the writer stops without writing anything more.
+func TestUnsubscribeWritesNothingMore(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := newRecorder()
+		h := New(Options{Observer: rec})
+		f := &fakeConn{release: make(chan struct{})}
+		c := mustSubscribe(t, h, "main", f, "hello")
+		synctest.Wait()
+		h.Publish("main", []byte("a"))
+		h.Publish("main", []byte("b"))
+		c.Unsubscribe()
+		c.Close(1001, "ignored after Unsubscribe", ReasonShutdown)
+		if got := h.Count("main"); got != 0 {
+			t.Errorf("Count after Unsubscribe = %d, want 0", got)
+		}
+		close(f.release)
+		<-c.Done()
+		if diff := cmp.Diff([]string{"hello"}, f.Texts()); diff != "" {
+			t.Errorf("texts (-want +got):\n%s", diff)
+		}
+		if got := f.Closes(); len(got) != 0 {
+			t.Errorf("close frames after Unsubscribe: %v", got)
+		}
+		if got, want := rec.get(&rec.dropped, "main"), 2; got != want {
+			t.Errorf("Dropped = %d, want %d", got, want)
+		}
+		if diff := cmp.Diff(map[Reason]int{ReasonClient: 1}, rec.reasons()); diff != "" {
+			t.Errorf("Disconnected reasons (-want +got):\n%s", diff)
+		}
+		closeHub(t, h)
+		f.check(t)
+	})
+}
+
+// A failed write drops the client; the close frame is attempted with a deadline already past so
+// that WriteClose still makes the reader fail without waiting on a broken connection.
+func TestWriteErrorDropsClient(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		rec := newRecorder()
+		h := New(Options{Observer: rec})
+		f := &fakeConn{err: errors.New("broken pipe")}
+		c := mustSubscribe(t, h, "main", f, "hello", "state")
+		<-c.Done()
+		if diff := cmp.Diff([]closeFrame{{1011, "write_error"}}, f.Closes()); diff != "" {
+			t.Errorf("close frames (-want +got):\n%s", diff)
+		}
+		if f.closeDL.After(time.Now()) {
+			t.Errorf("close deadline %v is in the future after a failed write", f.closeDL)
+		}
+		if got, want := rec.get(&rec.dropped, "main"), 2; got != want {
+			t.Errorf("Dropped = %d, want %d", got, want)
+		}
+		if diff := cmp.Diff(map[Reason]int{ReasonWriteError: 1}, rec.reasons()); diff != "" {
+			t.Errorf("Disconnected reasons (-want +got):\n%s", diff)
+		}
+		if got := h.Total(); got != 0 {
+			t.Errorf("Total = %d, want 0", got)
+		}
+		closeHub(t, h)
+	})
+}
+
+func TestCounts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := New(Options{})
+		var general []*Client
+		for range 3 {
+			general = append(general, mustSubscribe(t, h, "general", &fakeConn{}))
+		}
+		for range 2 {
+			mustSubscribe(t, h, "workshop", &fakeConn{})
+		}
+		if diff := cmp.Diff(map[string]int{"general": 3, "workshop": 2}, h.Counts()); diff != "" {
+			t.Errorf("Counts (-want +got):\n%s", diff)
+		}
+		if got, want := h.Total(), 5; got != want {
+			t.Errorf("Total = %d, want %d", got, want)
+		}
+		for _, c := range general {
+			c.Unsubscribe()
+			c.Unsubscribe() // idempotent
+		}
+		if got := h.Count("general"); got != 0 {
+			t.Errorf("Count(general) = %d, want 0", got)
+		}
+		if diff := cmp.Diff(map[string]int{"workshop": 2}, h.Counts()); diff != "" {
+			t.Errorf("Counts (-want +got):\n%s", diff)
+		}
+		if got, want := h.Total(), 2; got != want {
+			t.Errorf("Total = %d, want %d", got, want)
+		}
+		h.mu.RLock()
+		_, kept := h.topics["general"]
+		h.mu.RUnlock()
+		if kept {
+			t.Error("the empty topic was kept")
+		}
+		// The topic comes back with a new subscriber.
+		mustSubscribe(t, h, "general", &fakeConn{})
+		if got, want := h.Count("general"), 1; got != want {
+			t.Errorf("Count(general) = %d, want %d", got, want)
+		}
+		closeHub(t, h)
+	})
+}
+
+func TestSubscribeRejects(t *testing.T) {
+	h := New(Options{QueueSize: 2})
+	defer closeHub(t, h)
+	if _, err := h.Subscribe("main", nil); err == nil {
+		t.Error("Subscribe with a nil Conn succeeded")
+	}
+	if _, err := h.Subscribe("main", &fakeConn{}, []byte("1"), []byte("2"), []byte("3")); err == nil {
+		t.Error("Subscribe with more initial messages than the queue holds succeeded")
+	}
+	if got := h.Total(); got != 0 {
+		t.Errorf("Total = %d, want 0", got)
+	}
+}
+
+// Subscribes, unsubscribes and publishes from many goroutines at once, on the real scheduler, for
+// the race detector; every writer must stop and every connection must see its messages in order.
+func TestConcurrentUse(t *testing.T) {
+	h := New(Options{QueueSize: 1024})
+	const publishes = 200
+	var wg sync.WaitGroup
+	for p := range 2 {
+		wg.Go(func() {
+			for i := range publishes {
+				msg := []byte(fmt.Sprintf("%d-%04d", p, i))
+				if p == 0 {
+					h.Publish("t"+strconv.Itoa(i%3), msg)
+				} else {
+					h.PublishAll(msg)
+				}
+			}
+		})
+	}
+	var mu sync.Mutex
+	var conns []*fakeConn
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 100 {
+				f := &fakeConn{}
+				c, err := h.Subscribe("t"+strconv.Itoa((g+i)%3), f, []byte("hello"))
+				if err != nil {
+					t.Errorf("Subscribe: %v", err)
+					return
+				}
+				h.Count("t0")
+				h.Counts()
+				if i%2 == 0 {
+					c.Unsubscribe()
+				} else {
+					c.Send([]byte("pong"))
+				}
+				mu.Lock()
+				conns = append(conns, f)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Total(); got != 0 {
+		t.Errorf("Total after Close = %d", got)
+	}
+	for _, f := range conns {
+		f.check(t)
+		last := map[byte]string{}
+		for _, s := range f.Texts() {
+			if s == "hello" || s == "pong" {
+				continue
+			}
+			if p := s[0]; s <= last[p] {
+				t.Fatalf("%q after %q", s, last[p])
+			} else {
+				last[p] = s
+			}
+		}
+	}
+}
+
+// countConn counts text frames across many connections and signals when the count reaches target,
+// so that a benchmark can wait until a publish has reached every subscriber.
+type countConn struct{ *tally }
+
+type tally struct {
+	n, target atomic.Int64
+	reached   chan struct{}
+}
+
+func (c countConn) WriteText([]byte, time.Time) error {
+	if c.n.Add(1) == c.target.Load() {
+		c.reached <- struct{}{}
+	}
+	return nil
+}
+func (countConn) WritePing(time.Time) error               { return nil }
+func (countConn) WriteClose(int, string, time.Time) error { return nil }
+
+// enqueueTimer is an Observer that adds up the time publishes took to enqueue.
+type enqueueTimer struct {
+	noObserver
+	d atomic.Int64
+}
+
+func (e *enqueueTimer) Broadcast(_ string, _ int, d time.Duration) { e.d.Add(int64(d)) }
+
+// BenchmarkPublish measures a fan-out until every subscriber's writer has written the message
+// (ns/op), and the part of it spent in Publish itself (enqueue-ns/op), the time the caller waits.
+func BenchmarkPublish(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run("subscribers="+strconv.Itoa(n), func(b *testing.B) {
+			obs := &enqueueTimer{}
+			h := New(Options{Observer: obs, PingPeriod: time.Hour})
+			defer closeHub(b, h)
+			t := &tally{reached: make(chan struct{})}
+			for range n {
+				if _, err := h.Subscribe("main", countConn{t}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			msg := []byte(`{"type":"state","state":{}}`)
+			var want int64
+			for b.Loop() {
+				want += int64(n)
+				t.target.Store(want)
+				h.Publish("main", msg)
+				<-t.reached
+			}
+			b.ReportMetric(float64(obs.d.Load())/float64(b.N), "enqueue-ns/op")
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
+		})
+	}
+}
+
+type nopConn struct{}
+
+func (nopConn) WriteText([]byte, time.Time) error       { return nil }
+func (nopConn) WritePing(time.Time) error               { return nil }
+func (nopConn) WriteClose(int, string, time.Time) error { return nil }
+
+// BenchmarkSubscribeDuringPublish measures how long a Subscribe+Unsubscribe takes on a topic that
+// is being fanned out to 10,000 subscribers without pause: the lock granularity shows here.
+func BenchmarkSubscribeDuringPublish(b *testing.B) {
+	const n = 10000
+	h := New(Options{PingPeriod: time.Hour})
+	defer closeHub(b, h)
+	t := &tally{reached: make(chan struct{})}
+	for range n {
+		if _, err := h.Subscribe("main", countConn{t}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	publisher := make(chan struct{})
+	go func() {
+		defer close(publisher)
+		msg := []byte("x")
+		var want int64
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			want += n
+			t.target.Store(want)
+			h.Publish("main", msg)
+			<-t.reached
+		}
+	}()
+	var worst time.Duration
+	for b.Loop() {
+		start := time.Now()
+		c, err := h.Subscribe("main", nopConn{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		c.Unsubscribe()
+		worst = max(worst, time.Since(start))
+		<-c.Done()
+	}
+	close(stop)
+	<-publisher
+	b.ReportMetric(float64(worst.Nanoseconds()), "worst-ns")
+}
+
+// TestIdleClientMemory measures what an idle subscriber costs the hub (its Client, queue, done
+// channel and writer goroutine, with the stack it grows to after writing), to keep it far below
+// the product's budget of about 8 KiB per idle websocket connection.
+func TestIdleClientMemory(t *testing.T) {
+	const n = 2000
+	h := New(Options{PingPeriod: time.Hour})
+	defer closeHub(t, h)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	t0 := &tally{reached: make(chan struct{})}
+	t0.target.Store(n)
+	clients := make([]*Client, n)
+	for i := range clients {
+		c, err := h.Subscribe("main", countConn{t0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients[i] = c
+	}
+	h.Publish("main", []byte("state")) // every writer has written once: idle, not brand new
+	<-t0.reached
+	// The runtime may start goroutines with a bigger stack than 2 KiB (it adapts the initial size to
+	// the average use) and halves a stack that is less than a quarter used at each collection: a few
+	// collections bring idle writers to their steady state.
+	for range 3 {
+		runtime.GC()
+	}
+	runtime.ReadMemStats(&after)
+	used := float64(after.HeapAlloc+after.StackInuse) - float64(before.HeapAlloc+before.StackInuse)
+	perClient := used / n
+	t.Logf("%.0f bytes per idle client: heap %d, stacks %d", perClient,
+		(int64(after.HeapAlloc)-int64(before.HeapAlloc))/n, (int64(after.StackInuse)-int64(before.StackInuse))/n)
+	// About 1.4 KiB of heap plus the writer's stack: 2 KiB, or 4 KiB once the runtime has raised
+	// the initial stack size of new goroutines (it does in a busy server).
+	limit := 6144.0
+	if raceEnabled {
+		limit *= 2
+	}
+	if perClient > limit {
+		t.Errorf("an idle client costs the hub %.0f bytes, want at most %.0f", perClient, limit)
+	}
+	runtime.KeepAlive(clients)
+}

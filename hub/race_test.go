@@ -1,0 +1,6 @@
+//go:build race
+
+package hub
+
+// The race detector makes goroutine stacks bigger, so memory limits in tests are relaxed under it.
+const raceEnabled = true

@@ -1,0 +1,20 @@
+// Package schedule is confdash's domain: the vocabulary every other package
+// speaks, as plain types and pure functions.
+//
+// A Schedule is a conference (tracks, sessions, days, its time zone), read
+// from a source by Parse: the native YAML format (docs/schedule-format.md)
+// and the importers for other formats (frab XML, schedule.json, iCalendar)
+// live here and all produce the same types. A Schedule never changes once
+// parsed. Adjustments are the organizers' live changes on top of it
+// (announcements, per-track delays), changed only through pure operations
+// that return new values. Compute turns (schedule, adjustments, instant) into
+// a State: what each track plays now and next, and the next instant anything
+// changes, at which the caller computes again.
+//
+// The package must not know about the network, the wall clock, goroutines,
+// Fiber, websockets or the hub: every instant is a parameter (time.Now is
+// never called), every function returns the same result for the same
+// arguments, and values may be shared read-only between goroutines. The
+// server owns the clock and the single goroutine that sleeps until
+// State.NextChange.
+package schedule

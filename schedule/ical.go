@@ -1,0 +1,555 @@
+package schedule
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+
+	// The binary carries the IANA database: TZID= parameters and the
+	// conference zone must resolve on machines (and containers) without
+	// /usr/share/zoneinfo.
+	_ "time/tzdata"
+)
+
+// iCalendar (RFC 5545): VEVENTs with DTSTART, DTEND or DURATION, SUMMARY,
+// LOCATION (the room, so the track), DESCRIPTION and URL. Lines are unfolded
+// and TEXT values unescaped. A TZID names an IANA zone, resolved through the
+// database: a VTIMEZONE block's offsets are ignored, because exporters get
+// them wrong (pretalx shipped whole-hour offsets for Adelaide, +09:30).
+//
+// SUMMARY stays whole: "Title - Speaker" cannot be split safely (titles hold
+// dashes too). Speakers are taken only where the file marks them: ATTENDEE or
+// ORGANIZER with CN, or an X- property named ...SPEAKER or ...SPEAKERS (as
+// WriteICS writes them).
+
+// icalMaxDepth bounds component nesting (VCALENDAR > VEVENT > VALARM is 3).
+const icalMaxDepth = 32
+
+type icalProp struct {
+	name   string            // upper case
+	params map[string]string // upper-case names; a multi-valued one joined by commas
+	value  string
+	line   int
+}
+
+type icalEvent struct {
+	props []icalProp
+	line  int
+}
+
+// icalKnown are VEVENT properties read, or deliberately ignored without a
+// warning. X- properties are always ignored quietly unless read.
+var icalKnown = map[string]bool{
+	"UID": true, "DTSTART": true, "DTEND": true, "DURATION": true, "SUMMARY": true, "LOCATION": true,
+	"DESCRIPTION": true, "URL": true, "CATEGORIES": true, "STATUS": true, "ATTENDEE": true, "ORGANIZER": true,
+	"DTSTAMP": true, "CREATED": true, "LAST-MODIFIED": true, "SEQUENCE": true, "CLASS": true, "TRANSP": true,
+	"PRIORITY": true, "GEO": true, "RRULE": true, "RDATE": true, "EXDATE": true, "RECURRENCE-ID": true,
+	"ATTACH": true, "COMMENT": true, "CONTACT": true, "RELATED-TO": true, "RESOURCES": true,
+	"REQUEST-STATUS": true, "COLOR": true, "IMAGE": true, "CONFERENCE": true,
+}
+
+type icalLine struct {
+	text string
+	line int
+}
+
+// icalUnfold joins folded lines (a line starting with a space or tab
+// continues the previous one) and records where each logical line starts.
+func icalUnfold(data []byte) []icalLine {
+	var out []icalLine
+	var cur strings.Builder
+	start := 0
+	flush := func() {
+		if start > 0 {
+			out = append(out, icalLine{text: cur.String(), line: start})
+		}
+		cur.Reset()
+	}
+	n := 0
+	for len(data) > 0 {
+		n++
+		i := bytes.IndexByte(data, '\n')
+		var raw []byte
+		if i < 0 {
+			raw, data = data, nil
+		} else {
+			raw, data = data[:i], data[i+1:]
+		}
+		raw = bytes.TrimSuffix(raw, []byte("\r"))
+		if len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\t') && start > 0 {
+			cur.Write(raw[1:])
+			continue
+		}
+		flush()
+		cur.Write(raw)
+		start = n
+	}
+	flush()
+	return out
+}
+
+// icalParseLine splits "NAME;PARAM=a,"b;c":value".
+func icalParseLine(s string) (icalProp, bool) {
+	i := strings.IndexAny(s, ";:")
+	if i <= 0 {
+		return icalProp{}, false
+	}
+	p := icalProp{name: strings.ToUpper(strings.TrimSpace(s[:i]))}
+	rest := s[i:]
+	for rest[0] == ';' {
+		rest = rest[1:]
+		eq := strings.IndexByte(rest, '=')
+		if eq < 0 {
+			return icalProp{}, false
+		}
+		pname := strings.ToUpper(strings.TrimSpace(rest[:eq]))
+		rest = rest[eq+1:]
+		var val strings.Builder
+		for {
+			if strings.HasPrefix(rest, `"`) {
+				end := strings.IndexByte(rest[1:], '"')
+				if end < 0 {
+					return icalProp{}, false
+				}
+				val.WriteString(rest[1 : 1+end])
+				rest = rest[end+2:]
+			} else {
+				j := strings.IndexAny(rest, ",;:")
+				if j < 0 {
+					return icalProp{}, false
+				}
+				val.WriteString(rest[:j])
+				rest = rest[j:]
+			}
+			if !strings.HasPrefix(rest, ",") {
+				break
+			}
+			val.WriteByte(',')
+			rest = rest[1:]
+		}
+		if p.params == nil {
+			p.params = map[string]string{}
+		}
+		if _, dup := p.params[pname]; !dup {
+			p.params[pname] = val.String()
+		}
+		if rest == "" {
+			return icalProp{}, false
+		}
+	}
+	if rest[0] != ':' {
+		return icalProp{}, false
+	}
+	p.value = rest[1:]
+	return p, true
+}
+
+// icalUnescape reads a TEXT value: \\ \; \, \n (and \N).
+func icalUnescape(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 == len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n', 'N':
+			b.WriteByte('\n')
+		default:
+			// \\ \; \, and, leniently, any other escaped character
+			// (some exporters write "\:").
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+// icalSplit splits a TEXT list on unescaped commas and unescapes each item.
+func icalSplit(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case ',':
+			out = append(out, icalUnescape(s[start:i]))
+			start = i + 1
+		}
+	}
+	return append(out, icalUnescape(s[start:]))
+}
+
+func parseICal(name string, data []byte, opts Options) (*Schedule, []Diagnostic, error) {
+	b := newImpBuilder(name, "ical", opts)
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	var (
+		stack    []string
+		events   []icalEvent
+		cur      *icalEvent
+		calName  string
+		calZone  string
+		zoneLine int
+		sawCal   bool
+	)
+	for _, ln := range icalUnfold(data) {
+		if strings.TrimSpace(ln.text) == "" {
+			continue
+		}
+		p, ok := icalParseLine(ln.text)
+		if !ok {
+			b.count(ln.line, "a line is not NAME:value: ignored")
+			continue
+		}
+		p.line = ln.line
+		switch p.name {
+		case "BEGIN":
+			comp := strings.ToUpper(strings.TrimSpace(p.value))
+			if comp == "VCALENDAR" {
+				sawCal = true
+			}
+			stack = append(stack, comp)
+			if len(stack) > icalMaxDepth {
+				return nil, b.warns, Errors{{File: name, Line: ln.line, Message: fmt.Sprintf("components nested deeper than %d: not a calendar", icalMaxDepth)}}
+			}
+			if comp == "VEVENT" && cur == nil {
+				cur = &icalEvent{line: ln.line}
+			}
+			continue
+		case "END":
+			comp := strings.ToUpper(strings.TrimSpace(p.value))
+			idx := -1
+			for i := len(stack) - 1; i >= 0; i-- {
+				if stack[i] == comp {
+					idx = i
+					break
+				}
+			}
+			if idx < 0 {
+				b.count(ln.line, fmt.Sprintf("END:%s without BEGIN: ignored", icalShortName(comp)))
+				continue
+			}
+			if idx != len(stack)-1 {
+				b.warn(ln.line, "END", "BEGIN:%s is not closed before END:%s", icalShortName(stack[len(stack)-1]), icalShortName(comp))
+			}
+			stack = stack[:idx]
+			if cur != nil && !icalInside(stack, "VEVENT") {
+				events = append(events, *cur)
+				cur = nil
+			}
+			continue
+		}
+		top := ""
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch {
+		case top == "VEVENT" && cur != nil:
+			cur.props = append(cur.props, p)
+		case top == "VCALENDAR":
+			switch p.name {
+			case "X-WR-CALNAME", "NAME":
+				if calName == "" {
+					calName = icalUnescape(p.value)
+				}
+			case "X-WR-TIMEZONE":
+				calZone, zoneLine = strings.TrimSpace(icalUnescape(p.value)), ln.line
+			}
+		}
+	}
+	if !sawCal {
+		return nil, b.warns, Errors{{File: name, Line: 1, Message: "no BEGIN:VCALENDAR: this is not an iCalendar file"}}
+	}
+	if len(stack) > 0 {
+		// A cut-off download must not replace a good schedule with half of it.
+		return nil, b.warns, Errors{{File: name, Message: fmt.Sprintf("the calendar is cut off: BEGIN:%s is never closed", icalShortName(stack[len(stack)-1]))}}
+	}
+	b.name = calName
+
+	// The conference zone: the calendar's own X-WR-TIMEZONE, else the zone
+	// most of its events name, else the caller's.
+	zones := &icalZones{b: b, cache: map[string]*time.Location{}}
+	if calZone == "" {
+		calZone, zoneLine = zones.common(events)
+	}
+	b.setZone(calZone, zoneLine, "X-WR-TIMEZONE")
+
+	organizers := map[string]int{}
+	withOrganizer := 0
+	for _, ev := range events {
+		for _, p := range ev.props {
+			if p.name == "ORGANIZER" && p.params["CN"] != "" {
+				organizers[p.params["CN"]]++
+				withOrganizer++
+				break
+			}
+		}
+	}
+	// One organizer on every event is the conference, not a speaker.
+	sharedOrganizer := len(organizers) == 1 && withOrganizer > 1
+	for _, ev := range events {
+		icalAdd(b, zones, ev, sharedOrganizer)
+	}
+	return b.finish()
+}
+
+func icalInside(stack []string, comp string) bool {
+	for _, c := range stack {
+		if c == comp {
+			return true
+		}
+	}
+	return false
+}
+
+func icalShortName(s string) string {
+	if len(s) > 32 {
+		return s[:32] + "…"
+	}
+	return s
+}
+
+// icalZones resolves TZID parameters once each, warning once per bad name.
+type icalZones struct {
+	b     *impBuilder
+	cache map[string]*time.Location // nil value: unresolvable
+}
+
+func (z *icalZones) resolve(tzid string, line int) *time.Location {
+	tzid = strings.TrimSpace(tzid)
+	if loc, ok := z.cache[tzid]; ok {
+		return loc
+	}
+	loc := icalLoadZone(tzid)
+	z.cache[tzid] = loc
+	if loc == nil {
+		z.b.warn(line, "TZID", "time zone %q is not an IANA name: its times are read in %s", impShort(tzid), z.zoneName())
+	}
+	return loc
+}
+
+func (z *icalZones) zoneName() string {
+	if z.b.zoneName != "" {
+		return z.b.zoneName
+	}
+	return "the conference zone"
+}
+
+// icalLoadZone resolves a TZID: an IANA name, or one with a vendor prefix
+// ("/mozilla.org/20050126_1/Europe/Berlin") whose tail is one.
+func icalLoadZone(tzid string) *time.Location {
+	if loc, ok := impLoadZone(tzid); ok {
+		return loc
+	}
+	parts := strings.Split(strings.Trim(tzid, "/"), "/")
+	for i := 1; i < len(parts) && i < 8; i++ {
+		if loc, ok := impLoadZone(strings.Join(parts[i:], "/")); ok {
+			return loc
+		}
+	}
+	return nil
+}
+
+// common returns the TZID most DTSTARTs name (the first, on a tie), if it
+// resolves.
+func (z *icalZones) common(events []icalEvent) (string, int) {
+	counts := map[string]int{}
+	first := map[string]int{}
+	var order []string
+	for _, ev := range events {
+		for _, p := range ev.props {
+			if p.name != "DTSTART" {
+				continue
+			}
+			if tz := strings.TrimSpace(p.params["TZID"]); tz != "" {
+				if _, ok := counts[tz]; !ok {
+					order = append(order, tz)
+					first[tz] = p.line
+				}
+				counts[tz]++
+			}
+			break
+		}
+	}
+	best := ""
+	for _, tz := range order {
+		if counts[tz] > counts[best] {
+			best = tz
+		}
+	}
+	if best == "" {
+		return "", 0
+	}
+	loc := icalLoadZone(best)
+	if loc == nil {
+		return "", 0
+	}
+	return loc.String(), first[best]
+}
+
+// icalWhen is a parsed DTSTART or DTEND.
+type icalWhen struct {
+	t         time.Time
+	hasOffset bool
+	allDay    bool
+}
+
+// time parses a DATE-TIME (UTC with Z, with a TZID, or floating) or a DATE.
+func (z *icalZones) time(p icalProp) (icalWhen, bool) {
+	v := strings.TrimSpace(p.value)
+	// Leniently accept ISO 8601 punctuation some exporters write.
+	v = strings.NewReplacer("-", "", ":", "").Replace(v)
+	if strings.EqualFold(p.params["VALUE"], "DATE") || len(v) == 8 {
+		d, err := time.Parse("20060102", v)
+		if err != nil {
+			return icalWhen{}, false
+		}
+		return icalWhen{t: d, allDay: true}, true
+	}
+	if strings.HasSuffix(v, "Z") || strings.HasSuffix(v, "z") {
+		for _, layout := range []string{"20060102T150405", "20060102T1504"} {
+			if t, err := time.Parse(layout, v[:len(v)-1]); err == nil {
+				return icalWhen{t: t}, true
+			}
+		}
+		return icalWhen{}, false
+	}
+	var w time.Time
+	ok := false
+	for _, layout := range []string{"20060102T150405", "20060102T1504"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			w, ok = t, true
+			break
+		}
+	}
+	if !ok {
+		return icalWhen{}, false
+	}
+	if tzid := p.params["TZID"]; tzid != "" {
+		if loc := z.resolve(tzid, p.line); loc != nil {
+			return icalWhen{t: time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, loc), hasOffset: true}, true
+		}
+	}
+	// Floating (or an unknown zone): the conference zone.
+	return icalWhen{t: z.b.local(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second())}, true
+}
+
+// icalAdd turns one VEVENT into a session.
+func icalAdd(b *impBuilder, z *icalZones, ev icalEvent, sharedOrganizer bool) {
+	first := map[string]icalProp{}
+	var organizer string
+	s := impSession{line: ev.line, day: -1}
+	var attendees []Speaker
+	var marked []Speaker
+	kindSet := false
+	for _, p := range ev.props {
+		if _, seen := first[p.name]; !seen {
+			first[p.name] = p
+		}
+		switch {
+		case p.name == "CATEGORIES":
+			for _, c := range icalSplit(p.value) {
+				if c = strings.TrimSpace(c); c != "" {
+					s.tags = append(s.tags, c)
+				}
+			}
+		case p.name == "ATTENDEE":
+			if cn := strings.TrimSpace(p.params["CN"]); cn != "" {
+				attendees = append(attendees, Speaker{Name: cn})
+			}
+		case p.name == "ORGANIZER":
+			if organizer == "" {
+				organizer = strings.TrimSpace(p.params["CN"])
+			}
+		case strings.HasPrefix(p.name, "X-") && strings.HasSuffix(p.name, "-SPEAKER"):
+			if n := strings.TrimSpace(icalUnescape(p.value)); n != "" {
+				marked = append(marked, Speaker{Name: n, Affiliation: strings.TrimSpace(p.params["X-AFFILIATION"])})
+			}
+		case strings.HasPrefix(p.name, "X-") && strings.HasSuffix(p.name, "-SPEAKERS"):
+			for _, n := range icalSplit(p.value) {
+				if n = strings.TrimSpace(n); n != "" {
+					marked = append(marked, Speaker{Name: n})
+				}
+			}
+		case strings.HasPrefix(p.name, "X-") && strings.HasSuffix(p.name, "-KIND") && !kindSet:
+			v := strings.ToLower(strings.TrimSpace(icalUnescape(p.value)))
+			if k := Kind(v); k.Valid() {
+				s.kind = k
+			} else {
+				s.kind = impKind(v)
+			}
+			kindSet = true
+		case !icalKnown[p.name] && !strings.HasPrefix(p.name, "X-"):
+			b.count(p.line, fmt.Sprintf("property %s is not used by confdash: ignored", icalShortName(p.name)))
+		}
+	}
+	s.srcID = icalUnescape(first["UID"].value)
+	s.title = icalUnescape(first["SUMMARY"].value)
+	s.room = icalUnescape(first["LOCATION"].value)
+	s.abstract = icalUnescape(first["DESCRIPTION"].value)
+	s.url = strings.TrimSpace(first["URL"].value)
+	switch {
+	case len(marked) > 0:
+		s.speakers = marked
+	case len(attendees) > 0:
+		s.speakers = attendees
+	case organizer != "" && !sharedOrganizer:
+		s.speakers = []Speaker{{Name: organizer}}
+	}
+	label := impLabel(s.srcID, strings.TrimSpace(s.title))
+
+	if st := strings.ToUpper(strings.TrimSpace(first["STATUS"].value)); st == "CANCELLED" || st == "CANCELED" {
+		b.count(ev.line, "event with STATUS:CANCELLED: not imported")
+		return
+	}
+	if _, ok := first["RRULE"]; ok {
+		b.count(first["RRULE"].line, "recurring event (RRULE): only its first occurrence is imported")
+	} else if _, ok := first["RDATE"]; ok {
+		b.count(first["RDATE"].line, "recurring event (RDATE): only its first occurrence is imported")
+	}
+	sp, ok := first["DTSTART"]
+	if !ok {
+		b.skip(ev.line, "DTSTART", "event %s has no DTSTART", label)
+		return
+	}
+	start, ok := z.time(sp)
+	if !ok {
+		b.skip(sp.line, "DTSTART", "event %s has DTSTART %q, not a date-time", label, impShort(sp.value))
+		return
+	}
+	if start.allDay {
+		b.skip(sp.line, "DTSTART", "event %s lasts all day (a DATE, not a time): not a session", label)
+		return
+	}
+	s.start, s.hasOffset = start.t, start.hasOffset
+	if ep, ok := first["DTEND"]; ok {
+		end, ok := z.time(ep)
+		if !ok || end.allDay {
+			b.skip(ep.line, "DTEND", "event %s has DTEND %q, not a date-time", label, impShort(ep.value))
+			return
+		}
+		s.end = end.t
+	} else if dp, ok := first["DURATION"]; ok {
+		d, err := impISODuration(strings.TrimSpace(dp.value))
+		if err != nil {
+			b.skip(dp.line, "DURATION", "event %s has DURATION %q, not like PT1H30M", label, impShort(dp.value))
+			return
+		}
+		s.end = s.start.Add(d)
+	} else {
+		// RFC 5545 3.6.1: such an event ends when it starts. Inventing a
+		// length would show a closing remark as running for an hour.
+		b.count(ev.line, "event without DTEND or DURATION: kept as an instant (it ends when it starts, RFC 5545), shown as next but never as running; add a DTEND to give it a length")
+		s.end, s.marker = s.start, true
+	}
+	if s.end.Equal(s.start) {
+		s.marker = true
+	}
+	b.add(s)
+}

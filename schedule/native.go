@@ -1,0 +1,788 @@
+package schedule
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	// The binary must resolve IANA zones on hosts without a zoneinfo
+	// database (scratch and distroless images); the embedded copy is used
+	// only when the system has none.
+	_ "time/tzdata"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// nativeDayBoundaryHour is the local hour before which a session belongs to
+// the previous conference day: a 01:30 party after a day's last talk is part
+// of that day (the pretalx convention).
+const nativeDayBoundaryHour = 4
+
+// nativeMaxSlugLen bounds track ids: they end up in URLs and metric labels.
+const nativeMaxSlugLen = 64
+
+var (
+	nativeRootFields    = []string{"name", "timezone", "tracks", "sessions"}
+	nativeTrackFields   = []string{"id", "name"}
+	nativeSessionFields = []string{"id", "track", "title", "kind", "start", "end", "duration", "speakers", "abstract", "url", "tags"}
+	nativeSpeakerFields = []string{"name", "affiliation"}
+
+	nativeSlugRE      = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+	nativeYAMLErrorRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+	// Wall-clock layouts, tried in order. The same layouts followed by an
+	// offset ("+01:00" or "Z") pin an instant that a daylight-saving change
+	// makes ambiguous.
+	nativeTimeLayouts = []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05"}
+)
+
+// parseNative reads the native format (docs/schedule-format.md): YAML, or the
+// same structure as JSON. It walks the yaml.Node tree instead of decoding
+// into structs so that every problem is reported with its line and field,
+// and all of them at once, as Errors sorted by line.
+//
+// Local times are resolved in the conference's zone. A wall-clock time that
+// happens twice (the hour repeated when daylight saving time ends) is read as
+// its first occurrence, and a warning says how to write the second one: with
+// an explicit offset, "2026-10-25 02:30+01:00". A wall-clock time that does
+// not exist (skipped when daylight saving time starts) is an error. An
+// explicit offset must be the zone's offset at that instant. A duration is
+// elapsed time: "duration: 3h" from 01:30 on the night clocks go back ends at
+// 03:30 on the wall clock.
+func parseNative(name string, data []byte) (*Schedule, []Diagnostic, error) {
+	p := &nativeParser{file: name}
+	s := p.parse(data)
+	nativeSortDiagnostics(p.errs)
+	nativeSortDiagnostics(p.warns)
+	if len(p.errs) > 0 {
+		return nil, p.warns, Errors(p.errs)
+	}
+	return s, p.warns, nil
+}
+
+// nativeParser collects diagnostics while walking one source.
+type nativeParser struct {
+	file    string
+	errs    []Diagnostic
+	warns   []Diagnostic
+	trackAt map[string]nativeWhere // where each track is declared
+}
+
+// nativeWhere is a place in the source.
+type nativeWhere struct {
+	line int
+	path string
+}
+
+// nativeEntry is one key: value pair of a mapping.
+type nativeEntry struct {
+	key, val *yaml.Node
+}
+
+// nativeSession is a session being read, with what the checks that span
+// sessions need to point back at it.
+type nativeSession struct {
+	Session
+	path    string
+	line    int // first line of the session's mapping
+	idLine  int // line of its id, when given
+	hasID   bool
+	startLn int
+	valid   bool // track, start and end are known: it takes part in overlap checks and days
+}
+
+func (p *nativeParser) errorf(line int, field, format string, args ...any) {
+	p.errs = append(p.errs, Diagnostic{File: p.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (p *nativeParser) warnf(line int, field, format string, args ...any) {
+	p.warns = append(p.warns, Diagnostic{File: p.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+func (p *nativeParser) parse(data []byte) *Schedule {
+	root := p.decode(data)
+	if root == nil {
+		return nil
+	}
+	m, ok := p.mapping(root, "", nativeRootFields)
+	if !ok {
+		return nil
+	}
+	s := &Schedule{Format: "native"}
+
+	if e, ok := m["name"]; ok {
+		v, _ := p.scalar(e.val, "name")
+		s.Name = strings.TrimSpace(v)
+	}
+	if s.Name == "" {
+		p.warnf(root.Line, "name", "no conference name: screens will show none; add name: Your Conference 2026")
+	}
+
+	s.Location = p.zone(root, m)
+	if s.Location != nil {
+		s.TimeZone = s.Location.String()
+	}
+	// With a bad zone the times are still read, in UTC, so that their own
+	// mistakes are reported in the same pass; the result is discarded.
+	loc := s.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+
+	s.Tracks = p.tracks(root, m)
+	known := make(map[string]bool, len(s.Tracks))
+	for _, t := range s.Tracks {
+		known[t.ID] = true
+	}
+
+	sessions := p.sessions(root, m, loc, s.Tracks, known)
+	p.checkIDs(sessions, loc)
+	p.checkOverlaps(sessions, loc)
+
+	used := make(map[string]bool, len(s.Tracks))
+	for _, ns := range sessions {
+		used[ns.Track] = true
+	}
+	for _, t := range s.Tracks {
+		if !used[t.ID] && len(sessions) > 0 {
+			at := p.trackAt[t.ID]
+			p.warnf(at.line, at.path, "track %q has no sessions: its screen will stay empty", t.ID)
+		}
+	}
+
+	s.Sessions = make([]Session, len(sessions))
+	for i := range sessions {
+		s.Sessions[i] = sessions[i].Session
+	}
+	s.Days = nativeDays(s.Sessions, loc)
+	return s
+}
+
+// decode parses the YAML text and returns the root node of its only
+// document, or nil after reporting why there is none.
+func (p *nativeParser) decode(data []byte) *yaml.Node {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			p.errorf(0, "", "the file is empty: a schedule needs name, timezone, tracks and sessions")
+		} else {
+			p.yamlError(err)
+		}
+		return nil
+	}
+	var extra yaml.Node
+	switch err := dec.Decode(&extra); {
+	case err == nil:
+		p.errorf(extra.Line, "", "a second YAML document starts here: a schedule file holds exactly one (remove the ---)")
+	case !errors.Is(err, io.EOF):
+		p.yamlError(err)
+	}
+	if len(doc.Content) == 0 {
+		p.errorf(0, "", "the file is empty: a schedule needs name, timezone, tracks and sessions")
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		p.errorf(root.Line, "", "a schedule is a mapping with name, timezone, tracks and sessions, not %s", nativeKindName(root))
+		return nil
+	}
+	return root
+}
+
+func (p *nativeParser) yamlError(err error) {
+	msg := err.Error()
+	if m := nativeYAMLErrorRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		p.errorf(line, "", "not valid YAML: %s", m[2])
+		return
+	}
+	p.errorf(0, "", "not valid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+}
+
+// mapping returns the entries of n by key, reporting unknown and repeated
+// keys: a typo must not silently drop data.
+func (p *nativeParser) mapping(n *yaml.Node, path string, allowed []string) (map[string]nativeEntry, bool) {
+	if n.Kind != yaml.MappingNode {
+		p.typeError(n, path, "a mapping ("+strings.Join(allowed, ", ")+")")
+		return nil, false
+	}
+	m := make(map[string]nativeEntry, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			p.errorf(k.Line, path, "keys must be plain field names")
+			continue
+		}
+		field := nativeJoin(path, k.Value)
+		switch {
+		case k.Value == "<<":
+			p.errorf(k.Line, path, "merge keys (<<) are not supported: write the fields out")
+		case !slices.Contains(allowed, k.Value):
+			hint := ""
+			if s := nativeSuggest(k.Value, allowed); s != "" {
+				hint = fmt.Sprintf("did you mean %q? ", s)
+			}
+			p.errorf(k.Line, field, "unknown field: %sthe fields here are %s", hint, strings.Join(allowed, ", "))
+		default:
+			if prev, dup := m[k.Value]; dup {
+				p.errorf(k.Line, field, "given twice (first on line %d)", prev.key.Line)
+				continue
+			}
+			m[k.Value] = nativeEntry{key: k, val: v}
+		}
+	}
+	return m, true
+}
+
+// scalar returns the text of a single value; a null reads as "". ok is false,
+// after reporting, when v is a list or a mapping.
+func (p *nativeParser) scalar(v *yaml.Node, field string) (string, bool) {
+	if v.Kind == yaml.ScalarNode {
+		if v.ShortTag() == "!!null" {
+			return "", true
+		}
+		return v.Value, true
+	}
+	p.typeError(v, field, "a single value")
+	return "", false
+}
+
+// sequence returns the items of a list; a null reads as no items.
+func (p *nativeParser) sequence(v *yaml.Node, field string) ([]*yaml.Node, bool) {
+	switch {
+	case v.Kind == yaml.SequenceNode:
+		return v.Content, true
+	case v.Kind == yaml.ScalarNode && v.ShortTag() == "!!null":
+		return nil, true
+	}
+	p.typeError(v, field, "a list")
+	return nil, false
+}
+
+func (p *nativeParser) typeError(v *yaml.Node, field, want string) {
+	if v.Kind == yaml.AliasNode {
+		p.errorf(v.Line, field, "aliases (*%s) are not supported: write the value out", v.Value)
+		return
+	}
+	p.errorf(v.Line, field, "must be %s, not %s", want, nativeKindName(v))
+}
+
+// required returns the non-empty text of a field, or reports it missing.
+func (p *nativeParser) required(n *yaml.Node, m map[string]nativeEntry, path, key, hint string) (string, *yaml.Node, bool) {
+	field := nativeJoin(path, key)
+	e, ok := m[key]
+	if !ok {
+		p.errorf(n.Line, field, "missing: %s", hint)
+		return "", nil, false
+	}
+	v, ok := p.scalar(e.val, field)
+	if !ok {
+		return "", nil, false
+	}
+	v = strings.TrimSpace(v)
+	if v == "" {
+		p.errorf(e.val.Line, field, "empty: %s", hint)
+		return "", nil, false
+	}
+	return v, e.val, true
+}
+
+func (p *nativeParser) zone(root *yaml.Node, m map[string]nativeEntry) *time.Location {
+	const hint = "the conference's IANA time zone, e.g. timezone: Europe/Berlin"
+	name, v, ok := p.required(root, m, "", "timezone", hint)
+	if !ok {
+		return nil
+	}
+	// "Local" would make the schedule mean different instants on different
+	// machines; offsets like "+02:00" cannot follow daylight saving time.
+	if name == "Local" {
+		p.errorf(v.Line, "timezone", "%q depends on the machine: use an IANA name, e.g. Europe/Berlin", name)
+		return nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		p.errorf(v.Line, "timezone", "unknown time zone %q: use an IANA name such as America/Los_Angeles or Europe/Berlin", name)
+		return nil
+	}
+	return loc
+}
+
+func (p *nativeParser) tracks(root *yaml.Node, m map[string]nativeEntry) []Track {
+	e, ok := m["tracks"]
+	if !ok {
+		p.errorf(root.Line, "tracks", "missing: list at least one track (id and name)")
+		return nil
+	}
+	items, ok := p.sequence(e.val, "tracks")
+	if !ok {
+		return nil
+	}
+	if len(items) == 0 {
+		p.errorf(e.val.Line, "tracks", "empty: list at least one track (id and name)")
+		return nil
+	}
+	var tracks []Track
+	p.trackAt = map[string]nativeWhere{}
+	for i, n := range items {
+		path := fmt.Sprintf("tracks[%d]", i)
+		tm, ok := p.mapping(n, path, nativeTrackFields)
+		if !ok {
+			continue
+		}
+		id, idNode, ok := p.required(n, tm, path, "id", "a slug such as main-hall, used in URLs")
+		if !ok {
+			continue
+		}
+		if len(id) > nativeMaxSlugLen || !nativeSlugRE.MatchString(id) {
+			p.errorf(idNode.Line, path+".id", "%q is not a slug: use lowercase letters, digits and single dashes, at most %d characters (e.g. %q)", id, nativeMaxSlugLen, nativeSlug(id))
+			continue
+		}
+		if first, dup := p.trackAt[id]; dup {
+			p.errorf(idNode.Line, path+".id", "duplicate track id %q (first on line %d)", id, first.line)
+			continue
+		}
+		p.trackAt[id] = nativeWhere{line: idNode.Line, path: path}
+		t := Track{ID: id}
+		if ne, ok := tm["name"]; ok {
+			v, _ := p.scalar(ne.val, path+".name")
+			t.Name = strings.TrimSpace(v)
+		}
+		if t.Name == "" {
+			p.warnf(n.Line, path+".name", "no name: screens will show the id %q", id)
+			t.Name = id
+		}
+		tracks = append(tracks, t)
+	}
+	return tracks
+}
+
+func (p *nativeParser) sessions(root *yaml.Node, m map[string]nativeEntry, loc *time.Location, tracks []Track, known map[string]bool) []nativeSession {
+	e, ok := m["sessions"]
+	if !ok {
+		p.errorf(root.Line, "sessions", "missing: list the sessions (track, title, start, end)")
+		return nil
+	}
+	items, ok := p.sequence(e.val, "sessions")
+	if !ok {
+		return nil
+	}
+	if len(items) == 0 {
+		p.errorf(e.val.Line, "sessions", "empty: list the sessions (track, title, start, end)")
+		return nil
+	}
+	trackIDs := make([]string, len(tracks))
+	for i, t := range tracks {
+		trackIDs[i] = t.ID
+	}
+	out := make([]nativeSession, 0, len(items))
+	for i, n := range items {
+		if ns, ok := p.session(n, i, loc, trackIDs, known); ok {
+			out = append(out, ns)
+		}
+	}
+	return out
+}
+
+func (p *nativeParser) session(n *yaml.Node, i int, loc *time.Location, trackIDs []string, known map[string]bool) (nativeSession, bool) {
+	path := fmt.Sprintf("sessions[%d]", i)
+	ns := nativeSession{path: path, line: n.Line}
+	m, ok := p.mapping(n, path, nativeSessionFields)
+	if !ok {
+		return ns, false
+	}
+	ns.Kind = KindTalk
+
+	if e, ok := m["id"]; ok {
+		if v, ok := p.scalar(e.val, path+".id"); ok {
+			if v = strings.TrimSpace(v); v == "" {
+				p.errorf(e.val.Line, path+".id", "empty: give an id or remove the field to have one derived")
+			} else {
+				ns.ID, ns.hasID, ns.idLine = v, true, e.val.Line
+			}
+		}
+	}
+
+	trackOK := false
+	if v, vn, ok := p.required(n, m, path, "track", "the id of one of the tracks"); ok {
+		if known[v] {
+			ns.Track, trackOK = v, true
+		} else {
+			p.errorf(vn.Line, path+".track", "unknown track %q: declare it under tracks (known: %s)", v, strings.Join(trackIDs, ", "))
+		}
+	}
+
+	if v, _, ok := p.required(n, m, path, "title", "what the screens show"); ok {
+		ns.Title = v
+	}
+
+	if e, ok := m["kind"]; ok {
+		if v, ok := p.scalar(e.val, path+".kind"); ok {
+			k := Kind(strings.TrimSpace(v))
+			if !k.Valid() {
+				names := make([]string, len(Kinds))
+				for i, k := range Kinds {
+					names[i] = string(k)
+				}
+				p.errorf(e.val.Line, path+".kind", "unknown kind %q: use one of %s (default talk)", v, strings.Join(names, ", "))
+			} else {
+				ns.Kind = k
+			}
+		}
+	}
+
+	startOK, endOK := false, false
+	if v, vn, ok := p.required(n, m, path, "start", "when it starts, e.g. 2026-10-06 09:30"); ok {
+		ns.startLn = vn.Line
+		ns.Start, startOK = p.time(v, vn, path+".start", loc)
+	}
+	_, hasEnd := m["end"]
+	dur, hasDur := m["duration"]
+	switch {
+	case hasEnd && hasDur:
+		p.errorf(dur.key.Line, path+".duration", "give end or duration, not both")
+	case hasEnd:
+		if v, vn, ok := p.required(n, m, path, "end", "when it ends"); ok {
+			var t time.Time
+			if t, ok = p.time(v, vn, path+".end", loc); ok && startOK {
+				if !t.After(ns.Start) {
+					p.errorf(vn.Line, path+".end", "must be after start (%s)", nativeShow(ns.Start, loc))
+				} else {
+					ns.End, endOK = t, true
+				}
+			}
+		}
+	case hasDur:
+		if v, vn, ok := p.required(n, m, path, "duration", "how long it lasts, e.g. 30m or 1h15m"); ok {
+			d, err := time.ParseDuration(v)
+			switch {
+			case err != nil:
+				p.errorf(vn.Line, path+".duration", "%q is not a duration: write e.g. 30m, 45m or 1h15m", v)
+			case d <= 0:
+				p.errorf(vn.Line, path+".duration", "must be positive")
+			case startOK:
+				ns.End, endOK = ns.Start.Add(d), true
+			}
+		}
+	default:
+		p.errorf(n.Line, path+".end", "missing: give end (e.g. 2026-10-06 10:00) or duration (e.g. 30m)")
+	}
+	ns.valid = trackOK && startOK && endOK
+
+	if e, ok := m["speakers"]; ok {
+		ns.Speakers = p.speakers(e.val, path+".speakers")
+	}
+	if e, ok := m["abstract"]; ok {
+		v, _ := p.scalar(e.val, path+".abstract")
+		ns.Abstract = strings.TrimSpace(v)
+	}
+	if e, ok := m["url"]; ok {
+		if v, ok := p.scalar(e.val, path+".url"); ok && strings.TrimSpace(v) != "" {
+			v = strings.TrimSpace(v)
+			// Pages turn this into a link: only web addresses, never
+			// javascript: or data: URLs.
+			if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				p.errorf(e.val.Line, path+".url", "%q is not a web address: use an absolute http(s) URL", v)
+			} else {
+				ns.URL = v
+			}
+		}
+	}
+	if e, ok := m["tags"]; ok {
+		items, _ := p.sequence(e.val, path+".tags")
+		for j, t := range items {
+			field := fmt.Sprintf("%s.tags[%d]", path, j)
+			if v, ok := p.scalar(t, field); ok {
+				if v = strings.TrimSpace(v); v == "" {
+					p.errorf(t.Line, field, "empty tag: remove it")
+				} else {
+					ns.Tags = append(ns.Tags, v)
+				}
+			}
+		}
+	}
+	return ns, true
+}
+
+func (p *nativeParser) speakers(v *yaml.Node, path string) []Speaker {
+	items, _ := p.sequence(v, path)
+	var out []Speaker
+	for j, n := range items {
+		sp := fmt.Sprintf("%s[%d]", path, j)
+		m, ok := p.mapping(n, sp, nativeSpeakerFields)
+		if !ok {
+			continue
+		}
+		name, _, ok := p.required(n, m, sp, "name", "the speaker's name")
+		if !ok {
+			continue
+		}
+		s := Speaker{Name: name}
+		if e, ok := m["affiliation"]; ok {
+			a, _ := p.scalar(e.val, sp+".affiliation")
+			s.Affiliation = strings.TrimSpace(a)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// time reads a local time in loc, with an optional offset that pins an
+// ambiguous wall-clock time (see parseNative).
+func (p *nativeParser) time(v string, n *yaml.Node, field string, loc *time.Location) (time.Time, bool) {
+	for _, layout := range nativeTimeLayouts {
+		if t, err := time.Parse(layout+"Z07:00", v); err == nil {
+			in := t.In(loc)
+			_, given := t.Zone()
+			if _, off := in.Zone(); off != given {
+				p.errorf(n.Line, field, "offset %s is not %s's offset at that instant (%s): write %s",
+					t.Format("Z07:00"), loc, in.Format("-07:00"), in.Format("2006-01-02 15:04-07:00"))
+				return time.Time{}, false
+			}
+			return in, true
+		}
+	}
+	for _, layout := range nativeTimeLayouts {
+		w, err := time.Parse(layout, v)
+		if err != nil {
+			continue
+		}
+		cands := nativeLocalCandidates(w, loc)
+		switch len(cands) {
+		case 0:
+			p.errorf(n.Line, field, "%s does not exist in %s: the clocks skip it when daylight saving time starts", v, loc)
+			return time.Time{}, false
+		case 2:
+			first, second := cands[0], cands[1]
+			p.warnf(n.Line, field, "%s happens twice in %s (the clocks go back); read as the first, %s; write %s for the second",
+				v, loc, first.Format("2006-01-02 15:04-07:00"), second.Format("2006-01-02 15:04-07:00"))
+		}
+		return cands[0], true
+	}
+	p.errorf(n.Line, field, "%q is not a time: write YYYY-MM-DD HH:MM in the conference's time zone, e.g. 2026-10-06 09:30", v)
+	return time.Time{}, false
+}
+
+// nativeLocalCandidates returns, earliest first, the instants whose wall
+// clock in loc reads as w's does in UTC: none in a skipped hour, two in a
+// repeated one. Go's time.Date picks one of two without saying which.
+func nativeLocalCandidates(w time.Time, loc *time.Location) []time.Time {
+	var out []time.Time
+	// Offsets a day either side bracket any single transition.
+	for _, probe := range []time.Duration{-24 * time.Hour, 0, 24 * time.Hour} {
+		_, off := w.Add(probe).In(loc).Zone()
+		c := w.Add(-time.Duration(off) * time.Second).In(loc)
+		if nativeWall(c) != w || slices.ContainsFunc(out, c.Equal) {
+			continue
+		}
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
+	return out
+}
+
+// nativeWall is t's wall clock as a UTC time, for comparing readings.
+func nativeWall(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+}
+
+// checkIDs reports duplicate ids and derives the missing ones from track and
+// start, after every given id is known so that a derived id never takes one
+// an organizer wrote.
+func (p *nativeParser) checkIDs(sessions []nativeSession, loc *time.Location) {
+	first := map[string]int{}
+	for i := range sessions {
+		ns := &sessions[i]
+		if !ns.hasID {
+			continue
+		}
+		if j, dup := first[ns.ID]; dup {
+			p.errorf(ns.idLine, ns.path+".id", "duplicate id %q (first on line %d): session ids are unique", ns.ID, sessions[j].idLine)
+			continue
+		}
+		first[ns.ID] = i
+	}
+	for i := range sessions {
+		ns := &sessions[i]
+		if ns.hasID || ns.Track == "" || ns.Start.IsZero() {
+			continue
+		}
+		base := ns.Track + "-" + ns.Start.In(loc).Format("2006-01-02-1504")
+		id := base
+		for n := 2; ; n++ {
+			if _, taken := first[id]; !taken {
+				break
+			}
+			id = base + "-" + strconv.Itoa(n)
+		}
+		ns.ID = id
+		first[id] = i
+	}
+}
+
+// checkOverlaps reports a session that starts before an earlier one of its
+// track has ended. Back-to-back is fine.
+func (p *nativeParser) checkOverlaps(sessions []nativeSession, loc *time.Location) {
+	byTrack := map[string][]*nativeSession{}
+	for i := range sessions {
+		if ns := &sessions[i]; ns.valid {
+			byTrack[ns.Track] = append(byTrack[ns.Track], ns)
+		}
+	}
+	for track, list := range byTrack {
+		sort.SliceStable(list, func(i, j int) bool { return list[i].Start.Before(list[j].Start) })
+		var longest *nativeSession // the session ending last so far: it catches one inside another
+		for _, cur := range list {
+			if longest != nil && cur.Start.Before(longest.End) {
+				p.errorf(cur.startLn, cur.path+".start", "overlaps %q (line %d, %s to %s) on track %q: sessions of one track may not overlap; move one or put it on another track",
+					longest.Title, longest.line, nativeShow(longest.Start, loc), nativeShow(longest.End, loc), track)
+			}
+			if longest == nil || cur.End.After(longest.End) {
+				longest = cur
+			}
+		}
+	}
+}
+
+// nativeDays groups sessions into conference days by nativeDayDate and sets
+// each session's Day. A day runs from its first start to its last end.
+func nativeDays(sessions []Session, loc *time.Location) []Day {
+	byDate := map[string]*Day{}
+	for _, ss := range sessions {
+		date := nativeDayDate(ss.Start, loc)
+		d, ok := byDate[date]
+		if !ok {
+			byDate[date] = &Day{Date: date, Start: ss.Start, End: ss.End}
+			continue
+		}
+		if ss.Start.Before(d.Start) {
+			d.Start = ss.Start
+		}
+		if ss.End.After(d.End) {
+			d.End = ss.End
+		}
+	}
+	days := make([]Day, 0, len(byDate))
+	for _, d := range byDate {
+		days = append(days, *d)
+	}
+	slices.SortFunc(days, func(a, b Day) int { return strings.Compare(a.Date, b.Date) })
+	index := make(map[string]int, len(days))
+	for i, d := range days {
+		index[d.Date] = i
+	}
+	for i := range sessions {
+		sessions[i].Day = index[nativeDayDate(sessions[i].Start, loc)]
+	}
+	return days
+}
+
+// nativeDayDate is the conference day (YYYY-MM-DD) an instant belongs to:
+// its local date, or the date before when it is earlier than
+// nativeDayBoundaryHour.
+func nativeDayDate(t time.Time, loc *time.Location) string {
+	l := t.In(loc)
+	day := l.Day()
+	if l.Hour() < nativeDayBoundaryHour {
+		day--
+	}
+	// Noon UTC keeps the date arithmetic clear of any zone transition.
+	return time.Date(l.Year(), l.Month(), day, 12, 0, 0, 0, time.UTC).Format("2006-01-02")
+}
+
+func nativeShow(t time.Time, loc *time.Location) string {
+	return t.In(loc).Format("2006-01-02 15:04")
+}
+
+func nativeJoin(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func nativeKindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!null" {
+			return "empty"
+		}
+		return fmt.Sprintf("the value %q", n.Value)
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "a document"
+}
+
+// nativeSlug suggests a slug for a track id that is not one.
+func nativeSlug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
+			if dash && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			b.WriteRune(r)
+			dash = false
+			continue
+		}
+		dash = true
+	}
+	out := b.String()
+	if len(out) > nativeMaxSlugLen {
+		out = strings.TrimRight(out[:nativeMaxSlugLen], "-")
+	}
+	if out == "" {
+		return "track-1"
+	}
+	return out
+}
+
+// nativeSuggest returns the allowed field closest to a misspelt one, if any
+// is within two edits.
+func nativeSuggest(got string, allowed []string) string {
+	best, bestDist := "", 3
+	for _, a := range allowed {
+		if d := nativeEditDistance(strings.ToLower(got), a); d < bestDist {
+			best, bestDist = a, d
+		}
+	}
+	return best
+}
+
+func nativeEditDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func nativeSortDiagnostics(ds []Diagnostic) {
+	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Line < ds[j].Line })
+}

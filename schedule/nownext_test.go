@@ -1,0 +1,441 @@
+package schedule
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// nowNextSource: on main, a and b back to back, a gap, c, then d across
+// midnight; on side, one long session.
+const nowNextSource = `name: Now/Next
+timezone: America/Los_Angeles
+tracks:
+  - {id: main, name: Main}
+  - {id: side, name: Side}
+  - {id: empty, name: Empty}
+sessions:
+  - {id: a, track: main, title: A, start: 2021-10-06 09:00, end: 2021-10-06 09:30}
+  - {id: b, track: main, title: B, start: 2021-10-06 09:30, end: 2021-10-06 10:00}
+  - {id: c, track: main, title: C, start: 2021-10-06 10:30, end: 2021-10-06 11:00}
+  - {id: d, track: main, title: D, start: 2021-10-06 23:30, end: 2021-10-07 00:30}
+  - {id: s1, track: side, title: S1, start: 2021-10-06 09:00, end: 2021-10-06 10:00}
+`
+
+// nnLA is a wall-clock time in Los Angeles; "" is the zero instant.
+func nnLA(t testing.TB, wall string) time.Time {
+	t.Helper()
+	if wall == "" {
+		return time.Time{}
+	}
+	return nativeTestTime(t, "America/Los_Angeles", wall)
+}
+
+func nnID(tm *Timed) string {
+	if tm == nil {
+		return ""
+	}
+	return tm.ID
+}
+
+func nnShow(t time.Time) string {
+	if t.IsZero() {
+		return "none"
+	}
+	return t.Format(time.RFC3339)
+}
+
+func TestCompute(t *testing.T) {
+	s := nativeTestParse(t, nowNextSource)
+	tests := []struct {
+		name           string
+		at             string
+		now, next      string // on main
+		change         string // main's next change
+		sideNow        string
+		overallChanges string // State.NextChange
+	}{
+		{"before first", "2021-10-06 08:00", "", "a", "2021-10-06 09:00", "", "2021-10-06 09:00"},
+		{"at first start", "2021-10-06 09:00", "a", "b", "2021-10-06 09:30", "s1", "2021-10-06 09:30"},
+		{"running", "2021-10-06 09:10", "a", "b", "2021-10-06 09:30", "s1", "2021-10-06 09:30"},
+		{"back-to-back boundary", "2021-10-06 09:30", "b", "c", "2021-10-06 10:00", "s1", "2021-10-06 10:00"},
+		{"gap", "2021-10-06 10:10", "", "c", "2021-10-06 10:30", "", "2021-10-06 10:30"},
+		{"end of c", "2021-10-06 11:00", "", "d", "2021-10-06 23:30", "", "2021-10-06 23:30"},
+		{"across midnight", "2021-10-07 00:10", "d", "", "2021-10-07 00:30", "", "2021-10-07 00:30"},
+		{"end of last", "2021-10-07 00:30", "", "", "", "", ""},
+		{"after last", "2021-10-08 12:00", "", "", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			at := nnLA(t, tt.at)
+			st := Compute(s, Adjustments{}, at)
+			if !st.At.Equal(at) {
+				t.Errorf("At = %v, want %v", st.At, at)
+			}
+			var ids []string
+			for _, ts := range st.Tracks {
+				ids = append(ids, ts.Track.ID)
+			}
+			if diff := cmp.Diff([]string{"main", "side", "empty"}, ids); diff != "" {
+				t.Fatalf("tracks not in schedule order (-want +got):\n%s", diff)
+			}
+			main, side, empty := st.Tracks[0], st.Tracks[1], st.Tracks[2]
+			if got := nnID(main.Now); got != tt.now {
+				t.Errorf("main now = %q, want %q", got, tt.now)
+			}
+			if got := nnID(main.Next); got != tt.next {
+				t.Errorf("main next = %q, want %q", got, tt.next)
+			}
+			if got, want := main.NextChange, nnLA(t, tt.change); !got.Equal(want) {
+				t.Errorf("main next change = %s, want %s", nnShow(got), nnShow(want))
+			}
+			if got := nnID(side.Now); got != tt.sideNow {
+				t.Errorf("side now = %q, want %q", got, tt.sideNow)
+			}
+			if empty.Now != nil || empty.Next != nil || !empty.NextChange.IsZero() {
+				t.Errorf("empty track = %+v, want nothing", empty)
+			}
+			if got, want := st.NextChange, nnLA(t, tt.overallChanges); !got.Equal(want) {
+				t.Errorf("state next change = %s, want %s", nnShow(got), nnShow(want))
+			}
+			if st.Announcements == nil {
+				t.Errorf("Announcements is nil, want an empty list")
+			}
+			if main.Now != nil && (!main.Now.EstStart.Equal(main.Now.Start) || !main.Now.EstEnd.Equal(main.Now.End) || main.Now.DelayMinutes != 0) {
+				t.Errorf("now without delay = %+v, want estimates equal to the schedule", *main.Now)
+			}
+
+			// ComputeTrack agrees with Compute.
+			ts, ok := ComputeTrack(s, Adjustments{}, "main", at)
+			if !ok {
+				t.Fatal("ComputeTrack(main) not found")
+			}
+			if diff := cmp.Diff(main, ts); diff != "" {
+				t.Errorf("ComputeTrack differs from Compute (-Compute +ComputeTrack):\n%s", diff)
+			}
+		})
+	}
+	if _, ok := ComputeTrack(s, Adjustments{}, "nowhere", nnLA(t, "2021-10-06 09:00")); ok {
+		t.Errorf("ComputeTrack(nowhere) found a track")
+	}
+}
+
+// On 2026-10-25 Berlin goes from 03:00 CEST back to 02:00 CET. A session
+// from 01:30 to 03:30 lasts three hours, and the change instants are the
+// real ones, not wall-clock arithmetic.
+func TestComputeAcrossDSTEnd(t *testing.T) {
+	s := nativeTestParse(t, `name: DST
+timezone: Europe/Berlin
+tracks: [{id: main, name: Main}]
+sessions:
+  - {id: evening, track: main, title: Evening, start: 2026-10-24 23:00, end: 2026-10-25 01:30}
+  - {id: night, track: main, title: Night, start: 2026-10-25 01:30, end: 2026-10-25 03:30}
+  - {id: dawn, track: main, title: Dawn, start: 2026-10-25 03:30, duration: 30m}
+`)
+	utc := func(h, m int) time.Time { return time.Date(2026, 10, 25, h, m, 0, 0, time.UTC) }
+	tests := []struct {
+		name      string
+		at        time.Time
+		now, next string
+		change    time.Time
+	}{
+		{"evening", time.Date(2026, 10, 24, 22, 0, 0, 0, time.UTC), "evening", "night", time.Date(2026, 10, 24, 23, 30, 0, 0, time.UTC)},
+		{"first 02:30 (CEST)", utc(0, 30), "night", "dawn", utc(2, 30)},
+		{"second 02:30 (CET)", utc(1, 30), "night", "dawn", utc(2, 30)},
+		{"03:29 CET", utc(2, 29), "night", "dawn", utc(2, 30)},
+		{"03:30 CET", utc(2, 30), "dawn", "", utc(3, 0)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts, _ := ComputeTrack(s, Adjustments{}, "main", tt.at)
+			if got := nnID(ts.Now); got != tt.now {
+				t.Errorf("now = %q, want %q", got, tt.now)
+			}
+			if got := nnID(ts.Next); got != tt.next {
+				t.Errorf("next = %q, want %q", got, tt.next)
+			}
+			if !ts.NextChange.Equal(tt.change) {
+				t.Errorf("next change = %s, want %s", nnShow(ts.NextChange), nnShow(tt.change))
+			}
+		})
+	}
+	night := s.Sessions[1]
+	if got, want := night.End.Sub(night.Start), 3*time.Hour; night.ID != "night" || got != want {
+		t.Errorf("%s lasts %v, want night lasting %v", night.ID, got, want)
+	}
+	if got, want := s.Days[0].Date, "2026-10-24"; len(s.Days) != 1 || got != want {
+		t.Errorf("days = %+v, want one, %s (before 04:00 is the day before)", s.Days, want)
+	}
+}
+
+func TestComputeDelays(t *testing.T) {
+	s := nativeTestParse(t, nowNextSource)
+	la := func(wall string) time.Time { return nnLA(t, "2021-10-06 "+wall) }
+	type est struct{ start, end string } // wall clock on 2021-10-06
+	tests := []struct {
+		name  string
+		adj   Adjustments
+		at    string
+		now   string
+		next  string
+		chg   string
+		delay int
+		want  map[string]est // estimated times by session id
+	}{
+		{
+			// Set while a runs: a keeps its start and ends 7 minutes late,
+			// everything after it moves.
+			name: "running session", adj: Adjustments{}.WithDelay("main", 7, la("09:10")),
+			at: "09:35", now: "a", next: "b", chg: "09:37", delay: 7,
+			want: map[string]est{"a": {"09:00", "09:37"}, "b": {"09:37", "10:07"}, "c": {"10:37", "11:07"}},
+		},
+		{
+			name: "boundary after a delay", adj: Adjustments{}.WithDelay("main", 7, la("09:10")),
+			at: "09:37", now: "b", next: "c", chg: "10:07", delay: 7,
+		},
+		{
+			// Set in a gap: what ended keeps its times, the next session moves.
+			name: "gap", adj: Adjustments{}.WithDelay("main", 7, la("10:10")),
+			at: "10:32", now: "", next: "c", chg: "10:37", delay: 7,
+			want: map[string]est{"a": {"09:00", "09:30"}, "b": {"09:30", "10:00"}, "c": {"10:37", "11:07"}},
+		},
+		{
+			// Set while b runs: a had ended and keeps its times.
+			name: "ended before From", adj: Adjustments{}.WithDelay("main", 5, la("09:45")),
+			at: "09:45", now: "b", next: "c", chg: "10:05", delay: 5,
+			want: map[string]est{"a": {"09:00", "09:30"}, "b": {"09:30", "10:05"}, "c": {"10:35", "11:05"}},
+		},
+		{
+			// 7 then 12 later on: From stays where the delay began, so c
+			// (due to run at the second call) moves instead of keeping its
+			// start, and a, which ran when the delay began, ends 12 late.
+			name: "7 then 12 keeps From", adj: Adjustments{}.WithDelay("main", 7, la("09:10")).WithDelay("main", 12, la("10:40")),
+			at: "10:40", now: "", next: "c", chg: "10:42", delay: 12,
+			want: map[string]est{"a": {"09:00", "09:42"}, "b": {"09:42", "10:12"}, "c": {"10:42", "11:12"}},
+		},
+		{
+			name: "cleared", adj: Adjustments{}.WithDelay("main", 7, la("09:10")).WithDelay("main", 0, la("09:20")),
+			at: "09:30", now: "b", next: "c", chg: "10:00", delay: 0,
+			want: map[string]est{"a": {"09:00", "09:30"}, "b": {"09:30", "10:00"}, "c": {"10:30", "11:00"}},
+		},
+		{
+			name: "early", adj: Adjustments{}.WithDelay("main", -10, la("09:10")),
+			at: "09:20", now: "b", next: "c", chg: "09:50", delay: -10,
+			want: map[string]est{"a": {"09:00", "09:20"}, "b": {"09:20", "09:50"}, "c": {"10:20", "10:50"}},
+		},
+		{
+			// Far too early: nothing moves before the moment it was said.
+			name: "early, clamped", adj: Adjustments{}.WithDelay("main", -45, la("09:10")),
+			at: "09:10", now: "b", next: "c", chg: "09:15", delay: -45,
+			want: map[string]est{"a": {"09:00", "09:10"}, "b": {"09:10", "09:15"}, "c": {"09:45", "10:15"}},
+		},
+		{
+			name: "other track", adj: Adjustments{}.WithDelay("side", 10, la("09:10")),
+			at: "09:10", now: "a", next: "b", chg: "09:30", delay: 0,
+			want: map[string]est{"a": {"09:00", "09:30"}, "s1": {"09:00", "10:10"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts, _ := ComputeTrack(s, tt.adj, "main", la(tt.at))
+			if got := nnID(ts.Now); got != tt.now {
+				t.Errorf("now = %q, want %q", got, tt.now)
+			}
+			if got := nnID(ts.Next); got != tt.next {
+				t.Errorf("next = %q, want %q", got, tt.next)
+			}
+			if !ts.NextChange.Equal(la(tt.chg)) {
+				t.Errorf("next change = %s, want %s", nnShow(ts.NextChange), tt.chg)
+			}
+			if ts.DelayMinutes != tt.delay {
+				t.Errorf("DelayMinutes = %d, want %d", ts.DelayMinutes, tt.delay)
+			}
+			for _, tm := range s.Timed(tt.adj) {
+				w, ok := tt.want[tm.ID]
+				if !ok {
+					continue
+				}
+				got := est{tm.EstStart.In(s.Location).Format("15:04"), tm.EstEnd.In(s.Location).Format("15:04")}
+				if got != w {
+					t.Errorf("%s estimated %v, want %v", tm.ID, got, w)
+				}
+				moved := !tm.EstStart.Equal(tm.Start) || !tm.EstEnd.Equal(tm.End)
+				if moved != (tm.DelayMinutes != 0) {
+					t.Errorf("%s: DelayMinutes %d for estimates %v (scheduled %s to %s)", tm.ID, tm.DelayMinutes, got, tm.Start.In(s.Location).Format("15:04"), tm.End.In(s.Location).Format("15:04"))
+				}
+			}
+		})
+	}
+}
+
+func TestComputeAnnouncements(t *testing.T) {
+	s := nativeTestParse(t, nowNextSource)
+	la := func(wall string) time.Time { return nnLA(t, "2021-10-06 "+wall) }
+	exp := func(wall string) *time.Time { e := la(wall); return &e }
+	adj := Adjustments{}.
+		WithAnnouncement(Announcement{ID: "coffee", Text: "Coffee in the hall", Created: la("09:05"), Expires: exp("09:20")}).
+		WithAnnouncement(Announcement{ID: "side-mic", Text: "Side: mic fixed", Track: "side", Created: la("09:01")}).
+		WithAnnouncement(Announcement{ID: "lunch", Text: "Lunch at noon", Created: la("09:15")})
+	tests := []struct {
+		at     string
+		active []string
+		change string
+	}{
+		{"09:00", nil, "09:01"},                                     // the first announcement appearing
+		{"09:10", []string{"side-mic", "coffee"}, "09:15"},          // sorted by Created; lunch appears next
+		{"09:16", []string{"side-mic", "coffee", "lunch"}, "09:20"}, // coffee's expiry comes before a's end
+		{"09:20", []string{"side-mic", "lunch"}, "09:30"},           // expired at the instant; back to the tracks
+	}
+	for _, tt := range tests {
+		t.Run(tt.at, func(t *testing.T) {
+			st := Compute(s, adj, la(tt.at))
+			var got []string
+			for _, a := range st.Announcements {
+				got = append(got, a.ID)
+			}
+			if diff := cmp.Diff(tt.active, got); diff != "" {
+				t.Errorf("active (-want +got):\n%s", diff)
+			}
+			if !st.NextChange.Equal(la(tt.change)) {
+				t.Errorf("next change = %s, want %s", nnShow(st.NextChange), tt.change)
+			}
+		})
+	}
+	// A per-track announcement keeps its track for the server to route it.
+	st := Compute(s, adj, la("09:10"))
+	if got, want := st.Announcements[0].Track, "side"; got != want {
+		t.Errorf("track of side-mic = %q, want %q", got, want)
+	}
+}
+
+// Imported schedules may have a long session around shorter ones on one
+// track; the one that started last is running, the long one fills the gaps.
+func TestComputeOverlapping(t *testing.T) {
+	la := func(wall string) time.Time { return nnLA(t, "2021-10-06 "+wall) }
+	// Built by hand, unsorted and unindexed: Compute must cope.
+	s := &Schedule{
+		Tracks: []Track{{ID: "hall", Name: "Hall"}},
+		Sessions: []Session{
+			{ID: "short", Track: "hall", Start: la("11:00"), End: la("11:30")},
+			{ID: "long", Track: "hall", Start: la("10:00"), End: la("18:00")},
+		},
+	}
+	tests := []struct{ at, now, next, change string }{
+		{"10:30", "long", "short", "11:00"},
+		{"11:10", "short", "", "11:30"},
+		{"12:00", "long", "", "18:00"},
+	}
+	for _, tt := range tests {
+		ts, _ := ComputeTrack(s, Adjustments{}, "hall", la(tt.at))
+		if nnID(ts.Now) != tt.now || nnID(ts.Next) != tt.next || !ts.NextChange.Equal(la(tt.change)) {
+			t.Errorf("at %s: now %q next %q change %s, want %q %q %s", tt.at, nnID(ts.Now), nnID(ts.Next), nnShow(ts.NextChange), tt.now, tt.next, tt.change)
+		}
+	}
+}
+
+func TestShift(t *testing.T) {
+	s := nativeTestParse(t, nowNextSource)
+	orig := nativeTestParse(t, nowNextSource)
+	const d = 24*time.Hour*365 + 3*time.Hour + 5*time.Minute
+	sh := s.Shift(d)
+
+	if diff := cmp.Diff(orig, s, nativeCmpSchedule); diff != "" {
+		t.Errorf("Shift changed its receiver (-before +after):\n%s", diff)
+	}
+	if got, want := sh.Version, s.Version+"-s31547100"; got != want {
+		t.Errorf("Version = %q, want %q", got, want)
+	}
+	for i := range s.Sessions {
+		if !sh.Sessions[i].Start.Equal(s.Sessions[i].Start.Add(d)) || !sh.Sessions[i].End.Equal(s.Sessions[i].End.Add(d)) {
+			t.Errorf("session %s not shifted by %v", s.Sessions[i].ID, d)
+		}
+	}
+	if got, want := sh.Days[0].Date, "2022-10-06"; got != want {
+		t.Errorf("day date = %q, want %q", got, want)
+	}
+	// The shifted schedule answers like the original at shifted instants,
+	// through its own index.
+	for _, wall := range []string{"2021-10-06 08:00", "2021-10-06 09:30", "2021-10-06 10:10", "2021-10-07 00:10"} {
+		at := nnLA(t, wall)
+		a, b := Compute(s, Adjustments{}, at), Compute(sh, Adjustments{}, at.Add(d))
+		for i := range a.Tracks {
+			if nnID(a.Tracks[i].Now) != nnID(b.Tracks[i].Now) || nnID(a.Tracks[i].Next) != nnID(b.Tracks[i].Next) {
+				t.Errorf("at %s: shifted %s shows %q/%q, want %q/%q", wall, a.Tracks[i].Track.ID,
+					nnID(b.Tracks[i].Now), nnID(b.Tracks[i].Next), nnID(a.Tracks[i].Now), nnID(a.Tracks[i].Next))
+			}
+		}
+		if !b.NextChange.Equal(a.NextChange.Add(d)) && !a.NextChange.IsZero() {
+			t.Errorf("at %s: shifted next change %s, want %s", wall, nnShow(b.NextChange), nnShow(a.NextChange.Add(d)))
+		}
+	}
+	if got := s.Shift(0).Version; got != s.Version {
+		t.Errorf("Shift(0).Version = %q, want unchanged %q", got, s.Version)
+	}
+}
+
+// nnBenchSchedule is 10 tracks of 100 sessions each: 20-minute talks with
+// 5-minute gaps, every fifth track staggered by 10 minutes.
+func nnBenchSchedule(b *testing.B) *Schedule {
+	var src strings.Builder
+	src.WriteString("name: Bench\ntimezone: Europe/Berlin\ntracks:\n")
+	for tr := range 10 {
+		fmt.Fprintf(&src, "  - {id: t%d, name: T%d}\n", tr, tr)
+	}
+	src.WriteString("sessions:\n")
+	day := time.Date(2026, 10, 6, 0, 0, 0, 0, time.UTC)
+	for tr := range 10 {
+		for i := range 100 {
+			start := day.Add(time.Duration(i*25+tr%5*2) * time.Minute)
+			fmt.Fprintf(&src, "  - {track: t%d, title: Talk %d, start: %s, duration: 20m}\n", tr, i, start.Format("2006-01-02 15:04"))
+		}
+	}
+	s, _, err := Parse("bench.yaml", []byte(src.String()), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(s.Sessions) != 1000 {
+		b.Fatalf("%d sessions", len(s.Sessions))
+	}
+	return s
+}
+
+func BenchmarkCompute(b *testing.B) {
+	s := nnBenchSchedule(b)
+	start := s.Sessions[0].Start
+	adj := Adjustments{}.
+		WithDelay("t3", 7, start.Add(10*time.Hour)).
+		WithAnnouncement(Announcement{ID: "a", Text: "x", Created: start})
+	// Talks start every 25 minutes (plus up to 8 minutes of stagger) and
+	// last 20: minute 12 of a slot is inside a talk on every track, minute
+	// 23 is in a gap on most. After the last talk, nothing follows.
+	instants := func(offset time.Duration) []time.Time {
+		var ats []time.Time
+		for i := range 97 {
+			ats = append(ats, start.Add(time.Duration(i)*25*time.Minute+offset))
+		}
+		return ats
+	}
+	after := []time.Time{start.Add(100 * 25 * time.Minute)}
+	for _, bc := range []struct {
+		name string
+		ats  []time.Time
+	}{
+		{"running", instants(12 * time.Minute)},
+		{"gap", instants(23 * time.Minute)},
+		{"after-last", after},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			i := 0
+			for b.Loop() {
+				st := Compute(s, adj, bc.ats[i%len(bc.ats)])
+				if len(st.Tracks) != 10 {
+					b.Fatal(len(st.Tracks))
+				}
+				i++
+			}
+		})
+	}
+}

@@ -1,0 +1,575 @@
+package server
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/csv"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/confdash/confdash/schedule"
+	contrib "github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/compress"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/utils"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Limits of what organizers may post: a screen shows an announcement in huge
+// type, so it stays short.
+const (
+	maxAnnouncementRunes = 280
+	maxTTL               = 7 * 24 * time.Hour
+	maxDelayMinutes      = 720
+	maxBodyBytes         = 16 << 10
+)
+
+func (s *Server) newApp() *fiber.App {
+	app := fiber.New(fiber.Config{
+		DisableStartupMessage: true,
+		AppName:               "confdash",
+		BodyLimit:             maxBodyBytes,
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          15 * time.Second,
+		IdleTimeout:           90 * time.Second,
+		ErrorHandler:          s.errorHandler,
+	})
+	app.Use(recover.New())
+	app.Use(s.observeHTTP)
+	app.Use(securityHeaders)
+	app.Use(compress.New(compress.Config{Next: func(c *fiber.Ctx) bool {
+		// Assets and pages are stored compressed; the state document is
+		// small and served at high rates from memory; /ws is hijacked.
+		p := c.Path()
+		return p == "/ws" || p == "/api/v1/state" || p == "/metrics" || strings.HasPrefix(p, "/assets/") || c.Method() != fiber.MethodGet
+	}}))
+
+	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", s.metricsHandler())
+	app.Get("/ws", s.wsPrecheck, contrib.New(s.wsHandler, contrib.Config{
+		// Origin is checked in wsPrecheck (same-origin plus --allowed-origins).
+		ReadBufferSize: 1024, WriteBufferSize: 1024,
+	}))
+
+	api := app.Group("/api/v1")
+	api.Get("/state", s.getState)
+	api.Get("/schedule", s.getSchedule)
+	api.Get("/report", s.getReport)
+	api.Get("/changes", s.getChanges)
+	admin := api.Group("", s.requireAdmin)
+	admin.Get("/admin", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
+	admin.Post("/announcements", s.postAnnouncement)
+	admin.Delete("/announcements/:id", s.deleteAnnouncement)
+	admin.Post("/tracks/:track/delay", s.postDelay)
+	admin.Post("/reload", s.postReload)
+	app.Get("/schedule.ics", s.getICS)
+
+	app.Get("/", s.page("tab"))
+	app.Get("/screen", s.page("screen"))
+	app.Get("/screen/:track", s.trackPage("screen"))
+	app.Get("/overlay/:track", s.trackPage("overlay"))
+	app.Get("/admin", s.page("admin"))
+	app.Get("/assets/:version/*", s.getAsset)
+	app.Use(func(c *fiber.Ctx) error {
+		return apiError(c, fiber.StatusNotFound, "not_found", "no such page: the views are /, /screen/{track}, /overlay/{track} and /admin")
+	})
+	return app
+}
+
+// apiError writes the project's one error shape.
+func apiError(c *fiber.Ctx, status int, code, message string) error {
+	return c.Status(status).JSON(fiber.Map{"error": fiber.Map{"code": code, "message": message}})
+}
+
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		code := strings.ToLower(strings.ReplaceAll(utils.StatusMessage(fe.Code), " ", "_"))
+		return apiError(c, fe.Code, code, fe.Message)
+	}
+	s.log.Error("request failed", slog.String("path", c.Path()), slog.Any("err", err))
+	return apiError(c, fiber.StatusInternalServerError, "internal", "the server failed to answer; the log says why")
+}
+
+func securityHeaders(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	c.Set(fiber.HeaderReferrerPolicy, "same-origin")
+	return c.Next()
+}
+
+// observeHTTP records request durations by route pattern (bounded), never
+// by raw path.
+func (s *Server) observeHTTP(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if c.Path() == "/ws" && c.Response().StatusCode() == fiber.StatusSwitchingProtocols {
+		return err // a websocket's life is not a request duration
+	}
+	status := c.Response().StatusCode()
+	if err != nil {
+		var fe *fiber.Error
+		if errors.As(err, &fe) {
+			status = fe.Code
+		} else {
+			status = fiber.StatusInternalServerError
+		}
+	}
+	route := c.Route().Path
+	if status == fiber.StatusNotFound && route == "/" && c.Path() != "/" {
+		route = "unmatched"
+	}
+	s.m.httpDuration.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+	return err
+}
+
+func metricsHandler(reg *prometheus.Registry) fiber.Handler {
+	return adaptor.HTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+}
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	if s.ctx.Err() != nil {
+		return apiError(c, fiber.StatusServiceUnavailable, "shutting_down", "the server is shutting down")
+	}
+	s.live.mu.Lock()
+	v := s.live.sched.Version
+	s.live.mu.Unlock()
+	return c.JSON(fiber.Map{"status": "ready", "schedule_version": v})
+}
+
+// getState serves the pre-encoded state document: no encoding per request.
+func (s *Server) getState(c *fiber.Ctx) error {
+	topic := topicAll
+	if t := c.Query("track"); t != "" {
+		topic = trackTopic(t)
+	}
+	s.live.mu.Lock()
+	doc, ok := s.live.states[topic]
+	s.live.mu.Unlock()
+	if !ok {
+		return apiError(c, fiber.StatusNotFound, "unknown_track", "no track "+quote(c.Query("track"))+" in the schedule; see /api/v1/schedule for the track ids")
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(doc)
+}
+
+func (s *Server) getSchedule(c *fiber.Ctx) error {
+	s.live.mu.Lock()
+	doc := s.live.schedDoc
+	s.live.mu.Unlock()
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(doc)
+}
+
+func (s *Server) getICS(c *fiber.Ctx) error {
+	track := c.Query("track")
+	s.live.mu.Lock()
+	sc, adj := s.live.sched, s.live.adj
+	s.live.mu.Unlock()
+	if _, ok := sc.Track(track); track != "" && !ok {
+		return apiError(c, fiber.StatusNotFound, "unknown_track", "no track "+quote(track)+" in the schedule")
+	}
+	var sessions []schedule.Timed
+	for _, t := range sc.Timed(adj) {
+		if track == "" || t.Track == track {
+			sessions = append(sessions, t)
+		}
+	}
+	var buf bytes.Buffer
+	if err := schedule.WriteICS(&buf, sc, sessions); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `inline; filename="schedule.ics"`)
+	return c.Send(buf.Bytes())
+}
+
+func (s *Server) getChanges(c *fiber.Ctx) error {
+	s.live.mu.Lock()
+	changes := s.live.changes
+	s.live.mu.Unlock()
+	if changes == nil {
+		changes = []schedule.Change{}
+	}
+	return c.JSON(fiber.Map{"changes": changes})
+}
+
+type reportRow struct {
+	Track         string    `json:"track"`
+	Session       string    `json:"session"`
+	Title         string    `json:"title"`
+	Start         time.Time `json:"start"`
+	PeakViewers   int       `json:"peak_viewers"`
+	ViewerMinutes float64   `json:"viewer_minutes"`
+	DelayMinutes  int       `json:"delay_minutes"`
+}
+
+func (s *Server) getReport(c *fiber.Ctx) error {
+	s.live.mu.Lock()
+	s.live.accumulateLocked(s.clock.Now())
+	sc, adj := s.live.sched, s.live.adj
+	rows := make([]reportRow, 0, len(sc.Sessions))
+	for _, t := range sc.Timed(adj) {
+		st := s.live.stats[t.ID]
+		r := reportRow{Track: t.Track, Session: t.ID, Title: t.Title, Start: t.Start.UTC(), DelayMinutes: t.DelayMinutes}
+		if st != nil {
+			r.PeakViewers, r.ViewerMinutes = st.Peak, float64(int(st.ViewerSeconds/60*10))/10
+		}
+		rows = append(rows, r)
+	}
+	s.live.mu.Unlock()
+	if c.Query("format") != "csv" {
+		return c.JSON(fiber.Map{"sessions": rows})
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"track", "session", "title", "start", "peak_viewers", "viewer_minutes", "delay_minutes"})
+	for _, r := range rows {
+		w.Write([]string{r.Track, r.Session, r.Title, r.Start.Format(time.RFC3339), strconv.Itoa(r.PeakViewers),
+			strconv.FormatFloat(r.ViewerMinutes, 'f', 1, 64), strconv.Itoa(r.DelayMinutes)})
+	}
+	w.Flush()
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="confdash-report.csv"`)
+	return c.Send(buf.Bytes())
+}
+
+// requireAdmin guards the admin API. The token comes only from the
+// environment; it is compared in constant time (hashes of equal length, so
+// not even its length leaks) and never logged.
+func (s *Server) requireAdmin(c *fiber.Ctx) error {
+	if s.cfg.AdminToken == "" {
+		return apiError(c, fiber.StatusForbidden, "admin_disabled", "the admin API is off: set CONFDASH_ADMIN_TOKEN in the server's environment and restart it")
+	}
+	tok, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	got, want := sha256.Sum256([]byte(tok)), sha256.Sum256([]byte(s.cfg.AdminToken))
+	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !ok {
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="confdash"`)
+		return apiError(c, fiber.StatusUnauthorized, "unauthorized", "send the admin token as 'Authorization: Bearer TOKEN' (the server's CONFDASH_ADMIN_TOKEN)")
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
+}
+
+// decodeBody reads a JSON body strictly: unknown fields are errors, so a
+// typo ("minute") is not silently ignored.
+func decodeBody(c *fiber.Ctx, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(c.Body()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badJSON(c, "the body must be a JSON object as documented in docs/protocol.md: "+err.Error())
+	}
+	if dec.More() {
+		return badJSON(c, "the body must hold exactly one JSON object")
+	}
+	return nil
+}
+
+// errBadJSON is a body error whose answer has already been written.
+var errBadJSON = errors.New("bad json")
+
+func badJSON(c *fiber.Ctx, msg string) error {
+	apiError(c, fiber.StatusBadRequest, "bad_json", msg)
+	return errBadJSON
+}
+
+type announcementRequest struct {
+	Text       string `json:"text"`
+	Track      string `json:"track"`
+	TTLSeconds int    `json:"ttl_seconds"`
+}
+
+func (s *Server) postAnnouncement(c *fiber.Ctx) error {
+	var req announcementRequest
+	if err := decodeBody(c, &req); err != nil {
+		return nil // answered
+	}
+	req.Text = strings.TrimSpace(req.Text)
+	switch {
+	case req.Text == "":
+		return apiError(c, fiber.StatusUnprocessableEntity, "empty_text", "text is required")
+	case utf8.RuneCountInString(req.Text) > maxAnnouncementRunes:
+		return apiError(c, fiber.StatusUnprocessableEntity, "text_too_long", fmt.Sprintf("text is limited to %d characters: screens show it in huge type", maxAnnouncementRunes))
+	case req.TTLSeconds < 0 || time.Duration(req.TTLSeconds)*time.Second > maxTTL:
+		return apiError(c, fiber.StatusUnprocessableEntity, "bad_ttl", "ttl_seconds must be between 0 (until removed) and 604800 (a week)")
+	}
+	var id [6]byte
+	rand.Read(id[:])
+	ann := schedule.Announcement{ID: hex.EncodeToString(id[:]), Text: req.Text, Track: strings.Clone(req.Track)}
+	err := s.updateAdjustments(func(l *live, now time.Time) error {
+		if _, ok := l.sched.Track(ann.Track); ann.Track != "" && !ok {
+			return errUnknownTrack(ann.Track)
+		}
+		ann.Created = now
+		if req.TTLSeconds > 0 {
+			exp := now.Add(time.Duration(req.TTLSeconds) * time.Second)
+			ann.Expires = &exp
+		}
+		l.adj = l.adj.WithAnnouncement(ann)
+		s.publishAnnouncement(ann.Track, mustJSON(fiber.Map{"type": "announcement", "action": "add", "id": ann.ID, "announcement": ann}))
+		return nil
+	})
+	if err != nil {
+		return s.adjustError(c, err)
+	}
+	s.log.Info("announcement posted", slog.String("id", ann.ID), slog.String("track", ann.Track))
+	return c.Status(fiber.StatusCreated).JSON(ann)
+}
+
+func (s *Server) deleteAnnouncement(c *fiber.Ctx) error {
+	id := strings.Clone(c.Params("id"))
+	err := s.updateAdjustments(func(l *live, now time.Time) error {
+		var track string
+		for _, a := range l.adj.Announcements {
+			if a.ID == id {
+				track = a.Track
+			}
+		}
+		next, ok := l.adj.WithoutAnnouncement(id)
+		if !ok {
+			return errNotFound
+		}
+		l.adj = next
+		s.publishAnnouncement(track, mustJSON(fiber.Map{"type": "announcement", "action": "remove", "id": id}))
+		return nil
+	})
+	if err != nil {
+		return s.adjustError(c, err)
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) postDelay(c *fiber.Ctx) error {
+	track := strings.Clone(c.Params("track"))
+	var req struct {
+		Minutes *int `json:"minutes"`
+	}
+	if err := decodeBody(c, &req); err != nil {
+		return nil // answered
+	}
+	if req.Minutes == nil || *req.Minutes < 0 || *req.Minutes > maxDelayMinutes {
+		return apiError(c, fiber.StatusUnprocessableEntity, "bad_minutes", fmt.Sprintf("minutes must be a number from 0 (clears the delay) to %d", maxDelayMinutes))
+	}
+	var d schedule.Delay
+	err := s.updateAdjustments(func(l *live, now time.Time) error {
+		if _, ok := l.sched.Track(track); !ok {
+			return errUnknownTrack(track)
+		}
+		l.adj = l.adj.WithDelay(track, *req.Minutes, now)
+		d = l.adj.Delays[track]
+		return nil
+	})
+	if err != nil {
+		return s.adjustError(c, err)
+	}
+	s.m.delay.WithLabelValues(track).Set(float64(*req.Minutes * 60))
+	s.log.Info("delay set", slog.String("track", track), slog.Int("minutes", *req.Minutes))
+	resp := fiber.Map{"track": track, "minutes": *req.Minutes}
+	if *req.Minutes > 0 {
+		resp["from"] = d.From.UTC()
+	}
+	return c.JSON(resp)
+}
+
+type unknownTrackError string
+
+func (e unknownTrackError) Error() string {
+	return "no track " + quote(string(e)) + " in the schedule; see /api/v1/schedule for the track ids"
+}
+func errUnknownTrack(id string) error { return unknownTrackError(id) }
+
+var errNotFound = errors.New("no such announcement (it may have expired or been removed already)")
+
+type stateWriteError struct{ err error }
+
+func (e stateWriteError) Error() string { return e.err.Error() }
+
+func (s *Server) adjustError(c *fiber.Ctx, err error) error {
+	var ut unknownTrackError
+	var we stateWriteError
+	switch {
+	case errors.As(err, &ut):
+		return apiError(c, fiber.StatusNotFound, "unknown_track", err.Error())
+	case errors.Is(err, errNotFound):
+		return apiError(c, fiber.StatusNotFound, "not_found", err.Error())
+	case errors.As(err, &we):
+		return apiError(c, fiber.StatusInternalServerError, "state_write_failed", "the change was not saved, so it was not applied: "+we.Error()+"; check the disk holding the state file")
+	}
+	return err
+}
+
+// updateAdjustments applies one organizer change: it runs f on the live
+// state under the lock, saves the result, and only then makes it visible.
+// If the state file cannot be written, memory is left as it was, so the file
+// and what clients see never disagree.
+func (s *Server) updateAdjustments(f func(l *live, now time.Time) error) error {
+	l := &s.live
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := s.clock.Now()
+	before := l.adj
+	l.adj = l.adj.Prune(now)
+	if err := f(l, now); err != nil {
+		l.adj = before
+		return err
+	}
+	if s.cfg.StatePath != "" {
+		if err := saveState(s.cfg.StatePath, l.adj); err != nil {
+			s.m.stateWriteErrors.Inc()
+			s.log.Error("state file not written", slog.String("path", s.cfg.StatePath), slog.Any("err", err))
+			l.adj = before
+			return stateWriteError{err}
+		}
+	}
+	s.refreshLocked(now, true)
+	s.wakeClock()
+	return nil
+}
+
+// publishAnnouncement sends an announcement event to the clients that show
+// it: subscribers of its track and of all tracks, or everyone.
+func (s *Server) publishAnnouncement(track string, msg []byte) {
+	if track == "" {
+		s.hub.PublishAll(msg)
+		return
+	}
+	s.hub.Publish(topicAll, msg)
+	s.hub.Publish(trackTopic(track), msg)
+}
+
+func (s *Server) postReload(c *fiber.Ctx) error {
+	src := s.cfg.Source
+	if src == nil {
+		return apiError(c, fiber.StatusConflict, "no_schedule_file", errNoSchedulePath.Error())
+	}
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	src.Forget() // an explicit reload reads the whole source again
+	sc, warns, err := src.Load(c.UserContext())
+	if err != nil && sc == nil {
+		s.log.Warn("schedule reload refused; the running schedule stays", slog.String("source", src.Location), slog.Any("err", err))
+		var se *SourceError
+		if errors.As(err, &se) {
+			s.m.reloads.WithLabelValues("failed").Inc()
+			return apiError(c, fiber.StatusBadGateway, "source_unavailable", "the schedule could not be read; the running schedule stays: "+err.Error())
+		}
+		s.m.reloads.WithLabelValues("invalid").Inc()
+		errs := schedule.Errors{}
+		if !errors.As(err, &errs) {
+			errs = schedule.Errors{{File: src.Location, Message: err.Error()}}
+		}
+		return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"error": fiber.Map{
+			"code":    "invalid_schedule",
+			"message": "the schedule has errors; the running schedule stays. Fix them and reload:\n" + err.Error(),
+			"details": errs,
+		}})
+	}
+	changed := s.SetSchedule(sc)
+	if warns == nil {
+		warns = []schedule.Diagnostic{}
+	}
+	return c.JSON(fiber.Map{"schedule_version": sc.Version, "changed": changed, "warnings": warns})
+}
+
+// SetSchedule replaces the running schedule (after a reload or a refresh of
+// a live source), records what changed, and pushes the new state at once. It
+// reports whether the schedule differs from the running one.
+func (s *Server) SetSchedule(sc *schedule.Schedule) bool {
+	l := &s.live
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if sc.Version == l.sched.Version {
+		s.m.reloads.WithLabelValues("unchanged").Inc()
+		return false
+	}
+	changes := schedule.Diff(l.sched, sc)
+	l.sched = sc
+	l.changed = make(map[string]schedule.Change, len(changes))
+	for _, ch := range changes {
+		l.changed[ch.SessionID] = ch
+	}
+	l.changes = append(changes, l.changes...)
+	if len(l.changes) > 200 {
+		l.changes = l.changes[:200]
+	}
+	s.m.reloads.WithLabelValues("changed").Inc()
+	s.setScheduleMetrics(sc, l.adj)
+	s.refreshLocked(s.clock.Now(), true)
+	s.wakeClock()
+	s.log.Info("schedule loaded", slog.String("version", sc.Version), slog.Int("sessions", len(sc.Sessions)), slog.Int("changes", len(changes)))
+	return true
+}
+
+// page serves one of the views.
+func (s *Server) page(name string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		a, ok := s.assets.pages[name]
+		if !ok {
+			return apiError(c, fiber.StatusNotFound, "not_found", "no such page")
+		}
+		s.pageHeaders(c, name)
+		return a.serve(c)
+	}
+}
+
+// trackPage serves a view of one track, or a 404 page listing the tracks
+// (a typo in a kiosk's URL must be visible, not a blank screen).
+func (s *Server) trackPage(name string) fiber.Handler {
+	serve := s.page(name)
+	return func(c *fiber.Ctx) error {
+		s.live.mu.Lock()
+		sc := s.live.sched
+		s.live.mu.Unlock()
+		if _, ok := sc.Track(c.Params("track")); ok {
+			return serve(c)
+		}
+		var b strings.Builder
+		b.WriteString("<!doctype html><html lang=en><meta charset=utf-8><title>Unknown track</title><h1>No such track</h1><p>This schedule has these tracks:</p><ul>")
+		for _, t := range sc.Tracks {
+			fmt.Fprintf(&b, `<li><a href="/%s/%s">%s</a></li>`, name, t.ID, htmlEscape(t.Name))
+		}
+		b.WriteString("</ul>")
+		s.pageHeaders(c, name)
+		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
+		return c.Status(fiber.StatusNotFound).SendString(b.String())
+	}
+}
+
+func (s *Server) pageHeaders(c *fiber.Ctx, name string) {
+	host := c.Hostname()
+	csp := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self' ws://" + host + " wss://" + host + "; base-uri 'none'; form-action 'self'; object-src 'none'"
+	if name == "admin" {
+		csp += "; frame-ancestors 'none'"
+	}
+	c.Set(fiber.HeaderContentSecurityPolicy, csp)
+}
+
+func (s *Server) getAsset(c *fiber.Ctx) error {
+	if c.Params("version") != s.assets.version {
+		return apiError(c, fiber.StatusNotFound, "stale_asset", "this asset version is not served any more: reload the page")
+	}
+	a, ok := s.assets.files[c.Params("*")]
+	if !ok {
+		return apiError(c, fiber.StatusNotFound, "not_found", "no such asset")
+	}
+	return a.serve(c)
+}
+
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#39;")
+
+func htmlEscape(s string) string { return htmlEscaper.Replace(s) }

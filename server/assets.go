@@ -1,0 +1,139 @@
+package server
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"mime"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/andybalholm/brotli"
+	"github.com/confdash/confdash/frontend"
+	"github.com/gofiber/fiber/v2"
+)
+
+// assetSet is the embedded frontend, prepared once at start: every file
+// compressed with brotli and gzip, pages with their asset URLs filled in.
+// Assets live under /assets/<version>/, where version hashes all of them, so
+// they can be cached for a year; pages are revalidated on every load.
+type assetSet struct {
+	version string
+	files   map[string]*asset // by path under assets/
+	pages   map[string]*asset // by page name: tab, screen, overlay, admin
+}
+
+type asset struct {
+	ctype          string
+	etag           string
+	raw, gz, br    []byte
+	immutableCache bool
+}
+
+func loadAssets() (*assetSet, error) {
+	set := &assetSet{files: map[string]*asset{}, pages: map[string]*asset{}}
+	var names []string
+	err := fs.WalkDir(frontend.FS, "assets", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			names = append(names, p)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("frontend assets: %w", err)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	raw := map[string][]byte{}
+	for _, n := range names {
+		b, err := fs.ReadFile(frontend.FS, n)
+		if err != nil {
+			return nil, err
+		}
+		raw[n] = b
+		fmt.Fprintf(h, "%s\x00%d\x00", n, len(b))
+		h.Write(b)
+	}
+	set.version = hex.EncodeToString(h.Sum(nil))[:12]
+	for _, n := range names {
+		set.files[strings.TrimPrefix(n, "assets/")] = newAsset(n, raw[n], true)
+	}
+	pages, err := fs.Glob(frontend.FS, "pages/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range pages {
+		b, err := fs.ReadFile(frontend.FS, p)
+		if err != nil {
+			return nil, err
+		}
+		b = bytes.ReplaceAll(b, []byte("{{ASSETS}}"), []byte("/assets/"+set.version))
+		set.pages[strings.TrimSuffix(path.Base(p), ".html")] = newAsset(p, b, false)
+	}
+	return set, nil
+}
+
+func newAsset(name string, b []byte, immutable bool) *asset {
+	sum := sha256.Sum256(b)
+	ctype := mime.TypeByExtension(path.Ext(name))
+	switch path.Ext(name) { // the host's mime table may lack these
+	case ".js":
+		ctype = "text/javascript; charset=utf-8"
+	case ".css":
+		ctype = "text/css; charset=utf-8"
+	case ".html":
+		ctype = "text/html; charset=utf-8"
+	case ".svg":
+		ctype = "image/svg+xml"
+	case ".webmanifest":
+		ctype = "application/manifest+json"
+	}
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	a := &asset{ctype: ctype, etag: hex.EncodeToString(sum[:8]), raw: b, immutableCache: immutable}
+	var gz bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
+	zw.Write(b)
+	zw.Close()
+	a.gz = gz.Bytes()
+	var br bytes.Buffer
+	bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
+	bw.Write(b)
+	bw.Close()
+	a.br = br.Bytes()
+	return a
+}
+
+// serve writes the asset in the best encoding the client accepts, with an
+// ETag per encoding, and answers revalidations with 304.
+func (a *asset) serve(c *fiber.Ctx) error {
+	body, enc := a.raw, ""
+	accept := c.Get(fiber.HeaderAcceptEncoding)
+	switch {
+	case strings.Contains(accept, "br"):
+		body, enc = a.br, "br"
+	case strings.Contains(accept, "gzip"):
+		body, enc = a.gz, "gzip"
+	}
+	etag := `"` + a.etag + "-" + enc + `"`
+	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+	c.Set(fiber.HeaderETag, etag)
+	if a.immutableCache {
+		c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
+	} else {
+		c.Set(fiber.HeaderCacheControl, "no-cache")
+	}
+	if c.Get(fiber.HeaderIfNoneMatch) == etag {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	c.Set(fiber.HeaderContentType, a.ctype)
+	if enc != "" {
+		c.Set(fiber.HeaderContentEncoding, enc)
+	}
+	return c.Send(body)
+}

@@ -1,0 +1,168 @@
+package server
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/confdash/confdash/schedule"
+)
+
+// The JSON documents of docs/protocol.md. They are encoded once per change
+// and the bytes are shared by every HTTP response and websocket message.
+
+type confDoc struct {
+	Name     string `json:"name"`
+	TimeZone string `json:"timezone"`
+}
+
+type changeDoc struct {
+	Type          string     `json:"type"`
+	PreviousStart *time.Time `json:"previous_start,omitempty"`
+	PreviousTrack string     `json:"previous_track,omitempty"`
+}
+
+type sessionDoc struct {
+	ID           string             `json:"id"`
+	Track        string             `json:"track"`
+	Title        string             `json:"title"`
+	Speakers     []schedule.Speaker `json:"speakers,omitempty"`
+	Kind         schedule.Kind      `json:"kind"`
+	Start        time.Time          `json:"start"`
+	End          time.Time          `json:"end"`
+	EstStart     time.Time          `json:"est_start"`
+	EstEnd       time.Time          `json:"est_end"`
+	DelayMinutes int                `json:"delay_minutes,omitempty"`
+	Abstract     string             `json:"abstract,omitempty"`
+	URL          string             `json:"url,omitempty"`
+	Tags         []string           `json:"tags,omitempty"`
+	Change       *changeDoc         `json:"change,omitempty"`
+}
+
+type trackDoc struct {
+	ID           string      `json:"id"`
+	Name         string      `json:"name"`
+	Now          *sessionDoc `json:"now"`
+	Next         *sessionDoc `json:"next"`
+	DelayMinutes int         `json:"delay_minutes"`
+	NextChange   *time.Time  `json:"next_change"`
+}
+
+type stateDoc struct {
+	ScheduleVersion string                  `json:"schedule_version"`
+	Conference      confDoc                 `json:"conference"`
+	Tracks          []trackDoc              `json:"tracks"`
+	Announcements   []schedule.Announcement `json:"announcements"`
+	NextChange      *time.Time              `json:"next_change"`
+}
+
+type scheduleDoc struct {
+	ScheduleVersion string                    `json:"schedule_version"`
+	Conference      confDoc                   `json:"conference"`
+	Days            []schedule.Day            `json:"days"`
+	Tracks          []schedule.Track          `json:"tracks"`
+	Sessions        []sessionDoc              `json:"sessions"`
+	Delays          map[string]schedule.Delay `json:"delays"`
+}
+
+func utc(t time.Time) time.Time { return t.UTC() }
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func newSessionDoc(t *schedule.Timed, changes map[string]schedule.Change) *sessionDoc {
+	if t == nil {
+		return nil
+	}
+	d := &sessionDoc{
+		ID: t.ID, Track: t.Track, Title: t.Title, Speakers: t.Speakers, Kind: t.Kind,
+		Start: utc(t.Start), End: utc(t.End), EstStart: utc(t.EstStart), EstEnd: utc(t.EstEnd),
+		DelayMinutes: t.DelayMinutes, Abstract: t.Abstract, URL: t.URL, Tags: t.Tags,
+	}
+	if c, ok := changes[t.ID]; ok {
+		d.Change = &changeDoc{Type: c.Type, PreviousTrack: c.PreviousTrack, PreviousStart: optTime(c.PreviousStart)}
+	}
+	return d
+}
+
+func newTrackDoc(ts schedule.TrackState, changes map[string]schedule.Change) trackDoc {
+	return trackDoc{
+		ID: ts.Track.ID, Name: ts.Track.Name,
+		Now: newSessionDoc(ts.Now, changes), Next: newSessionDoc(ts.Next, changes),
+		DelayMinutes: ts.DelayMinutes, NextChange: optTime(ts.NextChange),
+	}
+}
+
+// encodeStates encodes the state document for every topic: the whole
+// conference under topicAll and one per track. Only the bytes are kept.
+func encodeStates(s *schedule.Schedule, st schedule.State, changes map[string]schedule.Change) map[string][]byte {
+	conf := confDoc{Name: s.Name, TimeZone: s.TimeZone}
+	tracks := make([]trackDoc, len(st.Tracks))
+	for i, ts := range st.Tracks {
+		tracks[i] = newTrackDoc(ts, changes)
+	}
+	anns := st.Announcements
+	if anns == nil {
+		anns = []schedule.Announcement{}
+	}
+	out := make(map[string][]byte, len(tracks)+1)
+	out[topicAll] = mustJSON(stateDoc{
+		ScheduleVersion: s.Version, Conference: conf, Tracks: tracks,
+		Announcements: anns, NextChange: optTime(st.NextChange),
+	})
+	for i, td := range tracks {
+		var mine []schedule.Announcement
+		for _, a := range anns {
+			if a.Track == "" || a.Track == td.ID {
+				mine = append(mine, a)
+			}
+		}
+		if mine == nil {
+			mine = []schedule.Announcement{}
+		}
+		out[trackTopic(td.ID)] = mustJSON(stateDoc{
+			ScheduleVersion: s.Version, Conference: conf, Tracks: tracks[i : i+1],
+			Announcements: mine, NextChange: optTime(st.Tracks[i].NextChange),
+		})
+	}
+	return out
+}
+
+func encodeSchedule(s *schedule.Schedule, adj schedule.Adjustments, changes map[string]schedule.Change) []byte {
+	timed := s.Timed(adj)
+	sessions := make([]sessionDoc, len(timed))
+	for i := range timed {
+		sessions[i] = *newSessionDoc(&timed[i], changes)
+	}
+	delays := adj.Delays
+	if delays == nil {
+		delays = map[string]schedule.Delay{}
+	}
+	return mustJSON(scheduleDoc{
+		ScheduleVersion: s.Version, Conference: confDoc{Name: s.Name, TimeZone: s.TimeZone},
+		Days: s.Days, Tracks: s.Tracks, Sessions: sessions, Delays: delays,
+	})
+}
+
+// wrapState turns an encoded state document into a websocket message without
+// decoding it again.
+func wrapState(doc []byte) []byte {
+	const head, tail = `{"type":"state","state":`, `}`
+	msg := make([]byte, 0, len(head)+len(doc)+len(tail))
+	msg = append(msg, head...)
+	msg = append(msg, doc...)
+	return append(msg, tail...)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only plain data structs are encoded here; an error is a programming bug.
+		panic("confdash: encode: " + err.Error())
+	}
+	return b
+}

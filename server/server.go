@@ -1,0 +1,160 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/confdash/confdash/hub"
+	"github.com/confdash/confdash/schedule"
+	"github.com/gofiber/fiber/v2"
+)
+
+// Config is everything the server needs; cmd/confdash fills it from flags.
+type Config struct {
+	Schedule *schedule.Schedule // the schedule to run (required)
+	// Source is re-read by POST /api/v1/reload (and every Refresh when it is
+	// a URL); nil for the built-in demo, which cannot be reloaded.
+	Source *Source
+	// SchedulePath is a shorthand for a file Source.
+	SchedulePath    string
+	ScheduleOptions schedule.Options
+	// Refresh is how often a URL source is fetched again (0: never).
+	Refresh time.Duration
+	// StatePath is where announcements and delays are kept across restarts.
+	StatePath  string
+	Clock      Clock        // nil: the wall clock
+	AdminToken string       // empty: the admin API answers 403
+	Logger     *slog.Logger // nil: discard
+	// AllowedOrigins are origins, besides the server's own, allowed to open
+	// websockets ("https://example.org"); "*" allows every origin.
+	AllowedOrigins []string
+	// MaxViewers bounds websocket connections; 0 means no bound.
+	MaxViewers int
+}
+
+// Server is a running confdash: the clock loop, the hub and the HTTP app.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	clock  Clock
+	hub    *hub.Hub
+	m      *metrics
+	app    *fiber.App
+	assets *assetSet
+
+	live         live
+	wake         chan struct{}
+	viewersDirty chan struct{}
+	viewerTotal  atomic.Int64
+	reloadMu     sync.Mutex // one reload at a time
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	once   sync.Once
+}
+
+// New builds a server and starts its clock. It reads the state file; a
+// damaged one is an error that says what to do.
+func New(cfg Config) (*Server, error) {
+	if cfg.Schedule == nil {
+		return nil, errors.New("server: no schedule")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = RealClock{}
+	}
+	if cfg.Source == nil && cfg.SchedulePath != "" {
+		cfg.Source = &Source{Location: cfg.SchedulePath, Options: cfg.ScheduleOptions}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:          cfg,
+		log:          cfg.Logger,
+		clock:        cfg.Clock,
+		m:            newMetrics(),
+		wake:         make(chan struct{}, 1),
+		viewersDirty: make(chan struct{}, 1),
+	}
+	var adj schedule.Adjustments
+	if cfg.StatePath != "" {
+		var err error
+		if adj, err = loadState(cfg.StatePath, time.Now()); err != nil {
+			return nil, err
+		}
+	}
+	assets, err := loadAssets()
+	if err != nil {
+		return nil, err
+	}
+	s.assets = assets
+	s.hub = hub.New(hub.Options{Observer: hubObserver{s.m}})
+	s.live = live{
+		sched: cfg.Schedule, adj: adj,
+		changed: map[string]schedule.Change{},
+		nowIDs:  map[string]string{},
+		stats:   map[string]*sessionStats{},
+		viewers: map[string]int{},
+	}
+	s.setScheduleMetrics(cfg.Schedule, adj)
+	s.app = s.newApp()
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.live.mu.Lock()
+	s.refreshLocked(s.clock.Now(), true)
+	s.live.mu.Unlock()
+	s.wg.Add(2)
+	go func() { defer s.wg.Done(); s.clockLoop(s.ctx) }()
+	go func() { defer s.wg.Done(); s.viewersLoop(s.ctx) }()
+	if cfg.Source != nil && cfg.Source.IsURL() && cfg.Refresh > 0 {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.refreshLoop(s.ctx, cfg.Refresh) }()
+	}
+	return s, nil
+}
+
+func (s *Server) setScheduleMetrics(sc *schedule.Schedule, adj schedule.Adjustments) {
+	s.m.scheduleInfo.Reset()
+	s.m.scheduleInfo.WithLabelValues(sc.Version, sc.Format).Set(1)
+	s.m.delay.Reset()
+	for _, t := range sc.Tracks {
+		s.m.delay.WithLabelValues(t.ID).Set(float64(adj.Delays[t.ID].Minutes * 60))
+	}
+}
+
+// Serve answers HTTP and websocket requests on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	return s.app.Listener(ln)
+}
+
+// Shutdown stops the clock, sends every websocket a 1001 close, lets
+// in-flight HTTP requests finish, and returns when all is done or ctx ends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	var err error
+	s.once.Do(func() {
+		s.cancel()
+		// The hub first: fasthttp's shutdown does not close hijacked
+		// (websocket) connections, and waits for their handlers.
+		herr := s.hub.Close(ctx)
+		aerr := s.app.ShutdownWithContext(ctx)
+		s.wg.Wait()
+		err = errors.Join(herr, aerr)
+	})
+	return err
+}
+
+// Registry is the metrics registry, for tests and for a separate metrics
+// listener.
+func (s *Server) metricsHandler() fiber.Handler { return metricsHandler(s.m.reg) }
+
+func (s *Server) logf(level slog.Level, msg string, args ...any) {
+	s.log.Log(context.Background(), level, msg, args...)
+}
+
+var errNoSchedulePath = fmt.Errorf("the server runs the built-in demo: start it with --schedule FILE to reload from a file")

@@ -1,0 +1,216 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/confdash/confdash/schedule"
+)
+
+// Source is where the schedule comes from: a file, re-read on reload, or a
+// URL (a pretalx or frab export), fetched conditionally and kept on disk so a
+// restart while the conference's site is down still has a schedule.
+type Source struct {
+	Location string // file path or http(s) URL
+	Options  schedule.Options
+	// CachePath keeps the last good copy of a URL's schedule.
+	CachePath string
+	Client    *http.Client
+
+	mu            sync.Mutex
+	etag, lastMod string
+}
+
+// ErrNotModified means the source has not changed since the last load.
+var ErrNotModified = errors.New("schedule not modified")
+
+// IsURL reports whether the source is fetched over HTTP.
+func (s *Source) IsURL() bool {
+	return strings.HasPrefix(s.Location, "http://") || strings.HasPrefix(s.Location, "https://")
+}
+
+// Load reads or fetches the schedule. For a URL it sends If-None-Match and
+// If-Modified-Since and returns ErrNotModified on a 304. A fetched schedule
+// that parses is written to CachePath.
+func (s *Source) Load(ctx context.Context) (*schedule.Schedule, []schedule.Diagnostic, error) {
+	if !s.IsURL() {
+		data, err := readSourceFile(s.Location)
+		if err != nil {
+			return nil, nil, err
+		}
+		return schedule.Parse(s.Location, data, s.Options)
+	}
+	data, err := s.fetch(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	sc, warns, err := schedule.Parse(s.Location, data, s.Options)
+	if err != nil {
+		return nil, warns, err
+	}
+	if s.CachePath != "" {
+		if err := writeFileAtomic(s.CachePath, data); err != nil {
+			return sc, warns, fmt.Errorf("schedule fetched but not cached: %w", err)
+		}
+	}
+	return sc, warns, nil
+}
+
+// SourceError is a schedule that could not be read or fetched at all (as
+// opposed to one that was read and is invalid).
+type SourceError struct{ Err error }
+
+func (e *SourceError) Error() string { return e.Err.Error() }
+func (e *SourceError) Unwrap() error { return e.Err }
+
+func readSourceFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &SourceError{err}
+	}
+	defer f.Close()
+	data, err := schedule.ReadLimited(f, path)
+	if err != nil {
+		return nil, &SourceError{err}
+	}
+	return data, nil
+}
+
+// LoadCached parses the last good copy of a URL's schedule, for a start
+// while the source is down.
+func (s *Source) LoadCached() (*schedule.Schedule, []schedule.Diagnostic, error) {
+	if s.CachePath == "" {
+		return nil, nil, errors.New("no cached copy configured")
+	}
+	return schedule.ParseFile(s.CachePath, s.Options)
+}
+
+// Forget drops the validators, so the next Load fetches the whole document
+// (an explicit reload must not be answered with "not modified").
+func (s *Source) Forget() {
+	s.mu.Lock()
+	s.etag, s.lastMod = "", ""
+	s.mu.Unlock()
+}
+
+func (s *Source) fetch(ctx context.Context) ([]byte, error) {
+	client := s.Client
+	if client == nil {
+		client = &http.Client{Timeout: 30 * time.Second}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Location, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("User-Agent", "confdash/"+Version())
+	s.mu.Lock()
+	if s.etag != "" {
+		req.Header.Set("If-None-Match", s.etag)
+	}
+	if s.lastMod != "" {
+		req.Header.Set("If-Modified-Since", s.lastMod)
+	}
+	s.mu.Unlock()
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, &SourceError{fmt.Errorf("fetch %s: %w", s.Location, err)}
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotModified:
+		return nil, ErrNotModified
+	case resp.StatusCode != http.StatusOK:
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		return nil, &SourceError{fmt.Errorf("fetch %s: %s", s.Location, resp.Status)}
+	}
+	data, err := schedule.ReadLimited(resp.Body, s.Location)
+	if err != nil {
+		return nil, &SourceError{err}
+	}
+	s.mu.Lock()
+	s.etag, s.lastMod = resp.Header.Get("ETag"), resp.Header.Get("Last-Modified")
+	s.mu.Unlock()
+	return data, nil
+}
+
+// writeFileAtomic replaces path with data so that a crash leaves the old or
+// the new content, never a torn file.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+// refreshLoop fetches a URL source every period and applies good changes at
+// once; a failed or invalid fetch keeps the running schedule, is logged and
+// counted.
+func (s *Server) refreshLoop(ctx context.Context, period time.Duration) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return
+		}
+		s.refreshSource(ctx)
+	}
+}
+
+// refreshSource loads the source once and applies the result.
+func (s *Server) refreshSource(ctx context.Context) error {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	sc, warns, err := s.cfg.Source.Load(ctx)
+	switch {
+	case errors.Is(err, ErrNotModified):
+		s.m.reloads.WithLabelValues("unchanged").Inc()
+		return nil
+	case err != nil && sc == nil:
+		var se *SourceError
+		result := "invalid"
+		if errors.As(err, &se) {
+			result = "failed"
+		}
+		s.m.reloads.WithLabelValues(result).Inc()
+		s.log.Warn("schedule refresh failed; the running schedule stays", "source", s.cfg.Source.Location, "err", err)
+		return err
+	case err != nil: // fetched and valid, but not cached
+		s.log.Warn("schedule refresh", "err", err)
+	}
+	for _, w := range warns {
+		s.log.Debug("schedule", "warning", w.String())
+	}
+	s.SetSchedule(sc)
+	return nil
+}

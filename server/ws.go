@@ -1,0 +1,211 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/confdash/confdash/hub"
+	"github.com/fasthttp/websocket"
+	contrib "github.com/gofiber/contrib/websocket"
+	"github.com/gofiber/fiber/v2"
+)
+
+const (
+	protocolVersion = 1
+	// pongWait is how long a silent peer may stay connected: the hub pings
+	// every 25 s (below the 60 s idle timeout of common proxies), so a peer
+	// that misses two pings in a row is gone (a half-open connection).
+	pongWait = 60 * time.Second
+	// maxClientMessage bounds what a client may send: a ping is ~50 bytes.
+	maxClientMessage = 512
+)
+
+var views = map[string]bool{"tab": true, "screen": true, "overlay": true, "admin": true}
+
+// wsParams are a subscription's parameters, checked before the upgrade so a
+// bad request gets an HTTP error rather than a websocket that closes at once.
+type wsParams struct {
+	track, watch, view, assets string
+}
+
+// wsPrecheck validates the upgrade request: origin, parameters, capacity.
+func (s *Server) wsPrecheck(c *fiber.Ctx) error {
+	if !contrib.IsWebSocketUpgrade(c) {
+		return apiError(c, fiber.StatusUpgradeRequired, "upgrade_required", "this endpoint speaks websocket: connect with a websocket client")
+	}
+	if !s.originAllowed(c) {
+		s.m.upgradesRejected.WithLabelValues("origin").Inc()
+		return apiError(c, fiber.StatusForbidden, "origin_not_allowed", "websocket connections are accepted from this server's own pages; add your origin with --allowed-origins")
+	}
+	p := wsParams{
+		track:  c.Query("track"),
+		watch:  c.Query("watch"),
+		view:   c.Query("view", "tab"),
+		assets: c.Query("v"),
+	}
+	if !views[p.view] {
+		s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
+		return apiError(c, fiber.StatusBadRequest, "bad_view", "view must be one of tab, screen, overlay, admin")
+	}
+	s.live.mu.Lock()
+	sc := s.live.sched
+	s.live.mu.Unlock()
+	for _, id := range []string{p.track, p.watch} {
+		if _, ok := sc.Track(id); id != "" && !ok {
+			s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
+			return apiError(c, fiber.StatusNotFound, "unknown_track", "no track "+quote(id)+" in the schedule; see /api/v1/schedule for the track ids")
+		}
+	}
+	if max := s.cfg.MaxViewers; max > 0 && s.viewerTotal.Load() >= int64(max) {
+		s.m.upgradesRejected.WithLabelValues("max_viewers").Inc()
+		return apiError(c, fiber.StatusServiceUnavailable, "server_full", "this server holds its maximum number of viewers; try again shortly")
+	}
+	// Fiber reuses request memory: copy before the handler outlives it.
+	c.Locals("ws", wsParams{
+		track: strings.Clone(p.track), watch: strings.Clone(p.watch),
+		view: strings.Clone(p.view), assets: strings.Clone(p.assets),
+	})
+	return c.Next()
+}
+
+// originAllowed implements same-origin by default: a browser sends Origin on
+// every websocket upgrade, and a page from another site must not be able to
+// open one with the user's network position (cross-site websocket
+// hijacking). Non-browser clients send no Origin and are allowed.
+func (s *Server) originAllowed(c *fiber.Ctx) bool {
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		return true
+	}
+	for _, o := range s.cfg.AllowedOrigins {
+		if o == "*" || strings.EqualFold(o, origin) {
+			return true
+		}
+	}
+	_, host, ok := strings.Cut(origin, "://")
+	return ok && strings.EqualFold(host, c.Hostname())
+}
+
+// wsHandler runs for the connection's whole life (the contrib Conn is pooled
+// and must not be touched after it returns). It is the connection's only
+// reader; the hub's writer goroutine is its only writer.
+func (s *Server) wsHandler(c *contrib.Conn) {
+	p, _ := c.Locals("ws").(wsParams)
+	topic := topicAll
+	if p.track != "" {
+		topic = trackTopic(p.track)
+	}
+	counted := p.view != "admin"
+	watch := p.track
+	if watch == "" {
+		watch = p.watch
+	}
+
+	wc := &wsConn{c: c.Conn}
+	c.SetReadDeadline(time.Now().Add(pongWait))
+	c.SetPongHandler(func(string) error { return c.SetReadDeadline(time.Now().Add(pongWait)) })
+
+	s.live.mu.Lock()
+	initial := [][]byte{mustJSON(helloMsg{"hello", protocolVersion, s.clock.Now().UnixMilli(), s.live.sched.Version, s.assets.version})}
+	if p.assets != "" && p.assets != s.assets.version {
+		initial = append(initial, []byte(`{"type":"reload"}`))
+	}
+	initial = append(initial, wrapState(s.live.states[topic]))
+	client, err := s.hub.Subscribe(topic, wc, initial...)
+	s.live.mu.Unlock()
+	if err != nil { // shutting down
+		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		return
+	}
+	s.m.connOpened.WithLabelValues(p.view).Inc()
+	if counted {
+		s.viewerTotal.Add(1)
+		s.viewerDelta(watch, p.view, 1)
+		defer func() {
+			s.viewerTotal.Add(-1)
+			s.viewerDelta(watch, p.view, -1)
+		}()
+	}
+
+	s.readLoop(c.Conn, client)
+	<-client.Done()
+}
+
+// readLoop reads client messages until the connection ends, answering pings
+// and closing on anything else.
+func (s *Server) readLoop(c *websocket.Conn, client *hub.Client) {
+	buf := make([]byte, maxClientMessage+1)
+	for {
+		mt, r, err := c.NextReader()
+		if err != nil {
+			var ne net.Error
+			switch {
+			case errors.As(err, &ne) && ne.Timeout():
+				client.Close(websocket.CloseGoingAway, "no pong", "pong_timeout")
+			default:
+				client.Unsubscribe()
+			}
+			return
+		}
+		n, err := io.ReadFull(r, buf)
+		switch {
+		case n > maxClientMessage:
+			client.Close(websocket.CloseMessageTooBig, "message larger than 512 bytes", "policy")
+			return
+		case err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
+			client.Unsubscribe()
+			return
+		case mt != websocket.TextMessage:
+			client.Close(websocket.ClosePolicyViolation, "binary messages are not understood", "policy")
+			return
+		}
+		var msg struct {
+			Type         string `json:"type"`
+			ClientTimeMS *int64 `json:"client_time_ms"`
+		}
+		if json.Unmarshal(buf[:n], &msg) != nil || msg.Type != "ping" || msg.ClientTimeMS == nil {
+			client.Close(websocket.ClosePolicyViolation, "not understood: send {\"type\":\"ping\",\"client_time_ms\":N}", "policy")
+			return
+		}
+		client.Send(mustJSON(struct {
+			Type         string `json:"type"`
+			ClientTimeMS int64  `json:"client_time_ms"`
+			ServerTimeMS int64  `json:"server_time_ms"`
+		}{"pong", *msg.ClientTimeMS, s.clock.Now().UnixMilli()}))
+	}
+}
+
+type helloMsg struct {
+	Type            string `json:"type"`
+	Protocol        int    `json:"protocol"`
+	ServerTimeMS    int64  `json:"server_time_ms"`
+	ScheduleVersion string `json:"schedule_version"`
+	Assets          string `json:"assets"`
+}
+
+// wsConn is a websocket connection as the hub sees it.
+type wsConn struct{ c *websocket.Conn }
+
+func (w *wsConn) WriteText(data []byte, deadline time.Time) error {
+	w.c.SetWriteDeadline(deadline)
+	return w.c.WriteMessage(websocket.TextMessage, data)
+}
+
+func (w *wsConn) WritePing(deadline time.Time) error {
+	return w.c.WriteControl(websocket.PingMessage, nil, deadline)
+}
+
+// WriteClose sends the close frame, then fails the reader with a past
+// deadline: the contrib Conn's Close does not close the TCP connection, and
+// the handler must return for fasthttp to close it.
+func (w *wsConn) WriteClose(code int, reason string, deadline time.Time) error {
+	err := w.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
+	w.c.SetReadDeadline(time.Unix(1, 0))
+	return err
+}
+
+func quote(s string) string { return string(mustJSON(s)) }
