@@ -3,6 +3,7 @@ package schedule
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -199,6 +200,76 @@ func impCheckSane(tb testing.TB, s *Schedule) {
 	}
 }
 
+// TestCorpusSpotChecks pins what makes each hard file hard (SOURCES.md,
+// last column).
+func TestCorpusSpotChecks(t *testing.T) {
+	dir := corpusDir(t)
+	parse := func(file string) (*Schedule, []Diagnostic) {
+		for _, c := range corpusCases {
+			if c.file == file {
+				return corpusParse(t, dir, c)
+			}
+		}
+		t.Fatalf("no corpus case %s", file)
+		return nil, nil
+	}
+
+	// 39c3: nested <attachments>/<links> titles are not the event's.
+	s, _ := parse("frab-39c3-2025.xml")
+	if got, want := impTestSession(t, s, "1420").Title, "Hegemony Eroding: Excavating Diversity in Latent Space"; got != want {
+		t.Errorf("39c3 1420 title = %q, want %q", got, want)
+	}
+	for _, ss := range s.Sessions {
+		if ss.Title == "a crack one word wide" || ss.Title == "Hegemony eroding" {
+			t.Errorf("39c3 session %s took a nested title: %q", ss.ID, ss.Title)
+		}
+	}
+
+	// 31c3: a talk at midnight listed under the previous <day> stays there.
+	s, _ = parse("frab-31c3-2014.xml")
+	cf := impTestSession(t, s, "6581")
+	if cf.Title != "Citizenfour" || !cf.Start.Equal(impTestUTC(t, "2014-12-27T23:00:00Z")) || s.Days[cf.Day].Date != "2014-12-27" {
+		t.Errorf("31c3 6581 = %q at %v on %s, want Citizenfour at 23:00Z on 2014-12-27", cf.Title, cf.Start, s.Days[cf.Day].Date)
+	}
+
+	// camp2019 stages: repeated ids are all kept, renamed and warned about.
+	s, warns := parse("schedulejson-camp2019-stages.json")
+	for _, id := range []string{"140", "140-2", "140-3", "140-4", "155", "155-2"} {
+		impTestSession(t, s, id)
+	}
+	dups := 0
+	for _, w := range warns {
+		if strings.Contains(w.Message, "is used more than once") {
+			dups++
+		}
+	}
+	if dups != 4 {
+		t.Errorf("stages: %d duplicate-id warnings, want 4", dups)
+	}
+
+	// democon: time_zone_name says UTC, the offsets say +01:00.
+	_, warns = parse("schedulejson-pretalx-democon.json")
+	if !impTestWarned(warns, "36 events carry offsets (such as +01:00) that differ from the zone UTC") {
+		t.Errorf("democon: no offset warning in %v", warns)
+	}
+
+	// invalid example: daysCount 3 with one day.
+	_, warns = parse("schedulejson-invalid-example.json")
+	if !impTestWarned(warns, "says it has 3 days but the file lists 1") {
+		t.Errorf("invalid example: no day-count warning in %v", warns)
+	}
+
+	// pyconau: SUMMARY keeps "Title - Speakers" whole; Adelaide is +09:30.
+	s, _ = parse("ics-pretalx-pyconau-2023-tzfixed.ics")
+	ej := impTestSession(t, s, "pretalx-pyconau-2023-EJWEMK@pretalx.com")
+	if want := "Specialist Tracks Combined Opening Address - Pedro Junqueira, Jack Skinner, Nicky Ringland, Katie McLaughlin, Lilly Ryan"; ej.Title != want {
+		t.Errorf("pyconau title = %q, want %q", ej.Title, want)
+	}
+	if _, off := ej.Start.In(s.Location).Zone(); off != 9*3600+30*60 {
+		t.Errorf("pyconau offset = %d s, want +09:30", off)
+	}
+}
+
 // corpusRTSession is what must survive import -> native YAML -> Parse.
 type corpusRTSession struct {
 	ID, Track, Title string
@@ -239,6 +310,9 @@ func TestCorpusRoundTripNative(t *testing.T) {
 				}
 				corpusCompareRoundTrip(t, s, back)
 				return
+			}
+			if want := fmt.Sprintf("# Before loading: %d sessions overlap an earlier one of their track and %d have no length", overlaps, instants); !strings.Contains(buf.String(), want) {
+				t.Errorf("the written YAML does not warn %q", want)
 			}
 			var errs Errors
 			if !errors.As(err, &errs) {

@@ -70,15 +70,10 @@ var frabKnown = map[string]bool{
 	"persons": true, "do_not_record": true, "optout": true, "license": true, "answers": true,
 }
 
-// frabDayCtx is the <day> the walker is inside.
-type frabDayCtx struct {
-	index int // into builder days
-}
-
 type frabRaw struct {
 	ev   frabEvent
-	day  *frabDayCtx // nil: not under a <day>
-	room string      // the enclosing <room name=...>
+	day  int    // index into the builder's days; -1: not under a <day>
+	room string // the enclosing <room name=...>
 	line int
 }
 
@@ -92,7 +87,7 @@ func parseFrabXML(name string, data []byte, opts Options) (*Schedule, []Diagnost
 		conf     frabConference
 		confLine int
 		stack    []string
-		day      *frabDayCtx
+		day      = -1 // the <day> the walker is inside
 		room     string
 		raws     []frabRaw
 		root     string
@@ -127,7 +122,7 @@ func parseFrabXML(name string, data []byte, opts Options) (*Schedule, []Diagnost
 				}
 			}
 			switch {
-			case el == "conference" && day == nil:
+			case el == "conference" && day < 0:
 				confLine = line
 				if err := dec.DecodeElement(&conf, &t); err != nil {
 					return nil, b.warns, syntaxErr(err)
@@ -140,9 +135,9 @@ func parseFrabXML(name string, data []byte, opts Options) (*Schedule, []Diagnost
 				}
 				raws = append(raws, frabRaw{ev: ev, day: day, room: room, line: line})
 				continue
-			case el == "day" && day == nil:
+			case el == "day" && day < 0:
 				day = frabStartDay(b, t, line)
-			case el == "room" && day != nil && len(stack) > 0 && stack[len(stack)-1] == "day":
+			case el == "room" && day >= 0 && len(stack) > 0 && stack[len(stack)-1] == "day":
 				room = strings.TrimSpace(frabAttr(t, "name"))
 			}
 			stack = append(stack, el)
@@ -155,7 +150,7 @@ func parseFrabXML(name string, data []byte, opts Options) (*Schedule, []Diagnost
 			}
 			switch stack[len(stack)-1] {
 			case "day":
-				day, room = nil, ""
+				day, room = -1, ""
 			case "room":
 				room = ""
 			}
@@ -196,8 +191,9 @@ func frabAttr(t xml.StartElement, name string) string {
 	return ""
 }
 
-// frabStartDay records a <day date=... start=... end=...>.
-func frabStartDay(b *impBuilder, t xml.StartElement, line int) *frabDayCtx {
+// frabStartDay records a <day date=... start=... end=...> and returns its
+// index.
+func frabStartDay(b *impBuilder, t xml.StartElement, line int) int {
 	d := impDay{line: line}
 	if date := strings.TrimSpace(frabAttr(t, "date")); date != "" {
 		if _, ok := impDate(date); ok {
@@ -206,7 +202,6 @@ func frabStartDay(b *impBuilder, t xml.StartElement, line int) *frabDayCtx {
 			b.warn(line, "day.date", "%q is not a YYYY-MM-DD date: the day is taken from its events", date)
 		}
 	}
-	ctx := &frabDayCtx{index: len(b.days)}
 	if st, hasOff, ok := impInstant(frabAttr(t, "start")); ok && hasOff {
 		d.start = st
 	}
@@ -214,7 +209,7 @@ func frabStartDay(b *impBuilder, t xml.StartElement, line int) *frabDayCtx {
 		d.end = en
 	}
 	b.days = append(b.days, d)
-	return ctx
+	return len(b.days) - 1
 }
 
 // frabAdd turns one decoded event into a session.
@@ -230,10 +225,7 @@ func frabAdd(b *impBuilder, r frabRaw, dayChange int) {
 			b.count(r.line, fmt.Sprintf("element <%s> is not part of frab XML: ignored", n))
 		}
 	}
-	s := impSession{srcID: id, title: ev.Title, kind: impKind(ev.Type), url: ev.URL, line: r.line, day: -1}
-	if r.day != nil {
-		s.day = r.day.index
-	}
+	s := impSession{srcID: id, title: ev.Title, kind: impKind(ev.Type), url: ev.URL, line: r.line, day: r.day}
 	// The event's own <room> names its room; the enclosing <room name>
 	// is the fallback (legacy files have only the first, some only the
 	// second).
@@ -257,7 +249,7 @@ func frabAdd(b *impBuilder, r frabRaw, dayChange int) {
 			s.speakers = append(s.speakers, Speaker{Name: n})
 		}
 	}
-	if s.title == "" || strings.TrimSpace(s.title) == "" {
+	if strings.TrimSpace(s.title) == "" {
 		s.title = strings.TrimSpace(ev.Subtitle)
 	}
 
@@ -322,15 +314,15 @@ func frabStart(b *impBuilder, r frabRaw, dayChange int) (frabInstant, bool) {
 	if d, ok := impDate(ev.Date); ok {
 		return frabInstant{b.local(d.Year(), d.Month(), d.Day(), h, m, sec), false}, true
 	}
-	if r.day == nil || b.days[r.day.index].date == "" {
+	if r.day < 0 || b.days[r.day].date == "" {
 		return frabInstant{}, false
 	}
-	d, _ := impDate(b.days[r.day.index].date)
+	d, _ := impDate(b.days[r.day].date)
 	// Times before the day's beginning are after midnight: the source lists
 	// them under the day they belong to, on the next calendar date (an
 	// event at 01:00 under a day starting at 10:00 is the next morning).
 	begin := dayChange
-	if st := b.days[r.day.index].start; !st.IsZero() {
+	if st := b.days[r.day].start; !st.IsZero() {
 		lt := st.In(b.loc)
 		begin = lt.Hour()*60 + lt.Minute()
 	}

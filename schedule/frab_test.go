@@ -354,3 +354,32 @@ func TestFrabDurations(t *testing.T) {
 		}
 	}
 }
+
+func TestFrabIDs(t *testing.T) {
+	// Events without ids get one from track and start, as the native format
+	// derives them; a source id is never taken by a derived or suffixed one.
+	var ev strings.Builder
+	for range 3 {
+		ev.WriteString(`<event><start>10:00</start><duration>00:30</duration><title>T</title></event>`)
+	}
+	ev.WriteString(`<event id="one-2025-12-27-1000-2"><start>11:00</start><duration>00:30</duration><title>U</title></event>`)
+	for range 2000 {
+		ev.WriteString(`<event id="dup"><start>12:00</start><duration>00:30</duration><title>V</title></event>`)
+	}
+	src := `<schedule><day date="2025-12-27"><room name="One">` + ev.String() + `</room></day></schedule>`
+	s, _, err := parseFrabXML("t.xml", []byte(src), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, ss := range s.Sessions[:6] {
+		ids = append(ids, ss.ID)
+	}
+	want := []string{"one-2025-12-27-1000", "one-2025-12-27-1000-3", "one-2025-12-27-1000-4", "one-2025-12-27-1000-2", "dup", "dup-2"}
+	if diff := cmp.Diff(want, ids); diff != "" {
+		t.Errorf("ids (-want +got):\n%s", diff)
+	}
+	if got, want := s.Sessions[len(s.Sessions)-1].ID, "dup-2000"; got != want {
+		t.Errorf("last id = %q, want %q", got, want)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	// The binary carries the IANA database: TZID= parameters and the
 	// conference zone must resolve on machines (and containers) without
@@ -87,6 +88,14 @@ func icalUnfold(data []byte) []icalLine {
 	}
 	flush()
 	return out
+}
+
+func icalLatin1(s string) string {
+	r := make([]rune, len(s))
+	for i := 0; i < len(s); i++ {
+		r[i] = rune(s[i])
+	}
+	return string(r)
 }
 
 // icalParseLine splits "NAME;PARAM=a,"b;c":value".
@@ -198,7 +207,19 @@ func parseICal(name string, data []byte, opts Options) (*Schedule, []Diagnostic,
 		zoneLine int
 		sawCal   bool
 	)
-	for _, ln := range icalUnfold(data) {
+	lines := icalUnfold(data)
+	// RFC 5545 says UTF-8, but old exporters wrote Latin-1. Checked after
+	// unfolding: a fold may split a UTF-8 sequence.
+	for _, ln := range lines {
+		if !utf8.ValidString(ln.text) {
+			b.warn(ln.line, "", "the file is not UTF-8: read as Latin-1")
+			for i := range lines {
+				lines[i].text = icalLatin1(lines[i].text)
+			}
+			break
+		}
+	}
+	for _, ln := range lines {
 		if strings.TrimSpace(ln.text) == "" {
 			continue
 		}
@@ -272,10 +293,11 @@ func parseICal(name string, data []byte, opts Options) (*Schedule, []Diagnostic,
 	}
 	b.name = calName
 
-	// The conference zone: the calendar's own X-WR-TIMEZONE, else the zone
-	// most of its events name, else the caller's.
+	// The conference zone: the calendar's own X-WR-TIMEZONE; else the zone
+	// most of its events name, unless some times float (those are read in
+	// the caller's zone, which is then the conference's); else the caller's.
 	zones := &icalZones{b: b, cache: map[string]*time.Location{}}
-	if calZone == "" {
+	if calZone == "" && !icalFloats(events) {
 		calZone, zoneLine = zones.common(events)
 	}
 	b.setZone(calZone, zoneLine, "X-WR-TIMEZONE")
@@ -297,6 +319,23 @@ func parseICal(name string, data []byte, opts Options) (*Schedule, []Diagnostic,
 		icalAdd(b, zones, ev, sharedOrganizer)
 	}
 	return b.finish()
+}
+
+// icalFloats reports whether any event's DTSTART or DTEND is a floating
+// local time (no Z, no TZID).
+func icalFloats(events []icalEvent) bool {
+	for _, ev := range events {
+		for _, p := range ev.props {
+			if p.name != "DTSTART" && p.name != "DTEND" {
+				continue
+			}
+			v := strings.TrimSpace(p.value)
+			if p.params["TZID"] == "" && len(v) > 8 && !strings.HasSuffix(strings.ToUpper(v), "Z") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func icalInside(stack []string, comp string) bool {

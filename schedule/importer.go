@@ -39,12 +39,12 @@ type impSession struct {
 	hasOffset  bool // the source gave the instant with its own offset
 	// marker allows end == start: an iCalendar event without DTEND or
 	// DURATION is an instant (RFC 5545 3.6.1), such as "End of conference".
-	marker bool
-	abstract   string
-	url        string
-	tags       []string
-	day        int // index into impBuilder.days, or -1 to derive it
-	line       int
+	marker   bool
+	abstract string
+	url      string
+	tags     []string
+	day      int // index into impBuilder.days, or -1 to derive it
+	line     int
 }
 
 // impDay is a conference day as the source lists it; zero fields are unknown.
@@ -187,9 +187,17 @@ func impLoadZone(name string) (*time.Location, bool) {
 
 // add records a session after the checks every format shares.
 func (b *impBuilder) add(s impSession) {
-	s.title = strings.TrimSpace(s.title)
-	s.room = strings.TrimSpace(s.room)
-	s.srcID = strings.TrimSpace(s.srcID)
+	// Text is valid UTF-8 from here on (a bad byte becomes U+FFFD), so
+	// that every writer can write it.
+	clean := func(v string) string { return strings.TrimSpace(strings.ToValidUTF8(v, "\uFFFD")) }
+	s.title, s.room, s.srcID = clean(s.title), clean(s.room), clean(s.srcID)
+	s.abstract, s.url = clean(s.abstract), clean(s.url)
+	for i := range s.speakers {
+		s.speakers[i].Name, s.speakers[i].Affiliation = clean(s.speakers[i].Name), clean(s.speakers[i].Affiliation)
+	}
+	for i := range s.tags {
+		s.tags[i] = clean(s.tags[i])
+	}
 	// Sub-second instants are noise in a schedule, and the native format
 	// writes whole seconds.
 	s.start, s.end = s.start.Truncate(time.Second), s.end.Truncate(time.Second)
@@ -256,7 +264,7 @@ func (b *impBuilder) finish() (*Schedule, []Diagnostic, error) {
 		ZoneAssumed: !b.zoneStated || b.assumed,
 	}
 	trackOf := b.tracks(s)
-	ids := b.ids()
+	ids := b.ids(trackOf)
 	s.Sessions = make([]Session, len(b.sessions))
 	missing := 0
 	for i, is := range b.sessions {
@@ -282,6 +290,8 @@ func (b *impBuilder) finish() (*Schedule, []Diagnostic, error) {
 		b.warn(0, "speakers", "%d of %d sessions name no speaker", missing, len(s.Sessions))
 	}
 	b.flushCounts()
+	// Warnings in file order; those about the whole file first.
+	sort.SliceStable(b.warns, func(i, j int) bool { return b.warns[i].Line < b.warns[j].Line })
 	s.index()
 	return s, b.warns, nil
 }
@@ -340,8 +350,7 @@ func (b *impBuilder) checkOffsets() {
 // appearance, and returns the track id of each room name.
 func (b *impBuilder) tracks(s *Schedule) map[string]string {
 	trackOf := map[string]string{}
-	used := map[string]bool{}
-	none := map[string]bool{}
+	ids := newImpIDs()
 	for _, is := range b.sessions {
 		if _, ok := trackOf[is.room]; ok {
 			continue
@@ -350,8 +359,7 @@ func (b *impBuilder) tracks(s *Schedule) map[string]string {
 		if name == "" {
 			name = impNoRoom
 		}
-		id := impUnique(impSlug(name), used, none)
-		used[id] = true
+		id := ids.unique(impSlug(name))
 		trackOf[is.room] = id
 		s.Tracks = append(s.Tracks, Track{ID: id, Name: name})
 	}
@@ -359,46 +367,59 @@ func (b *impBuilder) tracks(s *Schedule) map[string]string {
 }
 
 // ids gives every session a unique id: the source's, with a suffix when it
-// repeats (nothing is dropped), or one derived from room and start.
-func (b *impBuilder) ids() []string {
+// repeats (nothing is dropped), or one derived from track and start as the
+// native format derives it.
+func (b *impBuilder) ids(trackOf map[string]string) []string {
 	// Source ids are reserved first so that a derived or suffixed id never
 	// takes an id the source gives to a later session.
-	reserved := make(map[string]bool, len(b.sessions))
+	ids := newImpIDs()
 	for _, is := range b.sessions {
 		if is.srcID != "" {
-			reserved[is.srcID] = true
+			ids.reserved[is.srcID] = true
 		}
 	}
-	taken := make(map[string]bool, len(b.sessions))
 	out := make([]string, len(b.sessions))
 	for i, is := range b.sessions {
 		id := is.srcID
 		switch {
 		case id == "":
-			room := is.room
-			if room == "" {
-				room = impNoRoom
-			}
-			base := impSlug(room) + "-" + is.start.In(b.loc).Format("2006-01-02-1504")
-			id = impUnique(base, taken, reserved)
-		case taken[id]:
-			nid := impUnique(id, taken, reserved)
+			id = ids.unique(trackOf[is.room] + "-" + is.start.In(b.loc).Format("2006-01-02-1504"))
+		case ids.taken[id]:
+			nid := ids.unique(id)
 			b.warn(is.line, "id", "event id %q is used more than once: this one is imported as %q", id, nid)
 			id = nid
+		default:
+			ids.taken[id] = true
 		}
-		taken[id] = true
 		out[i] = id
 	}
 	return out
 }
 
-// impUnique returns base, or base-2, base-3..., the first that is neither
-// taken nor reserved.
-func impUnique(base string, taken, reserved map[string]bool) string {
+// impIDs hands out unique ids.
+type impIDs struct {
+	taken, reserved map[string]bool
+	next            map[string]int // the next suffix to try for a base
+}
+
+func newImpIDs() *impIDs {
+	return &impIDs{taken: map[string]bool{}, reserved: map[string]bool{}, next: map[string]int{}}
+}
+
+// unique returns base, or base-2, base-3..., the first that is neither taken
+// nor reserved, and takes it. Remembering where each base's search stopped
+// keeps a file with thousands of equal ids linear.
+func (u *impIDs) unique(base string) string {
 	id := base
-	for n := 2; taken[id] || reserved[id]; n++ {
-		id = base + "-" + strconv.Itoa(n)
+	if u.taken[id] || u.reserved[id] {
+		n := max(u.next[base], 2)
+		for id = base + "-" + strconv.Itoa(n); u.taken[id] || u.reserved[id]; {
+			n++
+			id = base + "-" + strconv.Itoa(n)
+		}
+		u.next[base] = n + 1
 	}
+	u.taken[id] = true
 	return id
 }
 

@@ -88,7 +88,7 @@ func Detect(data []byte) string {
 	switch {
 	case bytes.HasPrefix(trimmed, []byte("<")):
 		return "frab-xml"
-	case bytes.HasPrefix(trimmed, []byte("BEGIN:VCALENDAR")):
+	case len(trimmed) >= 15 && bytes.EqualFold(trimmed[:15], []byte("BEGIN:VCALENDAR")): // names are case-insensitive (RFC 5545 3.1)
 		return "ical"
 	case bytes.HasPrefix(trimmed, []byte("{")):
 		return detectJSON(trimmed)

@@ -49,16 +49,25 @@ func sjOpen(b *impBuilder, data []byte) (*sjReader, []sjMember, error) {
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
 		base = 3
 	}
-	var probe json.RawMessage
-	if err := json.Unmarshal(data[base:], &probe); err != nil {
+	if !json.Valid(data[base:]) {
+		// Unmarshal checks the whole input before decoding: its error
+		// says where the syntax breaks.
+		err := json.Unmarshal(data[base:], &struct{}{})
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			return nil, nil, Errors{{File: b.file, Line: r.line(base + int(se.Offset)), Message: "not valid JSON: " + se.Error()}}
 		}
-		return nil, nil, Errors{{File: b.file, Message: "not valid JSON: " + err.Error()}}
+		return nil, nil, Errors{{File: b.file, Message: "not valid JSON"}}
 	}
-	start := base + bytes.Index(data[base:], probe[:1])
-	top, ok := sjObject(sjMember{val: probe, off: start})
+	start := base
+	for start < len(data) && strings.IndexByte(" \t\r\n", data[start]) >= 0 {
+		start++
+	}
+	end := len(data)
+	for end > start && strings.IndexByte(" \t\r\n", data[end-1]) >= 0 {
+		end--
+	}
+	top, ok := sjObject(sjMember{val: data[start:end], off: start})
 	if !ok {
 		return nil, nil, Errors{{File: b.file, Line: r.line(start), Message: "the top level is not a JSON object"}}
 	}

@@ -15,8 +15,8 @@ type Summary struct {
 	// ZoneAssumed is true when the source named no time zone and the
 	// caller's (or UTC) was used: the times may be off by hours.
 	ZoneAssumed bool      `json:"zone_assumed"`
-	FirstStart  time.Time `json:"first_start"`
-	LastEnd     time.Time `json:"last_end"`
+	FirstStart  time.Time `json:"first_start,omitzero"` // zero (omitted) without sessions
+	LastEnd     time.Time `json:"last_end,omitzero"`
 }
 
 // Summarize counts s. A track without sessions is not counted: an empty room

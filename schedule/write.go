@@ -81,6 +81,10 @@ func WriteNative(w io.Writer, s *Schedule, format string) error {
 		if s.Format != "" && s.Format != "native" {
 			fmt.Fprintf(bw, "# Converted from %s. Times are local to %s.\n", s.Format, doc.TimeZone)
 		}
+		if overlaps, instants := wnStrictness(s); overlaps+instants > 0 {
+			fmt.Fprintf(bw, "# Before loading: %d sessions overlap an earlier one of their track and %d have no length;\n", overlaps, instants)
+			fmt.Fprintf(bw, "# the source allows that, this format does not (confdash check lists them with their lines).\n")
+		}
 		if s.ZoneAssumed {
 			fmt.Fprintf(bw, "# The source names no time zone, so %s is a guess: set timezone to the conference's IANA zone and check the times.\n", doc.TimeZone)
 		}
@@ -103,6 +107,26 @@ func WriteNative(w io.Writer, s *Schedule, format string) error {
 		return nil
 	}
 	return fmt.Errorf("write native: format %q is not yaml or json", format)
+}
+
+// wnStrictness counts what the native format refuses and an import keeps:
+// sessions that start before an earlier one of their track has ended, and
+// sessions without a length.
+func wnStrictness(s *Schedule) (overlaps, instants int) {
+	longest := map[string]time.Time{} // latest end so far, by track
+	for _, ss := range s.Sessions {   // sorted by start
+		if !ss.End.After(ss.Start) {
+			instants++
+			continue
+		}
+		if end, ok := longest[ss.Track]; ok && ss.Start.Before(end) {
+			overlaps++
+		}
+		if end, ok := longest[ss.Track]; !ok || ss.End.After(end) {
+			longest[ss.Track] = ss.End
+		}
+	}
+	return overlaps, instants
 }
 
 // wnTime writes an instant as the native format reads it: local wall-clock
