@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/confdash/confdash/schedule"
 )
@@ -53,7 +54,13 @@ func check(args []string, stdout, stderr io.Writer) error {
 	if sum.ZoneAssumed {
 		tz += " (assumed: the file names no zone; set it with --timezone)"
 	}
-	fmt.Fprintf(stdout, "  time zone %s\n  first start %s, last end %s\n", tz, sum.FirstStart, sum.LastEnd)
+	fmt.Fprintf(stdout, "  time zone %s\n", tz)
+	if !sum.FirstStart.IsZero() {
+		loc := sc.Location
+		fmt.Fprintf(stdout, "  first start %s (%s), last end %s (%s)\n",
+			sum.FirstStart.In(loc).Format("Mon 2006-01-02 15:04 MST"), sum.FirstStart.UTC().Format(time.RFC3339),
+			sum.LastEnd.In(loc).Format("Mon 2006-01-02 15:04 MST"), sum.LastEnd.UTC().Format(time.RFC3339))
+	}
 	if len(warns) > 0 {
 		fmt.Fprintf(stdout, "  %d warning(s), printed above\n", len(warns))
 	}
