@@ -18,13 +18,15 @@ LABEL org.opencontainers.image.title="confdash" \
       org.opencontainers.image.licenses="MIT" \
       org.opencontainers.image.source="https://github.com/confdash/confdash"
 COPY --from=build /out/confdash /usr/local/bin/confdash
+# USER before WORKDIR: BuildKit creates the directory as this user, so the
+# state volume starts out writable by the server.
+USER nonroot:nonroot
 WORKDIR /data
 VOLUME ["/data"]
 ENV CONFDASH_ADDR=":8080" \
     CONFDASH_STATE="/data/state.json" \
     CONFDASH_LOG_FORMAT="json"
 EXPOSE 8080
-USER nonroot:nonroot
 HEALTHCHECK --interval=15s --timeout=4s --start-period=5s --retries=3 \
   CMD ["/usr/local/bin/confdash", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/confdash"]

@@ -58,7 +58,9 @@ func (s *Server) newApp() *fiber.App {
 
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", s.readyz)
-	app.Get("/metrics", s.metricsHandler())
+	if !s.cfg.SeparateMetrics {
+		app.Get("/metrics", s.metricsHandler())
+	}
 	app.Get("/ws", s.wsPrecheck, contrib.New(s.wsHandler, contrib.Config{
 		// Origin is checked in wsPrecheck (same-origin plus --allowed-origins).
 		ReadBufferSize: 1024, WriteBufferSize: 1024,
@@ -69,7 +71,7 @@ func (s *Server) newApp() *fiber.App {
 	api.Get("/schedule", s.getSchedule)
 	api.Get("/report", s.getReport)
 	api.Get("/changes", s.getChanges)
-	admin := api.Group("", s.requireAdmin)
+	admin := api.Group("", s.limitAdmin, s.requireAdmin, s.clusterAdmin)
 	admin.Get("/admin", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
 	admin.Post("/announcements", s.postAnnouncement)
 	admin.Delete("/announcements/:id", s.deleteAnnouncement)
@@ -95,6 +97,9 @@ func apiError(c *fiber.Ctx, status int, code, message string) error {
 }
 
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	// Errors found before routing (a body or headers too large) never went
+	// through the middleware.
+	setSecurityHeaders(c)
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		code := strings.ToLower(strings.ReplaceAll(utils.StatusMessage(fe.Code), " ", "_"))
@@ -105,9 +110,13 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 }
 
 func securityHeaders(c *fiber.Ctx) error {
+	setSecurityHeaders(c)
+	return c.Next()
+}
+
+func setSecurityHeaders(c *fiber.Ctx) {
 	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	c.Set(fiber.HeaderReferrerPolicy, "same-origin")
-	return c.Next()
 }
 
 // observeHTTP records request durations by route pattern (bounded), never
@@ -146,6 +155,11 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	s.live.mu.Lock()
 	v := s.live.sched.Version
 	s.live.mu.Unlock()
+	if s.cluster != nil && !s.cluster.ready() {
+		// 200, not 503: a load balancer must keep sending viewers to an
+		// instance that serves the last known state while NATS is away.
+		return c.JSON(fiber.Map{"status": "degraded", "schedule_version": v, "reason": s.cluster.status()})
+	}
 	return c.JSON(fiber.Map{"status": "ready", "schedule_version": v})
 }
 
@@ -258,6 +272,7 @@ func (s *Server) requireAdmin(c *fiber.Ctx) error {
 	tok, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
 	got, want := sha256.Sum256([]byte(tok)), sha256.Sum256([]byte(s.cfg.AdminToken))
 	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !ok {
+		s.lim.adminRejected.WithLabelValues("unauthorized").Inc()
 		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="confdash"`)
 		return apiError(c, fiber.StatusUnauthorized, "unauthorized", "send the admin token as 'Authorization: Bearer TOKEN' (the server's CONFDASH_ADMIN_TOKEN)")
 	}
@@ -265,26 +280,43 @@ func (s *Server) requireAdmin(c *fiber.Ctx) error {
 	return c.Next()
 }
 
-// decodeBody reads a JSON body strictly: unknown fields are errors, so a
-// typo ("minute") is not silently ignored.
-func decodeBody(c *fiber.Ctx, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(c.Body()))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badJSON(c, "the body must be a JSON object as documented in docs/protocol.md: "+err.Error())
-	}
-	if dec.More() {
-		return badJSON(c, "the body must hold exactly one JSON object")
-	}
-	return nil
+// bodyError is an admin request body refused before anything ran: the
+// status and code of its answer, and a message saying what to send instead.
+type bodyError struct {
+	status        int
+	code, message string
 }
 
-// errBadJSON is a body error whose answer has already been written.
-var errBadJSON = errors.New("bad json")
+func (e *bodyError) Error() string { return e.message }
 
-func badJSON(c *fiber.Ctx, msg string) error {
-	apiError(c, fiber.StatusBadRequest, "bad_json", msg)
-	return errBadJSON
+// answerBody writes a bodyError in the project's error shape.
+func answerBody(c *fiber.Ctx, err error) error {
+	var be *bodyError
+	if !errors.As(err, &be) {
+		return err
+	}
+	return apiError(c, be.status, be.code, be.message)
+}
+
+func badJSON(msg string) error { return &bodyError{fiber.StatusBadRequest, "bad_json", msg} }
+
+// decodeJSONBody decodes body, which must be exactly one JSON object, into
+// v. Unknown fields are errors, so a typo ("minute") is not silently
+// ignored.
+func decodeJSONBody(body []byte, v any) error {
+	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) == 0 || b[0] != '{' {
+		return badJSON("the body must be a JSON object as documented in docs/protocol.md")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badJSON("the body must be a JSON object as documented in docs/protocol.md: " + err.Error())
+	}
+	// Only white space may follow (Decoder.More would let a stray "}" by).
+	if len(bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n")) != 0 {
+		return badJSON("the body must hold exactly one JSON object")
+	}
+	return nil
 }
 
 type announcementRequest struct {
@@ -293,24 +325,51 @@ type announcementRequest struct {
 	TTLSeconds int    `json:"ttl_seconds"`
 }
 
-func (s *Server) postAnnouncement(c *fiber.Ctx) error {
+// parseAnnouncement decodes and checks the body of POST /api/v1/announcements
+// (whether the track exists is checked against the running schedule later).
+// The text comes back trimmed.
+func parseAnnouncement(body []byte) (announcementRequest, error) {
 	var req announcementRequest
-	if err := decodeBody(c, &req); err != nil {
-		return nil // answered
+	if err := decodeJSONBody(body, &req); err != nil {
+		return req, err
 	}
 	req.Text = strings.TrimSpace(req.Text)
 	switch {
 	case req.Text == "":
-		return apiError(c, fiber.StatusUnprocessableEntity, "empty_text", "text is required")
+		return req, &bodyError{fiber.StatusUnprocessableEntity, "empty_text", "text is required"}
 	case utf8.RuneCountInString(req.Text) > maxAnnouncementRunes:
-		return apiError(c, fiber.StatusUnprocessableEntity, "text_too_long", fmt.Sprintf("text is limited to %d characters: screens show it in huge type", maxAnnouncementRunes))
-	case req.TTLSeconds < 0 || time.Duration(req.TTLSeconds)*time.Second > maxTTL:
-		return apiError(c, fiber.StatusUnprocessableEntity, "bad_ttl", "ttl_seconds must be between 0 (until removed) and 604800 (a week)")
+		return req, &bodyError{fiber.StatusUnprocessableEntity, "text_too_long", fmt.Sprintf("text is limited to %d characters: screens show it in huge type", maxAnnouncementRunes)}
+	// Compared in seconds: a huge ttl_seconds times time.Second would
+	// overflow and pass as a short one.
+	case req.TTLSeconds < 0 || req.TTLSeconds > int(maxTTL/time.Second):
+		return req, &bodyError{fiber.StatusUnprocessableEntity, "bad_ttl", "ttl_seconds must be between 0 (until removed) and 604800 (a week)"}
+	}
+	return req, nil
+}
+
+// parseDelay decodes and checks the body of POST /api/v1/tracks/{track}/delay.
+func parseDelay(body []byte) (int, error) {
+	var req struct {
+		Minutes *int `json:"minutes"`
+	}
+	if err := decodeJSONBody(body, &req); err != nil {
+		return 0, err
+	}
+	if req.Minutes == nil || *req.Minutes < 0 || *req.Minutes > maxDelayMinutes {
+		return 0, &bodyError{fiber.StatusUnprocessableEntity, "bad_minutes", fmt.Sprintf("minutes must be a number from 0 (clears the delay) to %d", maxDelayMinutes)}
+	}
+	return *req.Minutes, nil
+}
+
+func (s *Server) postAnnouncement(c *fiber.Ctx) error {
+	req, err := parseAnnouncement(c.Body())
+	if err != nil {
+		return answerBody(c, err)
 	}
 	var id [6]byte
 	rand.Read(id[:])
 	ann := schedule.Announcement{ID: hex.EncodeToString(id[:]), Text: req.Text, Track: strings.Clone(req.Track)}
-	err := s.updateAdjustments(func(l *live, now time.Time) error {
+	err = s.updateAdjustments(c, func(l *live, now time.Time) error {
 		if _, ok := l.sched.Track(ann.Track); ann.Track != "" && !ok {
 			return errUnknownTrack(ann.Track)
 		}
@@ -332,7 +391,7 @@ func (s *Server) postAnnouncement(c *fiber.Ctx) error {
 
 func (s *Server) deleteAnnouncement(c *fiber.Ctx) error {
 	id := strings.Clone(c.Params("id"))
-	err := s.updateAdjustments(func(l *live, now time.Time) error {
+	err := s.updateAdjustments(c, func(l *live, now time.Time) error {
 		var track string
 		for _, a := range l.adj.Announcements {
 			if a.ID == id {
@@ -355,31 +414,26 @@ func (s *Server) deleteAnnouncement(c *fiber.Ctx) error {
 
 func (s *Server) postDelay(c *fiber.Ctx) error {
 	track := strings.Clone(c.Params("track"))
-	var req struct {
-		Minutes *int `json:"minutes"`
-	}
-	if err := decodeBody(c, &req); err != nil {
-		return nil // answered
-	}
-	if req.Minutes == nil || *req.Minutes < 0 || *req.Minutes > maxDelayMinutes {
-		return apiError(c, fiber.StatusUnprocessableEntity, "bad_minutes", fmt.Sprintf("minutes must be a number from 0 (clears the delay) to %d", maxDelayMinutes))
+	minutes, err := parseDelay(c.Body())
+	if err != nil {
+		return answerBody(c, err)
 	}
 	var d schedule.Delay
-	err := s.updateAdjustments(func(l *live, now time.Time) error {
+	err = s.updateAdjustments(c, func(l *live, now time.Time) error {
 		if _, ok := l.sched.Track(track); !ok {
 			return errUnknownTrack(track)
 		}
-		l.adj = l.adj.WithDelay(track, *req.Minutes, now)
+		l.adj = l.adj.WithDelay(track, minutes, now)
 		d = l.adj.Delays[track]
 		return nil
 	})
 	if err != nil {
 		return s.adjustError(c, err)
 	}
-	s.m.delay.WithLabelValues(track).Set(float64(*req.Minutes * 60))
-	s.log.Info("delay set", slog.String("track", track), slog.Int("minutes", *req.Minutes))
-	resp := fiber.Map{"track": track, "minutes": *req.Minutes}
-	if *req.Minutes > 0 {
+	s.m.delay.WithLabelValues(track).Set(float64(minutes * 60))
+	s.log.Info("delay set", slog.String("track", track), slog.Int("minutes", minutes))
+	resp := fiber.Map{"track": track, "minutes": minutes}
+	if minutes > 0 {
 		resp["from"] = d.From.UTC()
 	}
 	return c.JSON(resp)
@@ -401,6 +455,9 @@ func (e stateWriteError) Error() string { return e.err.Error() }
 func (s *Server) adjustError(c *fiber.Ctx, err error) error {
 	var ut unknownTrackError
 	var we stateWriteError
+	if ok, cerr := s.clusterError(c, err); ok {
+		return cerr // 409 conflict, 503 NATS unreachable, 400 bad If-Match
+	}
 	switch {
 	case errors.As(err, &ut):
 		return apiError(c, fiber.StatusNotFound, "unknown_track", err.Error())
@@ -415,15 +472,25 @@ func (s *Server) adjustError(c *fiber.Ctx, err error) error {
 // updateAdjustments applies one organizer change: it runs f on the live
 // state under the lock, saves the result, and only then makes it visible.
 // If the state file cannot be written, memory is left as it was, so the file
-// and what clients see never disagree.
-func (s *Server) updateAdjustments(f func(l *live, now time.Time) error) error {
+// and what clients see never disagree. In cluster mode NATS holds the state
+// instead (cluster.update: compare-and-set, If-Match from c, ETag on c).
+func (s *Server) updateAdjustments(c *fiber.Ctx, f func(l *live, now time.Time) error) error {
+	if s.cluster != nil {
+		return s.cluster.update(c, f)
+	}
 	l := &s.live
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := s.clock.Now()
 	before := l.adj
 	l.adj = l.adj.Prune(now)
-	if err := f(l, now); err != nil {
+	// The announcement events f publishes are held until the change is
+	// saved: a change that is not saved must not reach any client either.
+	var held []heldEvent
+	s.held = &held
+	err := f(l, now)
+	s.held = nil
+	if err != nil {
 		l.adj = before
 		return err
 	}
@@ -435,14 +502,30 @@ func (s *Server) updateAdjustments(f func(l *live, now time.Time) error) error {
 			return stateWriteError{err}
 		}
 	}
+	for _, e := range held {
+		s.publishAnnouncement(e.track, e.msg)
+	}
 	s.refreshLocked(now, true)
 	s.wakeClock()
 	return nil
 }
 
+// heldEvent is an announcement event waiting for its change to be saved.
+type heldEvent struct {
+	track string
+	msg   []byte
+}
+
 // publishAnnouncement sends an announcement event to the clients that show
 // it: subscribers of its track and of all tracks, or everyone.
 func (s *Server) publishAnnouncement(track string, msg []byte) {
+	if s.held != nil {
+		*s.held = append(*s.held, heldEvent{track, msg})
+		return
+	}
+	if s.cluster != nil && !s.cluster.applying {
+		return // sent when the watch delivers the change, by every instance
+	}
 	if track == "" {
 		s.hub.PublishAll(msg)
 		return
@@ -487,8 +570,16 @@ func (s *Server) postReload(c *fiber.Ctx) error {
 
 // SetSchedule replaces the running schedule (after a reload or a refresh of
 // a live source), records what changed, and pushes the new state at once. It
-// reports whether the schedule differs from the running one.
+// reports whether the schedule differs from the running one. In cluster
+// mode the schedule goes to NATS first, and every instance loads it.
 func (s *Server) SetSchedule(sc *schedule.Schedule) bool {
+	if s.cluster != nil {
+		return s.cluster.proposeSchedule(sc)
+	}
+	return s.setSchedule(sc)
+}
+
+func (s *Server) setSchedule(sc *schedule.Schedule) bool {
 	l := &s.live
 	l.mu.Lock()
 	defer l.mu.Unlock()

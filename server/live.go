@@ -71,6 +71,13 @@ func (s *Server) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 		}
 	}
 	s.m.announcements.Set(float64(len(st.Announcements)))
+	// The alert on a missed transition compares this with the wall clock, so
+	// it holds under --at/--speed too.
+	if st.NextChange.IsZero() {
+		s.m.nextTransition.Set(0)
+	} else {
+		s.m.nextTransition.Set(float64(time.Now().Add(s.clock.Until(st.NextChange)).Unix()))
+	}
 	return st.NextChange
 }
 
@@ -207,9 +214,13 @@ func (s *Server) viewersMessage() []byte {
 		tracks[t.ID] = l.viewers[t.ID]
 	}
 	l.mu.Unlock()
+	total := s.viewerTotal.Load()
+	if s.cluster != nil {
+		total = s.cluster.viewers(total, tracks) // plus the other instances'
+	}
 	return mustJSON(struct {
 		Type   string         `json:"type"`
 		Total  int64          `json:"total"`
 		Tracks map[string]int `json:"tracks"`
-	}{"viewers", s.viewerTotal.Load(), tracks})
+	}{"viewers", total, tracks})
 }

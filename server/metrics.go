@@ -27,6 +27,7 @@ type metrics struct {
 	sessionPeak       *prometheus.GaugeVec   // track, session
 	scheduleInfo      *prometheus.GaugeVec   // version, format
 	lastTransition    prometheus.Gauge
+	nextTransition    prometheus.Gauge
 	reloads           *prometheus.CounterVec // result
 	stateWriteErrors  prometheus.Counter
 	httpDuration      *prometheus.HistogramVec // route, method, code
@@ -74,6 +75,10 @@ func newMetrics() *metrics {
 		lastTransition: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "confdash_last_transition_timestamp_seconds", Help: "Unix time (schedule clock) of the last now/next change pushed to clients.",
 		}),
+		nextTransition: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "confdash_next_transition_timestamp_seconds",
+			Help: "Wall-clock Unix time at which the next now/next change is due (0 when the schedule has none left); an alert compares it with time() to catch a transition that did not happen.",
+		}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "confdash_schedule_reloads_total", Help: "Schedule reloads and refreshes, by result (changed, unchanged, invalid, failed).",
 		}, []string{"result"}),
@@ -96,11 +101,16 @@ func newMetrics() *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		build, m.viewers, m.connOpened, m.connClosed, m.upgradesRejected, m.messagesSent, m.messagesDropped,
-		m.broadcastDuration, m.transitions, m.delay, m.sessionPeak, m.scheduleInfo, m.lastTransition,
+		m.broadcastDuration, m.transitions, m.delay, m.sessionPeak, m.scheduleInfo, m.lastTransition, m.nextTransition,
 		m.reloads, m.stateWriteErrors, m.httpDuration, m.announcements,
 	)
+	// Counters start at 0 for every known label, so that increase() and
+	// changes() see the first event.
 	for _, r := range []hub.Reason{"client", "pong_timeout", "slow_consumer", "shutdown", "policy", "write_error"} {
 		m.connClosed.WithLabelValues(string(r))
+	}
+	for _, r := range []string{"changed", "unchanged", "invalid", "failed"} {
+		m.reloads.WithLabelValues(r)
 	}
 	return m
 }

@@ -34,8 +34,30 @@ type Config struct {
 	// AllowedOrigins are origins, besides the server's own, allowed to open
 	// websockets ("https://example.org"); "*" allows every origin.
 	AllowedOrigins []string
+	// Cluster shares the live state with other instances through NATS
+	// (cluster.go); the zero value runs one instance on its state file.
+	Cluster ClusterConfig
 	// MaxViewers bounds websocket connections; 0 means no bound.
 	MaxViewers int
+	// ConnRate and ConnBurst limit new websockets per remote address (a token
+	// bucket: ConnBurst at once, then ConnRate a second; beyond, 429), and
+	// AdminRate and AdminBurst admin API requests, before the token is
+	// checked. A rate of 0 means no limit; see DefaultConnRate and the rest.
+	ConnRate   float64
+	ConnBurst  int
+	AdminRate  float64
+	AdminBurst int
+	// SeparateMetrics keeps /metrics off the public listener: they are then
+	// served only by ServeMetrics, on an internal address.
+	SeparateMetrics bool
+	// PingPeriod is how often every websocket is pinged (default 25 s, below
+	// the 60 s idle timeout of common proxies); PongWait is how long a peer
+	// may stay silent before it is closed as gone (default 60 s: two missed
+	// pings, since PongWait must exceed PingPeriod); WriteTimeout bounds each
+	// write to a websocket (default 10 s). Tests shorten them.
+	PingPeriod   time.Duration
+	PongWait     time.Duration
+	WriteTimeout time.Duration
 }
 
 // Server is a running confdash: the clock loop, the hub and the HTTP app.
@@ -53,6 +75,12 @@ type Server struct {
 	viewersDirty chan struct{}
 	viewerTotal  atomic.Int64
 	reloadMu     sync.Mutex // one reload at a time
+	cluster      *cluster   // nil: a single instance
+	lim          *limits
+	metricsSrv   metricsServers
+	// held collects announcement events while an admin change is being
+	// saved (updateAdjustments); guarded by live.mu.
+	held *[]heldEvent
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -75,6 +103,18 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.PingPeriod <= 0 {
+		cfg.PingPeriod = hub.DefaultPingPeriod
+	}
+	if cfg.PongWait <= 0 {
+		cfg.PongWait = defaultPongWait
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = hub.DefaultWriteTimeout
+	}
+	if cfg.PongWait <= cfg.PingPeriod {
+		return nil, fmt.Errorf("server: PongWait %v must exceed PingPeriod %v, or healthy connections are closed between two pings", cfg.PongWait, cfg.PingPeriod)
+	}
 	s := &Server{
 		cfg:          cfg,
 		log:          cfg.Logger,
@@ -83,6 +123,7 @@ func New(cfg Config) (*Server, error) {
 		wake:         make(chan struct{}, 1),
 		viewersDirty: make(chan struct{}, 1),
 	}
+	s.lim = newLimits(cfg, s.m.reg)
 	var adj schedule.Adjustments
 	if cfg.StatePath != "" {
 		var err error
@@ -95,7 +136,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.assets = assets
-	s.hub = hub.New(hub.Options{Observer: hubObserver{s.m}})
+	if cfg.Cluster.URL != "" {
+		// NATS holds the adjustments: the state file is only imported, once.
+		if s.cluster, err = newCluster(s, cfg.Cluster, adj); err != nil {
+			return nil, err
+		}
+		adj = schedule.Adjustments{}
+	}
+	s.hub = hub.New(hub.Options{Observer: hubObserver{s.m}, PingPeriod: cfg.PingPeriod, WriteTimeout: cfg.WriteTimeout})
 	s.live = live{
 		sched: cfg.Schedule, adj: adj,
 		changed: map[string]schedule.Change{},
@@ -112,6 +160,10 @@ func New(cfg Config) (*Server, error) {
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.clockLoop(s.ctx) }()
 	go func() { defer s.wg.Done(); s.viewersLoop(s.ctx) }()
+	if s.cluster != nil {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.cluster.run(s.ctx) }()
+	}
 	if cfg.Source != nil && cfg.Source.IsURL() && cfg.Refresh > 0 {
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.refreshLoop(s.ctx, cfg.Refresh) }()
@@ -124,6 +176,7 @@ func (s *Server) setScheduleMetrics(sc *schedule.Schedule, adj schedule.Adjustme
 	s.m.scheduleInfo.WithLabelValues(sc.Version, sc.Format).Set(1)
 	s.m.delay.Reset()
 	for _, t := range sc.Tracks {
+		s.m.transitions.WithLabelValues(t.ID)
 		s.m.delay.WithLabelValues(t.ID).Set(float64(adj.Delays[t.ID].Minutes * 60))
 	}
 }
@@ -143,8 +196,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// (websocket) connections, and waits for their handlers.
 		herr := s.hub.Close(ctx)
 		aerr := s.app.ShutdownWithContext(ctx)
+		merr := s.metricsSrv.shutdown(ctx)
 		s.wg.Wait()
-		err = errors.Join(herr, aerr)
+		err = errors.Join(herr, aerr, merr)
 	})
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/confdash/confdash/hub"
 	"github.com/fasthttp/websocket"
@@ -16,10 +17,10 @@ import (
 
 const (
 	protocolVersion = 1
-	// pongWait is how long a silent peer may stay connected: the hub pings
-	// every 25 s (below the 60 s idle timeout of common proxies), so a peer
-	// that misses two pings in a row is gone (a half-open connection).
-	pongWait = 60 * time.Second
+	// defaultPongWait is how long a silent peer may stay connected: the hub
+	// pings every 25 s (below the 60 s idle timeout of common proxies), so a
+	// peer that misses two pings in a row is gone (a half-open connection).
+	defaultPongWait = 60 * time.Second
 	// maxClientMessage bounds what a client may send: a ping is ~50 bytes.
 	maxClientMessage = 512
 )
@@ -36,6 +37,11 @@ type wsParams struct {
 func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 	if !contrib.IsWebSocketUpgrade(c) {
 		return apiError(c, fiber.StatusUpgradeRequired, "upgrade_required", "this endpoint speaks websocket: connect with a websocket client")
+	}
+	// Every attempt costs a token, refused or not: the limit is on how fast
+	// an address may try.
+	if ok, err := s.limitUpgrade(c); !ok {
+		return err
 	}
 	if !s.originAllowed(c) {
 		s.m.upgradesRejected.WithLabelValues("origin").Inc()
@@ -106,15 +112,28 @@ func (s *Server) wsHandler(c *contrib.Conn) {
 	}
 
 	wc := &wsConn{c: c.Conn}
+	pongWait := s.cfg.PongWait
 	c.SetReadDeadline(time.Now().Add(pongWait))
 	c.SetPongHandler(func(string) error { return c.SetReadDeadline(time.Now().Add(pongWait)) })
+	// Websocket ping frames and the protocol's pings share one budget.
+	budget := newPingBudget(time.Now())
+	answerPing := c.PingHandler()
+	c.SetPingHandler(func(data string) error {
+		if !budget.take(time.Now()) {
+			return errPingFlood
+		}
+		return answerPing(data)
+	})
 
+	// The current counts, so an admin console that just signed in does not
+	// wait for the next arrival to see them.
+	viewers := s.viewersMessage()
 	s.live.mu.Lock()
 	initial := [][]byte{mustJSON(helloMsg{"hello", protocolVersion, s.clock.Now().UnixMilli(), s.live.sched.Version, s.assets.version})}
 	if p.assets != "" && p.assets != s.assets.version {
 		initial = append(initial, []byte(`{"type":"reload"}`))
 	}
-	initial = append(initial, wrapState(s.live.states[topic]))
+	initial = append(initial, wrapState(s.live.states[topic]), viewers)
 	client, err := s.hub.Subscribe(topic, wc, initial...)
 	s.live.mu.Unlock()
 	if err != nil { // shutting down
@@ -131,19 +150,21 @@ func (s *Server) wsHandler(c *contrib.Conn) {
 		}()
 	}
 
-	s.readLoop(c.Conn, client)
+	s.readLoop(c.Conn, client, &budget)
 	<-client.Done()
 }
 
 // readLoop reads client messages until the connection ends, answering pings
 // and closing on anything else.
-func (s *Server) readLoop(c *websocket.Conn, client *hub.Client) {
+func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBudget) {
 	buf := make([]byte, maxClientMessage+1)
 	for {
 		mt, r, err := c.NextReader()
 		if err != nil {
 			var ne net.Error
 			switch {
+			case errors.Is(err, errPingFlood):
+				client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), "policy")
 			case errors.As(err, &ne) && ne.Timeout():
 				client.Close(websocket.CloseGoingAway, "no pong", "pong_timeout")
 			default:
@@ -154,7 +175,7 @@ func (s *Server) readLoop(c *websocket.Conn, client *hub.Client) {
 		n, err := io.ReadFull(r, buf)
 		switch {
 		case n > maxClientMessage:
-			client.Close(websocket.CloseMessageTooBig, "message larger than 512 bytes", "policy")
+			client.Close(websocket.CloseMessageTooBig, errTooLarge.Error(), "policy")
 			return
 		case err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
 			client.Unsubscribe()
@@ -163,20 +184,55 @@ func (s *Server) readLoop(c *websocket.Conn, client *hub.Client) {
 			client.Close(websocket.ClosePolicyViolation, "binary messages are not understood", "policy")
 			return
 		}
-		var msg struct {
-			Type         string `json:"type"`
-			ClientTimeMS *int64 `json:"client_time_ms"`
+		msg, err := decodeClientMessage(buf[:n])
+		if err != nil {
+			client.Close(websocket.ClosePolicyViolation, err.Error(), "policy")
+			return
 		}
-		if json.Unmarshal(buf[:n], &msg) != nil || msg.Type != "ping" || msg.ClientTimeMS == nil {
-			client.Close(websocket.ClosePolicyViolation, "not understood: send {\"type\":\"ping\",\"client_time_ms\":N}", "policy")
+		if !budget.take(time.Now()) {
+			client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), "policy")
 			return
 		}
 		client.Send(mustJSON(struct {
 			Type         string `json:"type"`
 			ClientTimeMS int64  `json:"client_time_ms"`
 			ServerTimeMS int64  `json:"server_time_ms"`
-		}{"pong", *msg.ClientTimeMS, s.clock.Now().UnixMilli()}))
+		}{"pong", msg.ClientTimeMS, s.clock.Now().UnixMilli()}))
 	}
+}
+
+// clientMsg is what a client may send: the protocol has one message,
+// {"type":"ping","client_time_ms":N}.
+type clientMsg struct {
+	Type         string
+	ClientTimeMS int64
+}
+
+// The reasons of the 1008 and 1009 closes for client messages (a close
+// reason must fit in 123 bytes).
+var (
+	errNotUnderstood = errors.New(`not understood: send {"type":"ping","client_time_ms":N}`)
+	errTooLarge      = errors.New("message larger than 512 bytes")
+	errPingFlood     = errors.New("too many pings: at most 10 at once, then one per 5 s")
+)
+
+// decodeClientMessage decodes one text message from a client. Anything but a
+// ping with an integer client time is an error, as is a message over
+// maxClientMessage bytes (the reader stops reading before that).
+func decodeClientMessage(data []byte) (clientMsg, error) {
+	if len(data) > maxClientMessage {
+		return clientMsg{}, errTooLarge
+	}
+	var msg struct {
+		Type         string `json:"type"`
+		ClientTimeMS *int64 `json:"client_time_ms"`
+	}
+	// Text frames must be UTF-8 (RFC 6455); encoding/json would let invalid
+	// bytes through as U+FFFD.
+	if !utf8.Valid(data) || json.Unmarshal(data, &msg) != nil || msg.Type != "ping" || msg.ClientTimeMS == nil {
+		return clientMsg{}, errNotUnderstood
+	}
+	return clientMsg{Type: msg.Type, ClientTimeMS: *msg.ClientTimeMS}, nil
 }
 
 type helloMsg struct {

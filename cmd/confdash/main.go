@@ -42,6 +42,8 @@ Usage:
                                     write any supported schedule in confdash's own format
   confdash tail [URL]               print now/next per track as it changes (default http://localhost:8080)
   confdash healthcheck [URL]        exit 0 when the server answers /healthz
+  confdash bench [floor|http|compare] [flags]
+                                    load-test a running server on this machine (see BENCHMARKS.md)
   confdash version                  print the version
 
 Run 'confdash COMMAND -h' for a command's flags.
@@ -62,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return convert(args, stdout, stderr)
 	case "tail":
 		return tail(ctx, args, stdout, stderr)
+	case "bench":
+		return bench(ctx, args, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args, stdout, stderr)
 	case "version":

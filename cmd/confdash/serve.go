@@ -40,10 +40,19 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.timezone, "timezone", "", "IANA time zone for schedules that give only local times (e.g. Europe/Brussels)")
 	fs.IntVar(&f.maxViewers, "max-viewers", 0, "refuse websocket connections beyond this many (0: no limit)")
 	fs.DurationVar(&f.refresh, "refresh", 5*time.Minute, "how often a --schedule URL is fetched again (conditional GET)")
+	var cluster server.ClusterConfig
+	fs.StringVar(&cluster.URL, "nats", "", "NATS URL (also CONFDASH_NATS_URL): run as one of several instances sharing announcements, delays, the schedule and viewer counts (docs/cluster.md); credentials in the URL or in the creds file CONFDASH_NATS_CREDS names")
+	fs.StringVar(&cluster.Bucket, "nats-bucket", "confdash", "NATS key-value bucket of the shared state, created if missing (viewer counts go to BUCKET-viewers)")
+	fs.IntVar(&cluster.Replicas, "nats-replicas", 1, "replicas of the NATS buckets when they are created (3 on a NATS cluster of three)")
+	fs.StringVar(&cluster.InstanceID, "instance-id", "", "this instance's name in the cluster's viewer counts (default: hostname-pid)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
+	if cluster.URL == "" {
+		cluster.URL = os.Getenv("CONFDASH_NATS_URL")
+	}
+	cluster.CredsFile = os.Getenv("CONFDASH_NATS_CREDS") // a secret: never a flag
 	if len(pos) > 0 {
 		return fmt.Errorf("serve takes no arguments (got %q): pass the schedule with --schedule", pos[0])
 	}
@@ -105,6 +114,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	srv, err := server.New(server.Config{
 		Schedule: sc, Source: src, Refresh: f.refresh, StatePath: statePath,
 		Clock: clock, AdminToken: token, Logger: log, AllowedOrigins: origins, MaxViewers: f.maxViewers,
+		Cluster: cluster,
 	})
 	if err != nil {
 		return err

@@ -221,10 +221,8 @@ $('reload').addEventListener('click', async (e) => {
     if (warns.length) out.append(h('ul', {}, warns.map((w) => h('li', { text: diag(w) }))));
     loadChanges();
   } catch (err) {
+    // A bad file answers 422 with every error in its message, shown as is.
     error(err);
-    // A bad file answers 422 with every error: list them all.
-    const errs = err.data?.error?.details || err.data?.errors || err.data?.error?.errors || [];
-    if (errs.length) out.append(h('ul', { class: 'errors' }, errs.map((w) => h('li', { text: diag(w) }))));
   } finally {
     btn.disabled = false;
   }
@@ -243,20 +241,21 @@ async function loadChanges() {
   if (r === undefined) return;
   const list = Array.isArray(r) ? r : r.changes || [];
   const tz = live?.tz();
+  const name = (id) => live?.tracks().find((x) => x.id === id)?.name || id;
+  const at = (iso) => (iso && tz ? fmt.hm(Date.parse(iso), tz) : '');
   show($('changes-none'), list.length === 0);
   $('changes').replaceChildren(
     ...list.map((c) => {
-      const s = c.session || c;
-      const when = s.start && tz ? fmt.hm(Date.parse(s.start), tz) : '';
-      const prev = c.previous_start || c.change?.previous_start;
       const parts = [
-        c.type || c.change?.type || 'changed',
-        s.title || s.id || '',
-        when && `now ${when}`,
-        prev && tz && `was ${fmt.hm(Date.parse(prev), tz)}`,
-        (c.previous_track || c.change?.previous_track) && `was in ${c.previous_track || c.change.previous_track}`,
-      ].filter(Boolean);
-      return h('li', { text: parts.length > 1 ? parts.join(' · ') : JSON.stringify(c) });
+        h('strong', { text: c.type || 'changed' }),
+        ` ${c.title || c.session_id || ''}`,
+        c.previous_title && c.previous_title !== c.title ? ` (was “${c.previous_title}”)` : '',
+        c.track ? ` · ${name(c.track)}` : '',
+        c.previous_track && c.previous_track !== c.track ? ` (was ${name(c.previous_track)})` : '',
+        c.start ? ` · ${at(c.start)}` : '',
+        c.previous_start && c.previous_start !== c.start ? ` (was ${at(c.previous_start)})` : '',
+      ];
+      return h('li', {}, ...parts.filter(Boolean));
     }),
   );
 }

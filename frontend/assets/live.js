@@ -19,13 +19,19 @@ export const assets = (/\/assets\/([^/]+)\//.exec(import.meta.url) || [])[1] || 
 // machine do not move it.
 const mono = () => performance.timeOrigin + performance.now();
 
-const PING_AFTER_OPEN = [0, 1000, 2500]; // three quick round trips give the offset and the rate
+const PING_AFTER_OPEN = [0, 300, 1000, 2500]; // quick round trips give the offset and the rate
 const PING_EVERY = 30e3; // keeps the offset fresh and proves the connection alive
+const PING_EVERY_FAST = 2e3; // on a rehearsal clock: a longer baseline sharpens the rate
 const PONG_TIMEOUT = 10e3; // a ping unanswered this long means the connection is dead
 const STALE_AFTER = 10e3; // without a connection this long, the page says so
 const BACKOFF_FIRST = 1e3; // the first retry comes within a second...
 const BACKOFF_CAP = 30e3; // ...and no retry waits longer than this
 const RELOAD_GUARD = 30e3; // never reload more often than this, even if told to
+
+// backoff is the wait before retry number attempt (0 first): full jitter,
+// uniformly random below an exponentially growing cap.
+export const backoff = (attempt, random = Math.random) =>
+  random() * Math.min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** Math.min(attempt, 16));
 
 // clock is the server's clock as this page estimates it:
 // server time = ref.s + (mono() - ref.c) * rate. The rate is 1 unless the
@@ -47,16 +53,17 @@ function sample(c, s, rtt) {
   const first = samples[0];
   const last = samples[samples.length - 1];
   const span = last.c - first.c;
-  if (span >= 800) {
+  if (span >= 250) {
     const rate = (last.s - first.s) / span;
     // Each sample is off by at most half its round trip: adopt a rate other
     // than 1 only when the measurement cannot be explained by that error.
     const err = (first.rtt + last.rtt) / 2 / span;
     clock.rate = Math.abs(rate - 1) > Math.max(3 * err, 0.01) ? rate : 1;
   }
-  // At rate 1 the offset of the fastest round trip is the most accurate one;
-  // at any other rate the newest sample carries the least rate error.
-  const best = clock.rate === 1 ? samples.reduce((a, b) => (b.rtt < a.rtt ? b : a)) : last;
+  // At rate 1 the offset of the fastest recent round trip is the most
+  // accurate one (recent: the two clocks drift apart over hours); at any
+  // other rate the newest sample carries the least rate error.
+  const best = clock.rate === 1 ? samples.slice(-4).reduce((a, b) => (b.rtt < a.rtt ? b : a)) : last;
   clock.ref = { c: best.c, s: best.s };
 }
 
@@ -132,6 +139,8 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
   function setDoc(doc, persist = true) {
     live.doc = doc;
     live.idx = model.index(doc);
+    // Says which schedule the page holds (for people debugging a screen, and tests).
+    document.documentElement.dataset.schedule = doc.schedule_version || '';
     if (persist) save('doc', doc);
     changed();
   }
@@ -323,9 +332,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     clearTimeout(pongTimer);
     pongTimer = 0;
     if (live.open) setOpen(false);
-    const cap = Math.min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** attempt);
-    attempt++;
-    retryTimer = setTimeout(connect, Math.random() * cap);
+    retryTimer = setTimeout(connect, backoff(attempt++));
   }
 
   // reconnect replaces an open connection at once (closing one that is
@@ -363,6 +370,9 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
         live.lastUpdate = s;
         pingTimers = PING_AFTER_OPEN.map((d) => setTimeout(ping, d));
         pingTimers.push(setInterval(ping, PING_EVERY));
+        // A rehearsal clock (--speed) multiplies every error of its rate:
+        // measure it for the first minute with a growing baseline.
+        for (let d = 4000; d <= 60e3; d += PING_EVERY_FAST) pingTimers.push(setTimeout(() => clock.rate !== 1 && ping(), d));
         setOpen(true);
         if (rewatch) return reconnect();
         if (live.doc && m.schedule_version !== live.doc.schedule_version) loadSchedule();
@@ -424,6 +434,10 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     if (!ws) connect();
     loop();
   });
+
+  // A handle for whoever debugs a kiosk from its console (and for the
+  // browser tests): confdash.clock.now() is the page's server time.
+  globalThis.confdash = { live, clock };
 
   restore();
   setOpen(false);

@@ -4,10 +4,15 @@
 
 import { start } from './live.js';
 import * as fmt from './fmt.js';
-import { $, h, text, css, show, sync, say, watch, announcer, pathTrack } from './ui.js';
+import { $, h, text, css, show, sync, say, watch, announcer, params, pathTrack } from './ui.js';
 
 const AMBER_FROM = 5 * 60e3; // the last five minutes turn amber
 const OVERTIME_FOR = 10 * 60e3; // a session that runs into a gap shows its overtime this long
+// The lobby shows at most ROWS tracks at once (?rows= changes it) and turns
+// the page every PAGE_EVERY of server time, so every lobby screen shows the
+// same page.
+const ROWS = Math.max(1, parseInt(params.get('rows'), 10) || 8);
+const PAGE_EVERY = 15e3;
 
 const track = pathTrack();
 const lobby = !track;
@@ -25,7 +30,8 @@ function situation(id, t, day) {
   const { now, next, prev } = tr;
   if (now) {
     const left = now.t1 - t;
-    return { tr, mode: now.kind === 'break' ? 'break' : 'now', s: now, next, cue: left <= AMBER_FROM ? 'amber' : '' };
+    if (now.kind === 'break') return { tr, mode: 'break', s: now, next, cue: '' };
+    return { tr, mode: 'now', s: now, next, cue: left <= AMBER_FROM ? 'amber' : '' };
   }
   if (prev && prev.kind !== 'break' && t - prev.t1 < OVERTIME_FOR && (!next || next.t0 > t))
     return { tr, mode: 'over', s: prev, next, cue: 'red' };
@@ -108,6 +114,8 @@ function renderScreen(t, tz, day) {
     text($('title'), x.s.title);
     text($('speakers'), fmt.speakers(x.s.speakers));
   }
+  // A long title gets a size that fits four lines rather than three.
+  $('title').classList.toggle('long', $('title').textContent.length > 60);
   text($('big'), w.big);
   text($('small'), w.small);
   css($('bar'), '--p', progress(x, t).toFixed(4));
@@ -122,9 +130,12 @@ function renderScreen(t, tz, day) {
 }
 
 function renderLobby(t, tz, day) {
-  const tracks = live.tracks();
-  text($('room'), live.conference().name || 'Now on');
-  css(document.body, '--rows', Math.max(1, tracks.length));
+  const all = live.tracks();
+  const pages = Math.ceil(all.length / ROWS);
+  const page = pages > 1 ? Math.floor(t / PAGE_EVERY) % pages : 0;
+  const tracks = all.slice(page * ROWS, (page + 1) * ROWS);
+  text($('room'), (live.conference().name || 'Now on') + (pages > 1 ? ` · ${page + 1}/${pages}` : ''));
+  css(document.body, '--rows', Math.max(1, Math.min(all.length, ROWS)));
   sync(
     $('lobby'),
     tracks,

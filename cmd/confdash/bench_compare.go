@@ -1,0 +1,433 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// compareTargets are the servers `bench compare` alternates between.
+var compareTargets = []string{"confdash", "floor"}
+
+// serverCommandFor builds the command that starts a target server as a child
+// process of this binary; tests replace it.
+var serverCommandFor = func(ctx context.Context, target string, args []string) (*exec.Cmd, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	if target == "floor" {
+		return exec.CommandContext(ctx, exe, append([]string{"bench", "floor"}, args...)...), nil
+	}
+	return exec.CommandContext(ctx, exe, append([]string{"serve"}, args...)...), nil
+}
+
+// compareRun is one measured run of one target.
+type compareRun struct {
+	Target string       `json:"target"`
+	Run    int          `json:"run"`
+	Bench  *benchReport `json:"bench"`
+	HTTP   *httpReport  `json:"http,omitempty"`
+}
+
+// compareReport is `bench compare`'s result: every run, the medians per
+// target and confdash's ratios to the floor.
+type compareReport struct {
+	Options    compareOptions                `json:"options"`
+	StateBytes int                           `json:"floor_state_padding_bytes"`
+	Runs       []compareRun                  `json:"runs"`
+	Medians    map[string]map[string]float64 `json:"medians"`
+	Ratios     map[string]float64            `json:"ratios"` // confdash / floor
+}
+
+type compareOptions struct {
+	Runs         int           `json:"runs"`
+	Viewers      int           `json:"viewers"`
+	Broadcasts   int           `json:"broadcasts"`
+	Idle         time.Duration `json:"idle_ns"`
+	HTTPDuration time.Duration `json:"http_duration_ns"`
+	HTTPConns    int           `json:"http_conns"`
+	StateBytes   int           `json:"state_bytes"`
+	ServeFlags   string        `json:"serve_flags,omitempty"`
+}
+
+// benchCompare is `confdash bench compare`.
+func benchCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var o benchOptions
+	var c compareOptions
+	fs := newFlagSet("bench compare", "bench compare [--runs 5] [--viewers 10000] [flags]", stderr)
+	o.register(fs)
+	// The target's address and process are the ones compare starts.
+	for _, name := range []string{"url", "token", "server-pid", "cleanup"} {
+		hide(fs, name)
+	}
+	fs.IntVar(&c.Runs, "runs", 5, "runs of each target (at most 50)")
+	fs.DurationVar(&c.HTTPDuration, "http-duration", 0, "after each run, also measure GET /api/v1/state for this long (e.g. 10s)")
+	fs.IntVar(&c.HTTPConns, "http-conns", 64, "keep-alive connections for the GET /api/v1/state measure")
+	fs.StringVar(&c.ServeFlags, "serve-flags", "", "extra flags for confdash serve, space-separated (e.g. to lift a per-address connection limit)")
+	fs.IntVar(&c.StateBytes, "state-bytes", -1, "padding of the floor's state document (-1: make it as large as confdash's)")
+	jsonOut := fs.Bool("json", false, "print the report as JSON")
+	if _, err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if c.Runs < 1 || c.Runs > 50 {
+		return fmt.Errorf("--runs %d: use 1 to 50", c.Runs)
+	}
+	var tok [16]byte
+	rand.Read(tok[:])
+	o.Token = hex.EncodeToString(tok[:])
+	o.URL, o.ServerPID, o.Cleanup = "http://127.0.0.1:1", 0, false
+	if err := o.check(); err != nil {
+		return err
+	}
+	o.ProgressTo = progressWriter(stderr, o.Progress)
+	c.Viewers, c.Broadcasts, c.Idle = o.Viewers, o.Broadcasts, o.Idle
+
+	dir, err := os.MkdirTemp("", "confdash-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	rep := &compareReport{Options: c, StateBytes: c.StateBytes}
+	for i := range c.Runs {
+		// Alternate which target goes first, so that neither always runs
+		// on a machine just warmed (or tired) by the other.
+		order := slices.Clone(compareTargets)
+		if i%2 == 1 {
+			slices.Reverse(order)
+		}
+		for _, target := range order {
+			if target == "floor" && rep.StateBytes < 0 {
+				// The floor's state matches confdash's: measure it first.
+				n, err := confdashStateSize(ctx, dir, o.Token, c.ServeFlags)
+				if err != nil {
+					return err
+				}
+				rep.StateBytes = max(0, n-len(newFloor("", 0).state))
+			}
+			fmt.Fprintf(stderr, "run %d/%d: %s\n", i+1, c.Runs, target)
+			run, err := compareOnce(ctx, target, i, dir, o, c, rep.StateBytes, stderr)
+			if err != nil {
+				return fmt.Errorf("run %d, %s: %w", i+1, target, err)
+			}
+			rep.Runs = append(rep.Runs, run)
+		}
+	}
+	rep.summarize()
+	if *jsonOut {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	rep.print(stdout)
+	return nil
+}
+
+// hide keeps a flag out of the usage (compare sets it itself).
+func hide(fs *flag.FlagSet, name string) {
+	if f := fs.Lookup(name); f != nil {
+		f.Usage = "(set by compare)"
+	}
+}
+
+// targetServer is a target started as a child process.
+type targetServer struct {
+	cmd  *exec.Cmd
+	url  string
+	logs *tailBuffer
+}
+
+func startTarget(ctx context.Context, target, dir, token, serveFlags string, run, stateBytes int) (*targetServer, error) {
+	addr, err := freeLoopbackAddr()
+	if err != nil {
+		return nil, err
+	}
+	var args []string
+	if target == "floor" {
+		args = []string{"--addr", addr, "--state-bytes", strconv.Itoa(stateBytes)}
+	} else {
+		args = []string{"--addr", addr, "--state", filepath.Join(dir, fmt.Sprintf("state-%s-%d.json", target, run))}
+		args = append(args, strings.Fields(serveFlags)...)
+	}
+	cmd, err := serverCommandFor(ctx, target, args)
+	if err != nil {
+		return nil, err
+	}
+	logs := &tailBuffer{max: 8 << 10}
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.Env = append(os.Environ(), "CONFDASH_ADMIN_TOKEN="+token)
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	t := &targetServer{cmd: cmd, url: "http://" + addr, logs: logs}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(t.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return t, nil
+			}
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			t.stop()
+			return nil, fmt.Errorf("%s did not answer /healthz within 20 s: %s", target, logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop asks the server to stop (SIGTERM: a graceful stop) and kills it if it
+// has not within 10 s.
+func (t *targetServer) stop() error {
+	t.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- t.cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(10 * time.Second):
+		t.cmd.Process.Kill()
+		return fmt.Errorf("did not stop within 10 s after SIGTERM; killed")
+	}
+}
+
+func compareOnce(ctx context.Context, target string, run int, dir string, o benchOptions, c compareOptions, stateBytes int, stderr io.Writer) (compareRun, error) {
+	srv, err := startTarget(ctx, target, dir, o.Token, c.ServeFlags, run, stateBytes)
+	if err != nil {
+		return compareRun{}, err
+	}
+	defer srv.stop()
+	o.URL, o.ServerPID = srv.url, srv.cmd.Process.Pid
+	bctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+	rep, err := runBench(bctx, o, stderr)
+	if err != nil {
+		return compareRun{}, fmt.Errorf("%w (server log: %s)", err, srv.logs.String())
+	}
+	out := compareRun{Target: target, Run: run + 1, Bench: rep}
+	if c.HTTPDuration > 0 {
+		if out.HTTP, err = runHTTPBench(ctx, srv.url+"/api/v1/state", c.HTTPDuration, c.HTTPConns, o.ServerPID); err != nil {
+			return compareRun{}, err
+		}
+	}
+	return out, nil
+}
+
+// confdashStateSize starts confdash briefly and measures its state document.
+func confdashStateSize(ctx context.Context, dir, token, serveFlags string) (int, error) {
+	srv, err := startTarget(ctx, "confdash", dir, token, serveFlags, -1, 0)
+	if err != nil {
+		return 0, err
+	}
+	defer srv.stop()
+	resp, err := http.Get(srv.url + "/api/v1/state")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	// The websocket message wraps the document: {"type":"state","state":DOC}.
+	return len(b) + len(`{"type":"state","state":}`), err
+}
+
+func freeLoopbackAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// compareMetrics are the figures compared, by name, with how to read each
+// from a run (ok false: not measured).
+var compareMetrics = []struct {
+	name string
+	get  func(r compareRun) (float64, bool)
+}{
+	// Not a figure of the server: other work on the machine.
+	{"load1", func(r compareRun) (float64, bool) { return r.Bench.LoadAverage[0], true }},
+	{"connect_s", func(r compareRun) (float64, bool) { return r.Bench.ConnectSeconds, true }},
+	{"connect_per_s", func(r compareRun) (float64, bool) { return r.Bench.ConnectRate, true }},
+	{"rss_per_viewer_kb", func(r compareRun) (float64, bool) {
+		return serverFig(r, func(s *serverFigures) float64 { return s.RSSPerViewer / 1024 })
+	}},
+	{"p50_ms", func(r compareRun) (float64, bool) { return lat(r, func(l *latencies) float64 { return l.P50 }) }},
+	{"p90_ms", func(r compareRun) (float64, bool) { return lat(r, func(l *latencies) float64 { return l.P90 }) }},
+	{"p99_ms", func(r compareRun) (float64, bool) { return lat(r, func(l *latencies) float64 { return l.P99 }) }},
+	{"p99.9_ms", func(r compareRun) (float64, bool) { return lat(r, func(l *latencies) float64 { return l.P999 }) }},
+	{"max_ms", func(r compareRun) (float64, bool) { return lat(r, func(l *latencies) float64 { return l.Max }) }},
+	{"missing", func(r compareRun) (float64, bool) { return float64(r.Bench.Missing), true }},
+	{"cpu_per_delivery_us", func(r compareRun) (float64, bool) {
+		return serverFig(r, func(s *serverFigures) float64 { return s.CPUPerDelivery })
+	}},
+	{"idle_cpu_pct", func(r compareRun) (float64, bool) {
+		if r.Bench.Server == nil || r.Bench.Server.IdleSeconds == 0 {
+			return 0, false
+		}
+		return r.Bench.Server.IdleCPUPercent, true
+	}},
+	{"state_rps", func(r compareRun) (float64, bool) {
+		if r.HTTP == nil {
+			return 0, false
+		}
+		return r.HTTP.PerSecond, true
+	}},
+}
+
+func serverFig(r compareRun, f func(*serverFigures) float64) (float64, bool) {
+	if r.Bench.Server == nil {
+		return 0, false
+	}
+	return f(r.Bench.Server), true
+}
+
+func lat(r compareRun, f func(*latencies) float64) (float64, bool) {
+	if r.Bench.Latency == nil {
+		return 0, false
+	}
+	return f(r.Bench.Latency), true
+}
+
+func (rep *compareReport) summarize() {
+	rep.Medians = map[string]map[string]float64{}
+	for _, target := range compareTargets {
+		med := map[string]float64{}
+		for _, m := range compareMetrics {
+			var vals []float64
+			for _, r := range rep.Runs {
+				if v, ok := m.get(r); ok && r.Target == target {
+					vals = append(vals, v)
+				}
+			}
+			if len(vals) > 0 {
+				med[m.name] = median(vals)
+			}
+		}
+		rep.Medians[target] = med
+	}
+	rep.Ratios = map[string]float64{}
+	for _, m := range compareMetrics {
+		a, okA := rep.Medians["confdash"][m.name]
+		b, okB := rep.Medians["floor"][m.name]
+		if okA && okB && b != 0 && m.name != "load1" {
+			rep.Ratios[m.name] = a / b
+		}
+	}
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if n := len(s); n%2 == 1 {
+		return s[n/2]
+	} else {
+		return (s[n/2-1] + s[n/2]) / 2
+	}
+}
+
+func (rep *compareReport) print(w io.Writer) {
+	var names []string
+	for _, m := range compareMetrics {
+		if _, ok := rep.Medians["confdash"][m.name]; ok {
+			names = append(names, m.name)
+		} else if _, ok := rep.Medians["floor"][m.name]; ok {
+			names = append(names, m.name)
+		}
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "run\ttarget\t%s\t\n", strings.Join(names, "\t"))
+	row := func(a, b string, get func(name string) (float64, bool)) {
+		var cells []string
+		for _, n := range names {
+			if v, ok := get(n); ok {
+				cells = append(cells, formatFigure(v))
+			} else {
+				cells = append(cells, "-")
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t\n", a, b, strings.Join(cells, "\t"))
+	}
+	for _, r := range rep.Runs {
+		row(strconv.Itoa(r.Run), r.Target, func(name string) (float64, bool) {
+			for _, m := range compareMetrics {
+				if m.name == name {
+					return m.get(r)
+				}
+			}
+			return 0, false
+		})
+	}
+	for _, target := range compareTargets {
+		row("median", target, func(name string) (float64, bool) { v, ok := rep.Medians[target][name]; return v, ok })
+	}
+	row("ratio", "confdash/floor", func(name string) (float64, bool) { v, ok := rep.Ratios[name]; return v, ok })
+	tw.Flush()
+	fmt.Fprintf(w, "\n%d viewers, %d broadcasts of %d bytes per run; floor state padding %d bytes\n",
+		rep.Options.Viewers, rep.Options.Broadcasts, firstAnnouncementBytes(rep.Runs), rep.StateBytes)
+}
+
+func firstAnnouncementBytes(runs []compareRun) int {
+	for _, r := range runs {
+		if r.Bench.AnnouncementBytes > 0 {
+			return r.Bench.AnnouncementBytes
+		}
+	}
+	return 0
+}
+
+func formatFigure(v float64) string {
+	switch {
+	case v == 0:
+		return "0"
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
+// tailBuffer keeps the last max bytes written: a child server's log, shown
+// when it fails.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if over := len(t.b) - t.max; over > 0 {
+		t.b = t.b[over:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(bytes.TrimSpace(t.b))
+}

@@ -1,0 +1,9 @@
+//go:build !linux
+
+package main
+
+import "syscall"
+
+// bindNoPort is a Linux refinement; elsewhere the kernel picks the port at
+// bind time.
+func bindNoPort(network, address string, c syscall.RawConn) error { return nil }

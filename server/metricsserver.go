@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// ServeMetrics serves GET /metrics, and nothing else, on ln until Shutdown.
+// With Config.SeparateMetrics it is the only place the metrics are served:
+// give it an internal address (--metrics-addr) that the public cannot reach,
+// since the metrics tell how many people watch and how the server fares.
+func (s *Server) ServeMetrics(ln net.Listener) error {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.m.reg, promhttp.HandlerOpts{Registry: s.m.reg}))
+	srv := &http.Server{
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			mux.ServeHTTP(w, r)
+		}),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       90 * time.Second,
+	}
+	if !s.metricsSrv.add(srv) {
+		ln.Close()
+		return nil // already shut down
+	}
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// metricsServers are the listeners ServeMetrics runs, for Shutdown.
+type metricsServers struct {
+	mu     sync.Mutex
+	closed bool
+	srvs   []*http.Server
+}
+
+func (m *metricsServers) add(srv *http.Server) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return false
+	}
+	m.srvs = append(m.srvs, srv)
+	return true
+}
+
+// shutdown stops every metrics listener, letting scrapes in flight finish.
+func (m *metricsServers) shutdown(ctx context.Context) error {
+	m.mu.Lock()
+	m.closed = true
+	srvs := m.srvs
+	m.srvs = nil
+	m.mu.Unlock()
+	var errs []error
+	for _, srv := range srvs {
+		errs = append(errs, srv.Shutdown(ctx))
+	}
+	return errors.Join(errs...)
+}
