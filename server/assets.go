@@ -11,6 +11,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/andybalholm/brotli"
 	"github.com/confdash/confdash/frontend"
@@ -33,6 +34,10 @@ type asset struct {
 	raw, gz, br    []byte
 	immutableCache bool
 }
+
+// sharedAssets prepares the embedded frontend once per process: compressing
+// every file at the best level is the slowest part of starting a server.
+var sharedAssets = sync.OnceValues(loadAssets)
 
 func loadAssets() (*assetSet, error) {
 	set := &assetSet{files: map[string]*asset{}, pages: map[string]*asset{}}

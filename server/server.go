@@ -130,8 +130,9 @@ func New(cfg Config) (*Server, error) {
 		if adj, err = loadState(cfg.StatePath, time.Now()); err != nil {
 			return nil, err
 		}
+		adj = rebaseAnnouncements(adj, cfg.Clock.Now())
 	}
-	assets, err := loadAssets()
+	assets, err := sharedAssets()
 	if err != nil {
 		return nil, err
 	}
@@ -169,6 +170,26 @@ func New(cfg Config) (*Server, error) {
 		go func() { defer s.wg.Done(); s.refreshLoop(s.ctx, cfg.Refresh) }()
 	}
 	return s, nil
+}
+
+// rebaseAnnouncements keeps saved announcements visible after a restart
+// whose clock starts earlier than they were posted (a rehearsal restarted
+// with the same --at): each one that would lie in the future is re-dated to
+// now, its time to live unchanged. Nothing an organizer posted is hidden.
+func rebaseAnnouncements(adj schedule.Adjustments, now time.Time) schedule.Adjustments {
+	var out []schedule.Announcement
+	for _, a := range adj.Announcements {
+		if a.Created.After(now) {
+			if a.Expires != nil {
+				exp := now.Add(a.Expires.Sub(a.Created))
+				a.Expires = &exp
+			}
+			a.Created = now
+		}
+		out = append(out, a)
+	}
+	adj.Announcements = out
+	return adj
 }
 
 func (s *Server) setScheduleMetrics(sc *schedule.Schedule, adj schedule.Adjustments) {

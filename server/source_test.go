@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/schedule"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -221,5 +222,29 @@ func eventually(within time.Duration, cond func() bool) bool {
 			return false
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A rehearsal restarted with the same --at starts its clock before the
+// announcements it saved: they stay visible, with their time to live.
+func TestRebaseAnnouncementsAfterRewoundClock(t *testing.T) {
+	now := time.Date(2026, 10, 6, 9, 0, 0, 0, time.UTC)
+	later := now.Add(2 * time.Hour)
+	exp := later.Add(10 * time.Minute)
+	earlier := now.Add(-time.Minute)
+	adj := rebaseAnnouncements(schedule.Adjustments{Announcements: []schedule.Announcement{
+		{ID: "future", Text: "posted later in the rehearsal", Created: later, Expires: &exp},
+		{ID: "past", Text: "posted before", Created: earlier},
+	}}, now)
+	st := schedule.Compute(&schedule.Schedule{}, adj, now)
+	if got := len(st.Announcements); got != 2 {
+		t.Fatalf("%d announcements visible after the rewind, want 2", got)
+	}
+	a := adj.Announcements[0]
+	if !a.Created.Equal(now) || a.Expires == nil || a.Expires.Sub(a.Created) != 10*time.Minute {
+		t.Fatalf("rebased announcement = %+v, want created now with its 10 min to live", a)
+	}
+	if !adj.Announcements[1].Created.Equal(earlier) {
+		t.Fatal("an announcement from the past was re-dated")
 	}
 }

@@ -54,7 +54,8 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 		if set[f.Name] || err != nil {
 			return
 		}
-		if v, ok := os.LookupEnv(envName(f.Name)); ok {
+		// An empty variable is unset: CONFDASH_ADDR= must not mean "any port".
+		if v := os.Getenv(envName(f.Name)); v != "" {
 			if e := fs.Set(f.Name, v); e != nil {
 				err = fmt.Errorf("%s=%q: %v", envName(f.Name), v, e)
 			}
