@@ -332,8 +332,9 @@ func TestResilienceSlowConsumers(t *testing.T) {
 
 	// run publishes the broadcasts of a run one after the other, each once
 	// the previous one reached every reader, and returns every delivery's
-	// latency, sorted. before, if set, runs before each broadcast.
-	run := func(id, count int, before func()) []time.Duration {
+	// latency, sorted, and the p99 of each broadcast. before, if set, runs
+	// before each broadcast.
+	run := func(id, count int, before func()) (all, p99s []time.Duration) {
 		t.Helper()
 		lat := make([]time.Duration, 0, count*normal)
 		for i := range count {
@@ -349,15 +350,20 @@ func TestResilienceSlowConsumers(t *testing.T) {
 			case <-time.After(10 * time.Second):
 				t.Fatalf("run %d broadcast %d reached %d of %d viewers within 10 s", id, i, counts[k].Load(), normal)
 			}
+			one := make([]time.Duration, 0, normal)
 			for _, r := range readers {
-				lat = append(lat, time.Duration(r.recv[k]-sent))
+				one = append(one, time.Duration(r.recv[k]-sent))
 			}
+			lat = append(lat, one...)
+			slices.Sort(one)
+			p99s = append(p99s, resPercentile(one, 99))
 		}
 		slices.Sort(lat)
-		return lat
+		slices.Sort(p99s)
+		return lat, p99s
 	}
 	run(0, warmup, nil)
-	base := run(1, broadcasts, nil)
+	base, baseEach := run(1, broadcasts, nil)
 
 	// The stalled viewers: a receive buffer of a few KB, and no reads at all
 	// (gorilla reads only when asked), so the server's writes to them block.
@@ -395,7 +401,7 @@ func TestResilienceSlowConsumers(t *testing.T) {
 		}
 	}
 	miss(30)
-	with := run(2, broadcasts, func() {
+	with, withEach := run(2, broadcasts, func() {
 		if srv.hub.Total() > normal {
 			miss(8)
 		}
@@ -428,17 +434,20 @@ func TestResilienceSlowConsumers(t *testing.T) {
 		}
 	}
 
-	p99b, p99w := resPercentile(base, 99), resPercentile(with, 99)
-	t.Logf("%d viewers (%d stalled), broadcasts of %d KB: delivery p50/p99/max without stalled %v/%v/%v, with %v/%v/%v",
-		n, stalled, size>>10, resPercentile(base, 50), p99b, base[len(base)-1], resPercentile(with, 50), p99w, with[len(with)-1])
+	typb, typw := resPercentile(baseEach, 50), resPercentile(withEach, 50)
+	t.Logf("%d viewers (%d stalled), %d broadcasts of %d KB each way: delivery p50/p99/max without stalled %v/%v/%v, with %v/%v/%v; median broadcast's p99 %v without, %v with",
+		n, stalled, broadcasts, size>>10, resPercentile(base, 50), resPercentile(base, 99), base[len(base)-1],
+		resPercentile(with, 50), resPercentile(with, 99), with[len(with)-1], typb, typw)
 	// "Unaffected": a stalled viewer costs the others nothing, since Publish
 	// never waits on a queue and a writer blocked on its socket uses no CPU.
-	// A p99 of the same work still varies between two runs on a shared
-	// 2-core machine (GC, scheduling, neighbours), so the bound is loose:
-	// 3x + 50 ms. Being affected would look like a write timeout (10 s) on
-	// every broadcast, far above it.
-	if limit := 3*p99b + 50*time.Millisecond; p99w > limit {
-		t.Errorf("with stalled viewers the others' p99 is %v, above 3 x %v + 50 ms", p99w, p99b)
+	// What is compared is the p99 of the median broadcast: the p99 of all
+	// deliveries is that of the worst broadcast or two (each brings 1% of
+	// them), so one hiccup of the machine decides it; here runs of the same
+	// work measured 33 ms and 124 ms on a busy 2-core machine. The bound is
+	// loose still, 3x + 50 ms: being affected would look like a write
+	// timeout (10 s) on every broadcast, far above it.
+	if limit := 3*typb + 50*time.Millisecond; typw > limit {
+		t.Errorf("with stalled viewers the others' median broadcast p99 is %v, above 3 x %v + 50 ms", typw, typb)
 	}
 }
 
@@ -817,7 +826,11 @@ func TestResilienceHalfOpen(t *testing.T) {
 		pings.Add(1)
 		return answer(data)
 	})
-	got := make(chan []byte, 64)
+	// Buffered: the reader must keep reading (that is what answers pings)
+	// while the test waits on something else.
+	got := make(chan []byte, 256)
+	done := make(chan struct{})
+	defer close(done)
 	go func() {
 		for {
 			_, msg, err := bystander.ReadMessage()
@@ -825,7 +838,10 @@ func TestResilienceHalfOpen(t *testing.T) {
 				close(got)
 				return
 			}
-			got <- msg
+			select {
+			case got <- msg:
+			case <-done:
+			}
 		}
 	}()
 
@@ -1030,8 +1046,10 @@ func TestResilienceStateWriteFailure(t *testing.T) {
 	if m := cl.next(); m.Type != "announcement" || m.ID != second.ID {
 		t.Errorf("after the failed calls the viewer got %+v first, want the announcement %s", m, second.ID)
 	}
+	want := []string{first.ID, second.ID}
+	slices.Sort(want)
 	d := stateDocOf(t, ts.get(t, "/api/v1/state"))
-	if got, want := annIDs(d.Announcements), []string{first.ID, second.ID}; !slices.Equal(got, want) {
+	if got := slices.Sorted(slices.Values(annIDs(d.Announcements))); !slices.Equal(got, want) {
 		t.Errorf("announcements = %v, want %v", got, want)
 	}
 	var sf stateFile
@@ -1039,7 +1057,7 @@ func TestResilienceStateWriteFailure(t *testing.T) {
 	if err != nil || json.Unmarshal(b, &sf) != nil {
 		t.Fatalf("state file %s: %v", b, err)
 	}
-	if got, want := annIDs(sf.Adjustments.Announcements), []string{first.ID, second.ID}; !slices.Equal(got, want) || len(sf.Adjustments.Delays) != 0 {
+	if got := slices.Sorted(slices.Values(annIDs(sf.Adjustments.Announcements))); !slices.Equal(got, want) || len(sf.Adjustments.Delays) != 0 {
 		t.Errorf("state file holds announcements %v and delays %v, want %v and none", got, sf.Adjustments.Delays, want)
 	}
 	if entries, _ := os.ReadDir(real); len(entries) != 1 {

@@ -53,11 +53,9 @@ type Config struct {
 	// PingPeriod is how often every websocket is pinged (default 25 s, below
 	// the 60 s idle timeout of common proxies); PongWait is how long a peer
 	// may stay silent before it is closed as gone (default 60 s: two missed
-	// pings, since PongWait must exceed PingPeriod); WriteTimeout bounds each
-	// write to a websocket (default 10 s). Tests shorten them.
-	PingPeriod   time.Duration
-	PongWait     time.Duration
-	WriteTimeout time.Duration
+	// pings, since PongWait must exceed PingPeriod). Tests shorten them.
+	PingPeriod time.Duration
+	PongWait   time.Duration
 }
 
 // Server is a running confdash: the clock loop, the hub and the HTTP app.
@@ -109,9 +107,6 @@ func New(cfg Config) (*Server, error) {
 	if cfg.PongWait <= 0 {
 		cfg.PongWait = defaultPongWait
 	}
-	if cfg.WriteTimeout <= 0 {
-		cfg.WriteTimeout = hub.DefaultWriteTimeout
-	}
 	if cfg.PongWait <= cfg.PingPeriod {
 		return nil, fmt.Errorf("server: PongWait %v must exceed PingPeriod %v, or healthy connections are closed between two pings", cfg.PongWait, cfg.PingPeriod)
 	}
@@ -144,7 +139,7 @@ func New(cfg Config) (*Server, error) {
 		}
 		adj = schedule.Adjustments{}
 	}
-	s.hub = hub.New(hub.Options{Observer: hubObserver{s.m}, PingPeriod: cfg.PingPeriod, WriteTimeout: cfg.WriteTimeout})
+	s.hub = hub.New(hub.Options{Observer: hubObserver{s.m}, PingPeriod: cfg.PingPeriod})
 	s.live = live{
 		sched: cfg.Schedule, adj: adj,
 		changed: map[string]schedule.Change{},

@@ -25,6 +25,9 @@ type serveFlags struct {
 	speed                                                   float64
 	maxViewers                                              int
 	refresh                                                 time.Duration
+	connRate                                                float64
+	connBurst                                               int
+	metricsAddr                                             string
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,6 +43,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.timezone, "timezone", "", "IANA time zone for schedules that give only local times (e.g. Europe/Brussels)")
 	fs.IntVar(&f.maxViewers, "max-viewers", 0, "refuse websocket connections beyond this many (0: no limit)")
 	fs.DurationVar(&f.refresh, "refresh", 5*time.Minute, "how often a --schedule URL is fetched again (conditional GET)")
+	fs.Float64Var(&f.connRate, "conn-rate", server.DefaultConnRate, "new websocket connections a second from one address, after --conn-burst at once; beyond, 429 (0: no limit). Behind a reverse proxy every viewer has the proxy's address: raise it or use 0")
+	fs.IntVar(&f.connBurst, "conn-burst", server.DefaultConnBurst, "new websocket connections one address may open at once (a venue's NAT carries its screens and its Wi-Fi)")
+	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics on this internal address (e.g. 127.0.0.1:9090) instead of on --addr")
 	var cluster server.ClusterConfig
 	fs.StringVar(&cluster.URL, "nats", "", "NATS URL (also CONFDASH_NATS_URL): run as one of several instances sharing announcements, delays, the schedule and viewer counts (docs/cluster.md); credentials in the URL or in the creds file CONFDASH_NATS_CREDS names")
 	fs.StringVar(&cluster.Bucket, "nats-bucket", "confdash", "NATS key-value bucket of the shared state, created if missing (viewer counts go to BUCKET-viewers)")
@@ -65,6 +71,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if at, err = time.Parse(time.RFC3339, f.at); err != nil {
 			return fmt.Errorf("--at %q: use an RFC 3339 instant such as 2026-10-06T08:30:00-07:00", f.at)
 		}
+	}
+	if f.connRate < 0 || (f.connRate > 0 && f.connBurst < 1) {
+		return fmt.Errorf("--conn-rate %v --conn-burst %d: use a rate of 0 (no limit) or more, with a burst of 1 or more", f.connRate, f.connBurst)
 	}
 	if f.speed <= 0 || f.speed > 10000 {
 		return fmt.Errorf("--speed %v: use a factor between 0 and 10000 (1 is real time)", f.speed)
@@ -114,7 +123,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	srv, err := server.New(server.Config{
 		Schedule: sc, Source: src, Refresh: f.refresh, StatePath: statePath,
 		Clock: clock, AdminToken: token, Logger: log, AllowedOrigins: origins, MaxViewers: f.maxViewers,
-		Cluster: cluster,
+		ConnRate: f.connRate, ConnBurst: f.connBurst, AdminRate: server.DefaultAdminRate, AdminBurst: server.DefaultAdminBurst,
+		SeparateMetrics: f.metricsAddr != "",
+		Cluster:         cluster,
 	})
 	if err != nil {
 		return err
@@ -123,6 +134,20 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		srv.Shutdown(context.Background())
 		return fmt.Errorf("listen on %s: %w (is another confdash running? choose another --addr)", f.addr, err)
+	}
+	if f.metricsAddr != "" {
+		mln, err := net.Listen("tcp", f.metricsAddr)
+		if err != nil {
+			ln.Close()
+			srv.Shutdown(context.Background())
+			return fmt.Errorf("listen on --metrics-addr %s: %w", f.metricsAddr, err)
+		}
+		go func() {
+			if err := srv.ServeMetrics(mln); err != nil {
+				log.Error("metrics listener stopped", slog.Any("err", err))
+			}
+		}()
+		log.Info("metrics served apart", slog.String("addr", mln.Addr().String()))
 	}
 	if token == "" {
 		log.Info("admin API disabled: set CONFDASH_ADMIN_TOKEN to enable it")
