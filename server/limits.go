@@ -1,9 +1,11 @@
 package server
 
 import (
+	"fmt"
 	"math"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -147,12 +149,61 @@ func limiterKey(a netip.Addr) netip.Addr {
 	return a
 }
 
-// remoteAddr is the peer's address as the limiters key it. Behind a reverse
-// proxy every client has the proxy's address: the limits then apply to all
-// of them together (raise them, or turn them off with 0).
-func remoteAddr(c *fiber.Ctx) netip.Addr {
+// remoteAddr is the client's address as the limiters key it: the peer's,
+// or, when the peer is a trusted reverse proxy (Config.TrustedProxies), the
+// rightmost address in X-Forwarded-For that is not itself a trusted proxy.
+// The rightmost untrusted one is the only entry a client cannot forge: a
+// proxy appends the address it saw, and everything left of it is whatever
+// the client sent.
+func (s *Server) remoteAddr(c *fiber.Ctx) netip.Addr {
 	a, _ := netip.AddrFromSlice(c.Context().RemoteIP())
+	a = a.Unmap()
+	if !s.trustedProxy(a) {
+		return a
+	}
+	hops := strings.Split(c.Get(fiber.HeaderXForwardedFor), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a garbled hop: stop at the last address we can trust
+		}
+		if h = h.Unmap(); !s.trustedProxy(h) {
+			return h
+		}
+		a = h
+	}
 	return a
+}
+
+func (s *Server) trustedProxy(a netip.Addr) bool {
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParsePrefixes reads a comma-separated list of addresses and CIDR prefixes
+// ("127.0.0.1, 10.0.0.0/8").
+func ParsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an address nor a CIDR prefix", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // limits are the per-address limiters and what they count.
@@ -186,7 +237,7 @@ func tooMany(c *fiber.Ctx, wait time.Duration, what string) error {
 // limitAdmin guards the admin API before the token is checked, so that
 // guessing it is as slow as the limit.
 func (s *Server) limitAdmin(c *fiber.Ctx) error {
-	if ok, wait := s.lim.admin.allow(remoteAddr(c), time.Now()); !ok {
+	if ok, wait := s.lim.admin.allow(s.remoteAddr(c), time.Now()); !ok {
 		s.lim.adminRejected.WithLabelValues("rate_limit").Inc()
 		return tooMany(c, wait, "admin requests")
 	}
@@ -196,7 +247,7 @@ func (s *Server) limitAdmin(c *fiber.Ctx) error {
 // limitUpgrade reports whether a new websocket from c's address is within the
 // connection limit, answering 429 when it is not.
 func (s *Server) limitUpgrade(c *fiber.Ctx) (bool, error) {
-	if ok, wait := s.lim.conn.allow(remoteAddr(c), time.Now()); !ok {
+	if ok, wait := s.lim.conn.allow(s.remoteAddr(c), time.Now()); !ok {
 		s.m.upgradesRejected.WithLabelValues("rate_limit").Inc()
 		return false, tooMany(c, wait, "new connections")
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,10 +44,13 @@ type Config struct {
 	// bucket: ConnBurst at once, then ConnRate a second; beyond, 429), and
 	// AdminRate and AdminBurst admin API requests, before the token is
 	// checked. A rate of 0 means no limit; see DefaultConnRate and the rest.
-	ConnRate   float64
-	ConnBurst  int
-	AdminRate  float64
-	AdminBurst int
+	ConnRate  float64
+	ConnBurst int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the
+	// real client for the per-address limits; empty: the peer is the client.
+	TrustedProxies []netip.Prefix
+	AdminRate      float64
+	AdminBurst     int
 	// SeparateMetrics keeps /metrics off the public listener: they are then
 	// served only by ServeMetrics, on an internal address.
 	SeparateMetrics bool

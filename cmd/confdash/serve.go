@@ -25,6 +25,7 @@ type serveFlags struct {
 	speed                                                   float64
 	maxViewers                                              int
 	refresh                                                 time.Duration
+	trustedProxies                                          string
 	connRate                                                float64
 	connBurst                                               int
 	metricsAddr                                             string
@@ -44,6 +45,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.maxViewers, "max-viewers", 0, "refuse websocket connections beyond this many (0: no limit)")
 	fs.DurationVar(&f.refresh, "refresh", 5*time.Minute, "how often a --schedule URL is fetched again (conditional GET)")
 	fs.Float64Var(&f.connRate, "conn-rate", server.DefaultConnRate, "new websocket connections a second from one address, after --conn-burst at once; beyond, 429 (0: no limit). Behind a reverse proxy every viewer has the proxy's address: raise it or use 0")
+	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client for the per-address limits (e.g. 127.0.0.1)")
 	fs.IntVar(&f.connBurst, "conn-burst", server.DefaultConnBurst, "new websocket connections one address may open at once (a venue's NAT carries its screens and its Wi-Fi)")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics on this internal address (e.g. 127.0.0.1:9090) instead of on --addr")
 	var cluster server.ClusterConfig
@@ -77,6 +79,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if f.speed <= 0 || f.speed > 10000 {
 		return fmt.Errorf("--speed %v: use a factor between 0 and 10000 (1 is real time)", f.speed)
+	}
+	proxies, err := server.ParsePrefixes(f.trustedProxies)
+	if err != nil {
+		return fmt.Errorf("--trusted-proxies: %v", err)
 	}
 	token, err := adminToken()
 	if err != nil {
@@ -123,7 +129,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	srv, err := server.New(server.Config{
 		Schedule: sc, Source: src, Refresh: f.refresh, StatePath: statePath,
 		Clock: clock, AdminToken: token, Logger: log, AllowedOrigins: origins, MaxViewers: f.maxViewers,
-		ConnRate: f.connRate, ConnBurst: f.connBurst, AdminRate: server.DefaultAdminRate, AdminBurst: server.DefaultAdminBurst,
+		TrustedProxies: proxies,
+		ConnRate:       f.connRate, ConnBurst: f.connBurst, AdminRate: server.DefaultAdminRate, AdminBurst: server.DefaultAdminBurst,
 		SeparateMetrics: f.metricsAddr != "",
 		Cluster:         cluster,
 	})
