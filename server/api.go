@@ -379,7 +379,6 @@ func (s *Server) postAnnouncement(c *fiber.Ctx) error {
 			ann.Expires = &exp
 		}
 		l.adj = l.adj.WithAnnouncement(ann)
-		s.publishAnnouncement(ann.Track, mustJSON(fiber.Map{"type": "announcement", "action": "add", "id": ann.ID, "announcement": ann}))
 		return nil
 	})
 	if err != nil {
@@ -392,18 +391,11 @@ func (s *Server) postAnnouncement(c *fiber.Ctx) error {
 func (s *Server) deleteAnnouncement(c *fiber.Ctx) error {
 	id := strings.Clone(c.Params("id"))
 	err := s.updateAdjustments(c, func(l *live, now time.Time) error {
-		var track string
-		for _, a := range l.adj.Announcements {
-			if a.ID == id {
-				track = a.Track
-			}
-		}
 		next, ok := l.adj.WithoutAnnouncement(id)
 		if !ok {
 			return errNotFound
 		}
 		l.adj = next
-		s.publishAnnouncement(track, mustJSON(fiber.Map{"type": "announcement", "action": "remove", "id": id}))
 		return nil
 	})
 	if err != nil {
@@ -484,12 +476,7 @@ func (s *Server) updateAdjustments(c *fiber.Ctx, f func(l *live, now time.Time) 
 	now := s.clock.Now()
 	before := l.adj
 	l.adj = l.adj.Prune(now)
-	// The announcement events f publishes are held until the change is
-	// saved: a change that is not saved must not reach any client either.
-	var held []heldEvent
-	s.held = &held
 	err := f(l, now)
-	s.held = nil
 	if err != nil {
 		l.adj = before
 		return err
@@ -502,30 +489,44 @@ func (s *Server) updateAdjustments(c *fiber.Ctx, f func(l *live, now time.Time) 
 			return stateWriteError{err}
 		}
 	}
-	for _, e := range held {
-		s.publishAnnouncement(e.track, e.msg)
-	}
+	// Events only after the save: a change that is not saved must not reach
+	// any client either.
+	s.publishAnnouncementEvents(before, l.adj)
 	s.refreshLocked(now, true)
 	s.wakeClock()
 	return nil
 }
 
-// heldEvent is an announcement event waiting for its change to be saved.
-type heldEvent struct {
-	track string
-	msg   []byte
+// publishAnnouncementEvents sends the announcement events between two
+// versions of the adjustments: a remove for each one gone (removed or
+// expired), an add for each new or edited one. A single instance calls it
+// after saving a change; in a cluster every instance calls it when the watch
+// delivers one, so every client gets the same events either way.
+func (s *Server) publishAnnouncementEvents(old, cur schedule.Adjustments) {
+	for _, a := range old.Announcements {
+		if _, ok := findAnnouncement(cur, a.ID); !ok {
+			s.publishAnnouncement(a.Track, mustJSON(fiber.Map{"type": "announcement", "action": "remove", "id": a.ID}))
+		}
+	}
+	for _, a := range cur.Announcements {
+		if b, ok := findAnnouncement(old, a.ID); !ok || b.Text != a.Text || b.Track != a.Track {
+			s.publishAnnouncement(a.Track, mustJSON(fiber.Map{"type": "announcement", "action": "add", "id": a.ID, "announcement": a}))
+		}
+	}
+}
+
+func findAnnouncement(adj schedule.Adjustments, id string) (schedule.Announcement, bool) {
+	for _, a := range adj.Announcements {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return schedule.Announcement{}, false
 }
 
 // publishAnnouncement sends an announcement event to the clients that show
 // it: subscribers of its track and of all tracks, or everyone.
 func (s *Server) publishAnnouncement(track string, msg []byte) {
-	if s.held != nil {
-		*s.held = append(*s.held, heldEvent{track, msg})
-		return
-	}
-	if s.cluster != nil && !s.cluster.applying {
-		return // sent when the watch delivers the change, by every instance
-	}
 	if track == "" {
 		s.hub.PublishAll(msg)
 		return

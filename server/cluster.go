@@ -101,8 +101,7 @@ type cluster struct {
 	kv     atomic.Pointer[jetstream.KeyValue] // the state bucket while synced
 
 	// Guarded by s.live.mu, with the adjustments they describe.
-	rev      uint64 // revision of s.live.adj in the bucket
-	applying bool   // publishAnnouncement sends only while the watch applies a change
+	rev uint64 // revision of s.live.adj in the bucket
 
 	schedMu  sync.Mutex // orders schedule writes and watch deliveries
 	schedRev uint64

@@ -47,30 +47,10 @@ func (cl *cluster) applyAdjustments(rev uint64, adj schedule.Adjustments, force 
 	cl.rev = rev
 	old := l.adj
 	l.adj = adj
-	cl.applying = true
-	for _, a := range old.Announcements {
-		if _, ok := findAnnouncement(adj, a.ID); !ok {
-			s.publishAnnouncement(a.Track, mustJSON(fiber.Map{"type": "announcement", "action": "remove", "id": a.ID}))
-		}
-	}
-	for _, a := range adj.Announcements {
-		if b, ok := findAnnouncement(old, a.ID); !ok || b.Text != a.Text || b.Track != a.Track {
-			s.publishAnnouncement(a.Track, mustJSON(fiber.Map{"type": "announcement", "action": "add", "id": a.ID, "announcement": a}))
-		}
-	}
-	cl.applying = false
+	s.publishAnnouncementEvents(old, adj)
 	s.setScheduleMetrics(l.sched, adj)
 	s.refreshLocked(s.clock.Now(), true)
 	s.wakeClock()
-}
-
-func findAnnouncement(adj schedule.Adjustments, id string) (schedule.Announcement, bool) {
-	for _, a := range adj.Announcements {
-		if a.ID == id {
-			return a, true
-		}
-	}
-	return schedule.Announcement{}, false
 }
 
 // resetRevision follows a bucket that has no adjustments (new, or NATS lost

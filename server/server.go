@@ -80,9 +80,6 @@ type Server struct {
 	cluster      *cluster   // nil: a single instance
 	lim          *limits
 	metricsSrv   metricsServers
-	// held collects announcement events while an admin change is being
-	// saved (updateAdjustments); guarded by live.mu.
-	held *[]heldEvent
 
 	ctx    context.Context
 	cancel context.CancelFunc
