@@ -116,7 +116,7 @@ type cluster struct {
 	// reload removed is deleted without a Reset (a scrape never sees none).
 	gaugeTracks map[string]bool
 
-	connected     prometheus.Gauge
+	connected     prometheus.GaugeFunc
 	viewersGauge  *prometheus.GaugeVec // track
 	conflicts     prometheus.Counter
 	watchRestarts prometheus.Counter
@@ -143,9 +143,6 @@ func newCluster(s *Server, cfg ClusterConfig, imported schedule.Adjustments) (*c
 		viewersSignal: make(chan struct{}, 1),
 		remote:        map[string]remoteCounts{},
 		gaugeTracks:   map[string]bool{},
-		connected: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "confdash_nats_connected", Help: "1 while this instance is connected to NATS and has applied the cluster's current state; 0 while it serves the last known state and refuses admin writes.",
-		}),
 		viewersGauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "confdash_cluster_viewers", Help: "Viewers of the whole cluster, by track (\"all\" for all-track pages); every instance reports the same sums, so aggregate with max, not sum.",
 		}, []string{"track"}),
@@ -159,6 +156,16 @@ func newCluster(s *Server, cfg ClusterConfig, imported schedule.Adjustments) (*c
 	if len(imported.Announcements) > 0 || len(imported.Delays) > 0 {
 		cl.importAdj = &imported
 	}
+	// Derived from the same facts as /readyz at each scrape, so the two
+	// never disagree.
+	cl.connected = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "confdash_nats_connected", Help: "1 while this instance is connected to NATS and has applied the cluster's current state; 0 while it serves the last known state and refuses admin writes.",
+	}, func() float64 {
+		if cl.ready() {
+			return 1
+		}
+		return 0
+	})
 	s.m.reg.MustRegister(cl.connected, cl.viewersGauge, cl.conflicts, cl.watchRestarts)
 
 	signal := func(*nats.Conn) {
@@ -233,7 +240,7 @@ func redactURL(raw string) string {
 
 // ready reports whether admin writes can be shared: connected, watching, and
 // the current values applied.
-func (cl *cluster) ready() bool { return cl.synced.Load() && cl.nc.IsConnected() }
+func (cl *cluster) ready() bool { return cl.synced.Load() && cl.nc != nil && cl.nc.IsConnected() }
 
 // status explains a degraded instance for /readyz.
 func (cl *cluster) status() string {
@@ -265,7 +272,6 @@ func (cl *cluster) run(ctx context.Context) {
 			}
 			cl.synced.Store(false)
 			cl.kv.Store(nil)
-			cl.connected.Set(0)
 		}
 		t := time.NewTimer(natsReconnectWait)
 		select {
@@ -291,7 +297,6 @@ func (cl *cluster) close() {
 	}
 	cl.nc.Close()
 	cl.synced.Store(false)
-	cl.connected.Set(0)
 }
 
 var errDisconnected = errors.New("disconnected from NATS")
@@ -365,8 +370,7 @@ func (cl *cluster) session(ctx context.Context) error {
 				replaying = false
 				cl.kv.Store(&kv)
 				cl.synced.Store(true)
-				cl.connected.Set(1)
-				cl.log.Info("synchronized with NATS", slog.String("bucket", cl.cfg.Bucket), slog.Uint64("revision", cl.revision()))
+					cl.log.Info("synchronized with NATS", slog.String("bucket", cl.cfg.Bucket), slog.Uint64("revision", cl.revision()))
 				continue
 			}
 			if e.Key() == keyAdjustments {

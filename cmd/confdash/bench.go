@@ -35,7 +35,9 @@ Everything runs on loopback only. Run 'confdash bench -h' (or 'bench compare -h'
 // Bounds: a run is finite in viewers, broadcasts and time.
 const (
 	maxBenchViewers = 100000
-	maxBroadcasts   = 1000
+	// maxBroadcasts also bounds a worker's results line: 19,000 viewers ×
+	// 100 receipt times is under 40 MB of JSON.
+	maxBroadcasts = 100
 )
 
 // bench is `confdash bench ...`.
@@ -113,7 +115,7 @@ type benchOptions struct {
 func (o *benchOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.URL, "url", "http://127.0.0.1:8080", "the server (loopback only)")
 	fs.IntVar(&o.Viewers, "viewers", 1000, "viewers to open (at most 100000)")
-	fs.IntVar(&o.Broadcasts, "broadcasts", 5, "announcements to post and time (at most 1000)")
+	fs.IntVar(&o.Broadcasts, "broadcasts", 5, "announcements to post and time (at most 100)")
 	fs.StringVar(&o.Track, "track", "", "subscribe the viewers to this track (default: all tracks)")
 	fs.StringVar(&o.View, "view", "screen", "the viewers' view: tab, screen or overlay")
 	// The default is read after parsing, not shown here: usage must not
@@ -207,8 +209,8 @@ func checkLoopbackHost(host string) error {
 	return nil
 }
 
-// benchReport is what a run measured. Durations are in milliseconds,
-// memory in bytes.
+// benchReport is what a run measured. Latencies are in milliseconds, memory
+// in bytes.
 type benchReport struct {
 	URL            string        `json:"url"`
 	Viewers        int           `json:"viewers"`
@@ -594,66 +596,70 @@ func summarize(ms []float64) *latencies {
 }
 
 func checkAdmin(ctx context.Context, client *http.Client, base, token string) error {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/admin", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := client.Do(req)
+	status, _, _, err := adminRequest(ctx, client, http.MethodGet, base+"/api/v1/admin", token, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w (is the server running?)", base, err)
 	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s/api/v1/admin answered %s: pass the server's CONFDASH_ADMIN_TOKEN", base, resp.Status)
+	if status != http.StatusOK {
+		return fmt.Errorf("%s/api/v1/admin answered %d %s: pass the server's CONFDASH_ADMIN_TOKEN", base, status, http.StatusText(status))
 	}
 	return nil
 }
 
-// postAnnouncement posts one announcement and returns its id and when the
-// request that succeeded started (Unix nanoseconds): the trigger time. A 429
-// (the server's limit on admin requests) is waited out and retried.
-func postAnnouncement(ctx context.Context, client *http.Client, base, token, text string) (string, int64, error) {
-	body, _ := json.Marshal(map[string]string{"text": text})
+// adminRequest sends an admin API request and returns the answer's status
+// and body, and when the request that got it started (Unix nanoseconds). A
+// 429 (the server's limit on admin requests) is waited out and retried.
+func adminRequest(ctx context.Context, client *http.Client, method, u, token string, body []byte) (int, []byte, int64, error) {
 	for attempt := 0; ; attempt++ {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/announcements", bytes.NewReader(body))
+		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+		if err != nil {
+			return 0, nil, 0, err
+		}
 		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		at := time.Now().UnixNano()
 		resp, err := client.Do(req)
 		if err != nil {
-			return "", at, err
+			return 0, nil, at, err
 		}
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
-		if resp.StatusCode == http.StatusTooManyRequests && attempt < 5 {
-			wait, err := strconv.Atoi(resp.Header.Get("Retry-After"))
-			if err != nil || wait < 1 || wait > 10 {
-				wait = 1
-			}
-			if err := sleepCtx(ctx, time.Duration(wait)*time.Second); err != nil {
-				return "", at, err
-			}
-			continue
+		if resp.StatusCode != http.StatusTooManyRequests || attempt == 5 {
+			return resp.StatusCode, b, at, nil
 		}
-		if resp.StatusCode != http.StatusCreated {
-			return "", at, fmt.Errorf("POST /api/v1/announcements answered %s: %s", resp.Status, bytes.TrimSpace(b))
+		wait, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+		if err != nil || wait < 1 || wait > 10 {
+			wait = 1
 		}
-		var ann struct {
-			ID string `json:"id"`
+		if err := sleepCtx(ctx, time.Duration(wait)*time.Second); err != nil {
+			return 0, nil, at, err
 		}
-		json.Unmarshal(b, &ann)
-		return ann.ID, at, nil
 	}
 }
 
-func deleteAnnouncement(ctx context.Context, client *http.Client, base, token, id string) {
-	if id == "" {
-		return
+// postAnnouncement posts one announcement and returns its id and the trigger
+// time: when the request that succeeded started.
+func postAnnouncement(ctx context.Context, client *http.Client, base, token, text string) (string, int64, error) {
+	body, _ := json.Marshal(map[string]string{"text": text})
+	status, b, at, err := adminRequest(ctx, client, http.MethodPost, base+"/api/v1/announcements", token, body)
+	if err != nil {
+		return "", at, err
 	}
-	req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, base+"/api/v1/announcements/"+url.PathEscape(id), nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	if resp, err := client.Do(req); err == nil {
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
+	if status != http.StatusCreated {
+		return "", at, fmt.Errorf("POST /api/v1/announcements answered %d %s: %s", status, http.StatusText(status), bytes.TrimSpace(b))
+	}
+	var ann struct {
+		ID string `json:"id"`
+	}
+	json.Unmarshal(b, &ann)
+	return ann.ID, at, nil
+}
+
+func deleteAnnouncement(ctx context.Context, client *http.Client, base, token, id string) {
+	if id != "" {
+		adminRequest(ctx, client, http.MethodDelete, base+"/api/v1/announcements/"+url.PathEscape(id), token, nil)
 	}
 }
 

@@ -81,7 +81,9 @@ func benchCompare(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&c.Runs, "runs", 5, "runs of each target (at most 50)")
 	fs.DurationVar(&c.HTTPDuration, "http-duration", 0, "after each run, also measure GET /api/v1/state for this long (e.g. 10s)")
 	fs.IntVar(&c.HTTPConns, "http-conns", 64, "keep-alive connections for the GET /api/v1/state measure")
-	fs.StringVar(&c.ServeFlags, "serve-flags", "", "extra flags for confdash serve, space-separated (e.g. to lift a per-address connection limit)")
+	// Every viewer comes from loopback: the per-address limit on new
+	// connections would refuse all but the first few hundred.
+	fs.StringVar(&c.ServeFlags, "serve-flags", "--conn-rate 0", "extra flags for confdash serve, space-separated")
 	fs.IntVar(&c.StateBytes, "state-bytes", -1, "padding of the floor's state document (-1: make it as large as confdash's)")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	if _, err := parseFlags(fs, args); err != nil {
@@ -266,6 +268,7 @@ var compareMetrics = []struct {
 }{
 	// Not a figure of the server: other work on the machine.
 	{"load1", func(r compareRun) (float64, bool) { return r.Bench.LoadAverage[0], true }},
+	{"failed", func(r compareRun) (float64, bool) { return float64(r.Bench.ConnectFailed), true }},
 	{"connect_s", func(r compareRun) (float64, bool) { return r.Bench.ConnectSeconds, true }},
 	{"connect_per_s", func(r compareRun) (float64, bool) { return r.Bench.ConnectRate, true }},
 	{"rss_per_viewer_kb", func(r compareRun) (float64, bool) {
@@ -329,7 +332,7 @@ func (rep *compareReport) summarize() {
 	for _, m := range compareMetrics {
 		a, okA := rep.Medians["confdash"][m.name]
 		b, okB := rep.Medians["floor"][m.name]
-		if okA && okB && b != 0 && m.name != "load1" {
+		if okA && okB && b != 0 && m.name != "load1" && m.name != "failed" {
 			rep.Ratios[m.name] = a / b
 		}
 	}
@@ -384,6 +387,12 @@ func (rep *compareReport) print(w io.Writer) {
 	tw.Flush()
 	fmt.Fprintf(w, "\n%d viewers, %d broadcasts of %d bytes per run; floor state padding %d bytes\n",
 		rep.Options.Viewers, rep.Options.Broadcasts, firstAnnouncementBytes(rep.Runs), rep.StateBytes)
+	for _, r := range rep.Runs {
+		if r.Bench.ConnectFailed > 0 {
+			fmt.Fprintf(w, "run %d, %s: %d viewers could not connect (%s): its figures are not comparable\n",
+				r.Run, r.Target, r.Bench.ConnectFailed, r.Bench.ConnectError)
+		}
+	}
 }
 
 func firstAnnouncementBytes(runs []compareRun) int {
