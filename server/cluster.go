@@ -370,7 +370,7 @@ func (cl *cluster) session(ctx context.Context) error {
 				replaying = false
 				cl.kv.Store(&kv)
 				cl.synced.Store(true)
-					cl.log.Info("synchronized with NATS", slog.String("bucket", cl.cfg.Bucket), slog.Uint64("revision", cl.revision()))
+				cl.log.Info("synchronized with NATS", slog.String("bucket", cl.cfg.Bucket), slog.Uint64("revision", cl.revision()))
 				continue
 			}
 			if e.Key() == keyAdjustments {

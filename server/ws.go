@@ -23,6 +23,10 @@ const (
 	defaultPongWait = 60 * time.Second
 	// maxClientMessage bounds what a client may send: a ping is ~50 bytes.
 	maxClientMessage = 512
+	// drainLimit is how much of an oversized message is read and dropped so
+	// that its sender gets the 1009 close cleanly; beyond it, a reset.
+	drainLimit = 64 << 10
+	drainWait  = time.Second
 )
 
 var views = map[string]bool{"tab": true, "screen": true, "overlay": true, "admin": true}
@@ -175,6 +179,11 @@ func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBud
 		n, err := io.ReadFull(r, buf)
 		switch {
 		case n > maxClientMessage:
+			// Read (and drop) the rest of a moderately oversized message
+			// first: closing a socket with unread data makes the kernel send a
+			// reset, and the client would see "broken pipe" instead of 1009.
+			c.SetReadDeadline(time.Now().Add(drainWait))
+			io.CopyN(io.Discard, r, drainLimit)
 			client.Close(websocket.CloseMessageTooBig, errTooLarge.Error(), "policy")
 			return
 		case err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
