@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/confdash/confdash/schedule"
@@ -47,37 +46,16 @@ func loadState(path string, now time.Time) (schedule.Adjustments, error) {
 	return sf.Adjustments, nil
 }
 
-// saveState writes the adjustments atomically: a temporary file in the same
-// directory, fsync, rename over the old one, fsync the directory. A crash at
-// any point leaves either the old or the new file, never a torn one.
+// saveState writes the adjustments atomically (writeFileAtomic: temporary
+// file, fsync, rename, fsync of the directory), so a crash leaves either the
+// old or the new file, never a torn one.
 func saveState(path string, adj schedule.Adjustments) error {
 	data, err := json.MarshalIndent(stateFile{Version: stateFileVersion, Adjustments: adj}, "", "  ")
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
-	if err != nil {
+	if err := writeFileAtomic(path, append(data, '\n')); err != nil {
 		return fmt.Errorf("write state file: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write state file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write state file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write state file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write state file: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

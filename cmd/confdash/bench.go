@@ -230,6 +230,9 @@ type benchReport struct {
 	Dropped           int            `json:"dropped"`
 	DropReasons       map[string]int `json:"drop_reasons,omitempty"`
 	Latency           *latencies     `json:"latency_ms,omitempty"`
+	ByBroadcast       []latencies    `json:"latency_ms_by_broadcast,omitempty"`
+	// PostMS is how long each POST took to be answered.
+	PostMS []float64 `json:"post_ms,omitempty"`
 
 	Server *serverFigures `json:"server,omitempty"`
 	// LoadAverage is /proc/loadavg's 1-minute figure at the start and the
@@ -454,6 +457,9 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchRepo
 		if err != nil {
 			return nil, fmt.Errorf("broadcast %d: %w", k+1, err)
 		}
+		// The answer comes after the server saved the change and queued the
+		// broadcast: its delay is part of every delivery's.
+		rep.PostMS = append(rep.PostMS, float64(time.Now().UnixNano()-at)/1e6)
 		ids = append(ids, id)
 		var wg sync.WaitGroup
 		errs := make([]error, len(groups))
@@ -477,6 +483,7 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchRepo
 	}
 
 	var lat []float64
+	byK := make([][]float64, o.Broadcasts)
 	rep.DropReasons = map[string]int{}
 	for _, g := range groups {
 		res, err := g.results(ctx)
@@ -494,12 +501,19 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchRepo
 					rep.Missing++
 					continue
 				}
-				lat = append(lat, float64(t-triggers[k])/1e6)
+				ms := float64(t-triggers[k]) / 1e6
+				lat = append(lat, ms)
+				byK[k] = append(byK[k], ms)
 			}
 		}
 	}
 	rep.Deliveries = len(lat)
 	rep.Latency = summarize(lat)
+	for _, l := range byK {
+		if s := summarize(l); s != nil {
+			rep.ByBroadcast = append(rep.ByBroadcast, *s)
+		}
+	}
 	if fig != nil && rep.Deliveries > 0 {
 		fig.CPUPerDelivery = fig.CPUBroadcastSeconds * 1e6 / float64(rep.Deliveries)
 	}
@@ -706,6 +720,18 @@ func (r *benchReport) print(w io.Writer) {
 	}
 	if l := r.Latency; l != nil {
 		fmt.Fprintf(w, "latency        p50 %.1f ms  p90 %.1f ms  p99 %.1f ms  p99.9 %.1f ms  max %.1f ms\n", l.P50, l.P90, l.P99, l.P999, l.Max)
+		if len(r.ByBroadcast) > 1 {
+			fmt.Fprint(w, "by broadcast  ")
+			for i, b := range r.ByBroadcast {
+				fmt.Fprintf(w, " #%d p50 %.0f p99 %.0f max %.0f;", i+1, b.P50, b.P99, b.Max)
+			}
+			fmt.Fprintln(w)
+		}
+		fmt.Fprint(w, "POST answered ")
+		for _, ms := range r.PostMS {
+			fmt.Fprintf(w, " %.1f ms", ms)
+		}
+		fmt.Fprintln(w)
 	}
 	if s := r.Server; s != nil {
 		note := ""

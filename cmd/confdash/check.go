@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,23 +13,21 @@ import (
 	"github.com/confdash/confdash/schedule"
 )
 
-// check validates a schedule and prints its summary; every error is printed
-// at once and the exit status is 1.
-func check(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("check", "check [--json] [--timezone ZONE] FILE", stderr)
-	asJSON := fs.Bool("json", false, "print the summary as JSON")
+// loadArg declares --timezone on fs, parses the command line, and loads the
+// one schedule FILE it names, printing warnings and every error to stderr.
+func loadArg(fs *flag.FlagSet, args []string, stderr io.Writer) (*schedule.Schedule, string, []schedule.Diagnostic, error) {
 	zone := fs.String("timezone", "", "IANA time zone for schedules that give only local times")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
-		return err
+		return nil, "", nil, err
 	}
 	if len(pos) != 1 {
 		fs.Usage()
-		return errors.New("check needs exactly one FILE")
+		return nil, "", nil, fmt.Errorf("%s needs exactly one FILE", fs.Name())
 	}
 	opts, err := scheduleOptions(*zone)
 	if err != nil {
-		return err
+		return nil, "", nil, err
 	}
 	sc, warns, err := schedule.ParseFile(pos[0], opts)
 	for _, w := range warns {
@@ -40,7 +39,19 @@ func check(args []string, stdout, stderr io.Writer) error {
 		if errors.As(err, &errs) {
 			fmt.Fprintf(stderr, "%d error(s): the schedule was not accepted\n", len(errs))
 		}
-		return exitError{}
+		return nil, "", warns, exitError{}
+	}
+	return sc, pos[0], warns, nil
+}
+
+// check validates a schedule and prints its summary; every error is printed
+// at once and the exit status is 1.
+func check(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("check", "check [--json] [--timezone ZONE] FILE", stderr)
+	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	sc, path, warns, err := loadArg(fs, args, stderr)
+	if err != nil {
+		return err
 	}
 	sum := schedule.Summarize(sc)
 	if *asJSON {
@@ -48,7 +59,7 @@ func check(args []string, stdout, stderr io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(sum)
 	}
-	fmt.Fprintf(stdout, "%s: %s, %s\n", pos[0], sum.Format, sc.Name)
+	fmt.Fprintf(stdout, "%s: %s, %s\n", path, sum.Format, sc.Name)
 	fmt.Fprintf(stdout, "  %d sessions on %d tracks over %d days\n", sum.Sessions, sum.Tracks, sum.Days)
 	tz := sum.TimeZone
 	if sum.ZoneAssumed {
@@ -73,26 +84,9 @@ func convert(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("convert", "convert FILE --to yaml|json|ics [--timezone ZONE] [-o OUT]", stderr)
 	to := fs.String("to", "yaml", "output format: yaml, json or ics")
 	out := fs.String("o", "", "write to this file instead of standard output")
-	zone := fs.String("timezone", "", "IANA time zone for schedules that give only local times")
-	pos, err := parseFlags(fs, args)
+	sc, _, _, err := loadArg(fs, args, stderr)
 	if err != nil {
 		return err
-	}
-	if len(pos) != 1 {
-		fs.Usage()
-		return errors.New("convert needs exactly one FILE")
-	}
-	opts, err := scheduleOptions(*zone)
-	if err != nil {
-		return err
-	}
-	sc, warns, err := schedule.ParseFile(pos[0], opts)
-	for _, w := range warns {
-		fmt.Fprintln(stderr, "warning:", w.String())
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return exitError{}
 	}
 	w := stdout
 	if *out != "" {
