@@ -45,6 +45,10 @@ func (s *Server) newApp() *fiber.App {
 		WriteTimeout:          15 * time.Second,
 		IdleTimeout:           90 * time.Second,
 		ErrorHandler:          s.errorHandler,
+		// Releases fasthttp's per-connection read buffer once a request is
+		// read. Without it a websocket keeps that 4 KB buffer for its whole
+		// life beneath the websocket's own (the hijack inherits it).
+		ReduceMemoryUsage: true,
 	})
 	app.Use(recover.New())
 	app.Use(s.observeHTTP)

@@ -107,7 +107,9 @@ func newAsset(name string, b []byte, immutable bool) *asset {
 	zw.Close()
 	a.gz = gz.Bytes()
 	var br bytes.Buffer
-	bw := brotli.NewWriterLevel(&br, brotli.BestCompression)
+	// A 64 KB window holds any of these files whole; the default (4 MB at
+	// the best level) only costs memory at start-up that is never returned.
+	bw := brotli.NewWriterOptions(&br, brotli.WriterOptions{Quality: brotli.BestCompression, LGWin: 16})
 	bw.Write(b)
 	bw.Close()
 	a.br = br.Bytes()

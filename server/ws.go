@@ -79,7 +79,33 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 		track: strings.Clone(p.track), watch: strings.Clone(p.watch),
 		view: strings.Clone(p.view), assets: strings.Clone(p.assets),
 	})
+	keepUpgradeHeaders(c)
 	return c.Next()
+}
+
+// upgradeHeaders are the request headers the websocket upgrade reads.
+var upgradeHeaders = map[string]bool{
+	"Connection": true, "Upgrade": true, "Origin": true, "Host": true,
+	"Sec-Websocket-Key": true, "Sec-Websocket-Version": true,
+	"Sec-Websocket-Protocol": true, "Sec-Websocket-Extensions": true,
+}
+
+// keepUpgradeHeaders drops every other request header before the upgrade:
+// contrib/websocket copies all headers and cookies into maps that live as
+// long as the connection, and a browser sends a kilobyte of them (user
+// agent, languages, cookies) that confdash never reads. Everything needed
+// has been read by now.
+func keepUpgradeHeaders(c *fiber.Ctx) {
+	h := &c.Request().Header
+	var drop []string
+	h.VisitAll(func(k, _ []byte) {
+		if !upgradeHeaders[string(k)] {
+			drop = append(drop, string(k))
+		}
+	})
+	for _, k := range drop {
+		h.Del(k)
+	}
 }
 
 // originAllowed implements same-origin by default: a browser sends Origin on
@@ -161,7 +187,6 @@ func (s *Server) wsHandler(c *contrib.Conn) {
 // readLoop reads client messages until the connection ends, answering pings
 // and closing on anything else.
 func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBudget) {
-	buf := make([]byte, maxClientMessage+1)
 	for {
 		mt, r, err := c.NextReader()
 		if err != nil {
@@ -176,6 +201,9 @@ func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBud
 			}
 			return
 		}
+		// Allocated per message, not per connection: a client sends a ping
+		// every half minute, and an idle viewer should hold no buffer.
+		buf := make([]byte, maxClientMessage+1)
 		n, err := io.ReadFull(r, buf)
 		switch {
 		case n > maxClientMessage:

@@ -151,8 +151,9 @@ func (o *benchOptions) check() error {
 		return fmt.Errorf("--text-bytes %d: use 0 to 250 (confdash takes at most 280 characters, with the marker)", o.TextBytes)
 	case o.Warmup < 0 || o.Warmup >= 1:
 		return fmt.Errorf("--warmup %v: use 0 (connect all at once) up to, not including, 1", o.Warmup)
-	case o.Procs < 0 || o.PerSource < 1000 || o.Concurrency < 1 || o.Concurrency > 10000:
-		return errors.New("--procs must not be negative, --per-source at least 1000, --concurrency 1 to 10000")
+	// At least 100 a source keeps the addresses within 127.0.0.2 to 127.0.3.233.
+	case o.Procs < 0 || o.PerSource < 100 || o.Concurrency < 1 || o.Concurrency > 10000:
+		return errors.New("--procs must not be negative, --per-source at least 100, --concurrency 1 to 10000")
 	case o.Broadcasts > 0 && o.Token == "":
 		return errors.New("no admin token: set CONFDASH_ADMIN_TOKEN (the server's) or pass --token, or use --broadcasts 0")
 	}

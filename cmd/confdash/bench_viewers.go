@@ -108,7 +108,7 @@ func sourceAddr(i, perSource int) *net.TCPAddr {
 	if perSource <= 0 {
 		return nil
 	}
-	n := 2 + i/perSource // at most 2 + 100,000/1,000 < 255
+	n := 2 + i/perSource // at most 2 + 99,999/100 = 1001: 127.0.3.233
 	return &net.TCPAddr{IP: net.IPv4(127, 0, byte(n/256), byte(n%256))}
 }
 
