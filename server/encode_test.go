@@ -1,0 +1,37 @@
+package server
+
+import (
+	"testing"
+	"time"
+
+	"github.com/confdash/confdash/schedule"
+)
+
+// BenchmarkEncodeStates measures what one transition costs before the hub:
+// now/next for every track of the demo day and the state document of every
+// topic, encoded once.
+func BenchmarkEncodeStates(b *testing.B) {
+	now := time.Date(2026, 10, 6, 16, 40, 0, 0, time.UTC)
+	sc := schedule.Demo(now)
+	adj := schedule.Adjustments{}.
+		WithAnnouncement(schedule.Announcement{ID: "a", Text: "Lunch is served in the lounge", Created: now}).
+		WithDelay("track-a", 7, now)
+	b.ReportAllocs()
+	for b.Loop() {
+		st := schedule.Compute(sc, adj, now)
+		if docs := encodeStates(sc, st, nil); len(docs) != len(sc.Tracks)+1 {
+			b.Fatalf("%d documents, want one per track and one for all", len(docs))
+		}
+	}
+}
+
+// BenchmarkEncodeSchedule is the document re-encoded on every organizer
+// change and reload (not at transitions).
+func BenchmarkEncodeSchedule(b *testing.B) {
+	now := time.Date(2026, 10, 6, 16, 40, 0, 0, time.UTC)
+	sc := schedule.Demo(now)
+	b.ReportAllocs()
+	for b.Loop() {
+		encodeSchedule(sc, schedule.Adjustments{}, nil)
+	}
+}
