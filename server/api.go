@@ -174,8 +174,9 @@ func (s *Server) getState(c *fiber.Ctx) error {
 		topic = trackTopic(t)
 	}
 	s.live.mu.Lock()
-	doc, ok := s.live.states[topic]
+	msg, ok := s.live.states[topic]
 	s.live.mu.Unlock()
+	doc := docOfState(msg)
 	if !ok {
 		return apiError(c, fiber.StatusNotFound, "unknown_track", "no track "+quote(c.Query("track"))+" in the schedule; see /api/v1/schedule for the track ids")
 	}

@@ -108,7 +108,7 @@ func TestTransitionsArriveOnTime(t *testing.T) {
 		}
 		conn := &recConn{}
 		srv.live.mu.Lock()
-		_, err = srv.hub.Subscribe(trackTopic("a"), conn, wrapState(srv.live.states[trackTopic("a")]))
+		_, err = srv.hub.Subscribe(trackTopic("a"), conn, srv.live.states[trackTopic("a")])
 		srv.live.mu.Unlock()
 		if err != nil {
 			t.Fatal(err)

@@ -148,14 +148,25 @@ func encodeSchedule(s *schedule.Schedule, adj schedule.Adjustments, changes map[
 	})
 }
 
+const stateHead, stateTail = `{"type":"state","state":`, `}`
+
 // wrapState turns an encoded state document into a websocket message without
 // decoding it again.
 func wrapState(doc []byte) []byte {
-	const head, tail = `{"type":"state","state":`, `}`
+	const head, tail = stateHead, stateTail
 	msg := make([]byte, 0, len(head)+len(doc)+len(tail))
 	msg = append(msg, head...)
 	msg = append(msg, doc...)
 	return append(msg, tail...)
+}
+
+// docOfState is the document inside a state message: GET /api/v1/state serves
+// these bytes, so the two are the same by construction.
+func docOfState(msg []byte) []byte {
+	if len(msg) < len(stateHead)+len(stateTail) {
+		return nil
+	}
+	return msg[len(stateHead) : len(msg)-len(stateTail)]
 }
 
 func mustJSON(v any) []byte {

@@ -24,7 +24,7 @@ type live struct {
 	changes []schedule.Change          // latest schedule changes, newest reload first
 	changed map[string]schedule.Change // by session id, flags shown in documents
 
-	states   map[string][]byte // topic -> state document
+	states   map[string][]byte // topic -> state message, encoded once (docOfState gives the document)
 	schedDoc []byte            // the schedule document, re-encoded when sched or adj change
 	nowIDs   map[string]string // track -> id of the session playing (for transitions)
 	stats    map[string]*sessionStats
@@ -44,14 +44,17 @@ func (s *Server) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 	l := &s.live
 	st := schedule.Compute(l.sched, l.adj, now)
 	l.accumulateLocked(now)
-	states := encodeStates(l.sched, st, l.changed)
-	for topic, doc := range states {
-		if old, ok := l.states[topic]; ok && bytes.Equal(old, doc) {
+	docs := encodeStates(l.sched, st, l.changed)
+	msgs := make(map[string][]byte, len(docs))
+	for topic, doc := range docs {
+		if old, ok := l.states[topic]; ok && bytes.Equal(docOfState(old), doc) {
+			msgs[topic] = old
 			continue
 		}
-		s.hub.Publish(topic, wrapState(doc))
+		msgs[topic] = wrapState(doc)
+		s.hub.Publish(topic, msgs[topic])
 	}
-	l.states = states
+	l.states = msgs
 	if scheduleChanged || l.schedDoc == nil {
 		l.schedDoc = encodeSchedule(l.sched, l.adj, l.changed)
 	}
@@ -196,6 +199,7 @@ func (s *Server) viewersLoop(ctx context.Context) {
 		msg := s.viewersMessage()
 		if !bytes.Equal(msg, last) {
 			s.hub.PublishAll(msg)
+			s.viewersMsg.Store(&msg)
 			last = msg
 			sent = time.Now()
 		}
@@ -205,6 +209,15 @@ func (s *Server) viewersLoop(ctx context.Context) {
 // viewersPeriod bounds how often viewer counts are pushed (protocol: at most
 // one viewers message per 2 s).
 const viewersPeriod = 2 * time.Second
+
+// currentViewersMessage is the viewers message every client has: the last one
+// sent, encoded once (a reconnect storm must not encode one per client).
+func (s *Server) currentViewersMessage() []byte {
+	if m := s.viewersMsg.Load(); m != nil {
+		return *m
+	}
+	return s.viewersMessage()
+}
 
 func (s *Server) viewersMessage() []byte {
 	l := &s.live

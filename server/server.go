@@ -76,8 +76,9 @@ type Server struct {
 	wake         chan struct{}
 	viewersDirty chan struct{}
 	viewerTotal  atomic.Int64
-	reloadMu     sync.Mutex // one reload at a time
-	cluster      *cluster   // nil: a single instance
+	viewersMsg   atomic.Pointer[[]byte] // the last viewers message sent
+	reloadMu     sync.Mutex             // one reload at a time
+	cluster      *cluster               // nil: a single instance
 	lim          *limits
 	metricsSrv   metricsServers
 
@@ -220,12 +221,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return err
 }
 
-// Registry is the metrics registry, for tests and for a separate metrics
-// listener.
+// metricsHandler serves the private registry's metrics.
 func (s *Server) metricsHandler() fiber.Handler { return metricsHandler(s.m.reg) }
-
-func (s *Server) logf(level slog.Level, msg string, args ...any) {
-	s.log.Log(context.Background(), level, msg, args...)
-}
 
 var errNoSchedulePath = fmt.Errorf("the server runs the built-in demo: start it with --schedule FILE to reload from a file")

@@ -157,13 +157,13 @@ func (s *Server) wsHandler(c *contrib.Conn) {
 
 	// The current counts, so an admin console that just signed in does not
 	// wait for the next arrival to see them.
-	viewers := s.viewersMessage()
+	viewers := s.currentViewersMessage()
 	s.live.mu.Lock()
 	initial := [][]byte{mustJSON(helloMsg{"hello", protocolVersion, s.clock.Now().UnixMilli(), s.live.sched.Version, s.assets.version})}
 	if p.assets != "" && p.assets != s.assets.version {
 		initial = append(initial, []byte(`{"type":"reload"}`))
 	}
-	initial = append(initial, wrapState(s.live.states[topic]), viewers)
+	initial = append(initial, s.live.states[topic], viewers)
 	client, err := s.hub.Subscribe(topic, wc, initial...)
 	s.live.mu.Unlock()
 	if err != nil { // shutting down
