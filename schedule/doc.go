@@ -18,3 +18,8 @@
 // server owns the clock and the single goroutine that sleeps until
 // State.NextChange.
 package schedule
+
+// The IANA database is embedded: a schedule's zone and iCalendar TZID
+// parameters must resolve on hosts without /usr/share/zoneinfo (scratch and
+// distroless images); the embedded copy is used only when the system has none.
+import _ "time/tzdata"

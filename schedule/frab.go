@@ -327,7 +327,7 @@ func frabStart(b *impBuilder, r frabRaw, dayChange int) (frabInstant, bool) {
 		begin = lt.Hour()*60 + lt.Minute()
 	}
 	if begin < 0 {
-		begin = impDayBoundary * 60
+		begin = dayBoundaryHour * 60
 	}
 	if h*60+m < begin {
 		d = d.AddDate(0, 0, 1)

@@ -6,11 +6,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	// The binary carries the IANA database: TZID= parameters and the
-	// conference zone must resolve on machines (and containers) without
-	// /usr/share/zoneinfo.
-	_ "time/tzdata"
 )
 
 // iCalendar (RFC 5545): VEVENTs with DTSTART, DTEND or DURATION, SUMMARY,

@@ -18,11 +18,6 @@ import (
 // impNoRoom names the track of sessions whose source gives no room.
 const impNoRoom = "Unassigned"
 
-// impDayBoundary is the hour before which a session belongs to the previous
-// conference day when the source does not say (the pretalx convention, also
-// the native format's).
-const impDayBoundary = 4
-
 // impMaxDuration bounds a session's length: longer is a typo (or a fuzzer),
 // and bounding it keeps time arithmetic far from overflow.
 const impMaxDuration = 7 * 24 * time.Hour
@@ -454,7 +449,7 @@ func (b *impBuilder) buildDays(s *Schedule) {
 		}
 		date := d.date
 		if !found || date == "" {
-			date = impDayDate(is.start, b.loc)
+			date = dayDate(is.start, b.loc)
 		}
 		dateOf[i] = date
 		acc := byDate[date]
@@ -499,16 +494,6 @@ func (b *impBuilder) buildDays(s *Schedule) {
 	for i := range s.Sessions {
 		s.Sessions[i].Day = index[dateOf[i]]
 	}
-}
-
-// impDayDate is the conference day of an instant when the source does not
-// say: its date in the zone, or the previous date before impDayBoundary.
-func impDayDate(t time.Time, loc *time.Location) string {
-	lt := t.In(loc)
-	if lt.Hour() < impDayBoundary {
-		lt = lt.AddDate(0, 0, -1)
-	}
-	return lt.Format("2006-01-02")
 }
 
 // overlaps warns about sessions that overlap in one room: kept, because the

@@ -13,18 +13,8 @@ import (
 	"strings"
 	"time"
 
-	// The binary must resolve IANA zones on hosts without a zoneinfo
-	// database (scratch and distroless images); the embedded copy is used
-	// only when the system has none.
-	_ "time/tzdata"
-
 	"go.yaml.in/yaml/v3"
 )
-
-// nativeDayBoundaryHour is the local hour before which a session belongs to
-// the previous conference day: a 01:30 party after a day's last talk is part
-// of that day (the pretalx convention).
-const nativeDayBoundaryHour = 4
 
 // nativeMaxSlugLen bounds track ids: they end up in URLs and metric labels.
 const nativeMaxSlugLen = 64
@@ -652,12 +642,12 @@ func (p *nativeParser) checkOverlaps(sessions []nativeSession, loc *time.Locatio
 	}
 }
 
-// nativeDays groups sessions into conference days by nativeDayDate and sets
+// nativeDays groups sessions into conference days by dayDate and sets
 // each session's Day. A day runs from its first start to its last end.
 func nativeDays(sessions []Session, loc *time.Location) []Day {
 	byDate := map[string]*Day{}
 	for _, ss := range sessions {
-		date := nativeDayDate(ss.Start, loc)
+		date := dayDate(ss.Start, loc)
 		d, ok := byDate[date]
 		if !ok {
 			byDate[date] = &Day{Date: date, Start: ss.Start, End: ss.End}
@@ -680,22 +670,9 @@ func nativeDays(sessions []Session, loc *time.Location) []Day {
 		index[d.Date] = i
 	}
 	for i := range sessions {
-		sessions[i].Day = index[nativeDayDate(sessions[i].Start, loc)]
+		sessions[i].Day = index[dayDate(sessions[i].Start, loc)]
 	}
 	return days
-}
-
-// nativeDayDate is the conference day (YYYY-MM-DD) an instant belongs to:
-// its local date, or the date before when it is earlier than
-// nativeDayBoundaryHour.
-func nativeDayDate(t time.Time, loc *time.Location) string {
-	l := t.In(loc)
-	day := l.Day()
-	if l.Hour() < nativeDayBoundaryHour {
-		day--
-	}
-	// Noon UTC keeps the date arithmetic clear of any zone transition.
-	return time.Date(l.Year(), l.Month(), day, 12, 0, 0, 0, time.UTC).Format("2006-01-02")
 }
 
 func nativeShow(t time.Time, loc *time.Location) string {

@@ -6,6 +6,23 @@ import (
 	"time"
 )
 
+// dayBoundaryHour is the local hour before which a session belongs to the
+// previous conference day when the source does not say otherwise: a 01:30
+// talk after a day's last one is part of that day (the pretalx convention,
+// used by the native format and the importers alike).
+const dayBoundaryHour = 4
+
+// dayDate is the conference day (YYYY-MM-DD) of an instant: its date in loc,
+// or the date before when it is earlier than dayBoundaryHour.
+func dayDate(t time.Time, loc *time.Location) string {
+	l := t.In(loc)
+	if l.Hour() < dayBoundaryHour {
+		// Noon keeps the date arithmetic clear of any zone transition.
+		l = time.Date(l.Year(), l.Month(), l.Day()-1, 12, 0, 0, 0, time.UTC)
+	}
+	return l.Format("2006-01-02")
+}
+
 // Kind says what sort of session a slot is. Screens show breaks differently
 // ("Back at 11:15") and keynotes more prominently.
 type Kind string

@@ -428,7 +428,7 @@ func sjDayClock(b *impBuilder, dayIndex int, clock string) (time.Time, bool) {
 	}
 	day := b.days[dayIndex]
 	d, _ := impDate(day.date)
-	begin := impDayBoundary * 60
+	begin := dayBoundaryHour * 60
 	if !day.start.IsZero() {
 		lt := day.start.In(b.loc)
 		begin = lt.Hour()*60 + lt.Minute()
