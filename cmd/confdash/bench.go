@@ -20,14 +20,17 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"text/tabwriter"
 	"time"
 )
 
 const benchUsage = `Usage:
-  confdash bench [flags]                 measure a running server: open N viewers, broadcast, time every delivery
+  confdash bench [flags]                 measure a running server (or the instances of a cluster: --url A --url B):
+                                         open N viewers, broadcast, time every delivery
   confdash bench floor [--addr ADDR]     run the reference broadcaster (net/http + gorilla/websocket)
   confdash bench compare [flags]         alternate runs against confdash and the floor (each started here)
   confdash bench http [flags]            requests/s of GET /api/v1/state over keep-alive connections
+  confdash bench cluster --nats URL      start N instances sharing state through NATS, measure them together
 
 Everything runs on loopback only. Run 'confdash bench -h' (or 'bench compare -h', ...) for the flags.
 `
@@ -50,6 +53,8 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return benchCompare(ctx, args[1:], stdout, stderr)
 		case "http":
 			return benchHTTP(ctx, args[1:], stdout, stderr)
+		case "cluster":
+			return benchCluster(ctx, args[1:], stdout, stderr)
 		case "worker":
 			return benchWorker(ctx, args[1:], os.Stdin, stdout)
 		case "help":
@@ -58,7 +63,7 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	var o benchOptions
-	fs := newFlagSet("bench", "bench [flags]   (also: bench floor | compare | http)", stderr)
+	fs := newFlagSet("bench", "bench [flags]   (also: bench floor | compare | http | cluster)", stderr)
 	o.register(fs)
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	pos, err := parseFlags(fs, args)
@@ -90,7 +95,9 @@ func bench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // benchOptions are the load generator's parameters.
 type benchOptions struct {
-	URL            string
+	// URLs are the servers: the viewers are spread evenly over them, and
+	// announcements are posted to the first.
+	URLs           []string
 	Viewers        int
 	Broadcasts     int
 	Track, View    string
@@ -105,7 +112,7 @@ type benchOptions struct {
 	Procs          int
 	PerSource      int
 	Concurrency    int
-	ServerPID      int
+	ServerPIDs     []int // in the order of URLs; one 0 or -1 stands for every URL
 	Cleanup        bool
 	Progress       bool
 
@@ -113,7 +120,9 @@ type benchOptions struct {
 }
 
 func (o *benchOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.URL, "url", "http://127.0.0.1:8080", "the server (loopback only)")
+	o.URLs = []string{"http://127.0.0.1:8080"}
+	fs.Var(&listFlag[string]{vals: &o.URLs, parse: parseString}, "url",
+		"the server (loopback only); several instances of one cluster: repeat --url or separate with commas. The viewers are spread evenly over them and every one's latency is measured from the same announcement, posted to the first")
 	fs.IntVar(&o.Viewers, "viewers", 1000, "viewers to open (at most 100000)")
 	fs.IntVar(&o.Broadcasts, "broadcasts", 5, "announcements to post and time (at most 100)")
 	fs.StringVar(&o.Track, "track", "", "subscribe the viewers to this track (default: all tracks)")
@@ -131,7 +140,9 @@ func (o *benchOptions) register(fs *flag.FlagSet) {
 	fs.IntVar(&o.Procs, "procs", 0, "spread the viewers over this many child processes (0: one per 18,000 viewers; 1: this process)")
 	fs.IntVar(&o.PerSource, "per-source", 16000, "viewers per source address when the run needs more than one (127.0.0.2, 127.0.0.3, ...)")
 	fs.IntVar(&o.Concurrency, "concurrency", 256, "websocket handshakes in flight")
-	fs.IntVar(&o.ServerPID, "server-pid", 0, "the server's process id, for memory and CPU (0: find the process listening on the port; -1: do not measure)")
+	o.ServerPIDs = []int{0}
+	fs.Var(&listFlag[int]{vals: &o.ServerPIDs, parse: strconv.Atoi}, "server-pid",
+		"the server's process id, for memory and CPU (0: find the process listening on the port; -1: do not measure); with several --url, one id per URL in the same order, comma-separated")
 	fs.BoolVar(&o.Cleanup, "cleanup", true, "delete the posted announcements at the end")
 	fs.BoolVar(&o.Progress, "progress", false, "show the progress bar even when stderr is not a terminal")
 }
@@ -160,21 +171,145 @@ func (o *benchOptions) check() error {
 	if o.View != "tab" && o.View != "screen" && o.View != "overlay" {
 		return fmt.Errorf("--view %q: use tab, screen or overlay (admin connections are not viewers)", o.View)
 	}
-	if _, err := loopbackURL(o.URL); err != nil {
-		return err
+	n := len(o.URLs)
+	if n == 0 {
+		return errors.New("--url: name the server, e.g. http://127.0.0.1:8080")
+	}
+	seen := map[string]string{}
+	for _, raw := range o.URLs {
+		u, err := loopbackURL(raw)
+		if err != nil {
+			return err
+		}
+		if prev, ok := seen[u.Host]; ok {
+			return fmt.Errorf("--url %q and %q are the same server: give each instance once", prev, raw)
+		}
+		seen[u.Host] = raw
+	}
+	if o.Viewers < n {
+		return fmt.Errorf("--viewers %d over %d URLs: give every URL at least one viewer", o.Viewers, n)
+	}
+	switch pids := o.ServerPIDs; {
+	case len(pids) == 0:
+		o.ServerPIDs = []int{0}
+	case len(pids) == 1 && n > 1 && pids[0] > 0:
+		return fmt.Errorf("--server-pid %d names one process for %d URLs: give one id per --url, comma-separated in the same order, or 0 to find each", pids[0], n)
+	case len(pids) != 1 && len(pids) != n:
+		return fmt.Errorf("--server-pid gives %d ids for %d URLs: give one per --url, in the same order", len(pids), n)
 	}
 	if o.Procs == 0 {
 		o.Procs = (o.Viewers + 17999) / 18000
+		if o.Procs > 1 && n > 1 {
+			// Each child process opens the viewers of one URL.
+			o.Procs = 0
+			for _, v := range evenSplit(o.Viewers, n) {
+				o.Procs += (v + 17999) / 18000
+			}
+		}
 	}
-	if per := (o.Viewers + o.Procs - 1) / o.Procs; per > maxViewersPerProcess {
+	if o.Procs > 1 && o.Procs < n {
+		return fmt.Errorf("--procs %d for %d URLs: each child process opens the viewers of one URL; use --procs 1 (this process) or %d or more", o.Procs, n, n)
+	}
+	if per := maxGroup(o.Viewers, n, o.Procs); per > maxViewersPerProcess {
+		need := o.Procs + 1
+		for ; maxGroup(o.Viewers, n, need) > maxViewersPerProcess; need++ {
+		}
 		return fmt.Errorf("--viewers %d over --procs %d is %d a process: one process may hold only 20,000 files; use --procs %d or more",
-			o.Viewers, o.Procs, per, (o.Viewers+maxViewersPerProcess-1)/maxViewersPerProcess)
+			o.Viewers, o.Procs, per, max(need, n))
 	}
 	if o.Procs > o.Viewers {
 		o.Procs = o.Viewers
 	}
 	return nil
 }
+
+// groupPlan is one group of viewers: n viewers of URL number target, held
+// by one child process (or, with --procs 1, all groups by this process).
+type groupPlan struct{ target, n int }
+
+// plan spreads the viewers evenly over the URLs, and each URL's viewers
+// evenly over its share of the processes. The groups are listed URL by URL:
+// a viewer's index among all the run's (which picks its source address) is
+// the sizes of the groups before its own plus its index in its group.
+func (o *benchOptions) plan() []groupPlan {
+	n := len(o.URLs)
+	procs := evenSplit(o.Procs, n)
+	var out []groupPlan
+	for u, v := range evenSplit(o.Viewers, n) {
+		p := 1
+		if o.Procs > 1 {
+			p = min(procs[u], v)
+		}
+		for _, size := range evenSplit(v, p) {
+			out = append(out, groupPlan{target: u, n: size})
+		}
+	}
+	return out
+}
+
+// maxGroup is the most viewers one process holds for the given spread.
+func maxGroup(viewers, urls, procs int) int {
+	if procs <= 1 {
+		return viewers
+	}
+	o := benchOptions{Viewers: viewers, URLs: make([]string, urls), Procs: procs}
+	most := 0
+	for _, g := range o.plan() {
+		most = max(most, g.n)
+	}
+	return most
+}
+
+// evenSplit divides total into parts sizes differing by at most one, the
+// larger first.
+func evenSplit(total, parts int) []int {
+	out := make([]int, max(parts, 0))
+	for i := range out {
+		out[i] = total / parts
+		if i < total%parts {
+			out[i]++
+		}
+	}
+	return out
+}
+
+// listFlag is a flag that may be repeated and takes comma-separated values:
+// --url A --url B,C. The first value given replaces the default.
+type listFlag[T any] struct {
+	vals  *[]T
+	parse func(string) (T, error)
+	given bool
+}
+
+func (f *listFlag[T]) String() string {
+	if f == nil || f.vals == nil {
+		return ""
+	}
+	parts := make([]string, len(*f.vals))
+	for i, v := range *f.vals {
+		parts[i] = fmt.Sprint(v)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f *listFlag[T]) Set(s string) error {
+	if !f.given {
+		*f.vals, f.given = nil, true
+	}
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		v, err := f.parse(part)
+		if err != nil {
+			return err
+		}
+		*f.vals = append(*f.vals, v)
+	}
+	return nil
+}
+
+func parseString(s string) (string, error) { return s, nil }
 
 // loopbackURL parses an http URL and refuses any host that is not a loopback
 // address: the bench opens thousands of connections and must not be turned
@@ -213,7 +348,7 @@ func checkLoopbackHost(host string) error {
 // benchReport is what a run measured. Latencies are in milliseconds, memory
 // in bytes.
 type benchReport struct {
-	URL            string        `json:"url"`
+	URL            string        `json:"url"` // with several URLs, the first: where announcements were posted
 	Viewers        int           `json:"viewers"`
 	Procs          int           `json:"procs"`
 	Sources        int           `json:"source_addresses"`
@@ -235,10 +370,28 @@ type benchReport struct {
 	// PostMS is how long each POST took to be answered.
 	PostMS []float64 `json:"post_ms,omitempty"`
 
+	// Server is the server's figures; with several URLs, the sums over
+	// their processes (no pid), given only when every one was measured.
 	Server *serverFigures `json:"server,omitempty"`
+	// Instances is each URL's share of a run over several (none for one).
+	Instances []instanceReport `json:"instances,omitempty"`
 	// LoadAverage is /proc/loadavg's 1-minute figure at the start and the
 	// end: other work on the machine shows in every figure above.
 	LoadAverage [2]float64 `json:"load_average"`
+}
+
+// instanceReport is one server of a run over several URLs: its viewers and
+// their deliveries, and its process's figures.
+type instanceReport struct {
+	URL           string         `json:"url"`
+	Viewers       int            `json:"viewers"`
+	Connected     int            `json:"connected"`
+	ConnectFailed int            `json:"connect_failed"`
+	Deliveries    int            `json:"deliveries"`
+	Missing       int            `json:"missing"`
+	Dropped       int            `json:"dropped"`
+	Latency       *latencies     `json:"latency_ms,omitempty"`
+	Server        *serverFigures `json:"server,omitempty"`
 }
 
 // connectStep is one burst of connections.
@@ -248,7 +401,7 @@ type connectStep struct {
 	Failed       int     `json:"failed"`
 	FirstError   string  `json:"-"`
 	Seconds      float64 `json:"seconds"`
-	RSS          int64   `json:"rss_bytes,omitempty"`            // the server's, after --settle
+	RSS          int64   `json:"rss_bytes,omitempty"`            // the server's (the servers' sum), after --settle
 	RSSPerViewer float64 `json:"rss_per_viewer_bytes,omitempty"` // its growth over the step, per viewer
 }
 
@@ -263,7 +416,7 @@ type latencies struct {
 
 // serverFigures come from /proc/PID of the server process.
 type serverFigures struct {
-	PID       int   `json:"pid"`
+	PID       int   `json:"pid,omitempty"`    // none for a sum over several servers
 	RSSBefore int64 `json:"rss_before_bytes"` // before the viewers connected
 	RSSIdle   int64 `json:"rss_idle_bytes"`   // every viewer connected, after --settle
 	RSSAfter  int64 `json:"rss_after_bytes"`  // after the broadcasts
@@ -278,7 +431,7 @@ type serverFigures struct {
 	CPUBroadcastSeconds float64 `json:"cpu_broadcast_seconds"`
 	CPUPerDelivery      float64 `json:"cpu_per_delivery_us"`
 	// IdleCPUPercent is the server's CPU over --idle with every viewer
-	// connected, in percent of one core.
+	// connected, in percent of one core (several servers: the sum).
 	IdleSeconds    float64 `json:"idle_seconds,omitempty"`
 	IdleCPUPercent float64 `json:"idle_cpu_percent_of_core,omitempty"`
 	// InProcess: the server is this very process, so memory and CPU include
@@ -286,55 +439,134 @@ type serverFigures struct {
 	InProcess bool `json:"in_process,omitempty"`
 }
 
+// benchTarget is one server of a run, and what is measured of it.
+type benchTarget struct {
+	base, ws string
+	pid      int            // -1: not measured
+	fig      *serverFigures // nil: not measured
+	rep      instanceReport
+
+	rssPrev       int64 // after the previous connect step
+	stepRSS       int64 // after this connect step; 0 if it could not be read
+	stepConnected int   // viewers subscribed in this connect step
+	cpu0          time.Duration
+}
+
+// benchTargets parses the URLs into the viewers' and the admin API's.
+func benchTargets(o benchOptions) ([]*benchTarget, error) {
+	targets := make([]*benchTarget, len(o.URLs))
+	for i, raw := range o.URLs {
+		base, err := loopbackURL(raw)
+		if err != nil {
+			return nil, err
+		}
+		base.Scheme = "http"
+		base.Path, base.RawQuery = "", ""
+		ws := *base
+		ws.Scheme, ws.Path = "ws", "/ws"
+		q := url.Values{"view": {o.View}}
+		if o.Track != "" {
+			q.Set("track", o.Track)
+		}
+		ws.RawQuery = q.Encode()
+		targets[i] = &benchTarget{base: base.String(), ws: ws.String(), rep: instanceReport{URL: base.String()}}
+	}
+	return targets, nil
+}
+
+// findServers finds each target's process (the one listening on its port,
+// unless pids names it) and takes its first sample. A target whose process
+// cannot be read is not measured, with a word on stderr.
+func findServers(targets []*benchTarget, pids []int, stderr io.Writer) error {
+	owner := map[int]string{}
+	for i, t := range targets {
+		pid := 0
+		switch len(pids) {
+		case len(targets):
+			pid = pids[i]
+		case 1:
+			pid = pids[0]
+		}
+		where := ""
+		if len(targets) > 1 {
+			where = " for " + t.base
+		}
+		if pid == 0 {
+			u, _ := url.Parse(t.base)
+			port, _ := strconv.Atoi(u.Port())
+			if port == 0 {
+				port = 80
+			}
+			var err error
+			if pid, err = findListenerPID(port); err != nil {
+				fmt.Fprintf(stderr, "bench: no server memory or CPU figures%s: %v\n", where, err)
+				pid = -1
+			}
+		}
+		t.pid = pid
+		if pid <= 0 {
+			continue
+		}
+		// Two URLs of one process would count it twice in the sums.
+		if prev, ok := owner[pid]; ok {
+			return fmt.Errorf("--url %s and %s are served by the same process (pid %d): give each instance once", prev, t.base, pid)
+		}
+		owner[pid] = t.base
+		before, err := readProc(pid)
+		if err != nil {
+			fmt.Fprintf(stderr, "bench: no server memory or CPU figures%s: %v\n", where, err)
+			t.pid = -1
+			continue
+		}
+		t.fig = &serverFigures{PID: pid, RSSBefore: before.RSS, InProcess: pid == os.Getpid()}
+		t.rssPrev = before.RSS
+	}
+	return nil
+}
+
 // runBench is one measured run.
 func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchReport, error) {
-	base, err := loopbackURL(o.URL)
+	targets, err := benchTargets(o)
 	if err != nil {
 		return nil, err
 	}
-	base.Scheme = "http"
-	base.Path, base.RawQuery = "", ""
-	ws := *base
-	ws.Scheme, ws.Path = "ws", "/ws"
-	q := url.Values{"view": {o.View}}
-	if o.Track != "" {
-		q.Set("track", o.Track)
-	}
-	ws.RawQuery = q.Encode()
+	// Announcements go to the first server; the others get them through
+	// the state they share with it.
+	admin := targets[0].base
 
 	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 4}}
 	defer client.CloseIdleConnections()
 	if o.Broadcasts > 0 {
-		if err := checkAdmin(ctx, client, base.String(), o.Token); err != nil {
+		if err := checkAdmin(ctx, client, admin, o.Token); err != nil {
 			return nil, err
 		}
 	}
-	if err := checkUpgrade(ctx, ws.String()); err != nil {
-		return nil, err
+	for _, t := range targets {
+		if err := checkUpgrade(ctx, t.ws); err != nil {
+			return nil, err
+		}
 	}
 
-	rep := &benchReport{URL: base.String(), Viewers: o.Viewers, Procs: o.Procs, Broadcasts: o.Broadcasts, Sources: 1}
+	rep := &benchReport{URL: admin, Viewers: o.Viewers, Procs: o.Procs, Broadcasts: o.Broadcasts, Sources: 1}
 	rep.LoadAverage[0] = loadAverage()
 	defer func() { rep.LoadAverage[1] = loadAverage() }()
-	// The server's process: found before any worker exists, since the search
-	// reads every process's open files.
-	pid := o.ServerPID
-	if pid == 0 {
-		port, _ := strconv.Atoi(base.Port())
-		if port == 0 {
-			port = 80
-		}
-		if pid, err = findListenerPID(port); err != nil {
-			fmt.Fprintf(stderr, "bench: no server memory or CPU figures: %v\n", err)
-			pid = -1
-		}
+	// The servers' processes: found before any worker exists, since the
+	// search reads every process's open files.
+	if err := findServers(targets, o.ServerPIDs, stderr); err != nil {
+		return nil, err
 	}
-	var before procSample
-	if pid > 0 {
-		if before, err = readProc(pid); err != nil {
-			fmt.Fprintf(stderr, "bench: no server memory or CPU figures: %v\n", err)
-			pid = -1
+	// The sums stand for the servers only when every one is measured.
+	var total *serverFigures
+	if !slices.ContainsFunc(targets, func(t *benchTarget) bool { return t.fig == nil }) {
+		total = &serverFigures{}
+		for _, t := range targets {
+			total.RSSBefore += t.fig.RSSBefore
+			total.InProcess = total.InProcess || t.fig.InProcess
 		}
+		if len(targets) == 1 {
+			total.PID = targets[0].pid
+		}
+		rep.Server = total
 	}
 
 	var runID [4]byte
@@ -345,18 +577,16 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchRepo
 		perSource = o.PerSource
 		rep.Sources = (o.Viewers + o.PerSource - 1) / o.PerSource
 	}
-	groups := make([]viewerGroup, o.Procs)
-	sizes := make([]int, o.Procs)
+	plan := o.plan()
+	groups := make([]viewerGroup, len(plan))
+	sizes := make([]int, len(plan))
 	first := 0
-	for i := range o.Procs {
-		n := o.Viewers / o.Procs
-		if i < o.Viewers%o.Procs {
-			n++
-		}
-		sizes[i] = n
-		cfg := poolConfig{WSURL: ws.String(), N: n, First: first, PerSource: perSource,
-			Concurrency: max(1, o.Concurrency/o.Procs), Marker: marker, Broadcasts: o.Broadcasts}
-		first += n
+	for i, g := range plan {
+		sizes[i] = g.n
+		targets[g.target].rep.Viewers += g.n
+		cfg := poolConfig{WSURL: targets[g.target].ws, N: g.n, First: first, PerSource: perSource,
+			Concurrency: max(1, o.Concurrency/len(plan)), Marker: marker, Broadcasts: o.Broadcasts}
+		first += g.n
 		if o.Procs == 1 {
 			groups[i] = newViewerPool(cfg)
 			continue
@@ -382,14 +612,12 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchRepo
 		}
 		steps = [][]int{a, b}
 	}
-	var fig *serverFigures
-	if pid > 0 {
-		fig = &serverFigures{PID: pid, RSSBefore: before.RSS, InProcess: pid == os.Getpid()}
-		rep.Server = fig
+	var rssPrev int64
+	if total != nil {
+		rssPrev = total.RSSBefore
 	}
-	rssPrev := before.RSS
 	for _, step := range steps {
-		st, err := connectGroups(ctx, groups, step, rep.Connected+rep.ConnectFailed, o.Viewers, o.ProgressTo)
+		st, byGroup, err := connectGroups(ctx, groups, step, rep.Connected+rep.ConnectFailed, o.Viewers, o.ProgressTo)
 		if err != nil {
 			return nil, fmt.Errorf("connecting: %w", err)
 		}
@@ -399,17 +627,44 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchRepo
 			rep.ConnectError = st.FirstError
 		}
 		rep.ConnectSeconds += st.Seconds
+		for _, t := range targets {
+			t.stepConnected = 0
+		}
+		for i, s := range byGroup {
+			t := targets[plan[i].target]
+			t.rep.Connected += s.Connected
+			t.rep.ConnectFailed += s.Failed
+			t.stepConnected += s.Connected
+		}
 		if err := sleepCtx(ctx, o.Settle); err != nil {
 			return nil, err
 		}
-		if fig != nil {
-			if s, err := readProc(pid); err == nil {
-				st.RSS = s.RSS
-				if st.Connected > 0 {
-					st.RSSPerViewer = float64(s.RSS-rssPrev) / float64(st.Connected)
-				}
-				rssPrev = s.RSS
+		var rss int64
+		read := true
+		for _, t := range targets {
+			t.stepRSS = 0
+			if t.fig == nil {
+				continue
 			}
+			s, err := readProc(t.pid)
+			if err != nil {
+				read = false
+				continue
+			}
+			t.stepRSS = s.RSS
+			t.fig.RSSPerViewerMarginal = 0
+			if t.stepConnected > 0 {
+				t.fig.RSSPerViewerMarginal = float64(s.RSS-t.rssPrev) / float64(t.stepConnected)
+			}
+			t.rssPrev = s.RSS
+			rss += s.RSS
+		}
+		if total != nil && read {
+			st.RSS = rss
+			if st.Connected > 0 {
+				st.RSSPerViewer = float64(rss-rssPrev) / float64(st.Connected)
+			}
+			rssPrev = rss
 		}
 		rep.ConnectSteps = append(rep.ConnectSteps, st)
 	}
@@ -419,22 +674,23 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchRepo
 	if rep.Connected == 0 {
 		return nil, fmt.Errorf("no viewer could connect: %s", rep.ConnectError)
 	}
-	if fig != nil {
+	for _, t := range targets {
+		if t.fig != nil {
+			t.fig.RSSIdle = t.stepRSS
+			if t.rep.Connected > 0 {
+				t.fig.RSSPerViewer = float64(t.fig.RSSIdle-t.fig.RSSBefore) / float64(t.rep.Connected)
+			}
+		}
+	}
+	if total != nil {
 		last := rep.ConnectSteps[len(rep.ConnectSteps)-1]
-		fig.RSSIdle = last.RSS
-		fig.RSSPerViewer = float64(fig.RSSIdle-fig.RSSBefore) / float64(rep.Connected)
-		fig.RSSPerViewerMarginal = last.RSSPerViewer
-		if o.Idle > 0 {
-			a, errA := readProc(pid)
-			t0 := time.Now()
-			if err := sleepCtx(ctx, o.Idle); err != nil {
-				return nil, err
-			}
-			b, errB := readProc(pid)
-			if errA == nil && errB == nil {
-				fig.IdleSeconds = time.Since(t0).Seconds()
-				fig.IdleCPUPercent = 100 * (b.CPU - a.CPU).Seconds() / fig.IdleSeconds
-			}
+		total.RSSIdle = last.RSS
+		total.RSSPerViewer = float64(total.RSSIdle-total.RSSBefore) / float64(rep.Connected)
+		total.RSSPerViewerMarginal = last.RSSPerViewer
+	}
+	if o.Idle > 0 && slices.ContainsFunc(targets, func(t *benchTarget) bool { return t.fig != nil }) {
+		if err := measureIdle(ctx, targets, total, o.Idle); err != nil {
+			return nil, err
 		}
 	}
 
@@ -442,9 +698,11 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchRepo
 	// it (or --deliver-timeout), so that they do not overlap.
 	triggers := make([]int64, o.Broadcasts)
 	ids := make([]string, 0, o.Broadcasts)
-	var cpu0 procSample
-	if pid > 0 {
-		cpu0, _ = readProc(pid)
+	for _, t := range targets {
+		if t.fig != nil {
+			s, _ := readProc(t.pid)
+			t.cpu0 = s.CPU
+		}
 	}
 	for k := range o.Broadcasts {
 		if k > 0 {
@@ -453,7 +711,7 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchRepo
 			}
 		}
 		text := announcementText(marker, k, o.TextBytes)
-		id, at, err := postAnnouncement(ctx, client, base.String(), o.Token, text)
+		id, at, err := postAnnouncement(ctx, client, admin, o.Token, text)
 		triggers[k] = at
 		if err != nil {
 			return nil, fmt.Errorf("broadcast %d: %w", k+1, err)
@@ -476,60 +734,135 @@ func runBench(ctx context.Context, o benchOptions, stderr io.Writer) (*benchRepo
 			return nil, err
 		}
 	}
-	if fig != nil && o.Broadcasts > 0 {
-		if s, err := readProc(pid); err == nil {
-			fig.RSSAfter = s.RSS
-			fig.CPUBroadcastSeconds = (s.CPU - cpu0.CPU).Seconds()
+	if o.Broadcasts > 0 {
+		read := true
+		var cpu float64
+		var rss int64
+		for _, t := range targets {
+			if t.fig == nil {
+				continue
+			}
+			s, err := readProc(t.pid)
+			if err != nil {
+				read = false
+				continue
+			}
+			t.fig.RSSAfter = s.RSS
+			t.fig.CPUBroadcastSeconds = (s.CPU - t.cpu0).Seconds()
+			rss += s.RSS
+			cpu += t.fig.CPUBroadcastSeconds
+		}
+		if total != nil && read {
+			total.RSSAfter, total.CPUBroadcastSeconds = rss, cpu
 		}
 	}
 
-	var lat []float64
+	lat := make([][]float64, len(targets)) // by target
 	byK := make([][]float64, o.Broadcasts)
 	rep.DropReasons = map[string]int{}
-	for _, g := range groups {
+	for i, g := range groups {
 		res, err := g.results(ctx)
 		if err != nil {
 			return nil, err
 		}
+		t := plan[i].target
+		tr := &targets[t].rep
 		rep.Dropped += res.Dropped
+		tr.Dropped += res.Dropped
 		for r, n := range res.DropReasons {
 			rep.DropReasons[r] += n
 		}
 		rep.AnnouncementBytes = max(rep.AnnouncementBytes, res.AnnouncementBytes)
 		for k, recv := range res.Recv {
-			for _, t := range recv {
-				if t == 0 {
-					rep.Missing++
+			for _, at := range recv {
+				if at == 0 {
+					tr.Missing++
 					continue
 				}
-				ms := float64(t-triggers[k]) / 1e6
-				lat = append(lat, ms)
+				ms := float64(at-triggers[k]) / 1e6
+				lat[t] = append(lat[t], ms)
 				byK[k] = append(byK[k], ms)
 			}
 		}
 	}
-	rep.Deliveries = len(lat)
-	rep.Latency = summarize(lat)
+	var all []float64
+	for i, t := range targets {
+		t.rep.Deliveries = len(lat[i])
+		rep.Deliveries += t.rep.Deliveries
+		rep.Missing += t.rep.Missing
+		all = append(all, lat[i]...)
+		if len(targets) > 1 {
+			t.rep.Latency = summarize(lat[i])
+		}
+		if t.fig != nil && t.rep.Deliveries > 0 {
+			t.fig.CPUPerDelivery = t.fig.CPUBroadcastSeconds * 1e6 / float64(t.rep.Deliveries)
+		}
+		t.rep.Server = t.fig
+	}
+	rep.Latency = summarize(all)
 	for _, l := range byK {
 		if s := summarize(l); s != nil {
 			rep.ByBroadcast = append(rep.ByBroadcast, *s)
 		}
 	}
-	if fig != nil && rep.Deliveries > 0 {
-		fig.CPUPerDelivery = fig.CPUBroadcastSeconds * 1e6 / float64(rep.Deliveries)
+	if total != nil && rep.Deliveries > 0 {
+		total.CPUPerDelivery = total.CPUBroadcastSeconds * 1e6 / float64(rep.Deliveries)
+	}
+	if len(targets) > 1 {
+		for _, t := range targets {
+			rep.Instances = append(rep.Instances, t.rep)
+		}
 	}
 	if o.Cleanup {
 		for _, id := range ids {
-			deleteAnnouncement(ctx, client, base.String(), o.Token, id)
+			deleteAnnouncement(ctx, client, admin, o.Token, id)
 		}
 	}
 	return rep, nil
 }
 
-// connectGroups opens counts[i] more viewers in every group i at once; the
-// progress bar shows done (viewers attempted before this step) plus the
-// step's progress, out of total.
-func connectGroups(ctx context.Context, groups []viewerGroup, counts []int, done, total int, bar io.Writer) (connectStep, error) {
+// measureIdle measures the servers' CPU over d with every viewer connected
+// and nothing happening; total, when not nil, gets the sum.
+func measureIdle(ctx context.Context, targets []*benchTarget, total *serverFigures, d time.Duration) error {
+	before := make([]procSample, len(targets))
+	ok := make([]bool, len(targets))
+	for i, t := range targets {
+		if t.fig != nil {
+			s, err := readProc(t.pid)
+			before[i], ok[i] = s, err == nil
+		}
+	}
+	t0 := time.Now()
+	if err := sleepCtx(ctx, d); err != nil {
+		return err
+	}
+	seconds := time.Since(t0).Seconds()
+	all := true
+	var pct float64
+	for i, t := range targets {
+		if t.fig == nil {
+			continue
+		}
+		s, err := readProc(t.pid)
+		if err != nil || !ok[i] {
+			all = false
+			continue
+		}
+		t.fig.IdleSeconds = seconds
+		t.fig.IdleCPUPercent = 100 * (s.CPU - before[i].CPU).Seconds() / seconds
+		pct += t.fig.IdleCPUPercent
+	}
+	if total != nil && all {
+		total.IdleSeconds, total.IdleCPUPercent = seconds, pct
+	}
+	return nil
+}
+
+// connectGroups opens counts[i] more viewers in every group i at once and
+// returns the step and each group's share of it; the progress bar shows done
+// (viewers attempted before this step) plus the step's progress, out of
+// total.
+func connectGroups(ctx context.Context, groups []viewerGroup, counts []int, done, total int, bar io.Writer) (connectStep, []connectStats, error) {
 	progress := make([][2]atomic.Int64, len(groups))
 	stopBar := startProgressBar(bar, done, total, func() (c, f int) {
 		for i := range progress {
@@ -555,7 +888,7 @@ func connectGroups(ctx context.Context, groups []viewerGroup, counts []int, done
 	stopBar()
 	var st connectStep
 	if err := errors.Join(errs...); err != nil {
-		return st, err
+		return st, nil, err
 	}
 	var start, end int64 = math.MaxInt64, 0
 	for i, s := range stats {
@@ -568,7 +901,7 @@ func connectGroups(ctx context.Context, groups []viewerGroup, counts []int, done
 		start, end = min(start, s.StartNS), max(end, s.EndNS)
 	}
 	st.Seconds = float64(end-start) / 1e9
-	return st, nil
+	return st, stats, nil
 }
 
 func closeGroups(groups []viewerGroup) {
@@ -694,7 +1027,11 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // print writes the report for people.
 func (r *benchReport) print(w io.Writer) {
-	fmt.Fprintf(w, "target         %s\n", r.URL)
+	if len(r.Instances) > 0 {
+		fmt.Fprintf(w, "targets        %d instances; announcements posted to %s, delivery timed on every instance\n", len(r.Instances), r.URL)
+	} else {
+		fmt.Fprintf(w, "target         %s\n", r.URL)
+	}
 	fmt.Fprintf(w, "viewers        %d connected of %d (%d failed) in %d process(es) from %d source address(es)\n",
 		r.Connected, r.Viewers, r.ConnectFailed, r.Procs, r.Sources)
 	if r.ConnectError != "" {
@@ -739,7 +1076,15 @@ func (r *benchReport) print(w io.Writer) {
 		if s.InProcess {
 			note = " (the server runs in this process: figures include the viewers)"
 		}
-		fmt.Fprintf(w, "server pid     %d%s\n", s.PID, note)
+		if len(r.Instances) > 0 {
+			pids := make([]string, len(r.Instances))
+			for i, in := range r.Instances {
+				pids[i] = strconv.Itoa(in.Server.PID)
+			}
+			fmt.Fprintf(w, "server pids    %s: the figures below are their sums%s\n", strings.Join(pids, ", "), note)
+		} else {
+			fmt.Fprintf(w, "server pid     %d%s\n", s.PID, note)
+		}
 		fmt.Fprintf(w, "memory         %.1f KB per viewer on the last connect step, %.1f KB overall (RSS %.1f MB before, %.1f MB with every viewer idle, %.1f MB after the broadcasts)\n",
 			s.RSSPerViewerMarginal/1024, s.RSSPerViewer/1024, mb(s.RSSBefore), mb(s.RSSIdle), mb(s.RSSAfter))
 		if r.Broadcasts > 0 {
@@ -749,7 +1094,39 @@ func (r *benchReport) print(w io.Writer) {
 			fmt.Fprintf(w, "idle cpu       %.2f%% of one core over %.0f s\n", s.IdleCPUPercent, s.IdleSeconds)
 		}
 	}
+	if len(r.Instances) > 0 {
+		r.printInstances(w)
+	}
 	fmt.Fprintf(w, "load average   %.2f at the start, %.2f at the end\n", r.LoadAverage[0], r.LoadAverage[1])
+}
+
+// printInstances is the table of a run over several URLs, one row each.
+func (r *benchReport) printInstances(w io.Writer) {
+	fmt.Fprintln(w, "by instance")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprint(tw, "#\turl\tpid\tviewers\tconnected\tfailed\tdeliveries\tmissing\tdropped\tp50_ms\tp99_ms\tmax_ms\trss_per_viewer_kb\tcpu_per_delivery_us\tidle_cpu_pct\t\n")
+	for i, in := range r.Instances {
+		cells := []string{strconv.Itoa(i + 1), in.URL, "-",
+			strconv.Itoa(in.Viewers), strconv.Itoa(in.Connected), strconv.Itoa(in.ConnectFailed),
+			strconv.Itoa(in.Deliveries), strconv.Itoa(in.Missing), strconv.Itoa(in.Dropped)}
+		if l := in.Latency; l != nil {
+			cells = append(cells, formatFigure(l.P50), formatFigure(l.P99), formatFigure(l.Max))
+		} else {
+			cells = append(cells, "-", "-", "-")
+		}
+		if s := in.Server; s != nil {
+			cells[2] = strconv.Itoa(s.PID)
+			idle := "-"
+			if s.IdleSeconds > 0 {
+				idle = formatFigure(s.IdleCPUPercent)
+			}
+			cells = append(cells, formatFigure(s.RSSPerViewer/1024), formatFigure(s.CPUPerDelivery), idle)
+		} else {
+			cells = append(cells, "-", "-", "-")
+		}
+		fmt.Fprintf(tw, "%s\t\n", strings.Join(cells, "\t"))
+	}
+	tw.Flush()
 }
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }

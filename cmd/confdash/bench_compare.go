@@ -75,9 +75,7 @@ func benchCompare(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs := newFlagSet("bench compare", "bench compare [--runs 5] [--viewers 10000] [flags]", stderr)
 	o.register(fs)
 	// The target's address and process are the ones compare starts.
-	for _, name := range []string{"url", "token", "server-pid", "cleanup"} {
-		hide(fs, name)
-	}
+	hide(fs, "compare", "url", "token", "server-pid", "cleanup")
 	fs.IntVar(&c.Runs, "runs", 5, "runs of each target (at most 50)")
 	fs.DurationVar(&c.HTTPDuration, "http-duration", 0, "after each run, also measure GET /api/v1/state for this long (e.g. 10s)")
 	fs.IntVar(&c.HTTPConns, "http-conns", 64, "keep-alive connections for the GET /api/v1/state measure")
@@ -95,7 +93,7 @@ func benchCompare(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var tok [16]byte
 	rand.Read(tok[:])
 	o.Token = hex.EncodeToString(tok[:])
-	o.URL, o.ServerPID, o.Cleanup = "http://127.0.0.1:1", 0, false
+	o.URLs, o.ServerPIDs, o.Cleanup = []string{"http://127.0.0.1:1"}, []int{0}, false
 	if err := o.check(); err != nil {
 		return err
 	}
@@ -142,10 +140,12 @@ func benchCompare(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	return nil
 }
 
-// hide keeps a flag out of the usage (compare sets it itself).
-func hide(fs *flag.FlagSet, name string) {
-	if f := fs.Lookup(name); f != nil {
-		f.Usage = "(set by compare)"
+// hide marks flags that the subcommand (compare, cluster) sets itself.
+func hide(fs *flag.FlagSet, subcommand string, names ...string) {
+	for _, name := range names {
+		if f := fs.Lookup(name); f != nil {
+			f.Usage = "(set by " + subcommand + ")"
+		}
 	}
 }
 
@@ -174,7 +174,7 @@ func startTarget(ctx context.Context, target, dir, token, serveFlags string, run
 	}
 	logs := &tailBuffer{max: 8 << 10}
 	cmd.Stdout, cmd.Stderr = logs, logs
-	cmd.Env = append(os.Environ(), "CONFDASH_ADMIN_TOKEN="+token)
+	cmd.Env = append(cmd.Environ(), "CONFDASH_ADMIN_TOKEN="+token)
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		return nil, err
@@ -218,7 +218,7 @@ func compareOnce(ctx context.Context, target string, run int, dir string, o benc
 		return compareRun{}, err
 	}
 	defer srv.stop()
-	o.URL, o.ServerPID = srv.url, srv.cmd.Process.Pid
+	o.URLs, o.ServerPIDs = []string{srv.url}, []int{srv.cmd.Process.Pid}
 	bctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	rep, err := runBench(bctx, o, stderr)
@@ -227,7 +227,7 @@ func compareOnce(ctx context.Context, target string, run int, dir string, o benc
 	}
 	out := compareRun{Target: target, Run: run + 1, Bench: rep}
 	if c.HTTPDuration > 0 {
-		if out.HTTP, err = runHTTPBench(ctx, srv.url+"/api/v1/state", c.HTTPDuration, c.HTTPConns, o.ServerPID); err != nil {
+		if out.HTTP, err = runHTTPBench(ctx, srv.url+"/api/v1/state", c.HTTPDuration, c.HTTPConns, srv.cmd.Process.Pid); err != nil {
 			return compareRun{}, err
 		}
 	}

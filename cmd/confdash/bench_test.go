@@ -54,7 +54,15 @@ func startTestFloor(t *testing.T, token string) string {
 // startTestConfdash runs the real server in this process.
 func startTestConfdash(t *testing.T, token string) string {
 	t.Helper()
-	srv, err := server.New(server.Config{Schedule: schedule.Demo(time.Now()), AdminToken: token, StatePath: filepath.Join(t.TempDir(), "s.json")})
+	return startTestConfdashConfig(t, server.Config{AdminToken: token})
+}
+
+// startTestConfdashConfig runs the real server in this process with cfg, the
+// demo schedule and a state file of its own.
+func startTestConfdashConfig(t *testing.T, cfg server.Config) string {
+	t.Helper()
+	cfg.Schedule, cfg.StatePath = schedule.Demo(time.Now()), filepath.Join(t.TempDir(), "s.json")
+	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,11 +85,11 @@ func startTestConfdash(t *testing.T, token string) string {
 
 func smallRun(url, token string, viewers, procs int) benchOptions {
 	return benchOptions{
-		URL: url, Viewers: viewers, Broadcasts: 3, View: "screen", Token: token,
+		URLs: []string{url}, Viewers: viewers, Broadcasts: 3, View: "screen", Token: token,
 		Timeout: time.Minute, DeliverTimeout: 10 * time.Second, Warmup: 0.5,
 		TextBytes: 170, Procs: procs, PerSource: 16000, Concurrency: 32,
-		ServerPID: -1, // the server shares this process: its figures would include the viewers
-		Cleanup:   true,
+		ServerPIDs: []int{-1}, // the server shares this process: its figures would include the viewers
+		Cleanup:    true,
 	}
 }
 
@@ -129,6 +137,10 @@ func TestBenchAgainstConfdash(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRun(t, rep, 200, 3)
+	// One URL: the report keeps its shape.
+	if rep.Instances != nil {
+		t.Fatalf("a run over one URL reported instances: %+v", rep.Instances)
+	}
 }
 
 // TestBenchWorkers spreads the viewers over two child processes, as a run of
@@ -179,6 +191,22 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"--warmup", "1", "--token", "t"}, "--warmup"},
 		{[]string{"floor", "--addr", "0.0.0.0:8081"}, "not a loopback address"},
 		{[]string{"http", "--url", "http://192.168.1.1/api/v1/state"}, "not a loopback address"},
+		// Several URLs.
+		{[]string{"--url", "http://127.0.0.1:8081,http://10.1.2.3:8082", "--token", "t"}, `"10.1.2.3" is not a loopback address`},
+		{[]string{"--url", "http://127.0.0.1:8081", "--url", "http://example.org:8082", "--token", "t"}, `"example.org" is not a loopback address`},
+		{[]string{"--url", "http://127.0.0.1:8081,http://127.0.0.1:8081", "--token", "t"}, "the same server"},
+		{[]string{"--url", "http://127.0.0.1:8081,http://127.0.0.1:8082", "--viewers", "1", "--token", "t"}, "at least one viewer"},
+		{[]string{"--url", "http://127.0.0.1:8081,http://127.0.0.1:8082", "--server-pid", "42", "--token", "t"}, "one id per --url"},
+		{[]string{"--url", "http://127.0.0.1:8081,http://127.0.0.1:8082", "--server-pid", "1,2,3", "--token", "t"}, "3 ids for 2 URLs"},
+		{[]string{"--url", "http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8083", "--procs", "2", "--token", "t"}, "--procs 1 (this process) or 3 or more"},
+		{[]string{"--url", "http://127.0.0.1:8081,http://127.0.0.1:8082,http://127.0.0.1:8083,http://127.0.0.1:8084,http://127.0.0.1:8085",
+			"--viewers", "96000", "--procs", "6", "--token", "t"}, "--procs 10 or more"},
+		// bench cluster: refused before anything starts.
+		{[]string{"cluster"}, "needs --nats"},
+		{[]string{"cluster", "--nats", "nats://10.0.0.1:4222"}, `"10.0.0.1" is not a loopback address`},
+		{[]string{"cluster", "--nats", "http://127.0.0.1:4222"}, "use nats://"},
+		{[]string{"cluster", "--nats", "nats://127.0.0.1:4222", "--instances", "0"}, "--instances 0"},
+		{[]string{"cluster", "--nats", "nats://127.0.0.1:4222", "--instances", "4"}, "use --instances 5 or more"},
 	} {
 		err := bench(t.Context(), tc.args, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

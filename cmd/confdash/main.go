@@ -42,8 +42,9 @@ Usage:
                                     write any supported schedule in confdash's own format
   confdash tail [URL]               print now/next per track as it changes (default http://localhost:8080)
   confdash healthcheck [URL]        exit 0 when the server answers /healthz
-  confdash bench [floor|http|compare] [flags]
-                                    load-test a running server on this machine (see BENCHMARKS.md)
+  confdash bench [floor|http|compare|cluster] [flags]
+                                    load-test a running server on this machine (see BENCHMARKS.md);
+                                    'bench cluster --nats URL' starts several instances sharing NATS
   confdash version                  print the version
 
 Run 'confdash COMMAND -h' for a command's flags.
