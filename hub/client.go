@@ -1,23 +1,33 @@
 package hub
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Client is one subscription: a connection, its bounded queue and its writer goroutine. It is kept
-// small because a conference has thousands of idle tabs and screens: about 100 bytes here, plus the
-// queue (8 bytes a slot), the done channel and the writer's stack.
+// Client is one subscription: a connection, its bounded queue and, while there is something to
+// write that the connection did not take at once, its writer goroutine. It is kept small because a
+// conference has thousands of idle tabs and screens: about 150 bytes here, plus the queue (8 bytes a
+// slot) and the done channel.
 type Client struct {
 	topic *topic
 	shard *shard
 	conn  Conn
+	fw    FrameWriter // conn, when it is one; else nil
 	// queue is closed by unregister, under the shard's write lock; every send happens under its read
 	// lock while idx >= 0, so no send can hit a closed queue.
 	queue chan *message
 	done  chan struct{}
 	idx   int32 // index in shard.clients, -1 once unregistered; guarded by shard.mu
+
+	// wmu makes one goroutine at a time the connection's writer: a deliverer trying a write without
+	// waiting (under wmu), or the writer goroutine (while busy).
+	wmu     sync.Mutex
+	busy    bool     // a writer goroutine owns the connection; it ends when the queue is empty
+	partial []byte   // the rest of a frame the connection did not take at once; the writer's first job
+	partMsg *message // the message partial belongs to
 
 	// phase is read without the lock by the writer between messages; it and the fields below are
 	// written under mu, and only the first move out of phaseOpen sets them.
@@ -34,6 +44,9 @@ const (
 	phaseGone    // the connection ended: write nothing more
 )
 
+// errSlow is the failure of a client whose queue was full.
+var errSlow = errors.New("hub: queue full")
+
 // Topic returns the topic the client is subscribed to.
 func (c *Client) Topic() string { return c.topic.name }
 
@@ -42,25 +55,107 @@ func (c *Client) Topic() string { return c.topic.name }
 // the websocket library may reuse the connection afterwards.
 func (c *Client) Done() <-chan struct{} { return c.done }
 
-// Send queues msg for this client only (e.g. a pong). It does not block: it returns false if the
-// client has left, or if its queue is full, in which case the client is dropped as a slow consumer.
-func (c *Client) Send(msg []byte) bool {
-	m := &message{data: msg}
+// Send delivers msg (a text message) to this client only, e.g. a pong. It does not block: it returns
+// false if the client has left, or if its queue is full, in which case the client is dropped as a
+// slow consumer.
+func (c *Client) Send(msg []byte) bool { return c.send(newMessage(kindText, msg)) }
+
+// SendPong delivers a pong control frame with data (at most 125 bytes), the answer to a websocket
+// ping, like Send.
+func (c *Client) SendPong(data []byte) bool {
+	if len(data) > 125 {
+		data = data[:125]
+	}
+	return c.send(newMessage(kindPong, data))
+}
+
+func (c *Client) send(m *message) bool {
 	s := c.shard
 	s.mu.RLock()
 	if c.idx < 0 {
 		s.mu.RUnlock()
 		return false
 	}
-	select {
-	case c.queue <- m:
-		s.mu.RUnlock()
-		return true
-	default:
-	}
+	wrote, err := c.deliver(m)
 	s.mu.RUnlock()
-	c.dropSlow()
-	return false
+	if err != nil {
+		c.fail(err)
+		return false
+	}
+	if wrote && m.kind == kindText {
+		c.topic.hub.obs.Sent(c.topic.name, 1)
+	}
+	return true
+}
+
+// deliver writes m now if the connection takes it whole without waiting, or else leaves it to the
+// writer goroutine, starting one if none is running. It reports whether m was written, or an error:
+// errSlow when the queue is full, or the write's. It is called with the shard's read lock held
+// while the client is registered.
+func (c *Client) deliver(m *message) (bool, error) {
+	c.wmu.Lock()
+	if c.busy {
+		// The writer owns the connection: queue behind what it has.
+		select {
+		case c.queue <- m:
+			c.wmu.Unlock()
+			return false, nil
+		default:
+			c.wmu.Unlock()
+			return false, errSlow
+		}
+	}
+	if c.fw != nil && c.phase.Load() == phaseOpen {
+		n, err := c.fw.TryWriteFrame(m.frame)
+		if err != nil {
+			c.wmu.Unlock()
+			return false, err
+		}
+		if n == len(m.frame) {
+			c.wmu.Unlock()
+			return true, nil
+		}
+		c.partial, c.partMsg = m.frame[n:], m
+	} else {
+		c.queue <- m // the queue is empty when no writer runs
+	}
+	c.busy = true
+	c.wmu.Unlock()
+	go c.run()
+	return false, nil
+}
+
+// deliverIfRoom is deliver, except that a client whose queue is full is left as it is.
+func (c *Client) deliverIfRoom(m *message) (bool, error) {
+	if len(c.queue) == cap(c.queue) {
+		return false, nil
+	}
+	wrote, err := c.deliver(m)
+	if err == errSlow {
+		err = nil
+	}
+	return wrote, err
+}
+
+// fail closes a client that could not take a message: a slow consumer (1013) or a failed write
+// (1011, and no further wait on the connection).
+func (c *Client) fail(err error) {
+	if err == errSlow {
+		c.dropSlow()
+		return
+	}
+	c.Close(CloseInternal, string(ReasonWriteError), ReasonWriteError)
+}
+
+// wake starts the writer if none is running, so that it finishes a client whose queue was closed.
+func (c *Client) wake() {
+	c.wmu.Lock()
+	start := !c.busy
+	c.busy = true
+	c.wmu.Unlock()
+	if start {
+		go c.run()
+	}
 }
 
 // Close removes the client from its topic and asks the writer to send a close frame with code and
@@ -113,40 +208,75 @@ func graceful(why Reason) bool {
 	return true
 }
 
-// run is the client's writer: the only goroutine that writes to its Conn. It holds no buffer of its
-// own: an idle writer is blocked on an empty channel, and costs its stack (2 KiB, or 4 KiB once the
-// runtime has raised the initial stack size of new goroutines, which it does in a busy process).
-// Starting a writer only when there is something to write would save that stack, but it measured
-// 2.5 times slower to fan out (a goroutine start instead of a wake-up) and allocates once per
-// subscriber per publish, so the writer stays for the connection's lifetime, as in the gorilla chat
-// example.
+// run is the client's writer goroutine: it writes what the connection did not take at once and what
+// was queued behind it, and returns when the queue is empty, giving the connection back to the
+// deliverers (busy false). Once the queue is closed it finishes the client (close frame, Observer,
+// Done) and leaves busy true, so that no other writer starts.
+//
+// A writer runs only while a connection is behind: an idle viewer has no goroutine of its own, which
+// saves a stack (4 KiB once the runtime has raised the initial stack size) per viewer, the largest
+// single item of an idle viewer's memory.
 func (c *Client) run() {
+	h := c.topic.hub
+	name := c.topic.name
+	sent := 0
+	for {
+		c.wmu.Lock()
+		part, pm := c.partial, c.partMsg
+		c.partial, c.partMsg = nil, nil
+		var m *message
+		ok := true
+		if part == nil {
+			select {
+			case m, ok = <-c.queue:
+			default:
+				// Empty and open (a closed queue is always ready): hand the connection back.
+				c.busy = false
+				c.wmu.Unlock()
+				if sent > 0 {
+					h.obs.Sent(name, sent)
+				}
+				return
+			}
+		}
+		c.wmu.Unlock()
+
+		if part != nil {
+			// The rest of a frame must go out whatever happens next, or the stream is corrupt.
+			if err := c.fw.WriteFrame(part, time.Now().Add(h.writeTimeout)); err != nil {
+				c.finish(sent, nil, true)
+				return
+			}
+			if pm.kind == kindText {
+				sent++
+			}
+			continue
+		}
+		switch {
+		case !ok: // the queue is closed and drained
+			c.finish(sent, nil, false)
+			return
+		case c.phase.Load() != phaseOpen:
+			c.finish(sent, m, false)
+			return
+		}
+		if err := c.write(m, time.Now().Add(h.writeTimeout)); err != nil {
+			c.finish(sent, m, true)
+			return
+		}
+		if m.kind == kindText {
+			sent++
+		}
+	}
+}
+
+// finish ends the client: it unregisters it if the writer is the one ending it, writes what is
+// still queued when the close is graceful, sends the close frame, and reports. pending is a message
+// received but not written; failed says a write failed.
+func (c *Client) finish(sent int, pending *message, failed bool) {
 	h := c.topic.hub
 	defer h.running.Done()
 	name := c.topic.name
-
-	sent := 0
-	failed := false
-	var pending *message // received after the client began closing
-	for m := range c.queue {
-		if c.phase.Load() != phaseOpen {
-			pending = m
-			break
-		}
-		if err := c.write(m, time.Now().Add(h.writeTimeout)); err != nil {
-			failed, pending = true, m
-			break
-		}
-		if m != pingMsg {
-			sent++
-		}
-		// Report once per burst rather than once per message: the Observer is called for every
-		// subscriber of every publish.
-		if sent > 0 && len(c.queue) == 0 {
-			h.obs.Sent(name, sent)
-			sent = 0
-		}
-	}
 	if failed {
 		c.startClosing(CloseInternal, string(ReasonWriteError), ReasonWriteError)
 	}
@@ -159,8 +289,8 @@ func (c *Client) run() {
 	flush := !failed && graceful(why)
 	undelivered := 0
 	finish := func(m *message) {
-		if m == pingMsg {
-			return // pings are not worth sending on a closing connection
+		if m.kind != kindText {
+			return // pings and pongs are not worth sending on a closing connection
 		}
 		if flush && c.phase.Load() == phaseClosing {
 			if err := c.write(m, time.Now().Add(h.writeTimeout)); err == nil {
@@ -180,7 +310,7 @@ func (c *Client) run() {
 
 	if c.phase.Load() == phaseClosing {
 		deadline := time.Now().Add(h.writeTimeout)
-		if failed {
+		if failed || why == ReasonWriteError {
 			// The connection is stuck or broken: do not wait another WriteTimeout for a frame the peer
 			// will not read, but let WriteClose still make the reader fail.
 			deadline = time.Now()
@@ -199,8 +329,14 @@ func (c *Client) run() {
 }
 
 func (c *Client) write(m *message, deadline time.Time) error {
-	if m == pingMsg {
+	if c.fw != nil {
+		return c.fw.WriteFrame(m.frame, deadline)
+	}
+	switch m.kind {
+	case kindPing:
 		return c.conn.WritePing(deadline)
+	case kindPong:
+		return c.conn.WritePong(m.data, deadline)
 	}
 	return c.conn.WriteText(m.data, deadline)
 }

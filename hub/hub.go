@@ -9,21 +9,38 @@ import (
 	"time"
 )
 
-// Conn is one websocket connection as the hub sees it. The hub calls WriteText, WritePing and
-// WriteClose only from the client's single writer goroutine (one concurrent writer per connection, as
-// gorilla/websocket and fasthttp/websocket require), and never after the client's Done channel is
-// closed.
+// Conn is one websocket connection as the hub sees it. The hub calls its methods from one goroutine
+// at a time (one concurrent writer per connection, as gorilla/websocket and fasthttp/websocket
+// require), and never after the client's Done channel is closed.
 type Conn interface {
 	// WriteText writes data as one text frame. data is shared with every other subscriber of the
 	// topic: it must not be modified or retained after the call returns.
 	WriteText(data []byte, deadline time.Time) error
 	// WritePing writes a ping control frame.
 	WritePing(deadline time.Time) error
+	// WritePong writes a pong control frame with data (at most 125 bytes).
+	WritePong(data []byte, deadline time.Time) error
 	// WriteClose sends a close frame with code and reason, then makes the connection's reader fail
 	// promptly (e.g. by setting a past read deadline), so the handler goroutine returns. It must do the
 	// latter even when the frame cannot be written: after a failed write the hub passes a deadline
 	// that has already passed.
 	WriteClose(code int, reason string, deadline time.Time) error
+}
+
+// FrameWriter is a Conn the hub can write whole websocket frames to, encoded once for every
+// subscriber, and try to write to without waiting. When a Conn is one, the hub writes each message
+// right away from the publishing goroutine if the connection takes all of it at once (the common
+// case: a socket with room in its send buffer), and starts a writer goroutine only for a connection
+// that has not: an idle viewer then costs no goroutine, and a broadcast costs one system call per
+// viewer and no goroutine switch. The same one-writer-at-a-time rule holds for these methods and
+// Conn's.
+type FrameWriter interface {
+	Conn
+	// TryWriteFrame writes as much of frame as the connection takes without waiting and returns how
+	// many bytes that was (0 when it takes none now). The hub writes the rest with WriteFrame.
+	TryWriteFrame(frame []byte) (int, error)
+	// WriteFrame writes frame (or the rest of one), waiting until deadline at most.
+	WriteFrame(frame []byte, deadline time.Time) error
 }
 
 // Reason says why a client left the hub. The set is fixed so that it can be a metric label.
@@ -103,12 +120,14 @@ const (
 // instead of 24 (at 64 slots, 1 KiB less per idle client); the one allocation per publish is shared
 // by every subscriber.
 type message struct {
-	data []byte
+	data  []byte
+	frame []byte // data's whole websocket frame, for FrameWriters
+	kind  kind
 }
 
-// pingMsg is queued by the shared ticker to make a writer send a ping. It goes through the same queue
-// as the data so that a client whose queue is full (it has data to write anyway) is not pinged.
-var pingMsg = &message{}
+// pingMsg is delivered by the shared ticker to make a writer send a ping. It goes through the same
+// path as the data so that a client whose queue is full (it has data to write anyway) is not pinged.
+var pingMsg = newMessage(kindPing, nil)
 
 // Hub is a set of topics, each with its subscribers. All methods are safe for concurrent use.
 type Hub struct {
@@ -123,7 +142,7 @@ type Hub struct {
 	total atomic.Int64
 
 	quit     chan struct{}  // closed by Close: stops the pinger
-	running  sync.WaitGroup // the pinger and every writer
+	running  sync.WaitGroup // the pinger and every client until it finishes
 	stopped  chan struct{}  // closed when running reaches zero after Close
 	stopOnce sync.Once
 }
@@ -169,7 +188,7 @@ func New(opts Options) *Hub {
 	return h
 }
 
-// Subscribe registers conn under topic and starts its writer goroutine. The initial messages (e.g.
+// Subscribe registers conn under topic and has its initial messages written. The initial messages (e.g.
 // hello, then the current state) are queued first, under the same lock as the registration, so that
 // no broadcast can come between them or before them. To be sure the initial state is not older than
 // the last broadcast, the caller serializes "read the current state + Subscribe" with "store the new
@@ -189,10 +208,10 @@ func (h *Hub) Subscribe(topic string, conn Conn, initial ...[]byte) (*Client, er
 		done:  make(chan struct{}),
 		idx:   -1,
 	}
+	c.fw, _ = conn.(FrameWriter)
 	if err := h.register(topic, c, initial); err != nil {
 		return nil, err
 	}
-	go c.run()
 	return c, nil
 }
 
@@ -229,7 +248,7 @@ func (h *Hub) register(name string, c *Client, initial [][]byte) error {
 // add registers c in one shard, with its initial messages queued first. Called with h.mu held.
 func (t *topic) add(c *Client, initial [][]byte) {
 	h := t.hub
-	h.running.Add(1) // the writer, started by Subscribe; Close cannot be waiting yet (h.mu is held)
+	h.running.Add(1) // done when the client finishes; Close cannot be waiting yet (h.mu is held)
 	h.total.Add(1)
 	t.n.Add(1)
 	s := &t.shards[(t.next.Add(1)/shardRun)%shards]
@@ -237,7 +256,11 @@ func (t *topic) add(c *Client, initial [][]byte) {
 	c.shard = s
 	s.mu.Lock()
 	for _, m := range initial {
-		c.queue <- &message{data: m} // fits: the queue is new and len(initial) <= cap
+		c.queue <- newMessage(kindText, m) // fits: the queue is new and len(initial) <= cap
+	}
+	if len(initial) > 0 {
+		c.busy = true
+		go c.run()
 	}
 	c.idx = int32(len(s.clients))
 	s.clients = append(s.clients, c)
@@ -264,6 +287,7 @@ func (c *Client) unregister() {
 	c.idx = -1
 	close(c.queue)
 	s.mu.Unlock()
+	c.wake() // the writer finishes the client
 
 	t := c.topic
 	h := t.hub
@@ -296,21 +320,22 @@ func (h *Hub) snapshot(buf []*topic) []*topic {
 	return buf
 }
 
-// Publish queues msg for every subscriber of topic and returns without waiting for any write. A
-// subscriber whose queue is full is dropped as a slow consumer (close 1013). msg is shared by every
-// queue: the caller must not modify it afterwards.
+// Publish delivers msg to every subscriber of topic: it is written right away to every connection
+// that takes it without waiting (see FrameWriter) and queued for the others, and Publish returns
+// without waiting for any of them. A subscriber whose queue is full is dropped as a slow consumer
+// (close 1013). msg is shared by every subscriber: the caller must not modify it afterwards.
 func (h *Hub) Publish(topic string, msg []byte) {
 	start := time.Now()
 	n := 0
 	if t := h.lookup(topic); t != nil {
-		n = t.publish(&message{data: msg})
+		n = t.publish(newMessage(kindText, msg))
 	}
 	h.obs.Broadcast(topic, n, time.Since(start))
 }
 
-// PublishAll queues msg for every subscriber of every topic, like Publish.
+// PublishAll delivers msg to every subscriber of every topic, like Publish.
 func (h *Hub) PublishAll(msg []byte) {
-	m := &message{data: msg}
+	m := newMessage(kindText, msg)
 	for _, t := range h.snapshot(nil) {
 		start := time.Now()
 		n := t.publish(m)
@@ -318,30 +343,41 @@ func (h *Hub) PublishAll(msg []byte) {
 	}
 }
 
-// publish offers m to every subscriber without blocking and returns how many there were. Clients
-// whose queue is full are closed after the shard's read lock is released, since closing removes
-// them from the shard.
+// publish delivers m to every subscriber and returns how many there were. Clients that could not
+// take it (queue full, or a failed write) are closed after the shard's read lock is released, since
+// closing removes them from the shard.
 func (t *topic) publish(m *message) int {
-	var slowBuf [4]*Client
-	n := 0
+	var failBuf [4]failure
+	n, sent := 0, 0
 	for i := range t.shards {
 		s := &t.shards[i]
-		slow := slowBuf[:0]
+		failed := failBuf[:0]
 		s.mu.RLock()
 		for _, c := range s.clients {
-			select {
-			case c.queue <- m:
-			default:
-				slow = append(slow, c)
+			switch wrote, err := c.deliver(m); {
+			case err != nil:
+				failed = append(failed, failure{c, err})
+			case wrote:
+				sent++
 			}
 		}
 		n += len(s.clients)
 		s.mu.RUnlock()
-		for _, c := range slow {
-			c.dropSlow()
+		for _, f := range failed {
+			f.c.fail(f.err)
 		}
 	}
+	if sent > 0 && m.kind == kindText {
+		t.hub.obs.Sent(t.name, sent)
+	}
 	return n
+}
+
+// failure is a client that could not take a message: errSlow when its queue was full, or the error
+// of a write.
+type failure struct {
+	c   *Client
+	err error
 }
 
 // pinger asks every writer to send a ping each period. One ticker for the whole hub costs far less
@@ -358,17 +394,22 @@ func (h *Hub) pinger(period time.Duration) {
 		case <-tick.C:
 		}
 		topics = h.snapshot(topics[:0])
+		var failed []failure
 		for _, t := range topics {
 			for i := range t.shards {
 				s := &t.shards[i]
 				s.mu.RLock()
 				for _, c := range s.clients {
-					select {
-					case c.queue <- pingMsg:
-					default: // the queue is full of data: no need to keep the connection busy
+					// A client whose queue is full of data is not pinged: it has enough to write.
+					if _, err := c.deliverIfRoom(pingMsg); err != nil {
+						failed = append(failed, failure{c, err})
 					}
 				}
 				s.mu.RUnlock()
+				for _, f := range failed {
+					f.c.fail(f.err)
+				}
+				failed = failed[:0]
 			}
 		}
 		clear(topics) // do not keep deleted topics alive until the next tick

@@ -40,6 +40,7 @@ type fakeConn struct {
 	mu        sync.Mutex
 	texts     []string
 	pings     []time.Time // when each ping was written
+	pongs     []string
 	deadlines []time.Duration
 	closes    []closeFrame
 	closeDL   time.Time
@@ -81,6 +82,15 @@ func (f *fakeConn) WritePing(deadline time.Time) error {
 	defer f.mu.Unlock()
 	f.pings = append(f.pings, time.Now())
 	f.deadlines = append(f.deadlines, time.Until(deadline))
+	return nil
+}
+
+func (f *fakeConn) WritePong(data []byte, deadline time.Time) error {
+	f.enter()
+	defer f.leave()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pongs = append(f.pongs, string(data))
 	return nil
 }
 
@@ -760,6 +770,7 @@ func (c countConn) WriteText([]byte, time.Time) error {
 	return nil
 }
 func (countConn) WritePing(time.Time) error               { return nil }
+func (countConn) WritePong([]byte, time.Time) error       { return nil }
 func (countConn) WriteClose(int, string, time.Time) error { return nil }
 
 // enqueueTimer is an Observer that adds up the time publishes took to enqueue.
@@ -802,6 +813,7 @@ type nopConn struct{}
 
 func (nopConn) WriteText([]byte, time.Time) error       { return nil }
 func (nopConn) WritePing(time.Time) error               { return nil }
+func (nopConn) WritePong([]byte, time.Time) error       { return nil }
 func (nopConn) WriteClose(int, string, time.Time) error { return nil }
 
 // BenchmarkSubscribeDuringPublish measures how long a Subscribe+Unsubscribe takes on a topic that

@@ -50,6 +50,9 @@ func (s *Server) newApp() *fiber.App {
 		// life beneath the websocket's own (the hijack inherits it).
 		ReduceMemoryUsage: true,
 	})
+	// A websocket's handler returns once the connection is subscribed, and
+	// the connection lives on (see wsHandler): fasthttp must not close it.
+	app.Server().KeepHijackedConns = true
 	app.Use(recover.New())
 	app.Use(s.observeHTTP)
 	app.Use(securityHeaders)
@@ -67,7 +70,10 @@ func (s *Server) newApp() *fiber.App {
 	}
 	app.Get("/ws", s.wsPrecheck, contrib.New(s.wsHandler, contrib.Config{
 		// Origin is checked in wsPrecheck (same-origin plus --allowed-origins).
-		ReadBufferSize: 1024, WriteBufferSize: 1024,
+		// A client sends only pings of about 50 bytes: a small read buffer
+		// (larger messages take a few reads). The write buffer is never
+		// used: the hub writes whole frames to the socket itself.
+		ReadBufferSize: 256, WriteBufferSize: 256,
 	}))
 
 	api := app.Group("/api/v1")

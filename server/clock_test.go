@@ -32,6 +32,7 @@ func (c *recConn) WriteText(data []byte, _ time.Time) error {
 	return nil
 }
 func (c *recConn) WritePing(time.Time) error               { return nil }
+func (c *recConn) WritePong([]byte, time.Time) error       { return nil }
 func (c *recConn) WriteClose(int, string, time.Time) error { return nil }
 
 func (c *recConn) all() []recMsg {

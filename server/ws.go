@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -126,35 +127,70 @@ func (s *Server) originAllowed(c *fiber.Ctx) bool {
 	return ok && strings.EqualFold(host, c.Hostname())
 }
 
-// wsHandler runs for the connection's whole life (the contrib Conn is pooled
-// and must not be touched after it returns). It is the connection's only
-// reader; the hub's writer goroutine is its only writer.
+// wsHandler runs on fasthttp's goroutine for the hijacked connection: it
+// subscribes the connection, hands it to a goroutine of its own (serveWS)
+// and returns. Returning releases what fasthttp and contrib/websocket hold
+// for the handler's duration (the request context with its parsed headers
+// and arguments, contrib's copies of them: about 4.5 KB a viewer); the
+// server runs with KeepHijackedConns, so the connection stays open and
+// serveWS closes it. From here on only the fasthttp/websocket Conn is used:
+// contrib's Conn goes back to its pool.
 func (s *Server) wsHandler(c *contrib.Conn) {
 	p, _ := c.Locals("ws").(wsParams)
-	topic := topicAll
-	if p.track != "" {
-		topic = trackTopic(p.track)
-	}
-	counted := p.view != "admin"
+	ws := c.Conn
 	watch := p.track
 	if watch == "" {
 		watch = p.watch
 	}
+	counted := p.view != "admin"
 
-	wc := &wsConn{c: c.Conn}
 	pongWait := s.cfg.PongWait
-	c.SetReadDeadline(time.Now().Add(pongWait))
-	c.SetPongHandler(func(string) error { return c.SetReadDeadline(time.Now().Add(pongWait)) })
-	// Websocket ping frames and the protocol's pings share one budget.
+	ws.SetReadDeadline(time.Now().Add(pongWait))
+	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(pongWait)) })
+
+	client := s.subscribe(ws, p, watch, counted)
+	if client == nil {
+		ws.Close()
+		return
+	}
+	go s.serveWS(ws, client, p.view, watch, counted)
+}
+
+// serveWS is a connection's reader for its whole life, then closes it.
+func (s *Server) serveWS(ws *websocket.Conn, client *hub.Client, view, watch string, counted bool) {
+	defer ws.Close()
+	// The hub is the connection's only writer, since it writes whole frames
+	// to the socket itself: a websocket ping is answered through it, and so
+	// is a close frame (RFC 6455 5.5.1: echo the code). Websocket pings and
+	// the protocol's pings share one budget.
 	budget := newPingBudget(time.Now())
-	answerPing := c.PingHandler()
-	c.SetPingHandler(func(data string) error {
+	ws.SetPingHandler(func(data string) error {
 		if !budget.take(time.Now()) {
 			return errPingFlood
 		}
-		return answerPing(data)
+		client.SendPong([]byte(data))
+		return nil
 	})
+	ws.SetCloseHandler(func(code int, _ string) error {
+		client.Close(code, "", hub.ReasonClient)
+		return nil
+	})
+	s.readLoop(ws, client, &budget)
+	<-client.Done()
+	if counted {
+		s.viewerTotal.Add(-1)
+		s.viewerDelta(watch, view, -1)
+	}
+}
 
+// subscribe registers a new connection with the hub, its hello, the
+// current state and viewer counts queued first, and counts it. It returns
+// nil, having sent 1001, when the server is shutting down.
+func (s *Server) subscribe(c *websocket.Conn, p wsParams, watch string, counted bool) *hub.Client {
+	topic := topicAll
+	if p.track != "" {
+		topic = trackTopic(p.track)
+	}
 	// The current counts, so an admin console that just signed in does not
 	// wait for the next arrival to see them.
 	viewers := s.currentViewersMessage()
@@ -164,24 +200,18 @@ func (s *Server) wsHandler(c *contrib.Conn) {
 		initial = append(initial, []byte(`{"type":"reload"}`))
 	}
 	initial = append(initial, s.live.states[topic], viewers)
-	client, err := s.hub.Subscribe(topic, wc, initial...)
+	client, err := s.hub.Subscribe(topic, newWSConn(c), initial...)
 	s.live.mu.Unlock()
 	if err != nil { // shutting down
 		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
-		return
+		return nil
 	}
 	s.m.connOpened.WithLabelValues(p.view).Inc()
 	if counted {
 		s.viewerTotal.Add(1)
 		s.viewerDelta(watch, p.view, 1)
-		defer func() {
-			s.viewerTotal.Add(-1)
-			s.viewerDelta(watch, p.view, -1)
-		}()
 	}
-
-	s.readLoop(c.Conn, client, &budget)
-	<-client.Done()
+	return client
 }
 
 // readLoop reads client messages until the connection ends, answering pings
@@ -191,7 +221,11 @@ func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBud
 		mt, r, err := c.NextReader()
 		if err != nil {
 			var ne net.Error
+			var ce *websocket.CloseError
 			switch {
+			case errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure:
+				// A close frame, which the close handler has answered (1006
+				// is what the library makes of the connection's end).
 			case errors.Is(err, errPingFlood):
 				client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), "policy")
 			case errors.As(err, &ne) && ne.Timeout():
@@ -221,21 +255,30 @@ func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBud
 			client.Close(websocket.ClosePolicyViolation, "binary messages are not understood", "policy")
 			return
 		}
-		msg, err := decodeClientMessage(buf[:n])
-		if err != nil {
-			client.Close(websocket.ClosePolicyViolation, err.Error(), "policy")
+		if !s.answer(client, budget, buf[:n]) {
 			return
 		}
-		if !budget.take(time.Now()) {
-			client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), "policy")
-			return
-		}
-		client.Send(mustJSON(struct {
-			Type         string `json:"type"`
-			ClientTimeMS int64  `json:"client_time_ms"`
-			ServerTimeMS int64  `json:"server_time_ms"`
-		}{"pong", msg.ClientTimeMS, s.clock.Now().UnixMilli()}))
 	}
+}
+
+// answer handles one text message from a client: a ping gets a pong, and
+// anything else closes the connection (it returns false then).
+func (s *Server) answer(client *hub.Client, budget *pingBudget, data []byte) bool {
+	msg, err := decodeClientMessage(data)
+	if err != nil {
+		client.Close(websocket.ClosePolicyViolation, err.Error(), "policy")
+		return false
+	}
+	if !budget.take(time.Now()) {
+		client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), "policy")
+		return false
+	}
+	client.Send(mustJSON(struct {
+		Type         string `json:"type"`
+		ClientTimeMS int64  `json:"client_time_ms"`
+		ServerTimeMS int64  `json:"server_time_ms"`
+	}{"pong", msg.ClientTimeMS, s.clock.Now().UnixMilli()}))
+	return true
 }
 
 // clientMsg is what a client may send: the protocol has one message,
@@ -280,21 +323,84 @@ type helloMsg struct {
 	Assets          string `json:"assets"`
 }
 
-// wsConn is a websocket connection as the hub sees it.
-type wsConn struct{ c *websocket.Conn }
+// wsConn is a websocket connection as the hub sees it: a hub.FrameWriter
+// that writes the frames the hub encodes once for every viewer straight to
+// the socket, one system call each, and tries that without waiting (the
+// socket is non-blocking beneath Go's poller) so that a broadcast needs no
+// goroutine per viewer. fasthttp/websocket's Conn is used for reading and
+// for the final close frame; its writer (and its write buffer) never. It
+// would write on its own only to answer a protocol violation with a close
+// frame, which may then cut into a frame of ours on a connection that is
+// being dropped anyway.
+type wsConn struct {
+	c   *websocket.Conn
+	nc  net.Conn        // the TCP connection beneath
+	raw syscall.RawConn // nc's, for writes that do not wait; nil when nc has none
+}
+
+func newWSConn(c *websocket.Conn) *wsConn {
+	w := &wsConn{c: c, nc: c.NetConn()}
+	// fasthttp's hijacked connection wraps the TCP one.
+	if u, ok := w.nc.(interface{ UnsafeConn() net.Conn }); ok {
+		w.nc = u.UnsafeConn()
+	}
+	if sc, ok := w.nc.(syscall.Conn); ok {
+		w.raw, _ = sc.SyscallConn()
+	}
+	return w
+}
+
+// TryWriteFrame writes as much of frame as the socket's send buffer takes
+// now.
+func (w *wsConn) TryWriteFrame(frame []byte) (int, error) {
+	if w.raw == nil {
+		return 0, nil
+	}
+	var n int
+	var werr error
+	err := w.raw.Write(func(fd uintptr) bool {
+		for {
+			n, werr = syscall.Write(int(fd), frame)
+			if werr != syscall.EINTR {
+				return true // done, whatever happened: never wait for the socket here
+			}
+		}
+	})
+	if n < 0 {
+		n = 0
+	}
+	switch {
+	case err != nil:
+		return n, err
+	case werr == syscall.EAGAIN:
+		return n, nil
+	}
+	return n, werr
+}
+
+// WriteFrame writes frame, waiting for the socket until deadline. The
+// deadline is cleared afterwards: TryWriteFrame would fail on a passed one.
+func (w *wsConn) WriteFrame(frame []byte, deadline time.Time) error {
+	w.nc.SetWriteDeadline(deadline)
+	_, err := w.nc.Write(frame)
+	w.nc.SetWriteDeadline(time.Time{})
+	return err
+}
 
 func (w *wsConn) WriteText(data []byte, deadline time.Time) error {
-	w.c.SetWriteDeadline(deadline)
-	return w.c.WriteMessage(websocket.TextMessage, data)
+	return w.WriteFrame(hub.AppendFrame(nil, websocket.TextMessage, data), deadline)
 }
 
 func (w *wsConn) WritePing(deadline time.Time) error {
-	return w.c.WriteControl(websocket.PingMessage, nil, deadline)
+	return w.WriteFrame(hub.AppendFrame(nil, websocket.PingMessage, nil), deadline)
+}
+
+func (w *wsConn) WritePong(data []byte, deadline time.Time) error {
+	return w.WriteFrame(hub.AppendFrame(nil, websocket.PongMessage, data), deadline)
 }
 
 // WriteClose sends the close frame, then fails the reader with a past
-// deadline: the contrib Conn's Close does not close the TCP connection, and
-// the handler must return for fasthttp to close it.
+// deadline so that serveWS ends and closes the connection.
 func (w *wsConn) WriteClose(code int, reason string, deadline time.Time) error {
 	err := w.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
 	w.c.SetReadDeadline(time.Unix(1, 0))
