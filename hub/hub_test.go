@@ -781,32 +781,57 @@ type enqueueTimer struct {
 
 func (e *enqueueTimer) Broadcast(_ string, _ int, d time.Duration) { e.d.Add(int64(d)) }
 
-// BenchmarkPublish measures a fan-out until every subscriber's writer has written the message
-// (ns/op), and the part of it spent in Publish itself (enqueue-ns/op), the time the caller waits.
+// BenchmarkPublish measures a fan-out until every subscriber has been written the message
+// (ns/op), and the part of it spent in Publish itself (enqueue-ns/op), the time the caller waits:
+// over connections that take every frame at once (direct, the server's case when sockets keep up)
+// and over plain Conns, which every message reaches through a writer goroutine (queued).
 func BenchmarkPublish(b *testing.B) {
-	for _, n := range []int{1000, 10000} {
-		b.Run("subscribers="+strconv.Itoa(n), func(b *testing.B) {
-			obs := &enqueueTimer{}
-			h := New(Options{Observer: obs, PingPeriod: time.Hour})
-			defer closeHub(b, h)
-			t := &tally{reached: make(chan struct{})}
-			for range n {
-				if _, err := h.Subscribe("main", countConn{t}); err != nil {
-					b.Fatal(err)
-				}
-			}
-			msg := []byte(`{"type":"state","state":{}}`)
-			var want int64
-			for b.Loop() {
-				want += int64(n)
-				t.target.Store(want)
-				h.Publish("main", msg)
-				<-t.reached
-			}
-			b.ReportMetric(float64(obs.d.Load())/float64(b.N), "enqueue-ns/op")
-			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
-		})
+	for _, path := range []string{"direct", "queued"} {
+		for _, n := range []int{1000, 10000} {
+			b.Run(path+"/subscribers="+strconv.Itoa(n), func(b *testing.B) {
+				benchmarkPublish(b, path == "direct", n)
+			})
+		}
 	}
+}
+
+func benchmarkPublish(b *testing.B, direct bool, n int) {
+	obs := &enqueueTimer{}
+	h := New(Options{Observer: obs, PingPeriod: time.Hour})
+	defer closeHub(b, h)
+	t := &tally{reached: make(chan struct{}, 1)}
+	for range n {
+		var c Conn = countConn{t}
+		if direct {
+			c = countFrameConn{countConn{t}}
+		}
+		if _, err := h.Subscribe("main", c); err != nil {
+			b.Fatal(err)
+		}
+	}
+	msg := []byte(`{"type":"state","state":{}}`)
+	var want int64
+	for b.Loop() {
+		want += int64(n)
+		t.target.Store(want)
+		h.Publish("main", msg)
+		<-t.reached
+	}
+	b.ReportMetric(float64(obs.d.Load())/float64(b.N), "enqueue-ns/op")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
+}
+
+// countFrameConn is a countConn that is a FrameWriter with room for everything.
+type countFrameConn struct{ countConn }
+
+func (c countFrameConn) TryWriteFrame(f []byte) (int, error) {
+	c.WriteText(nil, time.Time{})
+	return len(f), nil
+}
+
+func (c countFrameConn) WriteFrame(f []byte, _ time.Time) error {
+	c.WriteText(nil, time.Time{})
+	return nil
 }
 
 type nopConn struct{}
@@ -862,9 +887,9 @@ func BenchmarkSubscribeDuringPublish(b *testing.B) {
 	b.ReportMetric(float64(worst.Nanoseconds()), "worst-ns")
 }
 
-// TestIdleClientMemory measures what an idle subscriber costs the hub (its Client, queue, done
-// channel and writer goroutine, with the stack it grows to after writing), to keep it far below
-// the product's budget of about 8 KiB per idle websocket connection.
+// TestIdleClientMemory measures what an idle subscriber costs the hub (its Client, queue and done
+// channel; no goroutine, since a FrameWriter that takes every frame at once never needs a writer),
+// to keep it far below the product's budget of about 8 KiB per idle websocket connection.
 func TestIdleClientMemory(t *testing.T) {
 	const n = 2000
 	h := New(Options{PingPeriod: time.Hour})
@@ -872,21 +897,18 @@ func TestIdleClientMemory(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	t0 := &tally{reached: make(chan struct{})}
+	t0 := &tally{reached: make(chan struct{}, 1)}
 	t0.target.Store(n)
 	clients := make([]*Client, n)
 	for i := range clients {
-		c, err := h.Subscribe("main", countConn{t0})
+		c, err := h.Subscribe("main", countFrameConn{countConn{t0}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		clients[i] = c
 	}
-	h.Publish("main", []byte("state")) // every writer has written once: idle, not brand new
+	h.Publish("main", []byte("state")) // every client has been written to once: idle, not brand new
 	<-t0.reached
-	// The runtime may start goroutines with a bigger stack than 2 KiB (it adapts the initial size to
-	// the average use) and halves a stack that is less than a quarter used at each collection: a few
-	// collections bring idle writers to their steady state.
 	for range 3 {
 		runtime.GC()
 	}
@@ -895,9 +917,8 @@ func TestIdleClientMemory(t *testing.T) {
 	perClient := used / n
 	t.Logf("%.0f bytes per idle client: heap %d, stacks %d", perClient,
 		(int64(after.HeapAlloc)-int64(before.HeapAlloc))/n, (int64(after.StackInuse)-int64(before.StackInuse))/n)
-	// About 1.4 KiB of heap plus the writer's stack: 2 KiB, or 4 KiB once the runtime has raised
-	// the initial stack size of new goroutines (it does in a busy server).
-	limit := 6144.0
+	// About 0.9 KiB of heap: the client, its 64-slot queue and its done channel.
+	limit := 1536.0
 	if raceEnabled {
 		limit *= 2
 	}
