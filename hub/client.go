@@ -21,6 +21,10 @@ type Client struct {
 	queue chan *message
 	done  chan struct{}
 	idx   int32 // index in shard.clients, -1 once unregistered; guarded by shard.mu
+	// since is the sequence number of the last publish before this client subscribed: the fan-out
+	// skips it for that one and every earlier one (its initial messages are newer). Set under the
+	// shard's write lock before the client is added.
+	since uint64
 
 	// wmu makes one goroutine at a time the connection's writer: a deliverer trying a write without
 	// waiting (under wmu), or the writer goroutine (while busy).

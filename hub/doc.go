@@ -1,10 +1,12 @@
 // Package hub fans already-encoded websocket messages out to the connections subscribed to a topic.
 //
 // The server encodes each state once and hands the bytes to Publish (one topic, e.g. one track) or
-// PublishAll; the hub encodes the websocket frame once too (a server's frames are unmasked, so they
-// are the same bytes for every connection) and delivers it to every subscriber without waiting for
-// any of them. A connection that implements FrameWriter (the server's do) is written to directly by
-// the publishing goroutine, one non-blocking system call, whenever its socket takes the whole frame
+// PublishAll, which return at once; the hub encodes the websocket frame once too (a server's frames
+// are unmasked, so they are the same bytes for every connection), and its fan-out goroutine delivers
+// the publishes in order to every subscriber without waiting for any of them. A subscriber gets every
+// message published after it subscribed and none before, however far behind the fan-out is. A
+// connection that implements FrameWriter (the server's do) is written to directly by the fan-out
+// goroutine, one non-blocking system call, whenever its socket takes the whole frame
 // at once, which is the common case; only a connection that is behind (a partial write, or messages
 // already waiting) gets a writer goroutine, which writes the rest and its bounded queue and then
 // ends. So an idle viewer costs no goroutine and a broadcast no goroutine switch per viewer. The

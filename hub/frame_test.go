@@ -99,8 +99,8 @@ func TestAppendFrameLengths(t *testing.T) {
 	}
 }
 
-// A connection with room takes every message from the publisher itself: the frames are on the
-// socket when Publish returns, and no writer goroutine is ever started.
+// A connection with room takes every message from the fan-out itself: the frames are on the socket
+// once the publishes are delivered, and no writer goroutine is ever started.
 func TestFrameWriterWritesAtOnce(t *testing.T) {
 	h := New(Options{PingPeriod: time.Hour})
 	defer closeHub(t, h)
@@ -113,6 +113,7 @@ func TestFrameWriterWritesAtOnce(t *testing.T) {
 	for i := range 5 {
 		h.Publish("main", []byte(fmt.Sprintf("m%d", i)))
 	}
+	h.flush()
 	if after := runtime.NumGoroutine(); after > before {
 		t.Errorf("%d goroutines after the publishes, %d before: writers were started", after, before)
 	}
@@ -139,6 +140,7 @@ func TestFrameWriterPartialWrite(t *testing.T) {
 	cl := mustSubscribe(t, h, "main", part)
 	h.Publish("main", []byte("first message"))
 	h.Publish("main", []byte("second"))
+	h.flush()
 	cl.SendPong([]byte("p"))
 	if got := parseFrames(t, fast.bytes()); len(got) != 2 {
 		t.Fatalf("the fast connection got %q while the other was stuck, want both messages", got)
@@ -171,6 +173,7 @@ func TestFrameWriterPartialWrite(t *testing.T) {
 	}
 	tries := part.tries.Load()
 	h.Publish("main", []byte("third"))
+	h.flush()
 	if part.tries.Load() != tries+1 {
 		t.Errorf("the third message was not tried directly")
 	}
@@ -200,6 +203,7 @@ func TestFrameWriterSlowConsumer(t *testing.T) {
 	for i := range 10 {
 		h.Publish("main", []byte(fmt.Sprintf("m%d", i)))
 	}
+	h.flush()
 	close(stuck.release) // let the writer's blocked write end, so that it can close the client
 	select {
 	case <-cl.Done():

@@ -29,7 +29,7 @@ type Conn interface {
 
 // FrameWriter is a Conn the hub can write whole websocket frames to, encoded once for every
 // subscriber, and try to write to without waiting. When a Conn is one, the hub writes each message
-// right away from the publishing goroutine if the connection takes all of it at once (the common
+// right away from its fan-out goroutine if the connection takes all of it at once (the common
 // case: a socket with room in its send buffer), and starts a writer goroutine only for a connection
 // that has not: an idle viewer then costs no goroutine, and a broadcast costs one system call per
 // viewer and no goroutine switch. The same one-writer-at-a-time rule holds for these methods and
@@ -89,7 +89,7 @@ type Observer interface {
 	Sent(topic string, n int)                                 // n messages written to a connection
 	Dropped(topic string, n int)                              // n messages not delivered because the client left
 	Disconnected(topic string, reason Reason)                 // a client's writer stopped, once per client
-	Broadcast(topic string, subscribers int, d time.Duration) // a publish took d to enqueue to every subscriber
+	Broadcast(topic string, subscribers int, d time.Duration) // d from Publish until every subscriber had the message written or queued
 }
 
 type noObserver struct{}
@@ -141,6 +141,18 @@ type Hub struct {
 
 	total atomic.Int64
 
+	// Publishes wait in pending for the fan-out goroutine, which delivers them in order: a caller
+	// never waits for the system calls of a fan-out (it may hold a lock that new subscribers need).
+	pubMu     sync.Mutex
+	pubCond   sync.Cond // on pubMu: signalled when the fan-out has finished a batch
+	pending   []job
+	pubClosed bool          // Close has begun: later publishes are dropped
+	seq       atomic.Uint64 // the last publish's sequence number; assigned under pubMu
+	fannedOut uint64        // the last sequence number delivered; guarded by pubMu
+	pubWake   chan struct{} // capacity 1: there is something in pending
+	fanQuit   chan struct{} // closed by Close after pubClosed: drain pending and stop
+	fanDone   chan struct{} // closed when the fan-out goroutine has stopped
+
 	quit     chan struct{}  // closed by Close: stops the pinger
 	running  sync.WaitGroup // the pinger and every client until it finishes
 	stopped  chan struct{}  // closed when running reaches zero after Close
@@ -182,18 +194,25 @@ func New(opts Options) *Hub {
 		topics:       make(map[string]*topic),
 		quit:         make(chan struct{}),
 		stopped:      make(chan struct{}),
+		pubWake:      make(chan struct{}, 1),
+		fanQuit:      make(chan struct{}),
+		fanDone:      make(chan struct{}),
 	}
+	h.pubCond.L = &h.pubMu
 	h.running.Add(1)
 	go h.pinger(opts.PingPeriod)
+	go h.fanout()
 	return h
 }
 
 // Subscribe registers conn under topic and has its initial messages written. The initial messages (e.g.
 // hello, then the current state) are queued first, under the same lock as the registration, so that
-// no broadcast can come between them or before them. To be sure the initial state is not older than
-// the last broadcast, the caller serializes "read the current state + Subscribe" with "store the new
-// state + Publish" (both are non-blocking). Subscribe fails after Close, or when there are more
-// initial messages than the queue holds.
+// no broadcast can come between them or before them. The client gets every message published after
+// Subscribe, and none published before it, even if the fan-out has not reached it yet: a caller that
+// serializes "read the current state + Subscribe" with "store the new state + Publish" (both return
+// without waiting for any connection) gives every client each state once, in order, from the one it
+// started with. Subscribe fails after Close, or when there are more initial messages than the queue
+// holds.
 func (h *Hub) Subscribe(topic string, conn Conn, initial ...[]byte) (*Client, error) {
 	if conn == nil {
 		return nil, errors.New("hub: Subscribe with a nil Conn")
@@ -255,6 +274,7 @@ func (t *topic) add(c *Client, initial [][]byte) {
 	c.topic = t
 	c.shard = s
 	s.mu.Lock()
+	c.since = h.seq.Load()
 	for _, m := range initial {
 		c.queue <- newMessage(kindText, m) // fits: the queue is new and len(initial) <= cap
 	}
@@ -320,33 +340,116 @@ func (h *Hub) snapshot(buf []*topic) []*topic {
 	return buf
 }
 
-// Publish delivers msg to every subscriber of topic: it is written right away to every connection
-// that takes it without waiting (see FrameWriter) and queued for the others, and Publish returns
-// without waiting for any of them. A subscriber whose queue is full is dropped as a slow consumer
-// (close 1013). msg is shared by every subscriber: the caller must not modify it afterwards.
+// Publish delivers msg to every subscriber of topic, in the order of the calls to Publish and
+// PublishAll, and returns without waiting: the hub's fan-out goroutine writes it right away to every
+// connection that takes it without waiting (see FrameWriter) and queues it for the others. A
+// subscriber whose queue is full is dropped as a slow consumer (close 1013). msg is shared by every
+// subscriber: the caller must not modify it afterwards. After Close, Publish does nothing.
 func (h *Hub) Publish(topic string, msg []byte) {
-	start := time.Now()
-	n := 0
-	if t := h.lookup(topic); t != nil {
-		n = t.publish(newMessage(kindText, msg))
-	}
-	h.obs.Broadcast(topic, n, time.Since(start))
+	h.enqueue(job{topic: topic, m: newMessage(kindText, msg)})
 }
 
 // PublishAll delivers msg to every subscriber of every topic, like Publish.
 func (h *Hub) PublishAll(msg []byte) {
-	m := newMessage(kindText, msg)
-	for _, t := range h.snapshot(nil) {
-		start := time.Now()
-		n := t.publish(m)
-		h.obs.Broadcast(t.name, n, time.Since(start))
+	h.enqueue(job{all: true, m: newMessage(kindText, msg)})
+}
+
+// job is one publish waiting for the fan-out.
+type job struct {
+	m     *message
+	topic string
+	all   bool // every topic
+	seq   uint64
+	at    time.Time // when Publish was called
+}
+
+func (h *Hub) enqueue(j job) {
+	j.at = time.Now()
+	h.pubMu.Lock()
+	if h.pubClosed {
+		h.pubMu.Unlock()
+		return
+	}
+	j.seq = h.seq.Add(1)
+	h.pending = append(h.pending, j)
+	h.pubMu.Unlock()
+	select {
+	case h.pubWake <- struct{}{}:
+	default: // already signalled
+	}
+}
+
+// fanout delivers the pending publishes in order until Close, then what is left.
+func (h *Hub) fanout() {
+	defer close(h.fanDone)
+	var batch []job
+	var topics []*topic
+	for {
+		quit := false
+		select {
+		case <-h.pubWake:
+		case <-h.fanQuit:
+			quit = true // pubClosed is set: after this drain nothing more comes
+		}
+		for {
+			h.pubMu.Lock()
+			batch, h.pending = h.pending, batch[:0]
+			h.pubMu.Unlock()
+			if len(batch) == 0 {
+				break
+			}
+			for i := range batch {
+				j := &batch[i]
+				if j.all {
+					topics = h.snapshot(topics[:0])
+					for _, t := range topics {
+						n := t.publish(j.m, j.seq)
+						h.obs.Broadcast(t.name, n, time.Since(j.at))
+					}
+					clear(topics)
+				} else {
+					n := 0
+					if t := h.lookup(j.topic); t != nil {
+						n = t.publish(j.m, j.seq)
+					}
+					h.obs.Broadcast(j.topic, n, time.Since(j.at))
+				}
+			}
+			h.pubMu.Lock()
+			h.fannedOut = batch[len(batch)-1].seq
+			h.pubCond.Broadcast()
+			h.pubMu.Unlock()
+			clear(batch) // do not keep messages alive until the next batch
+		}
+		if quit {
+			return
+		}
+	}
+}
+
+// flush waits until every publish made before the call has been delivered (written or queued).
+func (h *Hub) flush() {
+	target := h.seq.Load()
+	h.pubMu.Lock()
+	for h.fannedOut < target && !h.fanStopped() {
+		h.pubCond.Wait()
+	}
+	h.pubMu.Unlock()
+}
+
+func (h *Hub) fanStopped() bool {
+	select {
+	case <-h.fanDone:
+		return true
+	default:
+		return false
 	}
 }
 
 // publish delivers m to every subscriber and returns how many there were. Clients that could not
 // take it (queue full, or a failed write) are closed after the shard's read lock is released, since
 // closing removes them from the shard.
-func (t *topic) publish(m *message) int {
+func (t *topic) publish(m *message, seq uint64) int {
 	var failBuf [4]failure
 	n, sent := 0, 0
 	for i := range t.shards {
@@ -354,6 +457,9 @@ func (t *topic) publish(m *message) int {
 		failed := failBuf[:0]
 		s.mu.RLock()
 		for _, c := range s.clients {
+			if c.since >= seq {
+				continue // subscribed after this publish, with a newer initial state
+			}
 			switch wrote, err := c.deliver(m); {
 			case err != nil:
 				failed = append(failed, failure{c, err})
@@ -445,6 +551,15 @@ func (h *Hub) Total() int { return int(h.total.Load()) }
 // ctx is done, whichever comes first. It can be called again, e.g. with a new ctx after a timeout.
 func (h *Hub) Close(ctx context.Context) error {
 	h.stopOnce.Do(func() {
+		// Deliver what was published before Close, then no more: it goes before the close frames.
+		h.pubMu.Lock()
+		h.pubClosed = true
+		h.pubMu.Unlock()
+		close(h.fanQuit)
+		select {
+		case <-h.fanDone:
+		case <-ctx.Done(): // the fan-out never waits for a connection: this is not expected
+		}
 		h.mu.Lock()
 		h.closed = true
 		var clients []*Client

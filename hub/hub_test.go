@@ -540,6 +540,7 @@ func TestClientClose(t *testing.T) {
 				synctest.Wait()
 				c.Send([]byte("a"))
 				h.Publish("main", []byte("b"))
+				h.flush()
 				c.Close(tc.code, "bye", tc.why)
 				c.Close(1000, "second close is ignored", ReasonClient)
 				if got := h.Count("main"); got != 0 {
@@ -577,6 +578,7 @@ func TestUnsubscribeWritesNothingMore(t *testing.T) {
 		synctest.Wait()
 		h.Publish("main", []byte("a"))
 		h.Publish("main", []byte("b"))
+		h.flush()
 		c.Unsubscribe()
 		c.Close(1001, "ignored after Unsubscribe", ReasonShutdown)
 		if got := h.Count("main"); got != 0 {
@@ -773,18 +775,19 @@ func (countConn) WritePing(time.Time) error               { return nil }
 func (countConn) WritePong([]byte, time.Time) error       { return nil }
 func (countConn) WriteClose(int, string, time.Time) error { return nil }
 
-// enqueueTimer is an Observer that adds up the time publishes took to enqueue.
-type enqueueTimer struct {
+// fanoutTimer is an Observer that adds up the time from each Publish until its fan-out ended.
+type fanoutTimer struct {
 	noObserver
 	d atomic.Int64
 }
 
-func (e *enqueueTimer) Broadcast(_ string, _ int, d time.Duration) { e.d.Add(int64(d)) }
+func (e *fanoutTimer) Broadcast(_ string, _ int, d time.Duration) { e.d.Add(int64(d)) }
 
-// BenchmarkPublish measures a fan-out until every subscriber has been written the message
-// (ns/op), and the part of it spent in Publish itself (enqueue-ns/op), the time the caller waits:
-// over connections that take every frame at once (direct, the server's case when sockets keep up)
-// and over plain Conns, which every message reaches through a writer goroutine (queued).
+// BenchmarkPublish measures a fan-out until every subscriber has been written the message (ns/op),
+// and the part of it from Publish to the end of the fan-out goroutine's work (fanout-ns/op), the
+// rest being the writer goroutines': over connections that take every frame at once (direct, the
+// server's case when sockets keep up) and over plain Conns, which every message reaches through a
+// writer goroutine (queued).
 func BenchmarkPublish(b *testing.B) {
 	for _, path := range []string{"direct", "queued"} {
 		for _, n := range []int{1000, 10000} {
@@ -796,7 +799,7 @@ func BenchmarkPublish(b *testing.B) {
 }
 
 func benchmarkPublish(b *testing.B, direct bool, n int) {
-	obs := &enqueueTimer{}
+	obs := &fanoutTimer{}
 	h := New(Options{Observer: obs, PingPeriod: time.Hour})
 	defer closeHub(b, h)
 	t := &tally{reached: make(chan struct{}, 1)}
@@ -817,7 +820,7 @@ func benchmarkPublish(b *testing.B, direct bool, n int) {
 		h.Publish("main", msg)
 		<-t.reached
 	}
-	b.ReportMetric(float64(obs.d.Load())/float64(b.N), "enqueue-ns/op")
+	b.ReportMetric(float64(obs.d.Load())/float64(b.N), "fanout-ns/op")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
 }
 
@@ -926,4 +929,74 @@ func TestIdleClientMemory(t *testing.T) {
 		t.Errorf("an idle client costs the hub %.0f bytes, want at most %.0f", perClient, limit)
 	}
 	runtime.KeepAlive(clients)
+}
+
+// gateObserver holds the fan-out in its first Broadcast until gate is closed.
+type gateObserver struct {
+	noObserver
+	gate chan struct{}
+	once sync.Once
+}
+
+func (g *gateObserver) Broadcast(string, int, time.Duration) {
+	g.once.Do(func() { <-g.gate })
+}
+
+// Publish returns while the fan-out is behind, and a client that subscribes in the meantime gets
+// exactly the messages published after it subscribed: not one it already has as its initial state,
+// not one fewer.
+func TestSubscribeWhileFanOutIsBehind(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		obs := &gateObserver{gate: make(chan struct{})}
+		h := New(Options{Observer: obs})
+		a := &fakeConn{}
+		mustSubscribe(t, h, "main", a, "s0")
+		h.Publish("main", []byte("s1")) // the fan-out delivers it, then waits in Broadcast
+		synctest.Wait()
+		h.Publish("main", []byte("s2")) // waits for the fan-out
+		b := &fakeConn{}
+		mustSubscribe(t, h, "main", b, "s2") // the caller's state is s2 already
+		h.Publish("main", []byte("s3"))
+		synctest.Wait()
+		if got := b.Texts(); len(got) != 1 {
+			t.Fatalf("b got %q while the fan-out was held, want only its initial s2", got)
+		}
+		close(obs.gate)
+		h.flush()
+		synctest.Wait()
+		if diff := cmp.Diff([]string{"s0", "s1", "s2", "s3"}, a.Texts()); diff != "" {
+			t.Errorf("a, subscribed first (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]string{"s2", "s3"}, b.Texts()); diff != "" {
+			t.Errorf("b, subscribed after s2 was published (-want +got):\n%s", diff)
+		}
+		closeHub(t, h)
+	})
+}
+
+// Close delivers what was published before it, then the close frame, and drops later publishes.
+func TestCloseDeliversPendingPublishes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		obs := &gateObserver{gate: make(chan struct{})}
+		h := New(Options{Observer: obs})
+		f := &fakeConn{}
+		mustSubscribe(t, h, "main", f)
+		h.Publish("main", []byte("a"))
+		synctest.Wait()
+		h.Publish("main", []byte("b"))
+		closed := make(chan error)
+		go func() { closed <- h.Close(context.Background()) }()
+		synctest.Wait()
+		h.Publish("main", []byte("after close"))
+		close(obs.gate)
+		if err := <-closed; err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff([]string{"a", "b"}, f.Texts()); diff != "" {
+			t.Errorf("texts (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]closeFrame{{CloseGoingAway, shutdownReason}}, f.Closes()); diff != "" {
+			t.Errorf("close frames (-want +got):\n%s", diff)
+		}
+	})
 }

@@ -57,7 +57,7 @@ func newMetrics() *metrics {
 			Name: "confdash_messages_dropped_total", Help: "Websocket messages not delivered because their client was disconnected as too slow.",
 		}),
 		broadcastDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "confdash_broadcast_duration_seconds", Help: "Time to hand one message to every subscriber of a topic.",
+			Name: "confdash_broadcast_duration_seconds", Help: "Time from publishing one message until every subscriber of a topic has it written to its socket or queued.",
 			Buckets: prometheus.ExponentialBuckets(0.00005, 4, 10),
 		}),
 		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
