@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -102,86 +103,90 @@ func TestAppendFrameLengths(t *testing.T) {
 // A connection with room takes every message from the fan-out itself: the frames are on the socket
 // once the publishes are delivered, and no writer goroutine is ever started.
 func TestFrameWriterWritesAtOnce(t *testing.T) {
-	h := New(Options{PingPeriod: time.Hour})
-	defer closeHub(t, h)
-	conns := make([]*frameConn, 100)
-	for i := range conns {
-		conns[i] = &frameConn{room: 1 << 20}
-		mustSubscribe(t, h, "main", conns[i])
-	}
-	before := runtime.NumGoroutine()
-	for i := range 5 {
-		h.Publish("main", []byte(fmt.Sprintf("m%d", i)))
-	}
-	h.flush()
-	if after := runtime.NumGoroutine(); after > before {
-		t.Errorf("%d goroutines after the publishes, %d before: writers were started", after, before)
-	}
-	want := []string{"1:m0", "1:m1", "1:m2", "1:m3", "1:m4"}
-	for i, c := range conns {
-		if got := parseFrames(t, c.bytes()); strings.Join(got, " ") != strings.Join(want, " ") {
-			t.Fatalf("conn %d got %q, want %q", i, got, want)
+	synctest.Test(t, func(t *testing.T) {
+		h := New(Options{PingPeriod: time.Hour})
+		defer closeHub(t, h)
+		conns := make([]*frameConn, 100)
+		for i := range conns {
+			conns[i] = &frameConn{room: 1 << 20}
+			mustSubscribe(t, h, "main", conns[i])
 		}
-		if c.waits.Load() != 0 {
-			t.Errorf("conn %d: %d waiting writes, want none", i, c.waits.Load())
+		before := runtime.NumGoroutine()
+		for i := range 5 {
+			h.Publish("main", []byte(fmt.Sprintf("m%d", i)))
 		}
-		c.check(t)
-	}
+		synctest.Wait()
+		if after := runtime.NumGoroutine(); after > before {
+			t.Errorf("%d goroutines after the publishes, %d before: writers were started", after, before)
+		}
+		want := []string{"1:m0", "1:m1", "1:m2", "1:m3", "1:m4"}
+		for i, c := range conns {
+			if got := parseFrames(t, c.bytes()); strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Fatalf("conn %d got %q, want %q", i, got, want)
+			}
+			if c.waits.Load() != 0 {
+				t.Errorf("conn %d: %d waiting writes, want none", i, c.waits.Load())
+			}
+			c.check(t)
+		}
+	})
 }
 
 // A connection that takes part of a frame gets the rest, then what was published meanwhile, in
 // order and whole, from a writer goroutine, which returns the connection to direct writes after.
 func TestFrameWriterPartialWrite(t *testing.T) {
-	h := New(Options{PingPeriod: time.Hour})
-	defer closeHub(t, h)
-	fast := &frameConn{room: 1 << 20}
-	part := &frameConn{room: 5, release: make(chan struct{})}
-	mustSubscribe(t, h, "main", fast)
-	cl := mustSubscribe(t, h, "main", part)
-	h.Publish("main", []byte("first message"))
-	h.Publish("main", []byte("second"))
-	h.flush()
-	cl.SendPong([]byte("p"))
-	if got := parseFrames(t, fast.bytes()); len(got) != 2 {
-		t.Fatalf("the fast connection got %q while the other was stuck, want both messages", got)
-	}
-	if got := part.bytes(); len(got) != 5 {
-		t.Fatalf("the stuck connection has %d bytes, want the 5 it took", len(got))
-	}
-	close(part.release)
-	want := "1:first message 1:second a:p"
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		b := part.bytes()
-		if len(b) == len(AppendFrame(nil, opText, []byte("first message")))+len(AppendFrame(nil, opText, []byte("second")))+3 {
-			if got := strings.Join(parseFrames(t, b), " "); got != want {
-				t.Fatalf("stream %q, want %q", got, want)
+	synctest.Test(t, func(t *testing.T) {
+		h := New(Options{PingPeriod: time.Hour})
+		defer closeHub(t, h)
+		fast := &frameConn{room: 1 << 20}
+		part := &frameConn{room: 5, release: make(chan struct{})}
+		mustSubscribe(t, h, "main", fast)
+		cl := mustSubscribe(t, h, "main", part)
+		h.Publish("main", []byte("first message"))
+		h.Publish("main", []byte("second"))
+		synctest.Wait()
+		cl.SendPong([]byte("p"))
+		if got := parseFrames(t, fast.bytes()); len(got) != 2 {
+			t.Fatalf("the fast connection got %q while the other was stuck, want both messages", got)
+		}
+		if got := part.bytes(); len(got) != 5 {
+			t.Fatalf("the stuck connection has %d bytes, want the 5 it took", len(got))
+		}
+		close(part.release)
+		want := "1:first message 1:second a:p"
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			b := part.bytes()
+			if len(b) == len(AppendFrame(nil, opText, []byte("first message")))+len(AppendFrame(nil, opText, []byte("second")))+3 {
+				if got := strings.Join(parseFrames(t, b), " "); got != want {
+					t.Fatalf("stream %q, want %q", got, want)
+				}
+				break
 			}
-			break
+			if time.Now().After(deadline) {
+				t.Fatalf("stream %q after 5 s", b)
+			}
+			time.Sleep(time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("stream %q after 5 s", b)
+		// The writer has given the connection back: the next message is written directly.
+		part.mu2.Lock()
+		part.room = 1 << 20
+		part.mu2.Unlock()
+		for cl.busyNow() && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
 		}
-		time.Sleep(time.Millisecond)
-	}
-	// The writer has given the connection back: the next message is written directly.
-	part.mu2.Lock()
-	part.room = 1 << 20
-	part.mu2.Unlock()
-	for cl.busyNow() && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	tries := part.tries.Load()
-	h.Publish("main", []byte("third"))
-	h.flush()
-	if part.tries.Load() != tries+1 {
-		t.Errorf("the third message was not tried directly")
-	}
-	if got := parseFrames(t, part.bytes()); got[len(got)-1] != "1:third" {
-		t.Errorf("last frame %q, want 1:third", got[len(got)-1])
-	}
-	part.check(t)
-	fast.check(t)
+		tries := part.tries.Load()
+		h.Publish("main", []byte("third"))
+		synctest.Wait()
+		if part.tries.Load() != tries+1 {
+			t.Errorf("the third message was not tried directly")
+		}
+		if got := parseFrames(t, part.bytes()); got[len(got)-1] != "1:third" {
+			t.Errorf("last frame %q, want 1:third", got[len(got)-1])
+		}
+		part.check(t)
+		fast.check(t)
+	})
 }
 
 func (c *Client) busyNow() bool {
@@ -193,45 +198,49 @@ func (c *Client) busyNow() bool {
 // A connection that stops taking anything is dropped as a slow consumer once its queue is full,
 // and the others keep getting every message directly.
 func TestFrameWriterSlowConsumer(t *testing.T) {
-	rec := newRecorder()
-	h := New(Options{PingPeriod: time.Hour, QueueSize: 4, Observer: rec})
-	defer closeHub(t, h)
-	fast := &frameConn{room: 1 << 20}
-	stuck := &frameConn{release: make(chan struct{})}
-	mustSubscribe(t, h, "main", fast)
-	cl := mustSubscribe(t, h, "main", stuck)
-	for i := range 10 {
-		h.Publish("main", []byte(fmt.Sprintf("m%d", i)))
-	}
-	h.flush()
-	close(stuck.release) // let the writer's blocked write end, so that it can close the client
-	select {
-	case <-cl.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("the stuck client was not dropped")
-	}
-	if got := stuck.Closes(); len(got) != 1 || got[0].Code != CloseTryAgainLater {
-		t.Errorf("close frames %+v, want one 1013", got)
-	}
-	if got := parseFrames(t, fast.bytes()); len(got) != 10 {
-		t.Errorf("the fast connection got %d messages, want 10", len(got))
-	}
-	if r := rec.reasons(); r[ReasonSlowConsumer] != 1 {
-		t.Errorf("disconnect reasons %v, want one slow_consumer", r)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		rec := newRecorder()
+		h := New(Options{PingPeriod: time.Hour, QueueSize: 4, Observer: rec})
+		defer closeHub(t, h)
+		fast := &frameConn{room: 1 << 20}
+		stuck := &frameConn{release: make(chan struct{})}
+		mustSubscribe(t, h, "main", fast)
+		cl := mustSubscribe(t, h, "main", stuck)
+		for i := range 10 {
+			h.Publish("main", []byte(fmt.Sprintf("m%d", i)))
+		}
+		synctest.Wait()
+		close(stuck.release) // let the writer's blocked write end, so that it can close the client
+		select {
+		case <-cl.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("the stuck client was not dropped")
+		}
+		if got := stuck.Closes(); len(got) != 1 || got[0].Code != CloseTryAgainLater {
+			t.Errorf("close frames %+v, want one 1013", got)
+		}
+		if got := parseFrames(t, fast.bytes()); len(got) != 10 {
+			t.Errorf("the fast connection got %d messages, want 10", len(got))
+		}
+		if r := rec.reasons(); r[ReasonSlowConsumer] != 1 {
+			t.Errorf("disconnect reasons %v, want one slow_consumer", r)
+		}
+	})
 }
 
 // Pings from the shared ticker are written directly too.
 func TestFrameWriterPing(t *testing.T) {
-	h := New(Options{PingPeriod: 20 * time.Millisecond})
-	defer closeHub(t, h)
-	c := &frameConn{room: 1 << 20}
-	mustSubscribe(t, h, "main", c)
-	deadline := time.Now().Add(5 * time.Second)
-	for len(c.bytes()) < 2 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	if got := parseFrames(t, c.bytes()); len(got) == 0 || got[0] != "9:" {
-		t.Errorf("frames %q, want pings", got)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		h := New(Options{PingPeriod: 20 * time.Millisecond})
+		defer closeHub(t, h)
+		c := &frameConn{room: 1 << 20}
+		mustSubscribe(t, h, "main", c)
+		deadline := time.Now().Add(5 * time.Second)
+		for len(c.bytes()) < 2 && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if got := parseFrames(t, c.bytes()); len(got) == 0 || got[0] != "9:" {
+			t.Errorf("frames %q, want pings", got)
+		}
+	})
 }

@@ -144,11 +144,9 @@ type Hub struct {
 	// Publishes wait in pending for the fan-out goroutine, which delivers them in order: a caller
 	// never waits for the system calls of a fan-out (it may hold a lock that new subscribers need).
 	pubMu     sync.Mutex
-	pubCond   sync.Cond // on pubMu: signalled when the fan-out has finished a batch
 	pending   []job
 	pubClosed bool          // Close has begun: later publishes are dropped
 	seq       atomic.Uint64 // the last publish's sequence number; assigned under pubMu
-	fannedOut uint64        // the last sequence number delivered; guarded by pubMu
 	pubWake   chan struct{} // capacity 1: there is something in pending
 	fanQuit   chan struct{} // closed by Close after pubClosed: drain pending and stop
 	fanDone   chan struct{} // closed when the fan-out goroutine has stopped
@@ -198,7 +196,6 @@ func New(opts Options) *Hub {
 		fanQuit:      make(chan struct{}),
 		fanDone:      make(chan struct{}),
 	}
-	h.pubCond.L = &h.pubMu
 	h.running.Add(1)
 	go h.pinger(opts.PingPeriod)
 	go h.fanout()
@@ -415,34 +412,11 @@ func (h *Hub) fanout() {
 					h.obs.Broadcast(j.topic, n, time.Since(j.at))
 				}
 			}
-			h.pubMu.Lock()
-			h.fannedOut = batch[len(batch)-1].seq
-			h.pubCond.Broadcast()
-			h.pubMu.Unlock()
 			clear(batch) // do not keep messages alive until the next batch
 		}
 		if quit {
 			return
 		}
-	}
-}
-
-// flush waits until every publish made before the call has been delivered (written or queued).
-func (h *Hub) flush() {
-	target := h.seq.Load()
-	h.pubMu.Lock()
-	for h.fannedOut < target && !h.fanStopped() {
-		h.pubCond.Wait()
-	}
-	h.pubMu.Unlock()
-}
-
-func (h *Hub) fanStopped() bool {
-	select {
-	case <-h.fanDone:
-		return true
-	default:
-		return false
 	}
 }
 

@@ -540,7 +540,7 @@ func TestClientClose(t *testing.T) {
 				synctest.Wait()
 				c.Send([]byte("a"))
 				h.Publish("main", []byte("b"))
-				h.flush()
+				synctest.Wait()
 				c.Close(tc.code, "bye", tc.why)
 				c.Close(1000, "second close is ignored", ReasonClient)
 				if got := h.Count("main"); got != 0 {
@@ -578,7 +578,7 @@ func TestUnsubscribeWritesNothingMore(t *testing.T) {
 		synctest.Wait()
 		h.Publish("main", []byte("a"))
 		h.Publish("main", []byte("b"))
-		h.flush()
+		synctest.Wait()
 		c.Unsubscribe()
 		c.Close(1001, "ignored after Unsubscribe", ReasonShutdown)
 		if got := h.Count("main"); got != 0 {
@@ -962,7 +962,7 @@ func TestSubscribeWhileFanOutIsBehind(t *testing.T) {
 			t.Fatalf("b got %q while the fan-out was held, want only its initial s2", got)
 		}
 		close(obs.gate)
-		h.flush()
+		synctest.Wait()
 		synctest.Wait()
 		if diff := cmp.Diff([]string{"s0", "s1", "s2", "s3"}, a.Texts()); diff != "" {
 			t.Errorf("a, subscribed first (-want +got):\n%s", diff)
