@@ -143,6 +143,8 @@ type Hub struct {
 
 	// Publishes wait in pending for the fan-out goroutine, which delivers them in order: a caller
 	// never waits for the system calls of a fan-out (it may hold a lock that new subscribers need).
+	// pending is not bounded: publishes come from the schedule clock and organizers, a few a
+	// second at most, and a fan-out never waits for a connection.
 	pubMu     sync.Mutex
 	pending   []job
 	pubClosed bool          // Close has begun: later publishes are dropped
@@ -396,21 +398,7 @@ func (h *Hub) fanout() {
 				break
 			}
 			for i := range batch {
-				j := &batch[i]
-				if j.all {
-					topics = h.snapshot(topics[:0])
-					for _, t := range topics {
-						n := t.publish(j.m, j.seq)
-						h.obs.Broadcast(t.name, n, time.Since(j.at))
-					}
-					clear(topics)
-				} else {
-					n := 0
-					if t := h.lookup(j.topic); t != nil {
-						n = t.publish(j.m, j.seq)
-					}
-					h.obs.Broadcast(j.topic, n, time.Since(j.at))
-				}
+				topics = h.run(&batch[i], topics)
 			}
 			clear(batch) // do not keep messages alive until the next batch
 		}
@@ -418,6 +406,24 @@ func (h *Hub) fanout() {
 			return
 		}
 	}
+}
+
+// run delivers one publish to its topic, or to every topic (listed in buf, which it returns for reuse).
+func (h *Hub) run(j *job, buf []*topic) []*topic {
+	if !j.all {
+		n := 0
+		if t := h.lookup(j.topic); t != nil {
+			n = t.publish(j.m, j.seq)
+		}
+		h.obs.Broadcast(j.topic, n, time.Since(j.at))
+		return buf
+	}
+	buf = h.snapshot(buf[:0])
+	for _, t := range buf {
+		h.obs.Broadcast(t.name, t.publish(j.m, j.seq), time.Since(j.at))
+	}
+	clear(buf) // do not keep deleted topics alive until the next PublishAll
+	return buf
 }
 
 // publish delivers m to every subscriber and returns how many there were. Clients that could not
