@@ -153,28 +153,18 @@ func TestFrameWriterPartialWrite(t *testing.T) {
 			t.Fatalf("the stuck connection has %d bytes, want the 5 it took", len(got))
 		}
 		close(part.release)
+		synctest.Wait() // the writer has written the rest and ended
 		want := "1:first message 1:second a:p"
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			b := part.bytes()
-			if len(b) == len(AppendFrame(nil, opText, []byte("first message")))+len(AppendFrame(nil, opText, []byte("second")))+3 {
-				if got := strings.Join(parseFrames(t, b), " "); got != want {
-					t.Fatalf("stream %q, want %q", got, want)
-				}
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("stream %q after 5 s", b)
-			}
-			time.Sleep(time.Millisecond)
+		if got := strings.Join(parseFrames(t, part.bytes()), " "); got != want {
+			t.Fatalf("stream %q, want %q", got, want)
+		}
+		if cl.busyNow() {
+			t.Fatal("the writer still owns the connection with nothing left to write")
 		}
 		// The writer has given the connection back: the next message is written directly.
 		part.mu2.Lock()
 		part.room = 1 << 20
 		part.mu2.Unlock()
-		for cl.busyNow() && time.Now().Before(deadline) {
-			time.Sleep(time.Millisecond)
-		}
 		tries := part.tries.Load()
 		h.Publish("main", []byte("third"))
 		synctest.Wait()
@@ -235,12 +225,13 @@ func TestFrameWriterPing(t *testing.T) {
 		defer closeHub(t, h)
 		c := &frameConn{room: 1 << 20}
 		mustSubscribe(t, h, "main", c)
-		deadline := time.Now().Add(5 * time.Second)
-		for len(c.bytes()) < 2 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond) // the bubble's clock: two ping periods, exactly
+		synctest.Wait()
+		if got := parseFrames(t, c.bytes()); strings.Join(got, " ") != "9: 9:" {
+			t.Errorf("frames %q after two ping periods, want two pings", got)
 		}
-		if got := parseFrames(t, c.bytes()); len(got) == 0 || got[0] != "9:" {
-			t.Errorf("frames %q, want pings", got)
+		if c.waits.Load() != 0 {
+			t.Errorf("%d waiting writes, want the pings written directly", c.waits.Load())
 		}
 	})
 }

@@ -398,7 +398,7 @@ func (h *Hub) fanout() {
 				break
 			}
 			for i := range batch {
-				topics = h.run(&batch[i], topics)
+				topics = h.deliverPublish(&batch[i], topics)
 			}
 			clear(batch) // do not keep messages alive until the next batch
 		}
@@ -408,8 +408,9 @@ func (h *Hub) fanout() {
 	}
 }
 
-// run delivers one publish to its topic, or to every topic (listed in buf, which it returns for reuse).
-func (h *Hub) run(j *job, buf []*topic) []*topic {
+// deliverPublish delivers one publish to its topic, or to every topic (listed in buf, which it
+// returns for reuse).
+func (h *Hub) deliverPublish(j *job, buf []*topic) []*topic {
 	if !j.all {
 		n := 0
 		if t := h.lookup(j.topic); t != nil {
