@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -19,22 +20,42 @@ func convert(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	w := stdout
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		w = f
-	}
+	var write func(io.Writer) error
 	switch strings.ToLower(*to) {
 	case "yaml", "json":
-		err = schedule.WriteNative(w, sc, strings.ToLower(*to))
+		write = func(w io.Writer) error { return schedule.WriteNative(w, sc, strings.ToLower(*to)) }
 	case "ics":
-		err = schedule.WriteICS(w, sc, sc.Timed(schedule.Adjustments{}))
+		write = func(w io.Writer) error { return schedule.WriteICS(w, sc, sc.Timed(schedule.Adjustments{})) }
 	default:
 		return fmt.Errorf("--to %q: use yaml, json or ics", *to)
 	}
-	return err
+	if *out == "" {
+		return write(stdout)
+	}
+	return writeOutput(*out, write)
+}
+
+// writeOutput writes through write to the file at path. The file is opened
+// only once the conversion is known to be possible, so a bad flag never
+// empties an existing file, and the last buffered bytes and the close are
+// checked: a disk that fills up, or a file system that reports its errors
+// only at close, fails the command instead of leaving a short file behind a
+// zero exit status.
+func writeOutput(path string, write func(io.Writer) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("-o %s: %w", path, err)
+	}
+	bw := bufio.NewWriter(f)
+	err = write(bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("-o %s: %w: the file is incomplete; free some space or choose another -o, then run convert again", path, err)
+	}
+	return nil
 }
