@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -19,12 +20,11 @@ func healthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	target := "http://127.0.0.1" + *addr
-	if host, port, ok := strings.Cut(*addr, ":"); ok && host != "" && host != "0.0.0.0" {
-		target = "http://" + host + ":" + port
-	}
+	var target string
 	if len(pos) > 0 {
 		target = strings.TrimSuffix(pos[0], "/")
+	} else if target, err = localURL(*addr); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
@@ -42,4 +42,22 @@ func healthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintln(stdout, "ok")
 	return nil
+}
+
+// localURL is the URL that reaches a server listening on addr from this
+// machine: an unspecified host (":8080", "0.0.0.0:8080", "[::]:8080") is
+// reached on the loopback address of its family, and an IPv6 host keeps its
+// brackets.
+func localURL(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("--addr %q: give host:port, e.g. :8080, 127.0.0.1:8080 or [::1]:8080", addr)
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	return "http://" + net.JoinHostPort(host, port), nil
 }

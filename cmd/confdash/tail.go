@@ -51,10 +51,16 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 }
 
+// wsURL is the websocket URL of the server at base: a URL, or a bare
+// host:port ("localhost:8080", "[::1]:8080", as --addr takes it), which means
+// http.
 func wsURL(base, track string) (string, error) {
+	if !strings.Contains(base, "://") {
+		base = "http://" + base
+	}
 	u, err := url.Parse(base)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("%q: give the server's URL, e.g. http://localhost:8080", base)
+	if err != nil || u.Host == "" || u.Hostname() == "" {
+		return "", fmt.Errorf("%q: give the server's URL, e.g. http://localhost:8080 or http://[::1]:8080", base)
 	}
 	switch u.Scheme {
 	case "http", "ws":
