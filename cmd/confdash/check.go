@@ -29,10 +29,10 @@ func loadArg(fs *flag.FlagSet, args []string, stderr io.Writer) (*schedule.Sched
 	}
 	sc, warns, err := schedule.ParseFile(pos[0], opts)
 	for _, w := range warns {
-		fmt.Fprintln(stderr, "warning:", w.String())
+		fmt.Fprintln(stderr, "warning:", termSafe(w.String()))
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, termSafeLines(err.Error()))
 		var errs schedule.Errors
 		if errors.As(err, &errs) {
 			fmt.Fprintf(stderr, "%d error(s): the schedule was not accepted\n", len(errs))
@@ -42,7 +42,8 @@ func loadArg(fs *flag.FlagSet, args []string, stderr io.Writer) (*schedule.Sched
 	return sc, pos[0], warns, nil
 }
 
-// check validates a schedule and prints its summary; every error is printed
+// check validates a schedule and prints its summary (the schedule's own
+// text through termSafe: it may come from anyone); every error is printed
 // at once and the exit status is 1.
 func check(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("check", "check [--json] [--timezone ZONE] FILE", stderr)
@@ -57,9 +58,9 @@ func check(args []string, stdout, stderr io.Writer) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(sum)
 	}
-	fmt.Fprintf(stdout, "%s: %s, %s\n", path, sum.Format, sc.Name)
+	fmt.Fprintf(stdout, "%s: %s, %s\n", path, sum.Format, termSafe(sc.Name))
 	fmt.Fprintf(stdout, "  %d sessions on %d tracks over %d days\n", sum.Sessions, sum.Tracks, sum.Days)
-	tz := sum.TimeZone
+	tz := termSafe(sum.TimeZone)
 	if sum.ZoneAssumed {
 		tz += " (assumed: the file names no zone; set it with --timezone)"
 	}

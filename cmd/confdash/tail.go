@@ -42,7 +42,7 @@ func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		wait := backoff.next()
-		fmt.Fprintf(stderr, "disconnected (%v); reconnecting in %s\n", err, wait.Round(100*time.Millisecond))
+		fmt.Fprintf(stderr, "disconnected (%s); reconnecting in %s\n", termSafe(fmt.Sprint(err)), wait.Round(100*time.Millisecond))
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
@@ -127,7 +127,7 @@ func tailOnce(ctx context.Context, u string, once bool, w io.Writer) error {
 	conn, resp, err := websocket.DefaultDialer.DialContext(dctx, u, http.Header{"User-Agent": {"confdash-tail"}})
 	if err != nil {
 		if resp != nil {
-			return fmt.Errorf("%s: %s", u, resp.Status)
+			return fmt.Errorf("%s: %s", u, termSafe(resp.Status))
 		}
 		return err
 	}
@@ -152,16 +152,18 @@ func tailOnce(ctx context.Context, u string, once bool, w io.Writer) error {
 			if err != nil {
 				loc = time.UTC
 			}
-			fmt.Fprintf(w, "── %s · %s ──\n", m.State.Conference.Name, time.Now().In(loc).Format("15:04:05 MST"))
+			fmt.Fprintf(w, "── %s · %s ──\n", termSafe(m.State.Conference.Name), time.Now().In(loc).Format("15:04:05 MST"))
 			for _, a := range m.State.Announcements {
-				fmt.Fprintf(w, "  ! %s\n", a.Text)
+				fmt.Fprintf(w, "  ! %s\n", termSafe(a.Text))
 			}
 			for _, t := range m.State.Tracks {
+				// Everything the server relays from the schedule or the admin
+				// goes through termSafe: a title must not drive the terminal.
 				delay := ""
 				if t.DelayMinutes > 0 {
 					delay = fmt.Sprintf(" (running %d min late)", t.DelayMinutes)
 				}
-				fmt.Fprintf(w, "%s%s\n  now:  %s\n  next: %s\n", t.Name, delay, describe(t.Now, loc), describe(t.Next, loc))
+				fmt.Fprintf(w, "%s%s\n  now:  %s\n  next: %s\n", termSafe(t.Name), delay, describe(t.Now, loc), describe(t.Next, loc))
 			}
 			if once {
 				return nil
@@ -177,11 +179,11 @@ func describe(s *tailSession, loc *time.Location) string {
 	}
 	var names []string
 	for _, sp := range s.Speakers {
-		names = append(names, sp.Name)
+		names = append(names, termSafe(sp.Name))
 	}
 	by := ""
 	if len(names) > 0 {
 		by = " — " + strings.Join(names, ", ")
 	}
-	return fmt.Sprintf("%s–%s %s%s", s.EstStart.In(loc).Format("15:04"), s.EstEnd.In(loc).Format("15:04"), s.Title, by)
+	return fmt.Sprintf("%s–%s %s%s", s.EstStart.In(loc).Format("15:04"), s.EstEnd.In(loc).Format("15:04"), termSafe(s.Title), by)
 }

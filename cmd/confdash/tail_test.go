@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,6 +70,70 @@ func TestWSURL(t *testing.T) {
 		if got, err := wsURL(bad, ""); err == nil {
 			t.Errorf("wsURL(%q) = %q, want an error", bad, got)
 		}
+	}
+}
+
+// hostile is a schedule whose texts try to drive the terminal: set the
+// window title (OSC 0), clear the screen, reverse the text that follows.
+const hostile = `name: "Evil\e]0;pwn\aConf"
+timezone: America/Los_Angeles
+tracks:
+  - {id: hall, name: "Hall\u202e"}
+sessions:
+  - id: s
+    track: hall
+    title: "Talk \x1b]0;pwn\x07 then \x1b[2J clear"
+    start: 2026-10-06 09:00
+    end: 2026-10-06 10:00
+    speakers:
+      - {name: "Cy\u2066 Example\x9b"}
+`
+
+// TestTerminalEscapes: check and tail print a schedule's texts with their
+// control characters shown, not sent to the terminal.
+func TestTerminalEscapes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hostile.yaml")
+	if err := os.WriteFile(path, []byte(hostile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	checkOut, checkErr, err := runCmd(t, "check", path)
+	if err != nil {
+		t.Fatalf("check: %v\n%s", err, checkErr)
+	}
+	url := serveInProcess(t, "--addr", "127.0.0.1:0", "--schedule", path, "--at", "2026-10-06T09:30:00-07:00")
+	tailOut, tailErr, err := runCmd(t, "tail", "--once", url)
+	if err != nil {
+		t.Fatalf("tail: %v\n%s", err, tailErr)
+	}
+	for name, out := range map[string]string{"check": checkOut + checkErr, "tail": tailOut + tailErr} {
+		if i := strings.IndexFunc(out, func(r rune) bool { return r != '\n' && unsafeRune(r) }); i >= 0 {
+			t.Errorf("%s printed the control character %U:\n%q", name, []rune(out[i:])[0], out)
+		}
+	}
+	if want := `Evil\x1b]0;pwn\x07Conf`; !strings.Contains(checkOut, want) {
+		t.Errorf("check output lacks %s:\n%s", want, checkOut)
+	}
+	for _, want := range []string{`Evil\x1b]0;pwn\x07Conf`, `Hall\u202e`, `Talk \x1b]0;pwn\x07 then \x1b[2J clear`, `Cy\u2066 Example\x9b`} {
+		if !strings.Contains(tailOut, want) {
+			t.Errorf("tail output lacks %s:\n%s", want, tailOut)
+		}
+	}
+}
+
+func TestTermSafe(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text, ünïcode — fine": "plain text, ünïcode — fine",
+		"a\x1b[2Jb":                  `a\x1b[2Jb`,
+		"line\nbreak\ttab\x7f":       `line\x0abreak\x09tab\x7f`,
+		"\u202aLRE\u2069":            `\u202aLRE\u2069`,
+		"bad \xff byte":              "bad \uFFFD byte",
+	} {
+		if got := termSafe(in); got != want {
+			t.Errorf("termSafe(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got, want := termSafeLines("one\x1b\ntwo"), "one\\x1b\ntwo"; got != want {
+		t.Errorf("termSafeLines = %q, want %q", got, want)
 	}
 }
 
