@@ -66,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "tail":
 		return tail(ctx, args, stdout, stderr)
 	case "bench":
-		return bench(ctx, args, stdout, stderr)
+		return benchCommand(ctx, args, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args, stdout, stderr)
 	case "version":

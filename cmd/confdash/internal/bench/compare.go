@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -21,23 +21,12 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/confdash/confdash/cmd/confdash/internal/bench/floor"
 )
 
 // compareTargets are the servers `bench compare` alternates between.
 var compareTargets = []string{"confdash", "floor"}
-
-// serverCommandFor builds the command that starts a target server as a child
-// process of this binary; tests replace it.
-var serverCommandFor = func(ctx context.Context, target string, args []string) (*exec.Cmd, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	if target == "floor" {
-		return exec.CommandContext(ctx, exe, append([]string{"bench", "floor"}, args...)...), nil
-	}
-	return exec.CommandContext(ctx, exe, append([]string{"serve"}, args...)...), nil
-}
 
 // compareRun is one measured run of one target.
 type compareRun struct {
@@ -69,10 +58,10 @@ type compareOptions struct {
 }
 
 // benchCompare is `confdash bench compare`.
-func benchCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func (e *Env) benchCompare(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o benchOptions
 	var c compareOptions
-	fs := newFlagSet("bench compare", "bench compare [--runs 5] [--viewers 10000] [flags]", stderr)
+	fs := e.FlagSet("bench compare", "bench compare [--runs 5] [--viewers 10000] [flags]", stderr)
 	o.register(fs)
 	// The target's address and process are the ones compare starts.
 	hide(fs, "compare", "url", "token", "server-pid", "cleanup")
@@ -84,7 +73,7 @@ func benchCompare(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.StringVar(&c.ServeFlags, "serve-flags", "--conn-rate 0", "extra flags for confdash serve, space-separated")
 	fs.IntVar(&c.StateBytes, "state-bytes", -1, "padding of the floor's state document (-1: make it as large as confdash's)")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
-	if _, err := parseFlags(fs, args); err != nil {
+	if _, err := e.Parse(fs, args); err != nil {
 		return err
 	}
 	if c.Runs < 1 || c.Runs > 50 {
@@ -116,14 +105,14 @@ func benchCompare(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		for _, target := range order {
 			if target == "floor" && rep.StateBytes < 0 {
 				// The floor's state matches confdash's: measure it first.
-				n, err := confdashStateSize(ctx, dir, o.Token, c.ServeFlags)
+				n, err := e.confdashStateSize(ctx, dir, o.Token, c.ServeFlags)
 				if err != nil {
 					return err
 				}
-				rep.StateBytes = max(0, n-len(newFloor("", 0).state))
+				rep.StateBytes = max(0, n-floor.StateBytes())
 			}
 			fmt.Fprintf(stderr, "run %d/%d: %s\n", i+1, c.Runs, target)
-			run, err := compareOnce(ctx, target, i, dir, o, c, rep.StateBytes, stderr)
+			run, err := e.compareOnce(ctx, target, i, dir, o, c, rep.StateBytes, stderr)
 			if err != nil {
 				return fmt.Errorf("run %d, %s: %w", i+1, target, err)
 			}
@@ -156,7 +145,7 @@ type targetServer struct {
 	logs *tailBuffer
 }
 
-func startTarget(ctx context.Context, target, dir, token, serveFlags string, run, stateBytes int) (*targetServer, error) {
+func (e *Env) startTarget(ctx context.Context, target, dir, token, serveFlags string, run, stateBytes int) (*targetServer, error) {
 	addr, err := freeLoopbackAddr()
 	if err != nil {
 		return nil, err
@@ -168,7 +157,7 @@ func startTarget(ctx context.Context, target, dir, token, serveFlags string, run
 		args = []string{"--addr", addr, "--state", filepath.Join(dir, fmt.Sprintf("state-%s-%d.json", target, run))}
 		args = append(args, strings.Fields(serveFlags)...)
 	}
-	cmd, err := serverCommandFor(ctx, target, args)
+	cmd, err := e.ServerCommand(ctx, target, args)
 	if err != nil {
 		return nil, err
 	}
@@ -212,8 +201,8 @@ func (t *targetServer) stop() error {
 	}
 }
 
-func compareOnce(ctx context.Context, target string, run int, dir string, o benchOptions, c compareOptions, stateBytes int, stderr io.Writer) (compareRun, error) {
-	srv, err := startTarget(ctx, target, dir, o.Token, c.ServeFlags, run, stateBytes)
+func (e *Env) compareOnce(ctx context.Context, target string, run int, dir string, o benchOptions, c compareOptions, stateBytes int, stderr io.Writer) (compareRun, error) {
+	srv, err := e.startTarget(ctx, target, dir, o.Token, c.ServeFlags, run, stateBytes)
 	if err != nil {
 		return compareRun{}, err
 	}
@@ -221,7 +210,7 @@ func compareOnce(ctx context.Context, target string, run int, dir string, o benc
 	o.URLs, o.ServerPIDs = []string{srv.url}, []int{srv.cmd.Process.Pid}
 	bctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
-	rep, err := runBench(bctx, o, stderr)
+	rep, err := e.runBench(bctx, o, stderr)
 	if err != nil {
 		return compareRun{}, fmt.Errorf("%w (server log: %s)", err, srv.logs.String())
 	}
@@ -235,8 +224,8 @@ func compareOnce(ctx context.Context, target string, run int, dir string, o benc
 }
 
 // confdashStateSize starts confdash briefly and measures its state document.
-func confdashStateSize(ctx context.Context, dir, token, serveFlags string) (int, error) {
-	srv, err := startTarget(ctx, "confdash", dir, token, serveFlags, -1, 0)
+func (e *Env) confdashStateSize(ctx context.Context, dir, token, serveFlags string) (int, error) {
+	srv, err := e.startTarget(ctx, "confdash", dir, token, serveFlags, -1, 0)
 	if err != nil {
 		return 0, err
 	}

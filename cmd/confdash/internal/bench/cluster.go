@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -58,9 +58,9 @@ type clusterInstance struct {
 // instances sharing their live state through NATS, spreads the viewers over
 // them, posts the announcements to the first and times their delivery to the
 // viewers of every instance.
-func benchCluster(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func (e *Env) benchCluster(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o benchOptions
-	fs := newFlagSet("bench cluster",
+	fs := e.FlagSet("bench cluster",
 		"bench cluster --nats nats://127.0.0.1:4222 [--instances 5] [--viewers 95000] [flags]", stderr)
 	o.register(fs)
 	// The instances' addresses and processes are the ones cluster starts,
@@ -73,7 +73,7 @@ func benchCluster(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	instances := fs.Int("instances", 5, "confdash serve instances to start, each on a free loopback port (at most 20)")
 	serveFlags := fs.String("serve-flags", "--conn-rate 0", "extra flags for every confdash serve, space-separated")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
-	pos, err := parseFlags(fs, args)
+	pos, err := e.Parse(fs, args)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func benchCluster(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer os.RemoveAll(dir)
-	servers, err := startCluster(ctx, dir, o.Token, *serveFlags, *natsURL, rep.Bucket, n, stderr)
+	servers, err := e.startCluster(ctx, dir, o.Token, *serveFlags, *natsURL, rep.Bucket, n, stderr)
 	if err != nil {
 		return err
 	}
@@ -147,7 +147,7 @@ func benchCluster(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		o.ServerPIDs = append(o.ServerPIDs, s.cmd.Process.Pid)
 	}
 	bctx, cancel := context.WithTimeout(ctx, o.Timeout)
-	rep.Bench, err = runBench(bctx, o, stderr)
+	rep.Bench, err = e.runBench(bctx, o, stderr)
 	cancel()
 	exits := stopCluster(servers)
 	for i, s := range servers {
@@ -245,7 +245,7 @@ type clusterServer struct {
 // startCluster starts n instances one after the other (each answers
 // /healthz before the next starts) and waits until every one is ready. On
 // an error it stops those it started.
-func startCluster(ctx context.Context, dir, token, serveFlags, natsURL, bucket string, n int, stderr io.Writer) ([]*clusterServer, error) {
+func (e *Env) startCluster(ctx context.Context, dir, token, serveFlags, natsURL, bucket string, n int, stderr io.Writer) ([]*clusterServer, error) {
 	var servers []*clusterServer
 	fail := func(err error) ([]*clusterServer, error) {
 		stopCluster(servers)
@@ -254,7 +254,7 @@ func startCluster(ctx context.Context, dir, token, serveFlags, natsURL, bucket s
 	flags := fmt.Sprintf("%s --nats %s --nats-bucket %s", serveFlags, natsURL, bucket)
 	for i := range n {
 		started := time.Now()
-		srv, err := startTarget(ctx, "confdash", dir, token, flags+" --instance-id bench-"+strconv.Itoa(i+1), i, 0)
+		srv, err := e.startTarget(ctx, "confdash", dir, token, flags+" --instance-id bench-"+strconv.Itoa(i+1), i, 0)
 		if err != nil {
 			return fail(fmt.Errorf("instance %d of %d: %w", i+1, n, err))
 		}

@@ -1,4 +1,4 @@
-package main
+package proc
 
 import (
 	"bufio"
@@ -17,15 +17,15 @@ import (
 // (reading it properly needs sysconf, i.e. cgo).
 const clockTick = 10 * time.Millisecond
 
-// procSample is what the bench reads of the server process.
-type procSample struct {
+// Sample is what the bench reads of the server process.
+type Sample struct {
 	RSS int64         // resident memory, bytes (VmRSS)
 	CPU time.Duration // user + system time since the process started
 }
 
-// readProc samples process pid from /proc.
-func readProc(pid int) (procSample, error) {
-	var s procSample
+// Read samples process pid from /proc.
+func Read(pid int) (Sample, error) {
+	var s Sample
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return s, err
@@ -84,10 +84,10 @@ func parseStatCPU(stat []byte) (int64, error) {
 	return u + s, nil
 }
 
-// findListenerPID finds the process listening on TCP port: the listening
+// FindListener finds the process listening on TCP port: the listening
 // sockets' inodes from /proc/net/tcp{,6}, then the process holding one of
 // them among /proc/*/fd. Only processes of this user can be seen.
-func findListenerPID(port int) (int, error) {
+func FindListener(port int) (int, error) {
 	inodes := map[string]bool{}
 	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		data, err := os.ReadFile(f)
@@ -134,8 +134,8 @@ func listeningInodes(table []byte, port int) []string {
 	return out
 }
 
-// loadAverage is the machine's 1-minute load average (0 if unknown).
-func loadAverage() float64 {
+// LoadAverage is the machine's 1-minute load average (0 if unknown).
+func LoadAverage() float64 {
 	b, err := os.ReadFile("/proc/loadavg")
 	if err != nil {
 		return 0

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"strconv"
 	"sync"
@@ -124,22 +123,12 @@ type workerProc struct {
 	once   sync.Once
 }
 
-// workerCommandFor builds the command that starts a child; tests replace it,
-// since their binary is not confdash.
-var workerCommandFor = func(ctx context.Context, config string) (*exec.Cmd, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
-	return exec.CommandContext(ctx, exe, "bench", "worker", "--config", config), nil
-}
-
-func startWorker(ctx context.Context, cfg poolConfig, stderr io.Writer) (*workerProc, error) {
+func (e *Env) startWorker(ctx context.Context, cfg poolConfig, stderr io.Writer) (*workerProc, error) {
 	config, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
 	}
-	cmd, err := workerCommandFor(ctx, string(config))
+	cmd, err := e.WorkerCommand(ctx, string(config))
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package main
+package floor
 
 import (
 	"context"
@@ -8,12 +8,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,9 +36,12 @@ const (
 	floorPongWait   = 60 * time.Second
 	floorWriteWait  = 10 * time.Second
 	floorMaxMessage = 512
+	// shutdownTimeout bounds a graceful stop, as confdash serve's does.
+	shutdownTimeout = 5 * time.Second
 )
 
-type floor struct {
+// Floor is the reference broadcaster; New makes one, Serve runs it.
+type Floor struct {
 	token      string
 	stateBytes int // padding that makes the state document as large as confdash's
 	upgrader   websocket.Upgrader
@@ -63,8 +64,10 @@ type floorAnnouncement struct {
 	Created time.Time `json:"created"`
 }
 
-func newFloor(token string, stateBytes int) *floor {
-	f := &floor{
+// New returns a floor whose admin API takes token, with stateBytes of
+// padding in its state document.
+func New(token string, stateBytes int) *Floor {
+	f := &Floor{
 		token:      token,
 		stateBytes: stateBytes,
 		clients:    map[*floorClient]struct{}{},
@@ -78,7 +81,7 @@ func newFloor(token string, stateBytes int) *floor {
 }
 
 // encodeState is called with mu held (or before the floor is shared).
-func (f *floor) encodeState() []byte {
+func (f *Floor) encodeState() []byte {
 	b, _ := json.Marshal(map[string]any{"type": "state", "state": map[string]any{
 		"schedule_version": "floor",
 		"at":               time.Now().UTC(),
@@ -91,7 +94,7 @@ func (f *floor) encodeState() []byte {
 	return b
 }
 
-func (f *floor) handler() http.Handler {
+func (f *Floor) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -116,7 +119,7 @@ func (f *floor) handler() http.Handler {
 }
 
 // admin is confdash's token check: constant time over hashes.
-func (f *floor) admin(next http.HandlerFunc) http.HandlerFunc {
+func (f *Floor) admin(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		if f.token == "" {
@@ -135,7 +138,7 @@ func (f *floor) admin(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-func (f *floor) postAnnouncement(w http.ResponseWriter, r *http.Request) {
+func (f *Floor) postAnnouncement(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Text string `json:"text"`
 	}
@@ -158,7 +161,7 @@ func (f *floor) postAnnouncement(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(a)
 }
 
-func (f *floor) deleteAnnouncement(w http.ResponseWriter, r *http.Request) {
+func (f *Floor) deleteAnnouncement(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	msg, _ := json.Marshal(map[string]any{"type": "announcement", "action": "remove", "id": id})
 	f.mu.Lock()
@@ -179,7 +182,7 @@ func (f *floor) deleteAnnouncement(w http.ResponseWriter, r *http.Request) {
 
 // broadcastLocked queues msg for every client; a client whose queue is full
 // is dropped, as in the chat example.
-func (f *floor) broadcastLocked(msg []byte) {
+func (f *Floor) broadcastLocked(msg []byte) {
 	for c := range f.clients {
 		select {
 		case c.send <- msg:
@@ -189,14 +192,14 @@ func (f *floor) broadcastLocked(msg []byte) {
 	}
 }
 
-func (f *floor) removeLocked(c *floorClient) {
+func (f *Floor) removeLocked(c *floorClient) {
 	if _, ok := f.clients[c]; ok {
 		delete(f.clients, c)
 		close(c.send)
 	}
 }
 
-func (f *floor) serveWS(w http.ResponseWriter, r *http.Request) {
+func (f *Floor) serveWS(w http.ResponseWriter, r *http.Request) {
 	conn, err := f.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader answered
@@ -220,7 +223,7 @@ func (f *floor) serveWS(w http.ResponseWriter, r *http.Request) {
 
 // readPump discards what the client sends; it is there to answer pongs and to
 // notice the end of the connection.
-func (f *floor) readPump(c *floorClient) {
+func (f *Floor) readPump(c *floorClient) {
 	defer func() {
 		f.mu.Lock()
 		f.removeLocked(c)
@@ -264,7 +267,7 @@ func (c *floorClient) writePump() {
 
 // shutdown closes every websocket with 1001 (net/http's Shutdown leaves
 // hijacked connections alone).
-func (f *floor) shutdown() {
+func (f *Floor) shutdown() {
 	f.mu.Lock()
 	f.closed = true
 	for c := range f.clients {
@@ -273,8 +276,8 @@ func (f *floor) shutdown() {
 	f.mu.Unlock()
 }
 
-// serveFloor runs the floor on ln until ctx ends.
-func serveFloor(ctx context.Context, ln net.Listener, f *floor, log *slog.Logger) error {
+// Serve runs the floor on ln until ctx ends.
+func Serve(ctx context.Context, ln net.Listener, f *Floor, log *slog.Logger) error {
 	srv := &http.Server{Handler: f.handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -293,29 +296,6 @@ func serveFloor(ctx context.Context, ln net.Listener, f *floor, log *slog.Logger
 	return err
 }
 
-// benchFloor is `confdash bench floor`.
-func benchFloor(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench floor", "bench floor [--addr 127.0.0.1:8081]", stderr)
-	addr := fs.String("addr", "127.0.0.1:8081", "loopback address to listen on")
-	stateBytes := fs.Int("state-bytes", 3000, "padding in the state document, to make it as large as confdash's (compare sets it from confdash's own)")
-	if _, err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := checkLoopbackAddr(*addr); err != nil {
-		return err
-	}
-	if *stateBytes < 0 || *stateBytes > 1<<20 {
-		return fmt.Errorf("--state-bytes %d: use 0 to 1048576", *stateBytes)
-	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	token := os.Getenv("CONFDASH_ADMIN_TOKEN")
-	if token == "" {
-		log.Warn("CONFDASH_ADMIN_TOKEN is not set: POST /api/v1/announcements answers 403")
-	}
-	log.Info("floor listening", slog.String("addr", ln.Addr().String()))
-	return serveFloor(ctx, ln, newFloor(token, *stateBytes), log)
-}
+// StateBytes is the size of the state message of a floor without padding:
+// what `bench compare` subtracts from confdash's to size the padding.
+func StateBytes() int { return len(New("", 0).state) }

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bytes"
@@ -9,9 +9,9 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -74,7 +74,7 @@ func TestBenchSeveralInstances(t *testing.T) {
 	if err := o.check(); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := runBench(t.Context(), o, io.Discard)
+	rep, err := testEnv(t).runBench(t.Context(), o, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,44 +108,22 @@ func TestBenchSeveralInstances(t *testing.T) {
 	}
 }
 
-// useTestChildren makes the bench start this test binary as confdash serve
-// and as bench workers, the way confdash starts itself.
-func useTestChildren(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	oldServer, oldWorker := serverCommandFor, workerCommandFor
-	serverCommandFor = func(ctx context.Context, target string, args []string) (*exec.Cmd, error) {
-		cmd := exec.CommandContext(ctx, exe, append([]string{"serve"}, args...)...)
-		cmd.Env = append(os.Environ(), childEnv+"=1")
-		return cmd, nil
-	}
-	workerCommandFor = func(ctx context.Context, config string) (*exec.Cmd, error) {
-		cmd := exec.CommandContext(ctx, exe)
-		cmd.Env = append(os.Environ(), benchWorkerEnv+"="+config)
-		return cmd, nil
-	}
-	t.Cleanup(func() { serverCommandFor, workerCommandFor = oldServer, oldWorker })
-}
-
 // TestBenchCluster runs `bench cluster` end to end: two instances as child
 // processes on an embedded NATS server, the viewers in two worker processes
 // (one an instance), figures from each instance's process, a graceful stop,
 // and the run's buckets removed.
 func TestBenchCluster(t *testing.T) {
-	useTestChildren(t)
 	natsURL := startTestNATS(t)
 	t.Setenv("CONFDASH_ADMIN_TOKEN", "")
-	var out, errOut bytes.Buffer
+	var out bytes.Buffer
 	// The workers write their stderr from goroutines of their own.
-	errW := &lockedWriter{w: &errOut}
-	err := bench(t.Context(), []string{"cluster", "--nats", natsURL, "--instances", "2",
+	var errOut syncBuffer
+	e := testEnv(t)
+	e.Stdout, e.Stderr = &out, &errOut
+	err := e.Main(t.Context(), []string{"cluster", "--nats", natsURL, "--instances", "2",
 		"--viewers", "200", "--broadcasts", "2", "--procs", "2", "--per-source", "150",
-		"--settle", "0", "--gap", "100ms", "--timeout", "30s", "--json"}, &out, errW)
+		"--settle", "0", "--gap", "100ms", "--timeout", "30s", "--json"})
 	if err != nil {
-		errW.mu.Lock()
-		defer errW.mu.Unlock()
 		t.Fatalf("bench cluster: %v\n%s", err, errOut.String())
 	}
 	var rep clusterReport
@@ -211,14 +189,13 @@ func TestBenchClusterWithoutJetStream(t *testing.T) {
 		t.Fatal("the NATS server did not start within 10 s")
 	}
 	started := false
-	old := serverCommandFor
-	serverCommandFor = func(context.Context, string, []string) (*exec.Cmd, error) {
+	e := testEnv(t)
+	e.ServerCommand = func(context.Context, string, []string) (*exec.Cmd, error) {
 		started = true
 		return nil, errors.New("no instance should start")
 	}
-	defer func() { serverCommandFor = old }()
 	url := fmt.Sprintf("nats://127.0.0.1:%d", ns.Addr().(*net.TCPAddr).Port)
-	err = bench(t.Context(), []string{"cluster", "--nats", url, "--instances", "2", "--viewers", "10"}, io.Discard, io.Discard)
+	err = e.Main(t.Context(), []string{"cluster", "--nats", url, "--instances", "2", "--viewers", "10"})
 	if err == nil || !strings.Contains(err.Error(), "-js") || started {
 		t.Fatalf("err = %v (an instance started: %v), want a word about JetStream (-js) and no instance", err, started)
 	}
@@ -264,12 +241,13 @@ func TestBenchPlan(t *testing.T) {
 
 func TestURLFlag(t *testing.T) {
 	var o benchOptions
-	fs := newFlagSet("bench", "bench", io.Discard)
+	e := testEnv(t)
+	fs := e.FlagSet("bench", "bench", io.Discard)
 	o.register(fs)
 	if got, want := fs.Lookup("url").DefValue, "http://127.0.0.1:8080"; got != want {
 		t.Errorf("--url default %q, want %q", got, want)
 	}
-	if _, err := parseFlags(fs, []string{"--url", "http://127.0.0.1:1, http://127.0.0.1:2", "--url", "http://127.0.0.1:3", "--server-pid", "4,5,6"}); err != nil {
+	if _, err := e.Parse(fs, []string{"--url", "http://127.0.0.1:1, http://127.0.0.1:2", "--url", "http://127.0.0.1:3", "--server-pid", "4,5,6"}); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3"}, o.URLs); diff != "" {
@@ -278,7 +256,25 @@ func TestURLFlag(t *testing.T) {
 	if diff := cmp.Diff([]int{4, 5, 6}, o.ServerPIDs); diff != "" {
 		t.Errorf("--server-pid (-want +got):\n%s", diff)
 	}
-	if _, err := parseFlags(fs, []string{"--server-pid", "x"}); err == nil {
+	if _, err := e.Parse(fs, []string{"--server-pid", "x"}); err == nil {
 		t.Error("--server-pid x parsed")
 	}
+}
+
+// syncBuffer is a buffer that several goroutines may write at once.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

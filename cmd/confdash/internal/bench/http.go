@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/confdash/confdash/cmd/confdash/internal/bench/proc"
 )
 
 // httpReport is `confdash bench http`'s result.
@@ -35,14 +37,14 @@ type httpReport struct {
 // CPU per request than the server under test on the same two cores, so each
 // connection is a plain HTTP/1.1 loop: write a fixed request, read the status
 // line and headers, skip Content-Length bytes of body.
-func benchHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("bench http", "bench http [--url http://127.0.0.1:8080/api/v1/state] [flags]", stderr)
+func (e *Env) benchHTTP(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := e.FlagSet("bench http", "bench http [--url http://127.0.0.1:8080/api/v1/state] [flags]", stderr)
 	rawURL := fs.String("url", "http://127.0.0.1:8080/api/v1/state", "the URL to GET (loopback only)")
 	duration := fs.Duration("duration", 10*time.Second, "how long to run (at most 10m)")
 	conns := fs.Int("conns", 64, "keep-alive connections (at most 10000)")
 	pid := fs.Int("server-pid", 0, "the server's process id, for CPU (0: find the process listening on the port; -1: do not measure)")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
-	if _, err := parseFlags(fs, args); err != nil {
+	if _, err := e.Parse(fs, args); err != nil {
 		return err
 	}
 	if *duration <= 0 || *duration > 10*time.Minute || *conns < 1 || *conns > 10000 {
@@ -85,13 +87,13 @@ func runHTTPBench(ctx context.Context, rawURL string, duration time.Duration, co
 
 	if pid == 0 {
 		port, _ := strconv.Atoi(u.Port())
-		if pid, err = findListenerPID(port); err != nil {
+		if pid, err = proc.FindListener(port); err != nil {
 			pid = -1
 		}
 	}
-	var before procSample
+	var before proc.Sample
 	if pid > 0 {
-		if before, err = readProc(pid); err != nil {
+		if before, err = proc.Read(pid); err != nil {
 			pid = -1
 		}
 	}
@@ -149,7 +151,7 @@ func runHTTPBench(ctx context.Context, rawURL string, duration time.Duration, co
 		rep.FirstError = e
 	}
 	if pid > 0 {
-		if after, err := readProc(pid); err == nil {
+		if after, err := proc.Read(pid); err == nil {
 			rep.ServerPID = pid
 			cpu := (after.CPU - before.CPU).Seconds()
 			rep.ServerCPU = 100 * cpu / rep.Seconds
