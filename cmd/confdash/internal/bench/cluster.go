@@ -160,14 +160,8 @@ func (e *Env) benchCluster(ctx context.Context, args []string, stdout, stderr io
 		return err
 	}
 
-	if *jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
-		}
-	} else {
-		rep.print(stdout)
+	if err := writeReport(stdout, *jsonOut, rep); err != nil {
+		return err
 	}
 	var bad []string
 	for i, e := range exits {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -120,13 +119,7 @@ func (e *Env) benchCompare(ctx context.Context, args []string, stdout, stderr io
 		}
 	}
 	rep.summarize()
-	if *jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	rep.print(stdout)
-	return nil
+	return writeReport(stdout, *jsonOut, rep)
 }
 
 // hide marks flags that the subcommand (compare, cluster) sets itself.

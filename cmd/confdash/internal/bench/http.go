@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -54,20 +53,19 @@ func (e *Env) benchHTTP(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
-	if *jsonOut {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
-	}
-	fmt.Fprintf(stdout, "GET %s over %d keep-alive connections for %.1f s\n", rep.URL, rep.Conns, rep.Seconds)
-	fmt.Fprintf(stdout, "%d requests, %.0f requests/s, %d errors, %d-byte body\n", rep.Requests, rep.PerSecond, rep.Errors, rep.BodyBytes)
+	return writeReport(stdout, *jsonOut, rep)
+}
+
+// print writes the report for people.
+func (rep *httpReport) print(w io.Writer) {
+	fmt.Fprintf(w, "GET %s over %d keep-alive connections for %.1f s\n", rep.URL, rep.Conns, rep.Seconds)
+	fmt.Fprintf(w, "%d requests, %.0f requests/s, %d errors, %d-byte body\n", rep.Requests, rep.PerSecond, rep.Errors, rep.BodyBytes)
 	if rep.FirstError != "" {
-		fmt.Fprintf(stdout, "first error: %s\n", rep.FirstError)
+		fmt.Fprintf(w, "first error: %s\n", rep.FirstError)
 	}
 	if rep.ServerPID > 0 {
-		fmt.Fprintf(stdout, "server cpu %.0f%% of one core, %.2f µs per request\n", rep.ServerCPU, rep.CPUPerReqUS)
+		fmt.Fprintf(w, "server cpu %.0f%% of one core, %.2f µs per request\n", rep.ServerCPU, rep.CPUPerReqUS)
 	}
-	return nil
 }
 
 func runHTTPBench(ctx context.Context, rawURL string, duration time.Duration, conns, pid int) (*httpReport, error) {
