@@ -40,7 +40,7 @@ Usage:
   confdash check [--json] FILE      validate a schedule and print a summary
   confdash convert FILE --to yaml|json|ics
                                     write any supported schedule in confdash's own format
-  confdash tail [URL]               print now/next per track as it changes (default http://localhost:8080)
+  confdash tail [URL|HOST:PORT]     print now/next per track as it changes (default http://localhost:8080)
   confdash healthcheck [URL]        exit 0 when the server answers /healthz
   confdash bench [floor|http|compare|cluster] [flags]
                                     load-test a running server on this machine (see BENCHMARKS.md);

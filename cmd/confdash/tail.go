@@ -17,7 +17,7 @@ import (
 // tail is a terminal client: it prints now/next per track whenever the
 // server pushes a new state, and reconnects like the browser pages do.
 func tail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("tail", "tail [--track ID] [--once] [URL]", stderr)
+	fs := newFlagSet("tail", "tail [--track ID] [--once] [URL|HOST:PORT]", stderr)
 	track := fs.String("track", "", "follow one track only")
 	once := fs.Bool("once", false, "print the current state once and exit")
 	pos, err := parseFlags(fs, args)
