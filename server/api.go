@@ -265,13 +265,26 @@ func (s *Server) getReport(c *fiber.Ctx) error {
 	w := csv.NewWriter(&buf)
 	w.Write([]string{"track", "session", "title", "start", "peak_viewers", "viewer_minutes", "delay_minutes"})
 	for _, r := range rows {
-		w.Write([]string{r.Track, r.Session, r.Title, r.Start.Format(time.RFC3339), strconv.Itoa(r.PeakViewers),
+		w.Write([]string{csvText(r.Track), csvText(r.Session), csvText(r.Title), r.Start.Format(time.RFC3339), strconv.Itoa(r.PeakViewers),
 			strconv.FormatFloat(r.ViewerMinutes, 'f', 1, 64), strconv.Itoa(r.DelayMinutes)})
 	}
 	w.Flush()
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="confdash-report.csv"`)
 	return c.Send(buf.Bytes())
+}
+
+// csvText makes a cell of text from the schedule (a title, an id) inert in
+// a spreadsheet: one starting with =, +, -, @, a tab or a carriage return
+// would be read as a formula (=HYPERLINK(...) in a talk's title), so it gets
+// a leading apostrophe, as the OWASP guidance on CSV injection says. The
+// numbers and instants the report writes itself are never passed here and
+// stay numbers.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // requireAdmin guards the admin API. The token comes only from the
