@@ -360,3 +360,48 @@ func TestAnnouncementText(t *testing.T) {
 		})
 	}
 }
+
+// TestDamagedStateFileThroughLink: a damaged state file reached through a
+// symbolic link is moved aside where it is (on the volume), not the link:
+// the link stays, and after the restart the organizers' changes go through
+// it to the volume again.
+func TestDamagedStateFileThroughLink(t *testing.T) {
+	dir := t.TempDir()
+	volume := filepath.Join(dir, "volume")
+	if err := os.Mkdir(volume, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(volume, "state.json")
+	const damaged = `{"version": 1, "adjustments": {"announcements": [{"id": "a`
+	if err := os.WriteFile(target, []byte(damaged), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "state.json")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Schedule: loadDay(t, "day.yaml"), Clock: &testClock{now: testNow}, StatePath: link})
+	if err == nil {
+		srv.Shutdown(context.Background())
+		t.Fatal("New accepted a damaged state file")
+	}
+	aside, _ := filepath.Glob(target + ".damaged-*")
+	if len(aside) != 1 || !strings.Contains(err.Error(), aside[0]) {
+		t.Fatalf("damaged copies on the volume: %v, want one, named in %q", aside, err)
+	}
+	if b, err := os.ReadFile(aside[0]); err != nil || string(b) != damaged {
+		t.Errorf("the copy holds %q (%v), want the damaged content", b, err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Fatalf("the state file %s is no longer a symbolic link (%v)", link, err)
+	}
+
+	ts := startServer(t, Config{AdminToken: adminToken, StatePath: link})
+	a := ts.announce(t, "Back on the volume", "")
+	if got := annIDs(readStateFile(t, target).Adjustments.Announcements); !slices.Equal(got, []string{a.ID}) {
+		t.Errorf("the volume's state file holds %v, want %v", got, []string{a.ID})
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the state file %s is no longer a symbolic link after a write (%v)", link, err)
+	}
+}
