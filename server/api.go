@@ -372,6 +372,8 @@ func parseAnnouncement(body []byte) (announcementRequest, error) {
 	return req, nil
 }
 
+// invalid is a field refused with 422: by the admin API in its answer, or
+// by the state file's check at start-up in a warning.
 func invalid(code, message string) error {
 	return &bodyError{fiber.StatusUnprocessableEntity, code, message}
 }
@@ -444,8 +446,8 @@ func validAnnouncementID(id string) bool {
 // text box) become one space each run; any other control character is
 // refused, as is a text with nothing visible (only spaces and invisible
 // format characters such as U+200B or U+FEFF) and one whose direction
-// controls are not closed in order (U+202A..U+202E, U+2066..U+2069), which
-// would reverse whatever a screen shows after the announcement.
+// controls are not closed in order (U+202A..U+202E, U+2066..U+2069): one
+// left open can reverse what a screen shows after the text.
 func checkAnnouncementText(text string) (string, error) {
 	var b strings.Builder
 	var open []rune // the embeddings and isolates not closed yet
