@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -86,7 +87,8 @@ func FuzzAdminBodies(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	codes := map[string]int{"bad_json": 400, "empty_text": 422, "text_too_long": 422, "bad_ttl": 422, "bad_minutes": 422}
+	codes := map[string]int{"bad_json": 400, "empty_text": 422, "text_too_long": 422, "bad_ttl": 422, "bad_minutes": 422,
+		"control_character": 422, "no_visible_text": 422, "unbalanced_bidi": 422}
 	refused := func(t *testing.T, what string, err error) {
 		t.Helper()
 		var be *bodyError
@@ -106,6 +108,8 @@ func FuzzAdminBodies(f *testing.F) {
 				t.Fatalf("announcement: accepted %q, not one JSON document", body)
 			case req.Text == "" || req.Text != strings.TrimSpace(req.Text) || !utf8.ValidString(req.Text):
 				t.Fatalf("announcement: accepted text %q", req.Text)
+			case strings.ContainsFunc(req.Text, unicode.IsControl):
+				t.Fatalf("announcement: accepted the control characters in %q", req.Text)
 			case utf8.RuneCountInString(req.Text) > maxAnnouncementRunes:
 				t.Fatalf("announcement: accepted %d characters", utf8.RuneCountInString(req.Text))
 			case req.TTLSeconds < 0 || time.Duration(req.TTLSeconds)*time.Second > maxTTL ||

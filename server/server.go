@@ -123,8 +123,14 @@ func New(cfg Config) (*Server, error) {
 	s.lim = newLimits(cfg, s.m.reg)
 	var adj schedule.Adjustments
 	if cfg.StatePath != "" {
+		// In a cluster the file is only read once, into NATS.
+		if cfg.Cluster.URL == "" {
+			if err := checkStateWritable(cfg.StatePath); err != nil {
+				return nil, err
+			}
+		}
 		var err error
-		if adj, err = loadState(cfg.StatePath, time.Now()); err != nil {
+		if adj, err = loadState(cfg.StatePath, cfg.Schedule, time.Now(), cfg.Logger); err != nil {
 			return nil, err
 		}
 		adj = rebaseAnnouncements(adj, cfg.Clock.Now())

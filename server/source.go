@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -142,14 +143,32 @@ func (s *Source) fetch(ctx context.Context) ([]byte, error) {
 }
 
 // writeFileAtomic replaces path with data so that a crash leaves the old or
-// the new content, never a torn file.
+// the new content, never a torn file. A path that is a symbolic link (a state
+// file kept on a mounted volume) is written through: the file the link leads
+// to is replaced and the link stays a link. The temporary file is made in
+// that file's directory, since a rename is atomic only within one file
+// system. The file keeps its permissions; a new one is private (0600).
 func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	target, err := resolveLinks(path)
+	if err != nil {
+		return err
+	}
+	mode := fs.FileMode(0o600)
+	if fi, err := os.Stat(target); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	dir := filepath.Dir(target)
+	tmp, err := os.CreateTemp(dir, filepath.Base(target)+".tmp-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	// Chmod, not the mode CreateTemp was given: the umask must not narrow
+	// what the operator set on the file.
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return err
@@ -161,7 +180,7 @@ func writeFileAtomic(path string, data []byte) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := os.Rename(tmp.Name(), target); err != nil {
 		return err
 	}
 	if d, err := os.Open(dir); err == nil {
@@ -169,6 +188,46 @@ func writeFileAtomic(path string, data []byte) error {
 		d.Close()
 	}
 	return nil
+}
+
+// resolveLinks returns the file a write of path must replace: path with its
+// directories' symbolic links resolved, and, when path is itself a link, the
+// file at the end of its links. It is resolved at every write, so a link
+// re-pointed while the server runs is followed. A link whose target does not
+// exist yet leads to that target (the first write creates it there); the
+// directory a new file goes into must exist.
+func resolveLinks(path string) (string, error) {
+	p := path
+	for range 40 { // the kernel's own bound on links in one lookup
+		fi, err := os.Lstat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			dir, err := filepath.EvalSymlinks(filepath.Dir(p))
+			if err != nil {
+				return "", err
+			}
+			return filepath.Join(dir, filepath.Base(p)), nil
+		case err != nil:
+			return "", err
+		case fi.Mode()&fs.ModeSymlink == 0:
+			return filepath.EvalSymlinks(p)
+		}
+		link, err := os.Readlink(p)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(link) {
+			// Relative to the link's real directory: joining lexically
+			// would take ".." from the link's name, not from where it is.
+			dir, err := filepath.EvalSymlinks(filepath.Dir(p))
+			if err != nil {
+				return "", err
+			}
+			link = filepath.Join(dir, link)
+		}
+		p = link
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
 }
 
 // refreshLoop fetches a URL source every period and applies good changes at

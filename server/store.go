@@ -5,8 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
+	"maps"
 	"os"
+	"path/filepath"
+	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/confdash/confdash/schedule"
 )
@@ -20,10 +25,32 @@ type stateFile struct {
 
 const stateFileVersion = 1
 
-// loadState reads the adjustments from path. A missing file is an empty
-// state. A damaged file is moved aside (nothing is lost) and reported with
-// what to do next.
-func loadState(path string, now time.Time) (schedule.Adjustments, error) {
+// rawStateFile is a state file read entry by entry, so that one bad entry
+// (hand-edited, or written by an older confdash that checked less) costs
+// only itself.
+type rawStateFile struct {
+	Version     int `json:"version"`
+	Adjustments struct {
+		Announcements []json.RawMessage          `json:"announcements"`
+		Delays        map[string]json.RawMessage `json:"delays"`
+	} `json:"adjustments"`
+}
+
+// droppedEntry is an entry of the state file that was not loaded: where it
+// is in the file and what is wrong with it.
+type droppedEntry struct{ field, problem string }
+
+// loadState reads the adjustments from path for the schedule sc. A missing
+// file is an empty state. A damaged file (not JSON, another version) is
+// moved aside (nothing is lost) and reported with what to do next.
+//
+// Every entry goes through the admin API's own checks (checkAnnouncement,
+// checkDelay): an entry the API would refuse is dropped with a warning
+// naming the file, the field and the problem, and the rest is kept. The
+// file as it was is kept beside it first, as PATH.damaged-TIME, and the
+// state file is rewritten with the sound entries, so the warnings are not
+// repeated at every start.
+func loadState(path string, sc *schedule.Schedule, now time.Time, log *slog.Logger) (schedule.Adjustments, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return schedule.Adjustments{}, nil
@@ -31,19 +58,127 @@ func loadState(path string, now time.Time) (schedule.Adjustments, error) {
 	if err != nil {
 		return schedule.Adjustments{}, fmt.Errorf("read state file %s: %w", path, err)
 	}
-	var sf stateFile
+	// Beside the file itself: a state file linked onto a volume keeps its
+	// copies there, and the link stays.
+	real, rerr := resolveLinks(path)
+	if rerr != nil {
+		real = path
+	}
+	aside := fmt.Sprintf("%s.damaged-%s", real, now.UTC().Format("20060102T150405Z"))
+	var sf rawStateFile
 	err = json.Unmarshal(data, &sf)
 	if err == nil && sf.Version != stateFileVersion {
 		err = fmt.Errorf("unknown state file version %d (this confdash writes %d)", sf.Version, stateFileVersion)
 	}
 	if err != nil {
-		aside := fmt.Sprintf("%s.damaged-%s", path, now.UTC().Format("20060102T150405Z"))
-		if rerr := os.Rename(path, aside); rerr != nil {
+		if rerr := os.Rename(real, aside); rerr != nil {
 			return schedule.Adjustments{}, fmt.Errorf("state file %s is damaged (%v) and could not be moved aside (%v): repair or remove it, then start again", path, err, rerr)
 		}
 		return schedule.Adjustments{}, fmt.Errorf("state file %s is damaged (%v); it was moved to %s: start again to continue without saved announcements and delays, or repair that copy and move it back", path, err, aside)
 	}
-	return sf.Adjustments, nil
+	adj, dropped := checkState(sf, sc)
+	if len(dropped) == 0 {
+		return adj, nil
+	}
+	if err := writeFileAtomic(aside, data); err != nil {
+		return schedule.Adjustments{}, fmt.Errorf("state file %s: %s: %s; a copy could not be kept at %s (%v): repair or remove that entry, then start again", path, dropped[0].field, dropped[0].problem, aside, err)
+	}
+	for _, d := range dropped {
+		log.Warn("state file entry dropped: the admin API would refuse it",
+			slog.String("file", path), slog.String("field", d.field), slog.String("problem", d.problem), slog.String("copy", aside))
+	}
+	if err := saveState(path, adj); err != nil {
+		return schedule.Adjustments{}, fmt.Errorf("state file %s has %d invalid entries (kept in %s) and could not be rewritten without them: %w", path, len(dropped), aside, err)
+	}
+	log.Warn("state file loaded without its invalid entries; post any that is still needed again from the admin console",
+		slog.String("file", path), slog.Int("dropped", len(dropped)), slog.Int("announcements", len(adj.Announcements)),
+		slog.Int("delays", len(adj.Delays)), slog.String("copy", aside))
+	return adj, nil
+}
+
+// checkState decodes each entry of sf and keeps those the admin API would
+// accept for the schedule sc (the first of two announcements with one id).
+func checkState(sf rawStateFile, sc *schedule.Schedule) (schedule.Adjustments, []droppedEntry) {
+	var adj schedule.Adjustments
+	var dropped []droppedEntry
+	drop := func(field string, err error) {
+		// Clipped: a problem may quote the entry (an unknown track id), and
+		// an entry may be megabytes long.
+		dropped = append(dropped, droppedEntry{clip(field), clip(err.Error())})
+	}
+	seen := map[string]bool{}
+	for i, raw := range sf.Adjustments.Announcements {
+		field := fmt.Sprintf("adjustments.announcements[%d]", i)
+		var a schedule.Announcement
+		if err := json.Unmarshal(raw, &a); err != nil {
+			drop(field, fmt.Errorf("not an announcement (%v): it needs an id, a text and a created instant in RFC 3339", err))
+			continue
+		}
+		field += " (id " + quote(a.ID) + ")"
+		a, err := checkAnnouncement(a, sc)
+		switch {
+		case err != nil:
+			drop(field, err)
+		case seen[a.ID]:
+			drop(field, errors.New("an earlier announcement has the same id"))
+		default:
+			seen[a.ID] = true
+			adj.Announcements = append(adj.Announcements, a)
+		}
+	}
+	for _, track := range slices.Sorted(maps.Keys(sf.Adjustments.Delays)) {
+		field := "adjustments.delays." + quote(track)
+		var d schedule.Delay
+		if err := json.Unmarshal(sf.Adjustments.Delays[track], &d); err != nil {
+			drop(field, fmt.Errorf("not a delay (%v): it needs minutes and a from instant in RFC 3339", err))
+			continue
+		}
+		if err := checkDelay(track, d, sc); err != nil {
+			drop(field, err)
+			continue
+		}
+		if adj.Delays == nil {
+			adj.Delays = map[string]schedule.Delay{}
+		}
+		adj.Delays[track] = d
+	}
+	return adj, dropped
+}
+
+// clip shortens s for a log line, on a character boundary.
+func clip(s string) string {
+	const max = 200
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// checkStateWritable makes sure at start-up that the state file can be
+// saved, so a directory that is missing or refuses new files stops the
+// server now, with what to do, instead of failing the organizers' first
+// announcement on the day. It makes and removes a temporary file where
+// writeFileAtomic will make its own.
+func checkStateWritable(path string) error {
+	dir := filepath.Dir(path)
+	target, err := resolveLinks(path)
+	var pe *fs.PathError
+	if errors.As(err, &pe) && errors.Is(err, fs.ErrNotExist) {
+		dir = pe.Path // the directory missing on the way (through links)
+	}
+	if err == nil {
+		dir = filepath.Dir(target)
+		var f *os.File
+		if f, err = os.CreateTemp(dir, filepath.Base(target)+".check-*"); err == nil {
+			f.Close()
+			return os.Remove(f.Name())
+		}
+	}
+	return fmt.Errorf("state file %s cannot be saved: the directory %s does not take new files (%v). Create that directory and let the user running confdash write to it, or choose another state file with --state (CONFDASH_STATE)", path, dir, err)
 }
 
 // saveState writes the adjustments atomically (writeFileAtomic: temporary
