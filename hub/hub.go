@@ -28,7 +28,8 @@ type Conn interface {
 	Close() error
 }
 
-// Reason says why a client left the hub. The set is fixed so that it can be a metric label.
+// Reason says why a client left the hub. The set is fixed (Reasons) so that it can be a metric
+// label.
 type Reason string
 
 // The reasons a client leaves the hub.
@@ -40,6 +41,11 @@ const (
 	ReasonPolicy       Reason = "policy"        // the server closed it for a protocol violation
 	ReasonWriteError   Reason = "write_error"   // a write to the connection failed (or timed out)
 )
+
+// Reasons returns every Reason, e.g. to give each metric label its zero before the first event.
+func Reasons() []Reason {
+	return []Reason{ReasonClient, ReasonPongTimeout, ReasonSlowConsumer, ReasonShutdown, ReasonPolicy, ReasonWriteError}
+}
 
 // Close codes and reasons the hub sends on its own (see the wire protocol).
 const (

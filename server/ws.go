@@ -226,9 +226,9 @@ func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBud
 				// A close frame, which the close handler has answered (1006
 				// is what the library makes of the connection's end).
 			case errors.Is(err, errPingFlood):
-				client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), "policy")
+				client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), hub.ReasonPolicy)
 			case errors.As(err, &ne) && ne.Timeout():
-				client.Close(websocket.CloseGoingAway, "no pong", "pong_timeout")
+				client.Close(websocket.CloseGoingAway, "no pong", hub.ReasonPongTimeout)
 			default:
 				client.Unsubscribe()
 			}
@@ -245,13 +245,13 @@ func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBud
 			// reset, and the client would see "broken pipe" instead of 1009.
 			c.SetReadDeadline(time.Now().Add(drainWait))
 			io.CopyN(io.Discard, r, drainLimit)
-			client.Close(websocket.CloseMessageTooBig, errTooLarge.Error(), "policy")
+			client.Close(websocket.CloseMessageTooBig, errTooLarge.Error(), hub.ReasonPolicy)
 			return
 		case err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
 			client.Unsubscribe()
 			return
 		case mt != websocket.TextMessage:
-			client.Close(websocket.ClosePolicyViolation, "binary messages are not understood", "policy")
+			client.Close(websocket.ClosePolicyViolation, "binary messages are not understood", hub.ReasonPolicy)
 			return
 		}
 		if !s.answer(client, budget, buf[:n]) {
@@ -265,11 +265,11 @@ func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBud
 func (s *Server) answer(client *hub.Client, budget *pingBudget, data []byte) bool {
 	msg, err := decodeClientMessage(data)
 	if err != nil {
-		client.Close(websocket.ClosePolicyViolation, err.Error(), "policy")
+		client.Close(websocket.ClosePolicyViolation, err.Error(), hub.ReasonPolicy)
 		return false
 	}
 	if !budget.take(time.Now()) {
-		client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), "policy")
+		client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), hub.ReasonPolicy)
 		return false
 	}
 	client.Send(mustJSON(struct {
