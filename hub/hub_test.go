@@ -5,7 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -1151,4 +1155,43 @@ func TestCloseDeliversPendingPublishes(t *testing.T) {
 			t.Errorf("close frames (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// Reasons is the whole fixed set: every Reason constant declared in the package, once. The server
+// gives each its metric label from this list, so a reason missing here would appear on a dashboard
+// only after its first event.
+func TestReasons(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "hub.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var declared []string
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, s := range g.Specs {
+			v := s.(*ast.ValueSpec)
+			if id, ok := v.Type.(*ast.Ident); ok && id.Name == "Reason" {
+				for _, val := range v.Values {
+					s, err := strconv.Unquote(val.(*ast.BasicLit).Value)
+					if err != nil {
+						t.Fatal(err)
+					}
+					declared = append(declared, s)
+				}
+			}
+		}
+	}
+	var listed []string
+	for _, r := range Reasons() {
+		listed = append(listed, string(r))
+	}
+	slices.Sort(declared)
+	slices.Sort(listed)
+	if diff := cmp.Diff(declared, listed); diff != "" || len(declared) == 0 {
+		t.Errorf("Reasons() against the Reason constants in hub.go (-declared +listed):\n%s", diff)
+	}
 }
