@@ -15,7 +15,6 @@ type Client struct {
 	topic *topic
 	shard *shard
 	conn  Conn
-	fw    FrameWriter // conn, when it is one; else nil
 	// queue is closed by unregister, under the shard's write lock; every send happens under its read
 	// lock while idx >= 0, so no send can hit a closed queue.
 	queue chan *message
@@ -109,8 +108,8 @@ func (c *Client) deliver(m *message) (bool, error) {
 			return false, errSlow
 		}
 	}
-	if c.fw != nil && c.phase.Load() == phaseOpen {
-		n, err := c.fw.TryWriteFrame(m.frame)
+	if c.phase.Load() == phaseOpen {
+		n, err := c.conn.TryWriteFrame(m.frame)
 		if err != nil {
 			c.wmu.Unlock()
 			return false, err
@@ -216,10 +215,6 @@ func graceful(why Reason) bool {
 // was queued behind it, and returns when the queue is empty, giving the connection back to the
 // deliverers (busy false). Once the queue is closed it finishes the client (close frame, Observer,
 // Done) and leaves busy true, so that no other writer starts.
-//
-// A writer runs only while a connection is behind: an idle viewer has no goroutine of its own, which
-// saves a stack (4 KiB once the runtime has raised the initial stack size) per viewer, the largest
-// single item of an idle viewer's memory.
 func (c *Client) run() {
 	h := c.topic.hub
 	name := c.topic.name
@@ -247,7 +242,7 @@ func (c *Client) run() {
 
 		if part != nil {
 			// The rest of a frame must go out whatever happens next, or the stream is corrupt.
-			if err := c.fw.WriteFrame(part, time.Now().Add(h.writeTimeout)); err != nil {
+			if err := c.conn.WriteFrame(part, time.Now().Add(h.writeTimeout)); err != nil {
 				c.finish(sent, nil, true)
 				return
 			}
@@ -264,7 +259,7 @@ func (c *Client) run() {
 			c.finish(sent, m, false)
 			return
 		}
-		if err := c.write(m, time.Now().Add(h.writeTimeout)); err != nil {
+		if err := c.conn.WriteFrame(m.frame, time.Now().Add(h.writeTimeout)); err != nil {
 			c.finish(sent, m, true)
 			return
 		}
@@ -297,7 +292,7 @@ func (c *Client) finish(sent int, pending *message, failed bool) {
 			return // pings and pongs are not worth sending on a closing connection
 		}
 		if flush && c.phase.Load() == phaseClosing {
-			if err := c.write(m, time.Now().Add(h.writeTimeout)); err == nil {
+			if err := c.conn.WriteFrame(m.frame, time.Now().Add(h.writeTimeout)); err == nil {
 				sent++
 				return
 			}
@@ -316,11 +311,12 @@ func (c *Client) finish(sent int, pending *message, failed bool) {
 		deadline := time.Now().Add(h.writeTimeout)
 		if failed || why == ReasonWriteError {
 			// The connection is stuck or broken: do not wait another WriteTimeout for a frame the peer
-			// will not read, but let WriteClose still make the reader fail.
+			// will not read (Close below still makes the reader fail).
 			deadline = time.Now()
 		}
-		_ = c.conn.WriteClose(code, reason, deadline)
+		_ = c.conn.WriteFrame(closeFrame(code, reason), deadline)
 	}
+	_ = c.conn.Close()
 
 	if sent > 0 {
 		h.obs.Sent(name, sent)
@@ -330,17 +326,4 @@ func (c *Client) finish(sent int, pending *message, failed bool) {
 	}
 	h.obs.Disconnected(name, why)
 	close(c.done)
-}
-
-func (c *Client) write(m *message, deadline time.Time) error {
-	if c.fw != nil {
-		return c.fw.WriteFrame(m.frame, deadline)
-	}
-	switch m.kind {
-	case kindPing:
-		return c.conn.WritePing(deadline)
-	case kindPong:
-		return c.conn.WritePong(m.data, deadline)
-	}
-	return c.conn.WriteText(m.data, deadline)
 }

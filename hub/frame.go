@@ -1,8 +1,8 @@
 package hub
 
-// Websocket frames (RFC 6455, section 5.2) as a server sends them: final, unmasked, no extensions. A
-// server's frame for a message is the same bytes for every connection, so the hub encodes it once per
-// message and hands it to every FrameWriter, which writes it with one system call and no copy.
+import "unicode/utf8"
+
+// Websocket frames (RFC 6455, section 5.2) as a server sends them: final, unmasked, no extensions.
 
 // Frame opcodes.
 const (
@@ -14,6 +14,13 @@ const (
 
 // maxFrameHeader is the longest header: 2 bytes and a 64-bit length.
 const maxFrameHeader = 10
+
+// maxControlPayload is the most a control frame (close, ping, pong) may carry (RFC 6455, 5.5).
+const maxControlPayload = 125
+
+// closeNoStatus is the code that stands for a close frame without one (RFC 6455, 7.1.5): it is
+// never sent, an empty close frame is.
+const closeNoStatus = 1005
 
 // AppendFrame appends to b the frame of one final, unmasked message with opcode op (1 text, 8 close,
 // 9 ping, 10 pong), as a server sends it.
@@ -30,6 +37,27 @@ func AppendFrame(b []byte, op byte, payload []byte) []byte {
 			byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
 	}
 	return append(b, payload...)
+}
+
+// closeFrame returns the close frame for code and reason. The reason is cut, at a character
+// boundary, to the 123 bytes a control frame has room for after the code; code 1005 (no status)
+// gives an empty close frame, which is how a peer's close without a code is echoed.
+func closeFrame(code int, reason string) []byte {
+	if code == closeNoStatus {
+		return AppendFrame(nil, opClose, nil)
+	}
+	if len(reason) > maxControlPayload-2 {
+		reason = reason[:maxControlPayload-2]
+		// Drop the bytes of a character the cut went through.
+		for len(reason) > 0 {
+			if r, size := utf8.DecodeLastRuneInString(reason); r != utf8.RuneError || size > 1 {
+				break
+			}
+			reason = reason[:len(reason)-1]
+		}
+	}
+	payload := append([]byte{byte(code >> 8), byte(code)}, reason...)
+	return AppendFrame(make([]byte, 0, 2+len(payload)), opClose, payload)
 }
 
 // kind says which frame a message is.
@@ -50,5 +78,5 @@ func newMessage(k kind, data []byte) *message {
 	case kindPong:
 		op = opPong
 	}
-	return &message{data: data, kind: k, frame: AppendFrame(make([]byte, 0, maxFrameHeader+len(data)), op, data)}
+	return &message{kind: k, frame: AppendFrame(make([]byte, 0, maxFrameHeader+len(data)), op, data)}
 }

@@ -2,90 +2,29 @@ package hub
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 )
 
-// frameConn is an in-memory FrameWriter: a socket whose send buffer takes room more bytes without
-// waiting (TryWriteFrame), and which then takes the rest only once released (WriteFrame blocks on
-// release, as a write to a peer that stopped reading). It records the byte stream and checks that
-// at most one goroutine writes at a time.
-type frameConn struct {
-	fakeConn
-	mu2     sync.Mutex
-	room    int
-	release chan struct{}
-	stream  bytes.Buffer
-	tries   atomic.Int32
-	waits   atomic.Int32
-}
-
-func (f *frameConn) TryWriteFrame(frame []byte) (int, error) {
-	f.enter()
-	defer f.leave()
-	f.tries.Add(1)
-	f.mu2.Lock()
-	defer f.mu2.Unlock()
-	n := min(f.room, len(frame))
-	f.room -= n
-	f.stream.Write(frame[:n])
-	return n, nil
-}
-
-func (f *frameConn) WriteFrame(frame []byte, deadline time.Time) error {
-	f.enter()
-	defer f.leave()
-	f.waits.Add(1)
-	if f.release != nil {
-		select {
-		case <-f.release:
-		case <-time.After(time.Until(deadline)):
-			return errors.New("write timeout")
-		}
-	}
-	f.mu2.Lock()
-	defer f.mu2.Unlock()
-	f.stream.Write(frame)
-	return nil
-}
-
-func (f *frameConn) bytes() []byte {
-	f.mu2.Lock()
-	defer f.mu2.Unlock()
-	return bytes.Clone(f.stream.Bytes())
-}
-
-// parseFrames splits a server's byte stream into frames, failing on anything that is not a whole,
-// final, unmasked frame.
+// parseFrames splits a server's byte stream into frames ("opcode:payload"), failing on anything that
+// is not a whole, final, unmasked frame.
 func parseFrames(t *testing.T, b []byte) []string {
 	t.Helper()
 	var out []string
 	for len(b) > 0 {
-		if len(b) < 2 || b[0]&0x80 == 0 || b[1]&0x80 != 0 {
-			t.Fatalf("not a final unmasked frame at %q", b)
+		op, payload, n, err := nextFrame(b)
+		if err != nil {
+			t.Fatal(err)
 		}
-		op, n, h := b[0]&0x0F, int(b[1]&0x7F), 2
-		switch n {
-		case 126:
-			n, h = int(b[2])<<8|int(b[3]), 4
-		case 127:
-			n, h = 0, 10
-			for _, x := range b[2:10] {
-				n = n<<8 | int(x)
-			}
+		if n == 0 {
+			t.Fatalf("a frame is cut at %d bytes: %q", len(b), b)
 		}
-		if len(b) < h+n {
-			t.Fatalf("a frame of %d bytes is cut at %d", h+n, len(b))
-		}
-		out = append(out, fmt.Sprintf("%x:%s", op, b[h:h+n]))
-		b = b[h+n:]
+		out = append(out, fmt.Sprintf("%x:%s", op, payload))
+		b = b[n:]
 	}
 	return out
 }
@@ -102,13 +41,13 @@ func TestAppendFrameLengths(t *testing.T) {
 
 // A connection with room takes every message from the fan-out itself: the frames are on the socket
 // once the publishes are delivered, and no writer goroutine is ever started.
-func TestFrameWriterWritesAtOnce(t *testing.T) {
+func TestWritesAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := New(Options{PingPeriod: time.Hour})
 		defer closeHub(t, h)
-		conns := make([]*frameConn, 100)
+		conns := make([]*fakeConn, 100)
 		for i := range conns {
-			conns[i] = &frameConn{room: 1 << 20}
+			conns[i] = &fakeConn{}
 			mustSubscribe(t, h, "main", conns[i])
 		}
 		before := runtime.NumGoroutine()
@@ -134,12 +73,12 @@ func TestFrameWriterWritesAtOnce(t *testing.T) {
 
 // A connection that takes part of a frame gets the rest, then what was published meanwhile, in
 // order and whole, from a writer goroutine, which returns the connection to direct writes after.
-func TestFrameWriterPartialWrite(t *testing.T) {
+func TestPartialWrite(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := New(Options{PingPeriod: time.Hour})
 		defer closeHub(t, h)
-		fast := &frameConn{room: 1 << 20}
-		part := &frameConn{room: 5, release: make(chan struct{})}
+		fast := &fakeConn{}
+		part := &fakeConn{limited: true, room: 5, release: make(chan struct{})}
 		mustSubscribe(t, h, "main", fast)
 		cl := mustSubscribe(t, h, "main", part)
 		h.Publish("main", []byte("first message"))
@@ -161,10 +100,8 @@ func TestFrameWriterPartialWrite(t *testing.T) {
 		if cl.busyNow() {
 			t.Fatal("the writer still owns the connection with nothing left to write")
 		}
-		// The writer has given the connection back: the next message is written directly.
-		part.mu2.Lock()
-		part.room = 1 << 20
-		part.mu2.Unlock()
+		// The writer has given the connection back (whose peer reads again): the next message is
+		// written directly.
 		tries := part.tries.Load()
 		h.Publish("main", []byte("third"))
 		synctest.Wait()
@@ -187,13 +124,13 @@ func (c *Client) busyNow() bool {
 
 // A connection that stops taking anything is dropped as a slow consumer once its queue is full,
 // and the others keep getting every message directly.
-func TestFrameWriterSlowConsumer(t *testing.T) {
+func TestSlowConsumerWhileFanOutWritesOthers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := newRecorder()
 		h := New(Options{PingPeriod: time.Hour, QueueSize: 4, Observer: rec})
 		defer closeHub(t, h)
-		fast := &frameConn{room: 1 << 20}
-		stuck := &frameConn{release: make(chan struct{})}
+		fast := &fakeConn{}
+		stuck := stalledConn()
 		mustSubscribe(t, h, "main", fast)
 		cl := mustSubscribe(t, h, "main", stuck)
 		for i := range 10 {
@@ -219,11 +156,11 @@ func TestFrameWriterSlowConsumer(t *testing.T) {
 }
 
 // Pings from the shared ticker are written directly too.
-func TestFrameWriterPing(t *testing.T) {
+func TestPingWrittenAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := New(Options{PingPeriod: 20 * time.Millisecond})
 		defer closeHub(t, h)
-		c := &frameConn{room: 1 << 20}
+		c := &fakeConn{}
 		mustSubscribe(t, h, "main", c)
 		time.Sleep(50 * time.Millisecond) // the bubble's clock: two ping periods, exactly
 		synctest.Wait()
@@ -234,4 +171,28 @@ func TestFrameWriterPing(t *testing.T) {
 			t.Errorf("%d waiting writes, want the pings written directly", c.waits.Load())
 		}
 	})
+}
+
+// The hub encodes close frames too: the code, then the reason cut to what a control frame holds, at a
+// character boundary; a peer's close without a code (1005) is echoed as an empty close frame.
+func TestCloseFrame(t *testing.T) {
+	long := strings.Repeat("é", 100) // 200 bytes
+	for _, tc := range []struct {
+		code   int
+		reason string
+		want   string
+	}{
+		{1001, "server shutting down", "8:\x03\xe9server shutting down"},
+		{1013, "", "8:\x03\xf5"},
+		{1005, "", "8:"},
+		{1008, long, "8:\x03\xf0" + strings.Repeat("é", 61)},
+	} {
+		got := parseFrames(t, closeFrame(tc.code, tc.reason))
+		if len(got) != 1 || got[0] != tc.want {
+			t.Errorf("closeFrame(%d, %d bytes) = %q, want %q", tc.code, len(tc.reason), got, tc.want)
+		}
+		if p := len(closeFrame(tc.code, tc.reason)) - 2; p > maxControlPayload {
+			t.Errorf("closeFrame(%d, %d bytes) carries %d bytes, more than a control frame may", tc.code, len(tc.reason), p)
+		}
+	}
 }

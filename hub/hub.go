@@ -9,41 +9,27 @@ import (
 	"time"
 )
 
-// Conn is one websocket connection as the hub sees it. The hub calls its methods from one goroutine
-// at a time (one concurrent writer per connection, as gorilla/websocket and fasthttp/websocket
-// require), and never after the client's Done channel is closed.
+// Conn is one websocket connection as the hub sees it: a socket that takes whole websocket frames,
+// which the hub encodes itself (see the package doc for why). The hub calls its methods from one
+// goroutine at a time (one concurrent writer per connection, as gorilla/websocket and
+// fasthttp/websocket require), and never after the client's Done channel is closed.
 type Conn interface {
-	// WriteText writes data as one text frame. data is shared with every other subscriber of the
-	// topic: it must not be modified or retained after the call returns.
-	WriteText(data []byte, deadline time.Time) error
-	// WritePing writes a ping control frame.
-	WritePing(deadline time.Time) error
-	// WritePong writes a pong control frame with data (at most 125 bytes).
-	WritePong(data []byte, deadline time.Time) error
-	// WriteClose sends a close frame with code and reason, then makes the connection's reader fail
-	// promptly (e.g. by setting a past read deadline), so the handler goroutine returns. It must do the
-	// latter even when the frame cannot be written: after a failed write the hub passes a deadline
-	// that has already passed.
-	WriteClose(code int, reason string, deadline time.Time) error
-}
-
-// FrameWriter is a Conn the hub can write whole websocket frames to, encoded once for every
-// subscriber, and try to write to without waiting. When a Conn is one, the hub writes each message
-// right away from its fan-out goroutine if the connection takes all of it at once (the common
-// case: a socket with room in its send buffer), and starts a writer goroutine only for a connection
-// that has not: an idle viewer then costs no goroutine, and a broadcast costs one system call per
-// viewer and no goroutine switch. The same one-writer-at-a-time rule holds for these methods and
-// Conn's.
-type FrameWriter interface {
-	Conn
 	// TryWriteFrame writes as much of frame as the connection takes without waiting and returns how
-	// many bytes that was (0 when it takes none now). The hub writes the rest with WriteFrame.
+	// many bytes that was (0 when it takes none now). The hub writes the rest with WriteFrame. frame
+	// is shared with every other subscriber of the topic: it must not be modified or retained.
 	TryWriteFrame(frame []byte) (int, error)
-	// WriteFrame writes frame (or the rest of one), waiting until deadline at most.
+	// WriteFrame writes frame (or the rest of one), waiting until deadline at most. A deadline that
+	// has already passed must fail at once, without waiting on the connection.
 	WriteFrame(frame []byte, deadline time.Time) error
+	// Close is called once, last, when the hub is done with the connection (after the close frame,
+	// when there is one, or after a failed write). It must make the connection's reader fail
+	// promptly (e.g. by setting a past read deadline), so that the server's handler returns and
+	// releases the socket.
+	Close() error
 }
 
-// Reason says why a client left the hub. The set is fixed so that it can be a metric label.
+// Reason says why a client left the hub. The set is fixed (Reasons) so that it can be a metric
+// label.
 type Reason string
 
 // The reasons a client leaves the hub.
@@ -55,6 +41,11 @@ const (
 	ReasonPolicy       Reason = "policy"        // the server closed it for a protocol violation
 	ReasonWriteError   Reason = "write_error"   // a write to the connection failed (or timed out)
 )
+
+// Reasons returns every Reason, e.g. to give each metric label its zero before the first event.
+func Reasons() []Reason {
+	return []Reason{ReasonClient, ReasonPongTimeout, ReasonSlowConsumer, ReasonShutdown, ReasonPolicy, ReasonWriteError}
+}
 
 // Close codes and reasons the hub sends on its own (see the wire protocol).
 const (
@@ -120,8 +111,7 @@ const (
 // instead of 24 (at 64 slots, 1 KiB less per idle client); the one allocation per publish is shared
 // by every subscriber.
 type message struct {
-	data  []byte
-	frame []byte // data's whole websocket frame, for FrameWriters
+	frame []byte // the whole websocket frame
 	kind  kind
 }
 
@@ -226,7 +216,6 @@ func (h *Hub) Subscribe(topic string, conn Conn, initial ...[]byte) (*Client, er
 		done:  make(chan struct{}),
 		idx:   -1,
 	}
-	c.fw, _ = conn.(FrameWriter)
 	if err := h.register(topic, c, initial); err != nil {
 		return nil, err
 	}
@@ -341,9 +330,9 @@ func (h *Hub) snapshot(buf []*topic) []*topic {
 
 // Publish delivers msg to every subscriber of topic, in the order of the calls to Publish and
 // PublishAll, and returns without waiting: the hub's fan-out goroutine writes it right away to every
-// connection that takes it without waiting (see FrameWriter) and queues it for the others. A
-// subscriber whose queue is full is dropped as a slow consumer (close 1013). msg is shared by every
-// subscriber: the caller must not modify it afterwards. After Close, Publish does nothing.
+// connection that takes it without waiting and queues it for the others. A subscriber whose queue is
+// full is dropped as a slow consumer (close 1013). msg is copied into the frame before Publish
+// returns. After Close, Publish does nothing.
 func (h *Hub) Publish(topic string, msg []byte) {
 	h.enqueue(job{topic: topic, m: newMessage(kindText, msg)})
 }

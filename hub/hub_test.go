@@ -1,10 +1,15 @@
 package hub
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -20,38 +25,53 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// closeFrame is what fakeConn records of WriteClose.
-type closeFrame struct {
+// closeRecord is a close frame fakeConn received.
+type closeRecord struct {
 	Code   int
 	Reason string
 }
 
-// fakeConn is an in-memory Conn that records what the hub writes. If release is set, WriteText blocks
-// until it is closed (a client that stopped reading). It also checks the hub's promises: one writer at
-// a time, nothing after the close frame or after the test sealed it (once Done was closed).
+// fakeConn is an in-memory Conn: a socket that decodes the frames the hub writes to it and records
+// them. By default it takes every frame at once, like a socket with room in its send buffer. With
+// limited set, TryWriteFrame takes at most room more bytes; with release set, WriteFrame waits until
+// release is closed or its deadline passes, like a write to a peer that stopped reading, and once
+// release is closed the connection takes everything at once again. It also checks the hub's
+// promises: one writer at a time, whole frames in order, nothing after the close frame or Close,
+// nothing after the test sealed it (once Done was closed), and Close called once.
 type fakeConn struct {
+	limited bool
+	room    int
 	release chan struct{}
-	err     error // returned by WriteText
+	err     error // returned by writes of text frames (a connection that breaks while data is sent)
 
 	writing    atomic.Int32
 	sealed     atomic.Bool
 	violations atomic.Int32
+	tries      atomic.Int32 // calls to TryWriteFrame
+	waits      atomic.Int32 // calls to WriteFrame
 
 	mu        sync.Mutex
+	stream    []byte // every byte written
+	rest      []byte // the bytes of a frame not yet whole
 	texts     []string
 	pings     []time.Time // when each ping was written
 	pongs     []string
-	deadlines []time.Duration
-	closes    []closeFrame
-	closeDL   time.Time
+	deadlines []time.Duration // of each WriteFrame, from the call
+	closes    []closeRecord
+	closeDL   time.Time // the deadline the close frame was written with
+	closed    int       // calls to Close
 }
+
+// stalledConn returns a fakeConn whose peer has stopped reading: it takes nothing until release is
+// closed.
+func stalledConn() *fakeConn { return &fakeConn{limited: true, release: make(chan struct{})} }
 
 func (f *fakeConn) enter() {
 	if f.writing.Add(1) != 1 || f.sealed.Load() {
 		f.violations.Add(1)
 	}
 	f.mu.Lock()
-	if len(f.closes) > 0 {
+	if len(f.closes) > 0 || f.closed > 0 {
 		f.violations.Add(1)
 	}
 	f.mu.Unlock()
@@ -59,49 +79,141 @@ func (f *fakeConn) enter() {
 
 func (f *fakeConn) leave() { f.writing.Add(-1) }
 
-func (f *fakeConn) WriteText(data []byte, deadline time.Time) error {
-	f.enter()
-	defer f.leave()
-	if f.release != nil {
-		<-f.release
+func (f *fakeConn) released() bool {
+	select {
+	case <-f.release:
+		return true
+	default:
+		return false
 	}
-	if f.err != nil {
+}
+
+// failText returns f.err if frame starts a text frame.
+func (f *fakeConn) failText(frame []byte) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil && len(f.rest) == 0 && len(frame) > 0 && frame[0]&0x0F == opText {
 		return f.err
 	}
+	return nil
+}
+
+func (f *fakeConn) TryWriteFrame(frame []byte) (int, error) {
+	f.enter()
+	defer f.leave()
+	f.tries.Add(1)
+	if err := f.failText(frame); err != nil {
+		return 0, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.texts = append(f.texts, string(data))
+	n := len(frame)
+	if f.limited && !f.released() {
+		n = min(f.room, n)
+		f.room -= n
+	}
+	f.take(frame[:n], time.Time{})
+	return n, nil
+}
+
+func (f *fakeConn) WriteFrame(frame []byte, deadline time.Time) error {
+	f.enter()
+	defer f.leave()
+	f.waits.Add(1)
+	if err := f.failText(frame); err != nil {
+		return err
+	}
+	if f.release != nil {
+		select {
+		case <-f.release:
+		case <-time.After(time.Until(deadline)):
+			return errors.New("write timeout")
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.deadlines = append(f.deadlines, time.Until(deadline))
+	f.take(frame, deadline)
 	return nil
 }
 
-func (f *fakeConn) WritePing(deadline time.Time) error {
-	f.enter()
-	defer f.leave()
+// take records b and every frame it completes. Called with f.mu held.
+func (f *fakeConn) take(b []byte, deadline time.Time) {
+	f.stream = append(f.stream, b...)
+	f.rest = append(f.rest, b...)
+	for {
+		op, payload, n, err := nextFrame(f.rest)
+		if err != nil {
+			f.violations.Add(1)
+			f.rest = nil
+			return
+		}
+		if n == 0 {
+			return
+		}
+		if len(f.closes) > 0 {
+			f.violations.Add(1) // a frame after the close frame
+		}
+		switch op {
+		case opText:
+			f.texts = append(f.texts, string(payload))
+		case opPing:
+			f.pings = append(f.pings, time.Now())
+		case opPong:
+			f.pongs = append(f.pongs, string(payload))
+		case opClose:
+			var c closeRecord
+			if len(payload) >= 2 {
+				c = closeRecord{int(payload[0])<<8 | int(payload[1]), string(payload[2:])}
+			}
+			f.closes = append(f.closes, c)
+			f.closeDL = deadline
+		default:
+			f.violations.Add(1)
+		}
+		f.rest = f.rest[n:]
+	}
+}
+
+func (f *fakeConn) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.pings = append(f.pings, time.Now())
-	f.deadlines = append(f.deadlines, time.Until(deadline))
+	if f.closed > 0 || f.sealed.Load() || f.writing.Load() != 0 {
+		f.violations.Add(1)
+	}
+	f.closed++
 	return nil
 }
 
-func (f *fakeConn) WritePong(data []byte, deadline time.Time) error {
-	f.enter()
-	defer f.leave()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.pongs = append(f.pongs, string(data))
-	return nil
-}
-
-func (f *fakeConn) WriteClose(code int, reason string, deadline time.Time) error {
-	f.enter()
-	defer f.leave()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.closes = append(f.closes, closeFrame{code, reason})
-	f.closeDL = deadline
-	return nil
+// nextFrame decodes the first frame of b: its opcode, payload and length, or n == 0 when b does not
+// hold a whole frame yet. Anything but a final, unmasked frame is an error.
+func nextFrame(b []byte) (op byte, payload []byte, n int, err error) {
+	if len(b) < 2 {
+		return 0, nil, 0, nil
+	}
+	if b[0]&0x80 == 0 || b[0]&0x70 != 0 || b[1]&0x80 != 0 {
+		return 0, nil, 0, fmt.Errorf("not a final unmasked frame at %q", b)
+	}
+	size, h := int(b[1]&0x7F), 2
+	switch size {
+	case 126:
+		if len(b) < 4 {
+			return 0, nil, 0, nil
+		}
+		size, h = int(b[2])<<8|int(b[3]), 4
+	case 127:
+		if len(b) < 10 {
+			return 0, nil, 0, nil
+		}
+		size, h = 0, 10
+		for _, x := range b[2:10] {
+			size = size<<8 | int(x)
+		}
+	}
+	if len(b) < h+size {
+		return 0, nil, 0, nil
+	}
+	return b[0] & 0x0F, b[h : h+size], h + size, nil
 }
 
 func (f *fakeConn) Texts() []string {
@@ -110,10 +222,22 @@ func (f *fakeConn) Texts() []string {
 	return append([]string(nil), f.texts...)
 }
 
-func (f *fakeConn) Closes() []closeFrame {
+func (f *fakeConn) Closes() []closeRecord {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]closeFrame(nil), f.closes...)
+	return append([]closeRecord(nil), f.closes...)
+}
+
+func (f *fakeConn) Pongs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.pongs...)
+}
+
+func (f *fakeConn) bytes() []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return bytes.Clone(f.stream)
 }
 
 func (f *fakeConn) Pings() []time.Time {
@@ -126,7 +250,23 @@ func (f *fakeConn) Pings() []time.Time {
 func (f *fakeConn) check(t *testing.T) {
 	t.Helper()
 	if n := f.violations.Load(); n != 0 {
-		t.Errorf("%d writes were concurrent, after the close frame or after Done", n)
+		t.Errorf("%d writes were concurrent, not whole frames, after the close frame, after Close or after Done", n)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.rest) != 0 {
+		t.Errorf("the stream ends in %d bytes of a frame cut short", len(f.rest))
+	}
+}
+
+// checkClosed is check, and that the hub has called Close once: a client whose Done is closed.
+func (f *fakeConn) checkClosed(t *testing.T) {
+	t.Helper()
+	f.check(t)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed != 1 {
+		t.Errorf("Close called %d times, want once", f.closed)
 	}
 }
 
@@ -225,7 +365,7 @@ func TestSlowConsumerIsDroppedOthersGetEverything(t *testing.T) {
 			conns[i] = &fakeConn{}
 			mustSubscribe(t, h, "main", conns[i], "hello")
 		}
-		stalled := &fakeConn{release: make(chan struct{})}
+		stalled := stalledConn()
 		sc := mustSubscribe(t, h, "main", stalled, "hello")
 
 		want := []string{"hello"}
@@ -243,14 +383,14 @@ func TestSlowConsumerIsDroppedOthersGetEverything(t *testing.T) {
 			t.Fatalf("Count after the drop = %d, want %d", got, want)
 		}
 		if isDone(sc) {
-			t.Fatal("the stalled writer stopped while blocked in WriteText")
+			t.Fatal("the stalled writer stopped while blocked in WriteFrame")
 		}
 		close(stalled.release)
 		<-sc.Done()
 		if diff := cmp.Diff([]string{"hello"}, stalled.Texts()); diff != "" {
 			t.Errorf("stalled connection texts (-want +got):\n%s", diff)
 		}
-		if diff := cmp.Diff([]closeFrame{{1013, "slow_consumer"}}, stalled.Closes()); diff != "" {
+		if diff := cmp.Diff([]closeRecord{{1013, "slow_consumer"}}, stalled.Closes()); diff != "" {
 			t.Errorf("stalled connection close frames (-want +got):\n%s", diff)
 		}
 		for i, c := range conns {
@@ -259,7 +399,7 @@ func TestSlowConsumerIsDroppedOthersGetEverything(t *testing.T) {
 			}
 			c.check(t)
 		}
-		stalled.check(t)
+		stalled.checkClosed(t)
 
 		// Undelivered to the stalled one: the message that did not fit plus the 8 queued behind hello.
 		if got, want := rec.get(&rec.dropped, "main"), queue+1; got != want {
@@ -377,7 +517,7 @@ func TestCloseSendsGoingAwayToEveryone(t *testing.T) {
 			if diff := cmp.Diff([]string{"hello", "last state"}, c.Texts()); diff != "" {
 				t.Errorf("connection %d texts (-want +got):\n%s", i, diff)
 			}
-			if diff := cmp.Diff([]closeFrame{{1001, "server shutting down"}}, c.Closes()); diff != "" {
+			if diff := cmp.Diff([]closeRecord{{1001, "server shutting down"}}, c.Closes()); diff != "" {
 				t.Errorf("connection %d close frames (-want +got):\n%s", i, diff)
 			}
 			c.sealed.Store(true)
@@ -397,17 +537,17 @@ func TestCloseSendsGoingAwayToEveryone(t *testing.T) {
 			t.Errorf("second Close: %v", err)
 		}
 		for _, c := range conns {
-			c.check(t)
+			c.checkClosed(t)
 		}
 	})
 }
 
-// A writer stuck in a write (a Conn that ignores its deadline) makes Close give up at ctx's end;
+// A writer stuck in a write longer than Close's ctx (its deadline is further) makes Close give up at ctx's end;
 // once it is released it still sends the close frame, and a second Close sees it stop.
 func TestCloseGivesUpAtContextEnd(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := New(Options{})
-		stuck := &fakeConn{release: make(chan struct{})}
+		stuck := stalledConn()
 		c := mustSubscribe(t, h, "main", stuck, "hello")
 		synctest.Wait()
 
@@ -426,20 +566,22 @@ func TestCloseGivesUpAtContextEnd(t *testing.T) {
 		if !isDone(c) {
 			t.Fatal("client not done")
 		}
-		if diff := cmp.Diff([]closeFrame{{1001, "server shutting down"}}, stuck.Closes()); diff != "" {
+		if diff := cmp.Diff([]closeRecord{{1001, "server shutting down"}}, stuck.Closes()); diff != "" {
 			t.Errorf("close frames (-want +got):\n%s", diff)
 		}
-		stuck.check(t)
+		stuck.checkClosed(t)
 	})
 }
 
-// One shared ticker makes every writer ping each PingPeriod, with the write deadline.
+// One shared ticker makes every client ping each PingPeriod: written at once to a connection with
+// room, and by the writer goroutine, with the write deadline, to one that is behind.
 func TestPingEveryPeriod(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const period, timeout = 25 * time.Second, 3 * time.Second
 		h := New(Options{PingPeriod: period, WriteTimeout: timeout})
 		start := time.Now()
-		a, b := &fakeConn{}, &fakeConn{}
+		a := &fakeConn{}
+		b := &fakeConn{limited: true} // takes nothing without waiting, everything when waited on
 		mustSubscribe(t, h, "main", a)
 		mustSubscribe(t, h, "other", b)
 
@@ -455,14 +597,22 @@ func TestPingEveryPeriod(t *testing.T) {
 			if diff := cmp.Diff(want, c.Pings()); diff != "" {
 				t.Errorf("ping times (-want +got):\n%s", diff)
 			}
-			c.mu.Lock()
-			for _, d := range c.deadlines {
-				if d != timeout {
-					t.Errorf("write deadline %v after the write, want %v", d, timeout)
-				}
-			}
-			c.mu.Unlock()
 		}
+		a.mu.Lock()
+		if len(a.deadlines) != 0 {
+			t.Errorf("%d waiting writes to the connection with room, want the pings written at once", len(a.deadlines))
+		}
+		a.mu.Unlock()
+		b.mu.Lock()
+		if len(b.deadlines) != len(want) {
+			t.Errorf("%d waiting writes to the connection that is behind, want %d", len(b.deadlines), len(want))
+		}
+		for _, d := range b.deadlines {
+			if d != timeout {
+				t.Errorf("write deadline %v after the write, want %v", d, timeout)
+			}
+		}
+		b.mu.Unlock()
 		closeHub(t, h)
 	})
 }
@@ -496,7 +646,7 @@ func TestSendToFullQueueDropsClient(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := newRecorder()
 		h := New(Options{QueueSize: 2, Observer: rec})
-		stalled := &fakeConn{release: make(chan struct{})}
+		stalled := stalledConn()
 		c := mustSubscribe(t, h, "main", stalled, "hello")
 		synctest.Wait() // hello is being written: the queue is empty
 		for i, want := range []bool{true, true, false, false} {
@@ -509,7 +659,7 @@ func TestSendToFullQueueDropsClient(t *testing.T) {
 		}
 		close(stalled.release)
 		<-c.Done()
-		if diff := cmp.Diff([]closeFrame{{1013, "slow_consumer"}}, stalled.Closes()); diff != "" {
+		if diff := cmp.Diff([]closeRecord{{1013, "slow_consumer"}}, stalled.Closes()); diff != "" {
 			t.Errorf("close frames (-want +got):\n%s", diff)
 		}
 		if got, want := rec.get(&rec.dropped, "main"), 3; got != want {
@@ -535,7 +685,7 @@ func TestClientClose(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				rec := newRecorder()
 				h := New(Options{Observer: rec})
-				f := &fakeConn{release: make(chan struct{})}
+				f := stalledConn()
 				c := mustSubscribe(t, h, "main", f, "hello")
 				synctest.Wait()
 				c.Send([]byte("a"))
@@ -552,7 +702,7 @@ func TestClientClose(t *testing.T) {
 				if diff := cmp.Diff(tc.texts, f.Texts()); diff != "" {
 					t.Errorf("texts (-want +got):\n%s", diff)
 				}
-				if diff := cmp.Diff([]closeFrame{{tc.code, "bye"}}, f.Closes()); diff != "" {
+				if diff := cmp.Diff([]closeRecord{{tc.code, "bye"}}, f.Closes()); diff != "" {
 					t.Errorf("close frames (-want +got):\n%s", diff)
 				}
 				if got := rec.get(&rec.dropped, "main"); got != tc.dropped {
@@ -562,7 +712,7 @@ func TestClientClose(t *testing.T) {
 					t.Errorf("Disconnected reasons (-want +got):\n%s", diff)
 				}
 				closeHub(t, h)
-				f.check(t)
+				f.checkClosed(t)
 			})
 		})
 	}
@@ -573,7 +723,7 @@ func TestUnsubscribeWritesNothingMore(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := newRecorder()
 		h := New(Options{Observer: rec})
-		f := &fakeConn{release: make(chan struct{})}
+		f := stalledConn()
 		c := mustSubscribe(t, h, "main", f, "hello")
 		synctest.Wait()
 		h.Publish("main", []byte("a"))
@@ -599,12 +749,12 @@ func TestUnsubscribeWritesNothingMore(t *testing.T) {
 			t.Errorf("Disconnected reasons (-want +got):\n%s", diff)
 		}
 		closeHub(t, h)
-		f.check(t)
+		f.checkClosed(t)
 	})
 }
 
 // A failed write drops the client; the close frame is attempted with a deadline already past so
-// that WriteClose still makes the reader fail without waiting on a broken connection.
+// that it fails at once on a broken connection, and Close still makes the reader fail.
 func TestWriteErrorDropsClient(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		rec := newRecorder()
@@ -612,7 +762,7 @@ func TestWriteErrorDropsClient(t *testing.T) {
 		f := &fakeConn{err: errors.New("broken pipe")}
 		c := mustSubscribe(t, h, "main", f, "hello", "state")
 		<-c.Done()
-		if diff := cmp.Diff([]closeFrame{{1011, "write_error"}}, f.Closes()); diff != "" {
+		if diff := cmp.Diff([]closeRecord{{1011, "write_error"}}, f.Closes()); diff != "" {
 			t.Errorf("close frames (-want +got):\n%s", diff)
 		}
 		if f.closeDL.After(time.Now()) {
@@ -627,6 +777,7 @@ func TestWriteErrorDropsClient(t *testing.T) {
 		if got := h.Total(); got != 0 {
 			t.Errorf("Total = %d, want 0", got)
 		}
+		f.checkClosed(t)
 		closeHub(t, h)
 	})
 }
@@ -713,6 +864,10 @@ func TestConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			for i := range 100 {
 				f := &fakeConn{}
+				if i%3 == 0 {
+					// Takes a few bytes at once and the rest when waited on: partial frames.
+					f = &fakeConn{limited: true, room: 7}
+				}
 				c, err := h.Subscribe("t"+strconv.Itoa((g+i)%3), f, []byte("hello"))
 				if err != nil {
 					t.Errorf("Subscribe: %v", err)
@@ -741,7 +896,7 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("Total after Close = %d", got)
 	}
 	for _, f := range conns {
-		f.check(t)
+		f.checkClosed(t)
 		last := map[byte]string{}
 		for _, s := range f.Texts() {
 			if s == "hello" || s == "pong" {
@@ -756,8 +911,9 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
-// countConn counts text frames across many connections and signals when the count reaches target,
-// so that a benchmark can wait until a publish has reached every subscriber.
+// countConn counts the frames written across many connections and signals when the count reaches
+// target, so that a benchmark can wait until a publish has reached every subscriber. It takes every
+// frame at once, like a socket with room in its send buffer.
 type countConn struct{ *tally }
 
 type tally struct {
@@ -765,15 +921,29 @@ type tally struct {
 	reached   chan struct{}
 }
 
-func (c countConn) WriteText([]byte, time.Time) error {
+func (c countConn) count() {
 	if c.n.Add(1) == c.target.Load() {
 		c.reached <- struct{}{}
 	}
+}
+
+func (c countConn) TryWriteFrame(f []byte) (int, error) {
+	c.count()
+	return len(f), nil
+}
+
+func (c countConn) WriteFrame([]byte, time.Time) error {
+	c.count()
 	return nil
 }
-func (countConn) WritePing(time.Time) error               { return nil }
-func (countConn) WritePong([]byte, time.Time) error       { return nil }
-func (countConn) WriteClose(int, string, time.Time) error { return nil }
+
+func (countConn) Close() error { return nil }
+
+// queuedConn is a countConn that takes nothing without waiting, so that every frame goes through a
+// writer goroutine.
+type queuedConn struct{ countConn }
+
+func (queuedConn) TryWriteFrame([]byte) (int, error) { return 0, nil }
 
 // fanoutTimer is an Observer that adds up the time from each Publish until its fan-out ended.
 type fanoutTimer struct {
@@ -786,8 +956,8 @@ func (e *fanoutTimer) Broadcast(_ string, _ int, d time.Duration) { e.d.Add(int6
 // BenchmarkPublish measures a fan-out until every subscriber has been written the message (ns/op),
 // and the part of it from Publish to the end of the fan-out goroutine's work (fanout-ns/op), the
 // rest being the writer goroutines': over connections that take every frame at once (direct, the
-// server's case when sockets keep up) and over plain Conns, which every message reaches through a
-// writer goroutine (queued).
+// server's case when sockets keep up) and over connections that take nothing without waiting, which
+// every message reaches through a writer goroutine (queued).
 func BenchmarkPublish(b *testing.B) {
 	for _, path := range []string{"direct", "queued"} {
 		for _, n := range []int{1000, 10000} {
@@ -805,8 +975,8 @@ func benchmarkPublish(b *testing.B, direct bool, n int) {
 	t := &tally{reached: make(chan struct{}, 1)}
 	for range n {
 		var c Conn = countConn{t}
-		if direct {
-			c = countFrameConn{countConn{t}}
+		if !direct {
+			c = queuedConn{countConn{t}}
 		}
 		if _, err := h.Subscribe("main", c); err != nil {
 			b.Fatal(err)
@@ -824,25 +994,11 @@ func benchmarkPublish(b *testing.B, direct bool, n int) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
 }
 
-// countFrameConn is a countConn that is a FrameWriter with room for everything.
-type countFrameConn struct{ countConn }
-
-func (c countFrameConn) TryWriteFrame(f []byte) (int, error) {
-	c.WriteText(nil, time.Time{})
-	return len(f), nil
-}
-
-func (c countFrameConn) WriteFrame(f []byte, _ time.Time) error {
-	c.WriteText(nil, time.Time{})
-	return nil
-}
-
 type nopConn struct{}
 
-func (nopConn) WriteText([]byte, time.Time) error       { return nil }
-func (nopConn) WritePing(time.Time) error               { return nil }
-func (nopConn) WritePong([]byte, time.Time) error       { return nil }
-func (nopConn) WriteClose(int, string, time.Time) error { return nil }
+func (nopConn) TryWriteFrame(f []byte) (int, error) { return len(f), nil }
+func (nopConn) WriteFrame([]byte, time.Time) error  { return nil }
+func (nopConn) Close() error                        { return nil }
 
 // BenchmarkSubscribeDuringPublish measures how long a Subscribe+Unsubscribe takes on a topic that
 // is being fanned out to 10,000 subscribers without pause: the lock granularity shows here.
@@ -891,7 +1047,7 @@ func BenchmarkSubscribeDuringPublish(b *testing.B) {
 }
 
 // TestIdleClientMemory measures what an idle subscriber costs the hub (its Client, queue and done
-// channel; no goroutine, since a FrameWriter that takes every frame at once never needs a writer),
+// channel; no goroutine, since a connection that takes every frame at once never needs a writer),
 // to keep it far below the product's budget of about 8 KiB per idle websocket connection.
 func TestIdleClientMemory(t *testing.T) {
 	const n = 2000
@@ -904,7 +1060,7 @@ func TestIdleClientMemory(t *testing.T) {
 	t0.target.Store(n)
 	clients := make([]*Client, n)
 	for i := range clients {
-		c, err := h.Subscribe("main", countFrameConn{countConn{t0}})
+		c, err := h.Subscribe("main", countConn{t0})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -995,8 +1151,47 @@ func TestCloseDeliversPendingPublishes(t *testing.T) {
 		if diff := cmp.Diff([]string{"a", "b"}, f.Texts()); diff != "" {
 			t.Errorf("texts (-want +got):\n%s", diff)
 		}
-		if diff := cmp.Diff([]closeFrame{{CloseGoingAway, shutdownReason}}, f.Closes()); diff != "" {
+		if diff := cmp.Diff([]closeRecord{{CloseGoingAway, shutdownReason}}, f.Closes()); diff != "" {
 			t.Errorf("close frames (-want +got):\n%s", diff)
 		}
 	})
+}
+
+// Reasons is the whole fixed set: every Reason constant declared in the package, once. The server
+// gives each its metric label from this list, so a reason missing here would appear on a dashboard
+// only after its first event.
+func TestReasons(t *testing.T) {
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "hub.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var declared []string
+	for _, d := range f.Decls {
+		g, ok := d.(*ast.GenDecl)
+		if !ok || g.Tok != token.CONST {
+			continue
+		}
+		for _, s := range g.Specs {
+			v := s.(*ast.ValueSpec)
+			if id, ok := v.Type.(*ast.Ident); ok && id.Name == "Reason" {
+				for _, val := range v.Values {
+					s, err := strconv.Unquote(val.(*ast.BasicLit).Value)
+					if err != nil {
+						t.Fatal(err)
+					}
+					declared = append(declared, s)
+				}
+			}
+		}
+	}
+	var listed []string
+	for _, r := range Reasons() {
+		listed = append(listed, string(r))
+	}
+	slices.Sort(declared)
+	slices.Sort(listed)
+	if diff := cmp.Diff(declared, listed); diff != "" || len(declared) == 0 {
+		t.Errorf("Reasons() against the Reason constants in hub.go (-declared +listed):\n%s", diff)
+	}
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/confdash/confdash/schedule"
 )
 
-// recConn is an in-memory hub connection that notes when each message
-// arrived (on the bubble's fake clock).
+// recConn is an in-memory hub connection that takes every frame at once and
+// notes when each text message arrived (on the bubble's fake clock).
 type recConn struct {
 	mu   sync.Mutex
 	msgs []recMsg
@@ -25,15 +25,30 @@ type recMsg struct {
 	data string
 }
 
-func (c *recConn) WriteText(data []byte, _ time.Time) error {
+func (c *recConn) TryWriteFrame(frame []byte) (int, error) {
+	return len(frame), c.WriteFrame(frame, time.Time{})
+}
+
+// WriteFrame records frame, which the hub writes whole to a connection that
+// takes everything at once.
+func (c *recConn) WriteFrame(frame []byte, _ time.Time) error {
+	if frame[0]&0x0F != 0x1 { // not a text frame
+		return nil
+	}
+	payload := frame[2:]
+	switch frame[1] & 0x7F {
+	case 126:
+		payload = frame[4:]
+	case 127:
+		payload = frame[10:]
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.msgs = append(c.msgs, recMsg{time.Now(), string(data)})
+	c.msgs = append(c.msgs, recMsg{time.Now(), string(payload)})
 	return nil
 }
-func (c *recConn) WritePing(time.Time) error               { return nil }
-func (c *recConn) WritePong([]byte, time.Time) error       { return nil }
-func (c *recConn) WriteClose(int, string, time.Time) error { return nil }
+
+func (c *recConn) Close() error { return nil }
 
 func (c *recConn) all() []recMsg {
 	c.mu.Lock()

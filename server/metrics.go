@@ -106,7 +106,7 @@ func newMetrics() *metrics {
 	)
 	// Counters start at 0 for every known label, so that increase() and
 	// changes() see the first event.
-	for _, r := range []hub.Reason{"client", "pong_timeout", "slow_consumer", "shutdown", "policy", "write_error"} {
+	for _, r := range hub.Reasons() {
 		m.connClosed.WithLabelValues(string(r))
 	}
 	for _, r := range []string{"changed", "unchanged", "invalid", "failed"} {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -159,10 +158,10 @@ func (s *Server) wsHandler(c *contrib.Conn) {
 // serveWS is a connection's reader for its whole life, then closes it.
 func (s *Server) serveWS(ws *websocket.Conn, client *hub.Client, view, watch string, counted bool) {
 	defer ws.Close()
-	// The hub is the connection's only writer, since it writes whole frames
-	// to the socket itself: a websocket ping is answered through it, and so
-	// is a close frame (RFC 6455 5.5.1: echo the code). Websocket pings and
-	// the protocol's pings share one budget.
+	// The hub is the connection's only writer (see package hub): a websocket
+	// ping is answered through it, and so is a close frame (RFC 6455 5.5.1:
+	// echo the code). Websocket pings and the protocol's pings share one
+	// budget.
 	budget := newPingBudget(time.Now())
 	ws.SetPingHandler(func(data string) error {
 		if !budget.take(time.Now()) {
@@ -227,9 +226,9 @@ func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBud
 				// A close frame, which the close handler has answered (1006
 				// is what the library makes of the connection's end).
 			case errors.Is(err, errPingFlood):
-				client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), "policy")
+				client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), hub.ReasonPolicy)
 			case errors.As(err, &ne) && ne.Timeout():
-				client.Close(websocket.CloseGoingAway, "no pong", "pong_timeout")
+				client.Close(websocket.CloseGoingAway, "no pong", hub.ReasonPongTimeout)
 			default:
 				client.Unsubscribe()
 			}
@@ -246,13 +245,13 @@ func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBud
 			// reset, and the client would see "broken pipe" instead of 1009.
 			c.SetReadDeadline(time.Now().Add(drainWait))
 			io.CopyN(io.Discard, r, drainLimit)
-			client.Close(websocket.CloseMessageTooBig, errTooLarge.Error(), "policy")
+			client.Close(websocket.CloseMessageTooBig, errTooLarge.Error(), hub.ReasonPolicy)
 			return
 		case err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
 			client.Unsubscribe()
 			return
 		case mt != websocket.TextMessage:
-			client.Close(websocket.ClosePolicyViolation, "binary messages are not understood", "policy")
+			client.Close(websocket.ClosePolicyViolation, "binary messages are not understood", hub.ReasonPolicy)
 			return
 		}
 		if !s.answer(client, budget, buf[:n]) {
@@ -266,11 +265,11 @@ func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBud
 func (s *Server) answer(client *hub.Client, budget *pingBudget, data []byte) bool {
 	msg, err := decodeClientMessage(data)
 	if err != nil {
-		client.Close(websocket.ClosePolicyViolation, err.Error(), "policy")
+		client.Close(websocket.ClosePolicyViolation, err.Error(), hub.ReasonPolicy)
 		return false
 	}
 	if !budget.take(time.Now()) {
-		client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), "policy")
+		client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), hub.ReasonPolicy)
 		return false
 	}
 	client.Send(mustJSON(struct {
@@ -321,90 +320,6 @@ type helloMsg struct {
 	ServerTimeMS    int64  `json:"server_time_ms"`
 	ScheduleVersion string `json:"schedule_version"`
 	Assets          string `json:"assets"`
-}
-
-// wsConn is a websocket connection as the hub sees it: a hub.FrameWriter
-// that writes the frames the hub encodes once for every viewer straight to
-// the socket, one system call each, and tries that without waiting (the
-// socket is non-blocking beneath Go's poller) so that a broadcast needs no
-// goroutine per viewer. fasthttp/websocket's Conn is used for reading and
-// for the final close frame; its writer (and its write buffer) never. It
-// would write on its own only to answer a protocol violation with a close
-// frame, which may then cut into a frame of ours on a connection that is
-// being dropped anyway.
-type wsConn struct {
-	c   *websocket.Conn
-	nc  net.Conn        // the TCP connection beneath
-	raw syscall.RawConn // nc's, for writes that do not wait; nil when nc has none
-}
-
-func newWSConn(c *websocket.Conn) *wsConn {
-	w := &wsConn{c: c, nc: c.NetConn()}
-	// fasthttp's hijacked connection wraps the TCP one.
-	if u, ok := w.nc.(interface{ UnsafeConn() net.Conn }); ok {
-		w.nc = u.UnsafeConn()
-	}
-	if sc, ok := w.nc.(syscall.Conn); ok {
-		w.raw, _ = sc.SyscallConn()
-	}
-	return w
-}
-
-// TryWriteFrame writes as much of frame as the socket's send buffer takes
-// now.
-func (w *wsConn) TryWriteFrame(frame []byte) (int, error) {
-	if w.raw == nil {
-		return 0, nil
-	}
-	var n int
-	var werr error
-	err := w.raw.Write(func(fd uintptr) bool {
-		for {
-			n, werr = syscall.Write(int(fd), frame)
-			if werr != syscall.EINTR {
-				return true // done, whatever happened: never wait for the socket here
-			}
-		}
-	})
-	if n < 0 {
-		n = 0
-	}
-	switch {
-	case err != nil:
-		return n, err
-	case werr == syscall.EAGAIN:
-		return n, nil
-	}
-	return n, werr
-}
-
-// WriteFrame writes frame, waiting for the socket until deadline. The
-// deadline is cleared afterwards: TryWriteFrame would fail on a passed one.
-func (w *wsConn) WriteFrame(frame []byte, deadline time.Time) error {
-	w.nc.SetWriteDeadline(deadline)
-	_, err := w.nc.Write(frame)
-	w.nc.SetWriteDeadline(time.Time{})
-	return err
-}
-
-func (w *wsConn) WriteText(data []byte, deadline time.Time) error {
-	return w.WriteFrame(hub.AppendFrame(nil, websocket.TextMessage, data), deadline)
-}
-
-func (w *wsConn) WritePing(deadline time.Time) error {
-	return w.WriteFrame(hub.AppendFrame(nil, websocket.PingMessage, nil), deadline)
-}
-
-func (w *wsConn) WritePong(data []byte, deadline time.Time) error {
-	return w.WriteFrame(hub.AppendFrame(nil, websocket.PongMessage, data), deadline)
-}
-
-// WriteClose sends the close frame, then fails the reader with a past
-// deadline so that serveWS ends and closes the connection.
-func (w *wsConn) WriteClose(code int, reason string, deadline time.Time) error {
-	err := w.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), deadline)
-	w.c.SetReadDeadline(time.Unix(1, 0))
-	return err
 }
 
 func quote(s string) string { return string(mustJSON(s)) }
