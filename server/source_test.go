@@ -1,7 +1,11 @@
 package server
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"hash/fnv"
@@ -417,5 +421,24 @@ func TestSourceRedirects(t *testing.T) {
 	_, _, err = (&Source{Location: home.URL + "/loop"}).Load(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "redirects") {
 		t.Fatalf("redirect loop: err = %v, want refused after %d", err, maxRedirects)
+	}
+}
+
+// A schedule shared through NATS is held to the same validation as a file:
+// an instance receiving one it could not serve keeps its own.
+func TestClusterScheduleRefusesUnservable(t *testing.T) {
+	ts := startServer(t, Config{})
+	src := strings.Replace(sourceV1, "start: 2026-10-25 11:00, end: 2026-10-25 11:30", "start: 9999-12-31 20:00, end: 9999-12-31 23:00", 1)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write([]byte(src))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(src))
+	rec := mustJSON(scheduleRecord{Version: hex.EncodeToString(sum[:6]), Location: "https://example.org/schedule.yaml", Gzip: buf.Bytes()})
+	sc, _, err := ts.parseScheduleRecord(rec)
+	if err == nil || sc != nil || !strings.Contains(err.Error(), "check the year") {
+		t.Fatalf("parseScheduleRecord = %v, %v; want the year refused", sc, err)
 	}
 }
