@@ -170,19 +170,24 @@ func (b *impBuilder) local(y int, mo time.Month, d, h, mi, s int) time.Time {
 	if !b.zoneStated {
 		b.assumed = true
 	}
-	t := time.Date(y, mo, d, h, mi, s, 0, b.loc)
-	wall := time.Date(y, mo, d, h, mi, s, 0, time.UTC)
-	switch cands := nativeLocalCandidates(wall, b.loc); len(cands) {
+	return b.wallIn(time.Date(y, mo, d, h, mi, s, 0, time.UTC), b.loc)
+}
+
+// wallIn reads the wall time w (given in UTC) in loc, noting a time in a
+// daylight saving gap or a repeated hour for add to warn about.
+func (b *impBuilder) wallIn(w time.Time, loc *time.Location) time.Time {
+	t := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, loc)
+	switch cands := nativeLocalCandidates(w, loc); len(cands) {
 	case 0:
 		b.note(t, fmt.Sprintf("%s does not exist in %s (the clocks skip it when daylight saving time starts): read as %s; check the time",
-			wall.Format("2006-01-02 15:04"), b.zoneName, t.Format("15:04 -07:00")))
+			w.Format("2006-01-02 15:04"), loc, t.Format("15:04 -07:00")))
 	case 2:
 		which := "first"
 		if t.Equal(cands[1]) {
 			which = "second"
 		}
 		b.note(t, fmt.Sprintf("%s happens twice in %s (the clocks go back): read as the %s, %s; give the time with its offset to choose",
-			wall.Format("2006-01-02 15:04"), b.zoneName, which, t.Format("15:04 -07:00")))
+			w.Format("2006-01-02 15:04"), loc, which, t.Format("15:04 -07:00")))
 	}
 	return t
 }

@@ -255,3 +255,16 @@ func TestImportDSTWallTimes(t *testing.T) {
 		t.Errorf("no warning for the repeated hour: %v", warns)
 	}
 }
+
+// The same in iCalendar, where a TZID names the zone of each time.
+func TestImportICalDSTWallTimes(t *testing.T) {
+	src := icalTestCal("BEGIN:VCALENDAR", "BEGIN:VEVENT", "UID:gap", "SUMMARY:Gap",
+		"DTSTART;TZID=Europe/Paris:20240331T023000", "DTEND;TZID=Europe/Paris:20240331T040000", "END:VEVENT", "END:VCALENDAR")
+	_, warns, err := Parse("c.ics", src, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hasWarning(warns, `gap ("Gap")`, "2024-03-31 02:30 does not exist in Europe/Paris") {
+		t.Errorf("no warning for the skipped hour: %v", warns)
+	}
+}
