@@ -740,14 +740,14 @@ func (s *Server) postReload(c *fiber.Ctx) error {
 		return c.Status(fiber.StatusUnprocessableEntity).JSON(fiber.Map{"error": fiber.Map{
 			"code":    "invalid_schedule",
 			"message": "the schedule has errors; the running schedule stays. Fix them and reload:\n" + err.Error(),
-			"details": errs,
+			"details": schedule.CapDiagnostics(errs), // the first ones and a count: a file can hold thousands
 		}})
 	}
 	changed := s.SetSchedule(sc)
 	if warns == nil {
 		warns = []schedule.Diagnostic{}
 	}
-	return c.JSON(fiber.Map{"schedule_version": sc.Version, "changed": changed, "warnings": warns})
+	return c.JSON(fiber.Map{"schedule_version": sc.Version, "changed": changed, "warnings": schedule.CapDiagnostics(warns)})
 }
 
 // SetSchedule replaces the running schedule (after a reload or a refresh of
