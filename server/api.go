@@ -213,7 +213,6 @@ var errorMessages = map[int]string{
 	fiber.StatusRequestEntityTooLarge:       "the body is larger than the server accepts (16 KB)",
 	fiber.StatusRequestHeaderFieldsTooLarge: "the request headers are larger than the server accepts (4 KB)",
 	fiber.StatusRequestTimeout:              "the request took too long to arrive",
-	fiber.StatusNotImplemented:              "this method is not one the server knows",
 }
 
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
