@@ -414,7 +414,10 @@ func TestHostAndOrigin(t *testing.T) {
 		want int
 	}{
 		{http.Header{"Origin": {"http://" + host}}, 101},
-		{http.Header{"Origin": {"https://" + host}}, 403},
+		// A TLS proxy not listed in --trusted-proxies forwards plain http:
+		// the https page of the same host is still its own.
+		{http.Header{"Origin": {"https://" + host}}, 101},
+		{http.Header{"Origin": {"https://" + host + ".evil.example"}}, 403},
 		{http.Header{"Origin": {"http://evil.example"}, "X-Forwarded-Host": {"evil.example"}}, 403},
 	} {
 		if got := dialOrigin(ts, tc.h); got != tc.want {

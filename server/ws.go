@@ -125,9 +125,9 @@ func keepUpgradeHeaders(c *fiber.Ctx) {
 // every websocket upgrade, and a page from another site must not be able to
 // open one with the user's network position (cross-site websocket
 // hijacking). Non-browser clients send no Origin and are allowed. The
-// server's own origin is scheme and host together (http://host is not
-// https://host), taken from X-Forwarded-Host and -Proto only when a trusted
-// proxy sent them (requestHost, requestScheme).
+// server's own origin is its host with https, or with http when the request
+// came over http; host and scheme are taken from X-Forwarded-Host and -Proto
+// only when a trusted proxy sent them (requestHost, requestScheme).
 func (s *Server) originAllowed(c *fiber.Ctx) bool {
 	origin := c.Get(fiber.HeaderOrigin)
 	if origin == "" {
@@ -139,7 +139,16 @@ func (s *Server) originAllowed(c *fiber.Ctx) bool {
 		}
 	}
 	host, ok := s.requestHost(c)
-	return ok && strings.EqualFold(origin, s.requestScheme(c)+"://"+host)
+	if !ok {
+		return false
+	}
+	// An https page of this host is always its own: a TLS proxy that is not
+	// (yet) in --trusted-proxies forwards plain http, and refusing its pages
+	// would break every screen behind it. A plain-http page is its own only
+	// when the request itself came over http: on an https site it could be a
+	// page injected on the way.
+	return strings.EqualFold(origin, "https://"+host) ||
+		(s.requestScheme(c) == "http" && strings.EqualFold(origin, "http://"+host))
 }
 
 // wsHandler runs on fasthttp's goroutine for the hijacked connection: it
