@@ -217,9 +217,15 @@ type testServer struct {
 // clock that reads from at speed times faster than real time.
 func startServer(t *testing.T, from time.Time, speed float64) *testServer {
 	t.Helper()
+	return startServerWith(t, testSchedule, from, speed)
+}
+
+// startServerWith is startServer with another schedule.
+func startServerWith(t *testing.T, yaml string, from time.Time, speed float64) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "schedule.yaml")
-	if err := os.WriteFile(path, []byte(testSchedule), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s, warns, err := schedule.ParseFile(path, schedule.Options{})

@@ -150,7 +150,9 @@ function makeTrackRow(tr) {
       'data-delta': delta,
       onclick: (e) => {
         const cur = live.track(tr.id, clock.now()).delay;
-        setDelay(tr.id, delta === 'clear' ? 0 : cur + +delta, e.currentTarget);
+        // The server takes no negative delay: −5 on a track 3 minutes late
+        // means "on time", not a refusal.
+        setDelay(tr.id, delta === 'clear' ? 0 : Math.max(0, cur + +delta), e.currentTarget);
       },
     });
   return h(
@@ -174,6 +176,7 @@ function renderTracks(t, tracks) {
     text(row.querySelector('.tr-delay'), x.delay ? `${x.delay > 0 ? '+' : '−'}${Math.abs(x.delay)} min` : 'on time');
     row.classList.toggle('late', x.delay !== 0);
     row.querySelector('[data-delta="clear"]').disabled = x.delay === 0;
+    row.querySelector('[data-delta="-5"]').disabled = x.delay <= 0;
   });
   text($('viewers-total'), live.viewers ? `${live.viewers.total} watching` : '');
 }

@@ -1,0 +1,172 @@
+package frontend_test
+
+// What an attendee, a schedule or a busy console may throw at the pages:
+// names far longer than a room sign, text that reverses the text after it,
+// titles that would break a calendar file, ten thousand tracks, a delay
+// taken below zero. Each test drives the real server and Chromium.
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// signIn opens the console with the admin token.
+func signIn(t *testing.T, tb *tab) {
+	t.Helper()
+	err := chromedp.Do(tb.ctx,
+		chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.SendKeys(chromedp.CSS("#token"), adminToken),
+		chromedp.Click(chromedp.CSS("#login button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(`button[data-delta="5"]`)),
+	)
+	if err != nil {
+		t.Fatalf("%s: sign in: %v", tb.name, err)
+	}
+}
+
+// The console's −5 on a track less than five minutes late takes the delay
+// to zero: the server refuses a negative delay, and an organizer who
+// presses −5 on a 3-minute delay means "on time".
+func TestConsoleMinusFive(t *testing.T) {
+	b := newBrowser(t)
+	ts := startServer(t, at("09:41:00"), 1)
+	admin := b.open(t, "admin", ts.url+"/admin", tabOpt{width: 1280, height: 900})
+	signIn(t, admin)
+	if code, body := ts.admin("POST", "/api/v1/tracks/main/delay", map[string]int{"minutes": 3}); code != 200 {
+		t.Fatalf("set delay: %d %s", code, body)
+	}
+	row := `#track-rows tr[data-key="main"]`
+	admin.wait("the delay", has(row+" .tr-delay", "+3 min"), 5*time.Second)
+	if err := chromedp.Do(admin.ctx, chromedp.Click(chromedp.CSS(row+` button[data-delta="-5"]`))); err != nil {
+		t.Fatal(err)
+	}
+	admin.wait("the track on time", has(row+" .tr-delay", "on time"), 5*time.Second)
+	if got := eval[string](admin, `document.querySelector('#error').hidden ? '' : document.querySelector('#error').textContent`); got != "" {
+		t.Errorf("the console shows an error after −5: %s", got)
+	}
+	// On time, −5 has nothing to take off.
+	admin.wait("−5 disabled", `document.querySelector('`+row+` button[data-delta="-5"]').disabled`, 5*time.Second)
+}
+
+// ---- the .ics of starred sessions
+
+// The hostile session: separators, a lone CR, a bell and an escape in its
+// title, and a URL with characters a calendar line must not carry raw.
+const hostileTitle = "Semi; comma, back\\\\slash\\r\\nCRLF\\rlone CR\\nLF\\abell\\e[31m end"
+
+const hostileAbstract = "one\\r\\ntwo\\rthree\\x7f; four, five"
+
+func icsSchedule() string {
+	return strings.Replace(testSchedule, `  - id: budgets
+    track: main
+    title: Latency Budgets`, `  - id: budgets
+    track: main
+    title: "`+hostileTitle+`"
+    url: "https://example.org/talks/a b,c;d?q=1&r=2"
+    abstract: "`+hostileAbstract+`"`, 1)
+}
+
+// parseICS checks an iCalendar file's line structure (CRLF only, at most
+// 75 octets a line) and returns its unfolded content lines.
+func parseICS(t *testing.T, body string) []string {
+	t.Helper()
+	if !strings.HasSuffix(body, "\r\n") {
+		t.Errorf("ics does not end with CRLF")
+	}
+	var lines []string
+	for i, l := range strings.Split(strings.TrimSuffix(body, "\r\n"), "\r\n") {
+		if strings.ContainsAny(l, "\r\n") {
+			t.Errorf("ics line %d holds a bare CR or LF: %q", i+1, l)
+		}
+		if len(l) > 75 {
+			t.Errorf("ics line %d is %d octets long, want at most 75", i+1, len(l))
+		}
+		for _, r := range l {
+			if r < 0x20 && r != '\t' || r == 0x7f {
+				t.Errorf("ics line %d holds control character %U", i+1, r)
+			}
+		}
+		if strings.HasPrefix(l, " ") && len(lines) > 0 {
+			lines[len(lines)-1] += l[1:]
+			continue
+		}
+		lines = append(lines, l)
+	}
+	return lines
+}
+
+func TestStarredICS(t *testing.T) {
+	b := newBrowser(t)
+	ts := startServerWith(t, icsSchedule(), at("09:12:00"), 1)
+	tb := b.open(t, "tab", ts.url+"/", tabOpt{})
+	ready := `document.documentElement.dataset.schedule && document.querySelectorAll('.track').length === 3`
+	tb.wait("the tracks", ready, 10*time.Second)
+	// Star the hostile session and one with speakers, then save the file as
+	// the button does; the page hands the file to the browser as a Blob.
+	err := chromedp.Do(tb.ctx,
+		chromedp.Evaluate[chromedp.Void](`localStorage.setItem('confdash:favs', '["budgets","tail"]')`),
+		chromedp.Reload(),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb.wait("the tracks", ready, 10*time.Second)
+	body, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`new Promise((done) => {
+		const make = URL.createObjectURL;
+		URL.createObjectURL = (blob) => { blob.text().then(done); return make(blob); };
+		document.querySelector('#ics').click();
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := parseICS(t, body)
+	props := map[string][]string{}
+	for _, l := range lines {
+		name, value, ok := strings.Cut(l, ":")
+		if !ok {
+			t.Errorf("ics line without a colon: %q", l)
+			continue
+		}
+		props[name] = append(props[name], value)
+	}
+	want := map[string][]string{
+		"SUMMARY":     {`Semi\; comma\, back\\slash\nCRLFlone CR\nLFbell[31m end`, "Tail at Scale"},
+		"URL":         {"https://example.org/talks/a%20b,c;d?q=1&r=2"},
+		"DESCRIPTION": {`Ada Lovelace (Analytical Engines)\n\none\ntwothree\; four\, five`, `Grace Hopper (US Navy)\, Alan Turing (Bletchley Park)`},
+	}
+	for k, w := range want {
+		if got := props[k]; fmt.Sprint(got) != fmt.Sprint(w) {
+			t.Errorf("ics %s = %q, want %q\n%s", k, got, w, body)
+		}
+	}
+	if got := len(props["BEGIN"]); got != 3 {
+		t.Errorf("ics has %d BEGIN lines, want 3 (calendar and two events)", got)
+	}
+
+	// A URL that is not a web address is left out.
+	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`(async () => {
+		const base = document.querySelector('script[type=module]').src.replace(/[^/]*$/, '');
+		const favs = await import(base + 'favs.js');
+		const model = await import(base + 'model.js');
+		const s = (id, url) => model.slot({id, track: 'main', title: id, start: '2026-10-06T16:00:00Z', end: '2026-10-06T16:30:00Z', url});
+		return favs.ics([s('js', 'javascript:alert(1)'), s('data', 'data:text/html,x'), s('rel', '/talks/x'), s('ok', 'http://example.org/x')],
+			{conf: {name: 'Test'}, trackName: () => 'Main Hall', host: 'example.org', now: 0});
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var urls []string
+	for _, l := range parseICS(t, v) {
+		if u, ok := strings.CutPrefix(l, "URL:"); ok {
+			urls = append(urls, u)
+		}
+	}
+	if fmt.Sprint(urls) != "[http://example.org/x]" {
+		t.Errorf("ics URLs = %q, want only the http one", urls)
+	}
+}
+
