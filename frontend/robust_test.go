@@ -52,6 +52,71 @@ func TestConsoleMinusFive(t *testing.T) {
 	admin.wait("−5 disabled", `document.querySelector('`+row+` button[data-delta="-5"]').disabled`, 5*time.Second)
 }
 
+// ---- bidi
+
+// ltr is a predicate: the first occurrence of word under sel is laid out
+// left to right (its first letter left of its last).
+const ltr = `((sel, word) => {
+	const root = document.querySelector(sel);
+	const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+	for (let n = walk.nextNode(); n; n = walk.nextNode()) {
+		const i = n.data.indexOf(word);
+		if (i < 0) continue;
+		const box = (k) => { const r = document.createRange(); r.setStart(n, k); r.setEnd(n, k + 1); return r.getBoundingClientRect(); };
+		const a = box(i), z = box(i + word.length - 1);
+		return a.left < z.left ? 'ltr' : 'rtl ' + Math.round(a.left) + ' ' + Math.round(z.left);
+	}
+	return 'missing';
+})`
+
+const rlo = "\u202e"
+
+func bidiSchedule() string {
+	return strings.NewReplacer(
+		"name: Main Hall", "name: \"Main "+rlo+"Hall\"",
+		"title: Latency Budgets", "title: \"Latency "+rlo+"Budgets\"",
+		"- {name: Grace Hopper, affiliation: US Navy}", "- {name: \"Grace "+rlo+"Hopper\", affiliation: \"US "+rlo+"Navy\"}",
+	).Replace(testSchedule)
+}
+
+// An unterminated right-to-left override (U+202E) in a schedule's string
+// must not reverse what the page writes after it.
+func TestBidiIsolation(t *testing.T) {
+	b := newBrowser(t)
+	ts := startServerWith(t, bidiSchedule(), at("09:29:00"), 1)
+	ts.announce("Lunch is served in the foyer", "main")
+	ready := `document.documentElement.dataset.schedule && document.documentElement.dataset.conn === 'open'`
+	checks := []struct {
+		view, path, ready string
+		sel, word         string
+	}{
+		// The next talk's title then its speakers, in one line.
+		{"screen", "/screen/main", ready + ` && document.querySelector('#next-title').textContent.includes('Ada')`, "#next-title", "Ada Lovelace"},
+		// The room's name then the announcement.
+		{"tab", "/", ready + ` && document.querySelector('#announcements').textContent.includes('Lunch')`, "#announcements", "Lunch is served"},
+		// The room's name then when the announcement was posted.
+		{"admin", "/admin", ready + ` && document.querySelector('#ann-list').textContent.includes('Lunch')`, "#ann-list .ann-meta", "posted"},
+	}
+	for _, c := range checks {
+		tb := b.open(t, c.view, ts.url+c.path, tabOpt{width: 1280, height: 720})
+		if c.view == "admin" {
+			signIn(t, tb)
+		}
+		tb.wait("the page", c.ready, 10*time.Second)
+		if got := eval[string](tb, fmt.Sprintf(`%s(%q, %q)`, ltr, c.sel, c.word)); got != "ltr" {
+			t.Errorf("%s: %q in %s reads %s, want left to right", c.view, c.word, c.sel, got)
+		}
+	}
+
+	// Two speakers: the first one's override must not reach the second.
+	ts2 := startServerWith(t, bidiSchedule(), at("09:32:30"), 1)
+	sc := b.open(t, "screen", ts2.url+"/screen/main", tabOpt{width: 1280, height: 720})
+	sc.wait("Tail at Scale", ready+` && document.querySelector('#title').textContent === 'Tail at Scale'`, 10*time.Second)
+	if got := eval[string](sc, fmt.Sprintf(`%s(%q, %q)`, ltr, "#speakers", "Alan Turing")); got != "ltr" {
+		t.Errorf("screen: the second speaker reads %s, want left to right", got)
+	}
+}
+
 // ---- the .ics of starred sessions
 
 // The hostile session: separators, a lone CR, a bell and an escape in its
@@ -169,4 +234,3 @@ func TestStarredICS(t *testing.T) {
 		t.Errorf("ics URLs = %q, want only the http one", urls)
 	}
 }
-

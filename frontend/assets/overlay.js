@@ -39,7 +39,7 @@ function render(t) {
   text($('aside'), mode === 'break' ? `Back at ${fmt.hm(now.t1, tz)}` : now ? `until ${fmt.hm(now.t1, tz)}` : `in ${fmt.duration(s.t0 - t)}`);
   const n = now && next;
   show($('next'), !!n);
-  if (n) text($('next'), `Next ${fmt.slot(next, tz)} · ${next.title}`);
+  if (n) text($('next'), `Next ${fmt.slot(next, tz)} · ${fmt.iso(next.title)}`);
   if (changed('card', `${mode}:${s.id}`)) {
     // Restart the entrance animation (CSS turns it off for reduced motion).
     card.classList.remove('enter');

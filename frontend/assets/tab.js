@@ -59,7 +59,7 @@ function star(s) {
     class: 'star',
     type: 'button',
     'aria-pressed': String(on),
-    'aria-label': `Star “${s.title}”`,
+    'aria-label': `Star “${fmt.iso(s.title)}”`,
     text: on ? '★' : '☆',
     onclick: (e) => {
       const now = favs.toggle(s.id);
@@ -146,7 +146,7 @@ function updateCard(card, tr, t, tz, day) {
   card.classList.toggle('followed', following);
   attr(card.follows, 'aria-pressed', String(following));
   text(card.follows, following ? 'In tab title' : 'Follow');
-  attr(card.follows, 'aria-label', following ? `${tr.name} is shown in the tab title` : `Show ${tr.name} in the tab title`);
+  attr(card.follows, 'aria-label', following ? `${fmt.iso(tr.name)} is shown in the tab title` : `Show ${fmt.iso(tr.name)} in the tab title`);
 
   const v = live.viewers?.tracks?.[tr.id];
   const viewers = card.querySelector('.viewers');
@@ -290,7 +290,7 @@ function render(t) {
   document.title = tabTitle(t, tz, day, conf);
   favs.arm(live.idx?.all || [], clock, (s) => {
     const tr = tracks.find((x) => x.id === s.track);
-    return `${fmt.dual(s.t0, tz)} · ${tr ? tr.name : s.track}`;
+    return `${fmt.dual(s.t0, tz)} · ${fmt.iso(tr ? tr.name : s.track)}`;
   });
 }
 
@@ -307,11 +307,11 @@ function dayStatus(day, t, tz) {
 }
 
 function tabTitle(t, tz, day, conf) {
-  const name = conf.name || 'confdash';
+  const name = fmt.iso(conf.name || 'confdash');
   const tr = follow && live.track(follow, t);
   if (day?.phase === 'after') return `That’s all for today · ${name}`;
   if (day?.phase === 'before') return `Starts in ${fmt.duration(day.first - t)} · ${name}`;
-  if (tr?.now) return `▶ ${tr.now.title} · ${tr.name}`;
-  if (tr?.next) return `Next ${fmt.hm(tr.next.t0, tz)}: ${tr.next.title} · ${tr.name}`;
+  if (tr?.now) return `▶ ${fmt.iso(tr.now.title)} · ${fmt.iso(tr.name)}`;
+  if (tr?.next) return `Next ${fmt.hm(tr.next.t0, tz)}: ${fmt.iso(tr.next.title)} · ${fmt.iso(tr.name)}`;
   return name;
 }
