@@ -6,7 +6,9 @@ package frontend_test
 // taken below zero. Each test drives the real server and Chromium.
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -50,6 +52,151 @@ func TestConsoleMinusFive(t *testing.T) {
 	}
 	// On time, −5 has nothing to take off.
 	admin.wait("−5 disabled", `document.querySelector('`+row+` button[data-delta="-5"]').disabled`, 5*time.Second)
+}
+
+// ---- long names
+
+var (
+	longRoom  = "Grand Ballroom A of the Metropolitan Convention Centre, East Wing 3" // 66 characters
+	longConf  = strings.Repeat("International Conference on Very Long Names ", 3)[:120]
+	longTitle = longTitleText()
+	// 200 characters of speakers.
+	longSpeakers = []string{"Maximiliane Wolkenstein-Oberhausen", "Bartholomew Featherstonehaugh", "Guinevere Abernathy-Castellanos", "Konstantinos Papadopoulos-Iliopoulos", "Anastasia Vasilievna Rimsky"}
+)
+
+// longTitleText is a 10 KB title: words, and a run without a break point
+// (a URL or a name in a script without spaces).
+func longTitleText() string {
+	var b strings.Builder
+	b.WriteString("Keeping Latency Low ")
+	b.WriteString(strings.Repeat("x", 300))
+	for b.Len() < 10<<10 {
+		b.WriteString(" and Throughput High with Application-level Priority Management")
+	}
+	return b.String()
+}
+
+func longSchedule() string {
+	var sp strings.Builder
+	for _, n := range longSpeakers {
+		fmt.Fprintf(&sp, "      - {name: %q, affiliation: Org}\n", n)
+	}
+	return fmt.Sprintf(`name: %q
+timezone: America/Los_Angeles
+tracks:
+  - id: hall
+    name: %q
+  - id: side
+    name: Room B
+sessions:
+  - id: long
+    track: hall
+    title: %q
+    start: 2026-10-06 09:00
+    end: 2026-10-06 09:30
+    speakers:
+%s  - id: after
+    track: hall
+    title: %q
+    start: 2026-10-06 09:30
+    end: 2026-10-06 10:00
+    speakers:
+%s  - id: edge
+    track: side
+    title: Observability at the Edge
+    start: 2026-10-06 09:00
+    end: 2026-10-06 09:31
+`, longConf, longRoom, longTitle, sp.String(), longTitle, sp.String())
+}
+
+// inside is a function of selectors: the elements matching them lie inside
+// the viewport, and are what shows at their centre (not clipped away by a
+// parent, not covered); it returns what is not, or ''.
+const inside = `((sels) => {
+	for (const sel of sels) for (const el of document.querySelectorAll(sel)) {
+		const r = el.getBoundingClientRect();
+		if (!r.width && !r.height) continue;
+		const where = sel + ' at ' + [r.left, r.top, r.right, r.bottom].map(Math.round).join(',') + ' in ' + innerWidth + 'x' + innerHeight;
+		if (r.left < -1 || r.top < -1 || r.right > innerWidth + 1 || r.bottom > innerHeight + 1) return where;
+		const top = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+		if (!top || !(el === top || el.contains(top))) return where + ' is hidden under ' + (top ? top.id || top.className || top.tagName : 'nothing');
+	}
+	return '';
+})`
+
+// cardContained returns what of the overlay's card lies outside the card,
+// or ''. What a part of the card clips (an ellipsis) counts as that part.
+const cardContained = `(() => {
+	const card = document.querySelector('#card');
+	const c = card.getBoundingClientRect();
+	const clipped = (el) => { for (let p = el.parentElement; p && p !== card; p = p.parentElement) if (getComputedStyle(p).overflow !== 'visible') return true; return false; };
+	for (const el of card.querySelectorAll('*')) {
+		const r = el.getBoundingClientRect();
+		if (!r.width || !r.height || clipped(el)) continue;
+		if (r.left < c.left - 1 || r.right > c.right + 1 || r.top < c.top - 1 || r.bottom > c.bottom + 1)
+			return (el.id || el.className) + ' at ' + [r.left, r.top, r.right, r.bottom].map(Math.round).join(',') + ' outside the card ' + [c.left, c.top, c.right, c.bottom].map(Math.round).join(',');
+	}
+	const title = document.querySelector('#title');
+	const lines = title.getBoundingClientRect().height / parseFloat(getComputedStyle(title).lineHeight);
+	if (lines > 3.05) return 'the title takes ' + lines.toFixed(1) + ' lines';
+	if (getComputedStyle(title).overflow !== 'hidden') return 'the title is not clipped';
+	return '';
+})()`
+
+func TestLongNames(t *testing.T) {
+	b := newBrowser(t)
+	ts := startServerWith(t, longSchedule(), at("09:12:00"), 1)
+	ready := `document.documentElement.dataset.schedule && document.documentElement.dataset.conn === 'open'`
+	out := t.TempDir()
+	if d := os.Getenv("CONFDASH_TEST_OUTPUT"); d != "" {
+		out = d
+	}
+	views := []struct {
+		name, path string
+		ready      string
+		// what must stay in view: the clock and the countdown
+		keep []string
+	}{
+		{"tab", "/", ready + ` && document.querySelectorAll('.track').length === 2`, []string{".top .clock", `.track[data-key="hall"] .slot.now .meta`}},
+		{"screen", "/screen/hall", ready + ` && document.querySelector('#title').textContent.startsWith('Keeping')`, []string{".bar-top .clock", "#big", "#bar"}},
+		{"lobby", "/screen", ready + ` && document.querySelectorAll('.row').length === 2`, []string{".bar-top .clock", ".row-now .eyebrow"}},
+		{"overlay", "/overlay/hall", ready + ` && !document.querySelector('#card').hidden`, []string{"#card", "#aside"}},
+		{"admin", "/admin", ready + ` && document.querySelectorAll('#day-rows tr').length === 3`, []string{"#clock"}},
+	}
+	sizes := [][2]int64{{1920, 1080}, {3840, 2160}, {1280, 720}, {720, 1280}, {390, 844}}
+	for _, v := range views {
+		tb := b.open(t, v.name, ts.url+v.path, tabOpt{width: 1920, height: 1080, transparent: v.name == "overlay"})
+		if v.name == "admin" {
+			signIn(t, tb)
+		}
+		tb.wait("the schedule", v.ready, 10*time.Second)
+		for _, size := range sizes {
+			if err := chromedp.Do(tb.ctx, chromedp.EmulateViewport(size[0], size[1]), chromedp.Evaluate[chromedp.Void](`scrollTo(0, 0)`)); err != nil {
+				t.Fatal(err)
+			}
+			tb.wait("the entrance animations to end", settled, 5*time.Second)
+			at := fmt.Sprintf("%s at %dx%d", v.name, size[0], size[1])
+			if w := eval[int](tb, `document.documentElement.scrollWidth`); w > int(size[0]) {
+				t.Errorf("%s: the page is %d px wide", at, w)
+			}
+			keep, _ := json.Marshal(v.keep)
+			if got := eval[string](tb, inside+"("+string(keep)+")"); got != "" {
+				t.Errorf("%s: %s", at, got)
+			}
+			if v.name == "overlay" {
+				if got := eval[string](tb, cardContained); got != "" {
+					t.Errorf("%s: %s", at, got)
+				}
+				if got := eval[string](tb, `document.querySelector('#title').title`); got != longTitle {
+					t.Errorf("%s: the card's title attribute holds %d characters, want the full title", at, len(got))
+				}
+			}
+			if (size[0] == 1920 && size[1] == 1080) || size[0] == 390 {
+				tb.screenshot(out, fmt.Sprintf("long-%s-%dx%d", v.name, size[0], size[1]), size[0], size[1], 0)
+			}
+		}
+	}
+	t.Logf("screenshots in %s", out)
 }
 
 // ---- bidi

@@ -159,7 +159,7 @@ function makeTrackRow(tr) {
     'tr',
     {},
     h('th', { scope: 'row', class: 'tr-name' }),
-    h('td', { class: 'tr-now' }),
+    h('td', { class: 'tr-now' }, h('span', { class: 'clamp' })),
     h('td', { class: 'tr-viewers num' }),
     h('td', { class: 'tr-delay num' }),
     h('td', { class: 'tr-actions' }, btn('+5', '5', 'Add 5 minutes of delay'), btn('+10', '10', 'Add 10 minutes of delay'), btn('−5', '-5', 'Take 5 minutes of delay off'), btn('Clear', 'clear', 'Clear the delay')),
@@ -170,7 +170,9 @@ function renderTracks(t, tracks) {
   sync($('track-rows'), tracks, (x) => x.id, makeTrackRow, (row, tr) => {
     const x = live.track(tr.id, t);
     text(row.querySelector('.tr-name'), tr.name);
-    text(row.querySelector('.tr-now'), x.now ? x.now.title : x.next ? `(next: ${fmt.iso(x.next.title)})` : '—');
+    const on = x.now ? x.now.title : x.next ? `(next: ${fmt.iso(x.next.title)})` : '—';
+    text(row.querySelector('.tr-now .clamp'), on);
+    attr(row.querySelector('.tr-now .clamp'), 'title', on);
     const v = live.viewers?.tracks?.[tr.id];
     text(row.querySelector('.tr-viewers'), v == null ? '–' : v);
     text(row.querySelector('.tr-delay'), x.delay ? `${x.delay > 0 ? '+' : '−'}${Math.abs(x.delay)} min` : 'on time');
@@ -194,12 +196,14 @@ function renderDay(t, tz, tracks) {
     $('day-rows'),
     list,
     (s) => s.id,
-    () => h('tr', {}, h('td', { class: 'c-sched num' }), h('td', { class: 'c-est num' }), h('td', { class: 'c-track' }), h('td', { class: 'c-title' }), h('td', { class: 'c-kind' })),
+    () => h('tr', {}, h('td', { class: 'c-sched num' }), h('td', { class: 'c-est num' }), h('td', { class: 'c-track' }), h('td', { class: 'c-title' }, h('span', { class: 'clamp' })), h('td', { class: 'c-kind' })),
     (row, s) => {
       text(row.querySelector('.c-sched'), `${fmt.hm(s.s0, tz)}–${fmt.hm(s.s1, tz)}`);
       text(row.querySelector('.c-est'), s.t0 !== s.s0 || s.t1 !== s.s1 ? `${fmt.hm(s.t0, tz)}–${fmt.hm(s.t1, tz)}` : '');
       text(row.querySelector('.c-track'), tracks.find((x) => x.id === s.track)?.name || s.track);
-      text(row.querySelector('.c-title'), fmt.iso(s.title) + (s.change ? ` (${s.change.type})` : ''));
+      const title = fmt.iso(s.title) + (s.change ? ` (${s.change.type})` : '');
+      text(row.querySelector('.c-title .clamp'), title);
+      attr(row.querySelector('.c-title .clamp'), 'title', title);
       text(row.querySelector('.c-kind'), fmt.kinds[s.kind] || s.kind);
       row.classList.toggle('past', s.t1 <= t);
       row.classList.toggle('is-now', s.t0 <= t && t < s.t1);

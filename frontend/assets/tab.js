@@ -128,6 +128,7 @@ function fill(el, s, t, tz, what) {
   show(el, true);
   el.classList.toggle('is-break', s?.kind === 'break');
   text(el.q('.title'), s ? s.title : '');
+  attr(el.q('.title'), 'title', s ? s.title : null); // the card shows three lines of it
   text(el.q('.speakers'), s ? fmt.speakers(s.speakers) : '');
   text(el.q('.kind'), s ? fmt.kinds[s.kind] || s.kind : '');
   if (what === 'now') {
@@ -235,7 +236,7 @@ function updateAgenda(card, tr, t, tz, day, now) {
         'li',
         { class: `k-${s.kind}`, 'data-id': s.id },
         h('span', { class: 'at' }, h('time', { datetime: new Date(s.t0).toISOString(), text: fmt.slot(s, tz) }), l ? h('small', { text: `${l.time} your time` }) : null),
-        h('span', { class: 'what' }, h('span', { class: 'title', text: s.title }), s.speakers?.length ? h('small', { text: fmt.speakers(s.speakers) }) : null),
+        h('span', { class: 'what' }, h('span', { class: 'title', text: s.title, title: s.title }), s.speakers?.length ? h('small', { text: fmt.speakers(s.speakers) }) : null),
         s.kind === 'break' ? null : star(s),
       );
     });
