@@ -111,7 +111,7 @@ sessions:
 
 // inside is a function of selectors: the elements matching them lie inside
 // the viewport, and are what shows at their centre (not clipped away by a
-// parent, not covered); it returns what is not, or ''.
+// parent, not covered); it returns what is not, or ”.
 const inside = `((sels) => {
 	for (const sel of sels) for (const el of document.querySelectorAll(sel)) {
 		const r = el.getBoundingClientRect();
@@ -125,7 +125,7 @@ const inside = `((sels) => {
 })`
 
 // cardContained returns what of the overlay's card lies outside the card,
-// or ''. What a part of the card clips (an ellipsis) counts as that part.
+// or ”. What a part of the card clips (an ellipsis) counts as that part.
 const cardContained = `(() => {
 	const card = document.querySelector('#card');
 	const c = card.getBoundingClientRect();
@@ -380,4 +380,61 @@ func TestStarredICS(t *testing.T) {
 	if fmt.Sprint(urls) != "[http://example.org/x]" {
 		t.Errorf("ics URLs = %q, want only the http one", urls)
 	}
+}
+
+// ---- ten thousand tracks
+
+func largeSchedule(tracks int) string {
+	var b strings.Builder
+	b.WriteString("name: Large Conf\ntimezone: America/Los_Angeles\ntracks:\n")
+	for i := range tracks {
+		fmt.Fprintf(&b, "  - id: t%05d\n    name: Track %d\n", i, i)
+	}
+	b.WriteString("sessions:\n")
+	for i := range tracks {
+		fmt.Fprintf(&b, "  - id: s%05d\n    track: t%05d\n    title: Session %d\n    start: 2026-10-06 09:00\n    end: 2026-10-06 09:30\n", i, i, i)
+	}
+	return b.String()
+}
+
+// A schedule of 10,000 tracks opens in the tab without hanging it: the
+// first render is bounded (a guard against a hang, not a benchmark), and
+// every track stays reachable.
+func TestLargeSchedule(t *testing.T) {
+	const n = 10000
+	b := newBrowser(t)
+	ts := startServerWith(t, largeSchedule(n), at("09:12:00"), 1)
+	tb := b.open(t, "tab", ts.url+"/", tabOpt{width: 1280, height: 800})
+	tb.wait("the first tracks", `document.querySelectorAll('.track').length > 0`, 60*time.Second)
+	shown := eval[float64](tb, `performance.now()`)
+	render := eval[float64](tb, `performance.getEntriesByName('confdash:first-render')[0]?.duration ?? -1`)
+	t.Logf("first tracks at %.0f ms after navigation; first render took %.0f ms", shown, render)
+	if render < 0 || render > 3000 {
+		t.Errorf("the first render took %.0f ms, want under 3 s", render)
+	}
+	if shown > 5000 {
+		t.Errorf("the first tracks showed %.0f ms after navigation, want under 5 s", shown)
+	}
+	// The page keeps ticking: the renders after the first are quick too.
+	eval[bool](tb, `(() => {
+		window.__renders = [];
+		new PerformanceObserver((l) => { for (const e of l.getEntries()) if (e.name === 'confdash:render') window.__renders.push(e.duration); }).observe({type: 'measure'});
+		return true;
+	})()`)
+	tb.wait("three more renders", `window.__renders.length >= 3`, 10*time.Second)
+	if worst := eval[float64](tb, `Math.max(...window.__renders)`); worst > 1000 {
+		t.Errorf("a render after the first took %.0f ms, want under 1 s", worst)
+	}
+	// More tracks are a click away, and the followed track is shown even
+	// when it lies beyond them.
+	before := eval[int](tb, `document.querySelectorAll('.track').length`)
+	if before >= n {
+		t.Errorf("the tab renders all %d tracks at once", before)
+	}
+	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS("#more"))); err != nil {
+		t.Fatal(err)
+	}
+	tb.wait("more tracks", fmt.Sprintf(`document.querySelectorAll('.track').length > %d`, before), 10*time.Second)
+	far := b.open(t, "tab (last track)", ts.url+"/?track=t09999", tabOpt{width: 1280, height: 800})
+	far.wait("the followed track", `!!document.querySelector('.track[data-key="t09999"].followed')`, 60*time.Second)
 }
