@@ -435,6 +435,12 @@ func TestLargeSchedule(t *testing.T) {
 		t.Fatal(err)
 	}
 	tb.wait("more tracks", fmt.Sprintf(`document.querySelectorAll('.track').length > %d`, before), 10*time.Second)
+	out := t.TempDir()
+	if d := os.Getenv("CONFDASH_TEST_OUTPUT"); d != "" {
+		out = d
+	}
+	eval[bool](tb, `(document.querySelector('#more').scrollIntoView({block: 'center'}), true)`)
+	tb.screenshot(out, "large-tab-more", 1280, 800, 0)
 	far := b.open(t, "tab (last track)", ts.url+"/?track=t09999", tabOpt{width: 1280, height: 800})
 	far.wait("the followed track", `!!document.querySelector('.track[data-key="t09999"].followed')`, 60*time.Second)
 }

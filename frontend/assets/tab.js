@@ -1,5 +1,6 @@
 // The attendee's live tab (/): every track side by side (stacked on a
-// phone) with now, next, a day timeline and the full day's agenda; stars,
+// phone; past the first PAGE, a button shows more) with now, next, a day
+// timeline and the full day's agenda; stars,
 // reminders and an .ics of the starred sessions; the tab's title follows the
 // chosen track.
 
