@@ -1,8 +1,7 @@
 // The attendee's live tab (/): every track side by side (stacked on a
 // phone; past the first PAGE, a button shows more) with now, next, a day
-// timeline and the full day's agenda; stars,
-// reminders and an .ics of the starred sessions; the tab's title follows the
-// chosen track.
+// timeline and the full day's agenda; stars, reminders and an .ics of the
+// starred sessions; the tab's title follows the chosen track.
 
 import { start, clock } from './live.js';
 import * as fmt from './fmt.js';
