@@ -34,6 +34,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 	"github.com/confdash/confdash/server"
 )
 
@@ -222,7 +223,7 @@ func startServer(t *testing.T, from time.Time, speed float64) *testServer {
 	if err := os.WriteFile(path, []byte(testSchedule), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, warns, err := schedule.ParseFile(path, schedule.Options{})
+	s, warns, err := load.ParseFile(path, schedule.Options{})
 	if err != nil {
 		t.Fatalf("test schedule: %v", err)
 	}

@@ -210,6 +210,6 @@ func (s *Schedule) Shift(d time.Duration) *Schedule {
 	if d != 0 {
 		c.Version = fmt.Sprintf("%s-s%d", s.Version, int64(d/time.Second))
 	}
-	c.index()
+	c.Index()
 	return &c
 }

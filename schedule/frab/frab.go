@@ -1,4 +1,4 @@
-package schedule
+package frab
 
 import (
 	"bytes"
@@ -9,6 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/build"
 )
 
 // frab schedule XML: schedule/conference/day/room/event, as frab, pretalx,
@@ -22,9 +25,9 @@ import (
 
 // frabMaxDepth bounds element nesting: a schedule is about six deep, and a
 // bound keeps a hostile file from growing the walker's stack without end.
-const frabMaxDepth = 64
+const maxDepth = 64
 
-type frabConference struct {
+type conference struct {
 	Acronym      string `xml:"acronym"`
 	Title        string `xml:"title"`
 	Days         string `xml:"days"`
@@ -32,17 +35,17 @@ type frabConference struct {
 	TimeZoneName string `xml:"time_zone_name"`
 }
 
-type frabPerson struct {
+type person struct {
 	Name       string `xml:",chardata"`
 	PublicName string `xml:"public_name,attr"`
 }
 
 // frabAny catches the direct children no field names, to warn about them.
-type frabAny struct {
+type anyElement struct {
 	XMLName xml.Name
 }
 
-type frabEvent struct {
+type event struct {
 	ID          string       `xml:"id,attr"`
 	GUID        string       `xml:"guid,attr"`
 	Date        string       `xml:"date"`
@@ -58,47 +61,47 @@ type frabEvent struct {
 	Description string       `xml:"description"`
 	URL         string       `xml:"url"`
 	Slug        string       `xml:"slug"`
-	Persons     []frabPerson `xml:"persons>person"`
-	Other       []frabAny    `xml:",any"`
+	Persons     []person     `xml:"persons>person"`
+	Other       []anyElement `xml:",any"`
 }
 
 // frabKnown are event children that frab, pretalx, the hub and pentabarf
 // write and confdash has no use for: ignored without a warning.
-var frabKnown = map[string]bool{
+var known = map[string]bool{
 	"language": true, "recording": true, "links": true, "attachments": true, "logo": true,
 	"code": true, "origin_url": true, "feedback_url": true, "video_download_url": true,
 	"persons": true, "do_not_record": true, "optout": true, "license": true, "answers": true,
 }
 
-type frabRaw struct {
-	ev   frabEvent
+type raw struct {
+	ev   event
 	day  int    // index into the builder's days; -1: not under a <day>
 	room string // the enclosing <room name=...>
 	line int
 }
 
-func parseFrabXML(name string, data []byte, opts Options) (*Schedule, []Diagnostic, error) {
-	b := newImpBuilder(name, "frab-xml", opts)
+func Parse(name string, data []byte, opts schedule.Options) (*schedule.Schedule, []schedule.Diagnostic, error) {
+	b := build.New(name, schedule.FormatFrabXML, opts)
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	dec.Entity = xml.HTMLEntity // wiki exports carry &nbsp; and friends
-	dec.CharsetReader = frabCharsetReader
+	dec.CharsetReader = charsetReader
 
 	var (
-		conf     frabConference
+		conf     conference
 		confLine int
 		stack    []string
 		day      = -1 // the <day> the walker is inside
 		room     string
-		raws     []frabRaw
+		raws     []raw
 		root     string
 	)
 	syntaxErr := func(err error) error {
 		var se *xml.SyntaxError
 		if errors.As(err, &se) {
-			return Errors{{File: name, Line: se.Line, Message: "not well-formed XML: " + se.Msg}}
+			return schedule.Errors{{File: name, Line: se.Line, Message: "not well-formed XML: " + se.Msg}}
 		}
 		line, _ := dec.InputPos()
-		return Errors{{File: name, Line: line, Message: "cannot read XML: " + err.Error()}}
+		return schedule.Errors{{File: name, Line: line, Message: "cannot read XML: " + err.Error()}}
 	}
 	for {
 		tok, err := dec.Token()
@@ -106,7 +109,7 @@ func parseFrabXML(name string, data []byte, opts Options) (*Schedule, []Diagnost
 			break
 		}
 		if err != nil {
-			return nil, b.warns, syntaxErr(err)
+			return nil, b.Warns, syntaxErr(err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -116,33 +119,33 @@ func parseFrabXML(name string, data []byte, opts Options) (*Schedule, []Diagnost
 				root = el
 				if el != "schedule" {
 					if strings.EqualFold(el, "icalendar") {
-						return nil, nil, Errors{{File: name, Line: line, Message: "this is xCal, which confdash does not read: export the schedule as schedule.xml, schedule.json or schedule.ics"}}
+						return nil, nil, schedule.Errors{{File: name, Line: line, Message: "this is xCal, which confdash does not read: export the schedule as schedule.xml, schedule.json or schedule.ics"}}
 					}
-					b.warn(line, el, "the root element is <%s>, not <schedule>: reading its events anyway", el)
+					b.Warn(line, el, "the root element is <%s>, not <schedule>: reading its events anyway", el)
 				}
 			}
 			switch {
 			case el == "conference" && day < 0:
 				confLine = line
 				if err := dec.DecodeElement(&conf, &t); err != nil {
-					return nil, b.warns, syntaxErr(err)
+					return nil, b.Warns, syntaxErr(err)
 				}
 				continue
 			case el == "event":
-				var ev frabEvent
+				var ev event
 				if err := dec.DecodeElement(&ev, &t); err != nil {
-					return nil, b.warns, syntaxErr(err)
+					return nil, b.Warns, syntaxErr(err)
 				}
-				raws = append(raws, frabRaw{ev: ev, day: day, room: room, line: line})
+				raws = append(raws, raw{ev: ev, day: day, room: room, line: line})
 				continue
 			case el == "day" && day < 0:
-				day = frabStartDay(b, t, line)
+				day = startDay(b, t, line)
 			case el == "room" && day >= 0 && len(stack) > 0 && stack[len(stack)-1] == "day":
-				room = strings.TrimSpace(frabAttr(t, "name"))
+				room = strings.TrimSpace(attr(t, "name"))
 			}
 			stack = append(stack, el)
-			if len(stack) > frabMaxDepth {
-				return nil, b.warns, Errors{{File: name, Line: line, Message: fmt.Sprintf("elements nested deeper than %d: not a schedule", frabMaxDepth)}}
+			if len(stack) > maxDepth {
+				return nil, b.Warns, schedule.Errors{{File: name, Line: line, Message: fmt.Sprintf("elements nested deeper than %d: not a schedule", maxDepth)}}
 			}
 		case xml.EndElement:
 			if len(stack) == 0 {
@@ -158,31 +161,31 @@ func parseFrabXML(name string, data []byte, opts Options) (*Schedule, []Diagnost
 		}
 	}
 	if root == "" {
-		return nil, nil, Errors{{File: name, Message: "no XML element found: the file is empty or not XML"}}
+		return nil, nil, schedule.Errors{{File: name, Message: "no XML element found: the file is empty or not XML"}}
 	}
 
-	b.name = strings.TrimSpace(conf.Title)
-	if b.name == "" {
-		b.name = strings.TrimSpace(conf.Acronym)
+	b.Name = strings.TrimSpace(conf.Title)
+	if b.Name == "" {
+		b.Name = strings.TrimSpace(conf.Acronym)
 	}
-	b.setZone(conf.TimeZoneName, confLine, "time_zone_name")
+	b.SetZone(conf.TimeZoneName, confLine, "time_zone_name")
 	if n, err := strconv.Atoi(strings.TrimSpace(conf.Days)); err == nil && n > 0 {
-		b.declaredDays = n
+		b.DeclaredDays = n
 	}
 	dayChange := -1
-	if h, m, _, ok := impClock(conf.DayChange); ok {
+	if h, m, _, ok := build.Clock(conf.DayChange); ok {
 		dayChange = h*60 + m
 	}
 	for _, r := range raws {
-		frabAdd(b, r, dayChange)
+		add(b, r, dayChange)
 	}
 	if len(raws) == 0 && root != "schedule" {
-		return nil, b.warns, Errors{{File: name, Message: fmt.Sprintf("no usable session: the root element is <%s> and there is no <event>: not a frab schedule XML", root)}}
+		return nil, b.Warns, schedule.Errors{{File: name, Message: fmt.Sprintf("no usable session: the root element is <%s> and there is no <event>: not a frab schedule XML", root)}}
 	}
-	return b.finish()
+	return b.Finish()
 }
 
-func frabAttr(t xml.StartElement, name string) string {
+func attr(t xml.StartElement, name string) string {
 	for _, a := range t.Attr {
 		if a.Name.Local == name {
 			return a.Value
@@ -193,52 +196,52 @@ func frabAttr(t xml.StartElement, name string) string {
 
 // frabStartDay records a <day date=... start=... end=...> and returns its
 // index.
-func frabStartDay(b *impBuilder, t xml.StartElement, line int) int {
-	d := impDay{line: line}
-	if date := strings.TrimSpace(frabAttr(t, "date")); date != "" {
-		if _, ok := impDate(date); ok {
-			d.date = date
+func startDay(b *build.Builder, t xml.StartElement, line int) int {
+	d := build.SourceDay{Line: line}
+	if date := strings.TrimSpace(attr(t, "date")); date != "" {
+		if _, ok := build.Date(date); ok {
+			d.Date = date
 		} else {
-			b.warn(line, "day.date", "%q is not a YYYY-MM-DD date: the day is taken from its events", date)
+			b.Warn(line, "day.date", "%q is not a YYYY-MM-DD date: the day is taken from its events", date)
 		}
 	}
-	if st, hasOff, ok := impInstant(frabAttr(t, "start")); ok && hasOff {
-		d.start = st
+	if st, hasOff, ok := build.Instant(attr(t, "start")); ok && hasOff {
+		d.Start = st
 	}
-	if en, hasOff, ok := impInstant(frabAttr(t, "end")); ok && hasOff {
-		d.end = en
+	if en, hasOff, ok := build.Instant(attr(t, "end")); ok && hasOff {
+		d.End = en
 	}
-	b.days = append(b.days, d)
-	return len(b.days) - 1
+	b.Days = append(b.Days, d)
+	return len(b.Days) - 1
 }
 
 // frabAdd turns one decoded event into a session.
-func frabAdd(b *impBuilder, r frabRaw, dayChange int) {
+func add(b *build.Builder, r raw, dayChange int) {
 	ev := r.ev
 	id := strings.TrimSpace(ev.ID)
 	if id == "" {
 		id = strings.TrimSpace(ev.GUID)
 	}
-	label := impLabel(id, strings.TrimSpace(ev.Title))
+	label := schedule.Label(id, strings.TrimSpace(ev.Title))
 	for _, o := range ev.Other {
-		if n := o.XMLName.Local; !frabKnown[n] {
-			b.count(r.line, fmt.Sprintf("element <%s> is not part of frab XML: ignored", clipValue(n)))
+		if n := o.XMLName.Local; !known[n] {
+			b.Count(r.line, fmt.Sprintf("element <%s> is not part of frab XML: ignored", schedule.ClipValue(n)))
 		}
 	}
-	s := impSession{srcID: id, title: ev.Title, kind: impKind(ev.Type), url: ev.URL, line: r.line, day: r.day}
+	s := build.Session{SourceID: id, Title: ev.Title, Kind: build.KindOf(ev.Type), URL: ev.URL, Line: r.line, Day: r.day}
 	// The event's own <room> names its room; the enclosing <room name>
 	// is the fallback (legacy files have only the first, some only the
 	// second).
-	s.room = strings.TrimSpace(ev.Room)
-	if s.room == "" {
-		s.room = r.room
+	s.Room = strings.TrimSpace(ev.Room)
+	if s.Room == "" {
+		s.Room = r.room
 	}
-	s.abstract = strings.TrimSpace(ev.Abstract)
-	if s.abstract == "" {
-		s.abstract = strings.TrimSpace(ev.Description)
+	s.Abstract = strings.TrimSpace(ev.Abstract)
+	if s.Abstract == "" {
+		s.Abstract = strings.TrimSpace(ev.Description)
 	}
 	if tag := strings.TrimSpace(ev.Track); tag != "" {
-		s.tags = []string{tag}
+		s.Tags = []string{tag}
 	}
 	for _, p := range ev.Persons {
 		n := strings.TrimSpace(p.PublicName)
@@ -246,98 +249,98 @@ func frabAdd(b *impBuilder, r frabRaw, dayChange int) {
 			n = strings.TrimSpace(p.Name)
 		}
 		if n != "" {
-			s.speakers = append(s.speakers, Speaker{Name: n})
+			s.Speakers = append(s.Speakers, schedule.Speaker{Name: n})
 		}
 	}
-	if strings.TrimSpace(s.title) == "" {
-		s.title = strings.TrimSpace(ev.Subtitle)
+	if strings.TrimSpace(s.Title) == "" {
+		s.Title = strings.TrimSpace(ev.Subtitle)
 	}
 
 	// The instant: the event's own <date> with its offset; else the day's
 	// date and <start> in the conference zone.
-	start, ok := frabStart(b, r, dayChange)
+	start, ok := startOf(b, r, dayChange)
 	if !ok {
-		b.skip(r.line, "date", "event %s has no usable <date> or <start> (%q, %q)", label, impShort(ev.Date), impShort(ev.Start))
+		b.Skip(r.line, "date", "event %s has no usable <date> or <start> (%q, %q)", label, schedule.Short(ev.Date), schedule.Short(ev.Start))
 		return
 	}
-	s.start, s.hasOffset = start.t, start.hasOffset
+	s.Start, s.HasOffset = start.t, start.hasOffset
 	switch {
 	case strings.TrimSpace(ev.Duration) != "":
-		d, err := impDuration(ev.Duration)
+		d, err := build.Duration(ev.Duration)
 		if err != nil {
-			b.skip(r.line, "duration", "event %s has duration %q, not H:MM or H:MM:SS", label, impShort(ev.Duration))
+			b.Skip(r.line, "duration", "event %s has duration %q, not H:MM or H:MM:SS", label, schedule.Short(ev.Duration))
 			return
 		}
-		s.end = s.start.Add(d)
+		s.End = s.Start.Add(d)
 	case strings.TrimSpace(ev.End) != "":
-		end, hasOff, ok := impInstant(ev.End)
+		end, hasOff, ok := build.Instant(ev.End)
 		if !ok {
-			b.skip(r.line, "end", "event %s has end %q, not a date-time", label, impShort(ev.End))
+			b.Skip(r.line, "end", "event %s has end %q, not a date-time", label, schedule.Short(ev.End))
 			return
 		}
 		if !hasOff {
-			end = time.Date(end.Year(), end.Month(), end.Day(), end.Hour(), end.Minute(), end.Second(), 0, b.loc)
+			end = time.Date(end.Year(), end.Month(), end.Day(), end.Hour(), end.Minute(), end.Second(), 0, b.Loc)
 		}
-		s.end = end
+		s.End = end
 	default:
-		b.skip(r.line, "duration", "event %s has no <duration>", label)
+		b.Skip(r.line, "duration", "event %s has no <duration>", label)
 		return
 	}
-	b.add(s)
+	b.Add(s)
 }
 
-type frabInstant struct {
+type instant struct {
 	t         time.Time
 	hasOffset bool
 }
 
-func frabStart(b *impBuilder, r frabRaw, dayChange int) (frabInstant, bool) {
+func startOf(b *build.Builder, r raw, dayChange int) (instant, bool) {
 	ev := r.ev
-	if t, hasOff, ok := impInstant(ev.Date); ok {
+	if t, hasOff, ok := build.Instant(ev.Date); ok {
 		if hasOff {
-			return frabInstant{t, true}, true
+			return instant{t, true}, true
 		}
-		return frabInstant{b.local(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second()), false}, true
+		return instant{b.Local(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second()), false}, true
 	}
 	// <start> may itself be a full date-time in some exports.
-	if t, hasOff, ok := impInstant(ev.Start); ok {
+	if t, hasOff, ok := build.Instant(ev.Start); ok {
 		if hasOff {
-			return frabInstant{t, true}, true
+			return instant{t, true}, true
 		}
-		return frabInstant{b.local(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second()), false}, true
+		return instant{b.Local(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second()), false}, true
 	}
-	h, m, sec, ok := impClock(ev.Start)
+	h, m, sec, ok := build.Clock(ev.Start)
 	if !ok {
-		return frabInstant{}, false
+		return instant{}, false
 	}
 	// A <date> holding only a date gives the calendar date itself.
-	if d, ok := impDate(ev.Date); ok {
-		return frabInstant{b.local(d.Year(), d.Month(), d.Day(), h, m, sec), false}, true
+	if d, ok := build.Date(ev.Date); ok {
+		return instant{b.Local(d.Year(), d.Month(), d.Day(), h, m, sec), false}, true
 	}
-	if r.day < 0 || b.days[r.day].date == "" {
-		return frabInstant{}, false
+	if r.day < 0 || b.Days[r.day].Date == "" {
+		return instant{}, false
 	}
-	d, _ := impDate(b.days[r.day].date)
+	d, _ := build.Date(b.Days[r.day].Date)
 	// Times before the day's beginning are after midnight: the source lists
 	// them under the day they belong to, on the next calendar date (an
 	// event at 01:00 under a day starting at 10:00 is the next morning).
 	begin := dayChange
-	if st := b.days[r.day].start; !st.IsZero() {
-		lt := st.In(b.loc)
+	if st := b.Days[r.day].Start; !st.IsZero() {
+		lt := st.In(b.Loc)
 		begin = lt.Hour()*60 + lt.Minute()
 	}
 	if begin < 0 {
-		begin = dayBoundaryHour * 60
+		begin = build.DayBoundaryHour * 60
 	}
 	if h*60+m < begin {
 		d = d.AddDate(0, 0, 1)
 	}
-	return frabInstant{b.local(d.Year(), d.Month(), d.Day(), h, m, sec), false}, true
+	return instant{b.Local(d.Year(), d.Month(), d.Day(), h, m, sec), false}, true
 }
 
 // frabCharsetReader reads the legacy single-byte encodings old exports
 // declare; UTF-8 needs no reader.
-func frabCharsetReader(charset string, input io.Reader) (io.Reader, error) {
+func charsetReader(charset string, input io.Reader) (io.Reader, error) {
 	switch strings.ToLower(charset) {
 	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "iso-8859-15", "windows-1252", "cp1252", "us-ascii", "ascii":
 		data, err := io.ReadAll(input)
