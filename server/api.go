@@ -11,6 +11,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +41,19 @@ const (
 )
 
 func (s *Server) newApp() *fiber.App {
+	// A token read from a file or pasted into an environment file often
+	// ends in a newline or a space that no client sends.
+	s.cfg.AdminToken = strings.TrimSpace(s.cfg.AdminToken)
+	if why := weakToken(s.cfg.AdminToken); s.cfg.AdminToken != "" && why != "" {
+		s.log.Warn("the admin token is weak: anyone who guesses it can post to every screen; set CONFDASH_ADMIN_TOKEN to a long random value (openssl rand -hex 24)",
+			slog.String("why", why))
+	}
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Bits() < 8 || (p.Addr().Is6() && p.Bits() < 32) {
+			s.log.Warn("a trusted proxy range this wide takes in clients, which can then name any address in X-Forwarded-For and escape the per-address limits; list only the proxies' own addresses",
+				slog.String("trusted_proxies", p.String()))
+		}
+	}
 	app := fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		AppName:               "confdash",
@@ -68,7 +83,16 @@ func (s *Server) newApp() *fiber.App {
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", s.readyz)
 	if !s.cfg.SeparateMetrics {
-		app.Get("/metrics", s.metricsHandler())
+		metrics := s.metricsHandler()
+		app.Get("/metrics", func(c *fiber.Ctx) error {
+			// Fiber matches routes ignoring case and a trailing slash: the
+			// proxies in deploy/ hide exactly /metrics, so the server answers
+			// exactly /metrics and nothing like it (/METRICS, /metrics/).
+			if c.Path() != "/metrics" {
+				return c.Next()
+			}
+			return metrics(c)
+		})
 	}
 	app.Get("/ws", s.wsPrecheck, contrib.New(s.wsHandler, contrib.Config{
 		// Origin is checked in wsPrecheck (same-origin plus --allowed-origins).
@@ -83,12 +107,16 @@ func (s *Server) newApp() *fiber.App {
 	api.Get("/schedule", s.getSchedule)
 	api.Get("/report", s.getReport)
 	api.Get("/changes", s.getChanges)
-	admin := api.Group("", s.limitAdmin, s.requireAdmin, s.clusterAdmin)
-	admin.Get("/admin", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
-	admin.Post("/announcements", s.postAnnouncement)
-	admin.Delete("/announcements/:id", s.deleteAnnouncement)
-	admin.Post("/tracks/:track/delay", s.postDelay)
-	admin.Post("/reload", s.postReload)
+	// The admin guard is on each admin route, not on a group: a group's
+	// handlers run for every path under its prefix, so an unknown path or a
+	// wrong method would ask for a token (and spend the admin budget)
+	// instead of answering 404 or 405.
+	admin := func(h fiber.Handler) []fiber.Handler { return []fiber.Handler{s.requireAdmin, s.clusterAdmin, h} }
+	api.Get("/admin", admin(func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })...)
+	api.Post("/announcements", admin(s.postAnnouncement)...)
+	api.Delete("/announcements/:id", admin(s.deleteAnnouncement)...)
+	api.Post("/tracks/:track/delay", admin(s.postDelay)...)
+	api.Post("/reload", admin(s.postReload)...)
 	app.Get("/schedule.ics", s.getICS)
 
 	app.Get("/", s.page("tab"))
@@ -97,15 +125,96 @@ func (s *Server) newApp() *fiber.App {
 	app.Get("/overlay/:track", s.trackPage("overlay"))
 	app.Get("/admin", s.page("admin"))
 	app.Get("/assets/:version/*", s.getAsset)
-	app.Use(func(c *fiber.Ctx) error {
-		return apiError(c, fiber.StatusNotFound, "not_found", "no such page: the views are /, /screen/{track}, /overlay/{track} and /admin")
-	})
+	var routes []fiber.Route // filled below, once every route is registered
+	app.Use(func(c *fiber.Ctx) error { return noRoute(c, routes) })
+	routes = app.GetRoutes(true)
 	return app
 }
 
 // apiError writes the project's one error shape.
 func apiError(c *fiber.Ctx, status int, code, message string) error {
 	return c.Status(status).JSON(fiber.Map{"error": fiber.Map{"code": code, "message": message}})
+}
+
+// noRoute answers a request no route took: 405 with Allow when the path
+// is known under other methods, else 404 (JSON, so that an API client reads
+// it as the API's own answer). Neither needs a token nor spends a budget.
+func noRoute(c *fiber.Ctx, routes []fiber.Route) error {
+	var allow []string
+	for _, r := range routes {
+		if routeMatches(r.Path, c.Path()) && !slices.Contains(allow, r.Method) {
+			allow = append(allow, r.Method)
+		}
+	}
+	// A route that declined its own path (/METRICS) is no reason for 405.
+	if len(allow) > 0 && !slices.Contains(allow, c.Method()) {
+		c.Set(fiber.HeaderAllow, strings.Join(allow, ", "))
+		return apiError(c, fiber.StatusMethodNotAllowed, "method_not_allowed", "this path answers only "+strings.Join(allow, ", "))
+	}
+	if p := strings.ToLower(c.Path()); p == "/api" || strings.HasPrefix(p, "/api/") {
+		return apiError(c, fiber.StatusNotFound, "not_found", "no such API endpoint: docs/protocol.md lists them")
+	}
+	return apiError(c, fiber.StatusNotFound, "not_found", "no such page: the views are /, /screen/{track}, /overlay/{track} and /admin")
+}
+
+// routeMatches reports whether path falls under the route pattern as Fiber
+// matches it (case-insensitive, a trailing slash ignored, ":name" one
+// segment, "*" the rest).
+func routeMatches(pattern, path string) bool {
+	ps := strings.Split(strings.Trim(pattern, "/"), "/")
+	xs := strings.Split(strings.Trim(path, "/"), "/")
+	for i, p := range ps {
+		if p == "*" {
+			return true
+		}
+		if i >= len(xs) {
+			return false
+		}
+		if strings.HasPrefix(p, ":") {
+			if xs[i] == "" {
+				return false
+			}
+			continue
+		}
+		if !strings.EqualFold(p, xs[i]) {
+			return false
+		}
+	}
+	return len(ps) == len(xs)
+}
+
+// keep copies a string Fiber handed out for this request (c.Method, c.Path,
+// c.Route().Path, c.Params, c.Query, c.Get, c.Body): those point into
+// fasthttp's buffers, which the next request on the same keep-alive
+// connection overwrites. A string that outlives the handler (a metrics
+// label, a log attribute, a map key, an error, anything another goroutine
+// reads) goes through keep first; one stored without it changes under the
+// store's feet (a label "GET" becomes "PUT", and every scrape fails on the
+// duplicate series).
+func keep(s string) string { return strings.Clone(s) }
+
+// methodLabel bounds the method label to the methods confdash knows: any
+// other is "other" (a client may send any token as a method). The values
+// are constants, so nothing of the request is kept.
+func methodLabel(m string) string {
+	for _, known := range []string{fiber.MethodGet, fiber.MethodHead, fiber.MethodPost, fiber.MethodPut,
+		fiber.MethodDelete, fiber.MethodPatch, fiber.MethodOptions} {
+		if m == known {
+			return known
+		}
+	}
+	return "other"
+}
+
+// errorMessages are the answers to errors raised before or outside the
+// handlers. They are fixed: fasthttp's error for a malformed request quotes
+// the request itself (headers, Authorization included), which must never go
+// back out or into a log.
+var errorMessages = map[int]string{
+	fiber.StatusBadRequest:                  "the request is not valid HTTP; nothing was done",
+	fiber.StatusRequestEntityTooLarge:       "the body is larger than the server accepts (16 KB)",
+	fiber.StatusRequestHeaderFieldsTooLarge: "the request headers are larger than the server accepts (4 KB)",
+	fiber.StatusRequestTimeout:              "the request took too long to arrive",
 }
 
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
@@ -115,9 +224,13 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	var fe *fiber.Error
 	if errors.As(err, &fe) {
 		code := strings.ToLower(strings.ReplaceAll(utils.StatusMessage(fe.Code), " ", "_"))
-		return apiError(c, fe.Code, code, fe.Message)
+		msg, ok := errorMessages[fe.Code]
+		if !ok {
+			msg = utils.StatusMessage(fe.Code)
+		}
+		return apiError(c, fe.Code, code, msg)
 	}
-	s.log.Error("request failed", slog.String("path", c.Path()), slog.Any("err", err))
+	s.log.Error("request failed", slog.String("path", keep(c.Path())), slog.Any("err", err))
 	return apiError(c, fiber.StatusInternalServerError, "internal", "the server failed to answer; the log says why")
 }
 
@@ -148,11 +261,13 @@ func (s *Server) observeHTTP(c *fiber.Ctx) error {
 			status = fiber.StatusInternalServerError
 		}
 	}
-	route := c.Route().Path
-	if status == fiber.StatusNotFound && route == "/" && c.Path() != "/" {
+	// The route is a pattern from the route table, except when the
+	// catch-all answered ("/" for any path): then it is "unmatched".
+	route := keep(c.Route().Path)
+	if route == "/" && c.Path() != "/" {
 		route = "unmatched"
 	}
-	s.m.httpDuration.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Observe(time.Since(start).Seconds())
+	s.m.httpDuration.WithLabelValues(route, methodLabel(c.Method()), strconv.Itoa(status)).Observe(time.Since(start).Seconds())
 	return err
 }
 
@@ -290,20 +405,48 @@ func csvText(s string) string {
 
 // requireAdmin guards the admin API. The token comes only from the
 // environment; it is compared in constant time (hashes of equal length, so
-// not even its length leaks) and never logged.
+// not even its length leaks) and never logged. The right token is checked
+// first and never rate-limited: an organizer behind the venue's NAT must
+// not be locked out by attendees (or by anyone, behind a proxy without
+// --trusted-proxies). Only a request without it spends its address's admin
+// budget, so guessing the token is as slow as that budget.
 func (s *Server) requireAdmin(c *fiber.Ctx) error {
 	if s.cfg.AdminToken == "" {
 		return apiError(c, fiber.StatusForbidden, "admin_disabled", "the admin API is off: set CONFDASH_ADMIN_TOKEN in the server's environment and restart it")
 	}
-	tok, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-	got, want := sha256.Sum256([]byte(tok)), sha256.Sum256([]byte(s.cfg.AdminToken))
-	if subtle.ConstantTimeCompare(got[:], want[:]) != 1 || !ok {
-		s.lim.adminRejected.WithLabelValues("unauthorized").Inc()
-		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="confdash"`)
-		return apiError(c, fiber.StatusUnauthorized, "unauthorized", "send the admin token as 'Authorization: Bearer TOKEN' (the server's CONFDASH_ADMIN_TOKEN)")
+	if s.validToken(c.Get(fiber.HeaderAuthorization)) {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Next()
 	}
-	c.Set(fiber.HeaderCacheControl, "no-store")
-	return c.Next()
+	if ok, err := s.limitAdminFailure(c); !ok {
+		return err
+	}
+	s.lim.adminRejected.WithLabelValues("unauthorized").Inc()
+	c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="confdash"`)
+	return apiError(c, fiber.StatusUnauthorized, "unauthorized", "send the admin token as 'Authorization: Bearer TOKEN' (the server's CONFDASH_ADMIN_TOKEN)")
+}
+
+// validToken reports whether an Authorization header carries the admin
+// token. The scheme is case-insensitive (RFC 7235: "bearer" is "Bearer").
+func (s *Server) validToken(header string) bool {
+	scheme, tok, _ := strings.Cut(header, " ")
+	bearer := strings.EqualFold(scheme, "Bearer")
+	got, want := sha256.Sum256([]byte(strings.TrimLeft(tok, " "))), sha256.Sum256([]byte(s.cfg.AdminToken))
+	return subtle.ConstantTimeCompare(got[:], want[:]) == 1 && bearer
+}
+
+// weakTokens are placeholders that examples and habits put in a token.
+var weakTokens = []string{"change-me", "changeme", "admin", "secret", "password", "token", "test"}
+
+// weakToken says why an admin token is easy to guess, or "" when it is not.
+func weakToken(tok string) string {
+	switch {
+	case slices.Contains(weakTokens, strings.ToLower(tok)):
+		return "it is a well-known placeholder"
+	case utf8.RuneCountInString(tok) < 16:
+		return "it is shorter than 16 characters"
+	}
+	return ""
 }
 
 // bodyError is an admin request body refused before anything ran: the
@@ -568,7 +711,7 @@ func (s *Server) postAnnouncement(c *fiber.Ctx) error {
 }
 
 func (s *Server) deleteAnnouncement(c *fiber.Ctx) error {
-	id := strings.Clone(c.Params("id"))
+	id := keep(c.Params("id"))
 	err := s.updateAdjustments(c, func(l *live, now time.Time) error {
 		next, ok := l.adj.WithoutAnnouncement(id)
 		if !ok {
@@ -584,7 +727,7 @@ func (s *Server) deleteAnnouncement(c *fiber.Ctx) error {
 }
 
 func (s *Server) postDelay(c *fiber.Ctx) error {
-	track := strings.Clone(c.Params("track"))
+	track := keep(c.Params("track"))
 	minutes, err := parseDelay(c.Body())
 	if err != nil {
 		return answerBody(c, err)
@@ -824,13 +967,102 @@ func (s *Server) trackPage(name string) fiber.Handler {
 }
 
 func (s *Server) pageHeaders(c *fiber.Ctx, name string) {
-	host := c.Hostname()
+	// A host that is not a valid name[:port] never goes into the header:
+	// 'self' alone still lets the page reach its own websocket.
+	connect := "connect-src 'self'"
+	if host, ok := s.requestHost(c); ok {
+		connect += " ws://" + host + " wss://" + host
+	}
 	csp := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-		"connect-src 'self' ws://" + host + " wss://" + host + "; base-uri 'none'; form-action 'self'; object-src 'none'"
+		connect + "; base-uri 'none'; form-action 'self'; object-src 'none'"
 	if name == "admin" {
 		csp += "; frame-ancestors 'none'"
 	}
 	c.Set(fiber.HeaderContentSecurityPolicy, csp)
+}
+
+// fromTrustedProxy reports whether the peer is one of --trusted-proxies,
+// whose X-Forwarded-* headers are believed.
+func (s *Server) fromTrustedProxy(c *fiber.Ctx) bool {
+	a, _ := netip.AddrFromSlice(c.Context().RemoteIP())
+	return s.trustedProxy(a.Unmap())
+}
+
+// requestHost is the host[:port] the client asked for: the Host header, or
+// the first X-Forwarded-Host a trusted proxy sent. ok is false unless it is
+// a valid hostname or IP address with an optional port, so a forged value
+// never reaches a header or a comparison.
+func (s *Server) requestHost(c *fiber.Ctx) (string, bool) {
+	host := string(c.Context().Host())
+	if s.fromTrustedProxy(c) {
+		if xfh := c.Get(fiber.HeaderXForwardedHost); xfh != "" {
+			first, _, _ := strings.Cut(xfh, ",")
+			host = strings.TrimSpace(first)
+		}
+	}
+	return host, validHost(host)
+}
+
+// requestScheme is http or https as the client used it: TLS on this
+// connection, or the X-Forwarded-Proto a trusted proxy sent.
+func (s *Server) requestScheme(c *fiber.Ctx) string {
+	if s.fromTrustedProxy(c) {
+		switch p := strings.ToLower(strings.TrimSpace(c.Get(fiber.HeaderXForwardedProto))); p {
+		case "http", "https":
+			return p
+		}
+	}
+	if c.Context().IsTLS() {
+		return "https"
+	}
+	return "http"
+}
+
+// validHost reports whether h is a DNS name, an IPv4 address or a bracketed
+// IPv6 address, each with an optional port.
+func validHost(h string) bool {
+	name, port := h, ""
+	if rest, ok := strings.CutPrefix(h, "["); ok {
+		addr, after, ok := strings.Cut(rest, "]")
+		if a, err := netip.ParseAddr(addr); !ok || err != nil || !a.Is6() {
+			return false
+		}
+		if after == "" {
+			return true
+		}
+		if port, ok = strings.CutPrefix(after, ":"); !ok {
+			return false
+		}
+		return validPort(port)
+	}
+	if i := strings.LastIndexByte(h, ':'); i >= 0 {
+		name, port = h[:i], h[i+1:]
+		if !validPort(port) {
+			return false
+		}
+	}
+	if name == "" || len(name) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(name, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func validPort(p string) bool {
+	if p == "" || len(p) > 5 || strings.Trim(p, "0123456789") != "" {
+		return false
+	}
+	n, _ := strconv.Atoi(p)
+	return n >= 1 && n <= 65535
 }
 
 func (s *Server) getAsset(c *fiber.Ctx) error {

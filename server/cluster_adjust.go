@@ -168,7 +168,7 @@ func ifMatch(c *fiber.Ctx) (uint64, bool, error) {
 	}
 	rev, err := strconv.ParseUint(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
 	if err != nil {
-		return 0, false, badIfMatchError(h)
+		return 0, false, badIfMatchError(keep(h))
 	}
 	return rev, true, nil
 }
