@@ -67,7 +67,7 @@ type Day struct {
 
 // Schedule is a whole conference: the vocabulary every other package speaks.
 // Sessions are sorted by (Start, Track, End). A Schedule is never modified
-// after Parse returns it; live changes are Adjustments applied on top.
+// after it is loaded; live changes are Adjustments applied on top.
 type Schedule struct {
 	Name     string         `json:"name"`
 	TimeZone string         `json:"timezone"` // IANA name

@@ -49,7 +49,7 @@ func CheckServable(t time.Time) error {
 // an instant outside years 1–9999 in UTC (with the margin delays add), a
 // session that does not end after it starts (an instant marker may end at
 // its start) or lasts longer than MaxSessionDuration, a session on an
-// unknown track, a day that ends before it starts. Parse calls it on every
+// unknown track, a day that ends before it starts. load.Parse calls it on every
 // format, so whatever parses can be served, and a schedule that comes from
 // elsewhere (a cache, another instance) is held to the same rules. file
 // names the source in the diagnostics.

@@ -394,7 +394,7 @@ func (b *Builder) ids(trackOf map[string]string) []string {
 	ids := NewIDs()
 	for _, is := range b.sessions {
 		if is.SourceID != "" {
-			ids.reserved[is.SourceID] = true
+			ids.Reserve(is.SourceID)
 		}
 	}
 	out := make([]string, len(b.sessions))
@@ -402,7 +402,7 @@ func (b *Builder) ids(trackOf map[string]string) []string {
 		id := is.SourceID
 		switch {
 		case id == "":
-			id = ids.Unique(trackOf[is.Room] + "-" + is.Start.In(b.Loc).Format("2006-01-02-1504"))
+			id = ids.Unique(DerivedID(trackOf[is.Room], is.Start, b.Loc))
 		case ids.taken[id]:
 			nid := ids.Unique(id)
 			b.Warn(is.Line, "id", "event id %q is used more than once: this one is imported as %q", id, nid)
@@ -415,17 +415,29 @@ func (b *Builder) ids(trackOf map[string]string) []string {
 	return out
 }
 
-// impIDs hands out unique ids.
+// DerivedID is the id of a session its source gives none: its track and its
+// local start, "main-2026-10-06-0930", as every format derives it.
+func DerivedID(track string, start time.Time, loc *time.Location) string {
+	return track + "-" + start.In(loc).Format("2006-01-02-1504")
+}
+
+// IDs hands out unique ids: a base as it is, or with the first free suffix
+// "-2", "-3"... Ids reserved first are never handed out.
 type IDs struct {
 	taken, reserved map[string]bool
 	next            map[string]int // the next suffix to try for a base
 }
 
+// NewIDs returns an IDs with nothing taken.
 func NewIDs() *IDs {
 	return &IDs{taken: map[string]bool{}, reserved: map[string]bool{}, next: map[string]int{}}
 }
 
-// unique returns base, or base-2, base-3..., the first that is neither taken
+// Reserve keeps id from being handed out (an id the source gives a later
+// session).
+func (u *IDs) Reserve(id string) { u.reserved[id] = true }
+
+// Unique returns base, or base-2, base-3..., the first that is neither taken
 // nor reserved, and takes it. Remembering where each base's search stopped
 // keeps a file with thousands of equal ids linear.
 func (u *IDs) Unique(base string) string {

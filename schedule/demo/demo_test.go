@@ -54,7 +54,7 @@ func TestDemoSourceIsClean(t *testing.T) {
 	// The copy is the caller's.
 	Source()[0] = 'X'
 	if !bytes.HasPrefix(Source(), []byte("# ")) {
-		t.Errorf("DemoSource hands out the embedded bytes")
+		t.Errorf("Source hands out the embedded bytes")
 	}
 }
 

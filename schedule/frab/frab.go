@@ -23,7 +23,7 @@ import (
 // Events are decoded with encoding/xml into structs of their direct children
 // only, so an <attachment><title> nested in an event is never its title.
 
-// frabMaxDepth bounds element nesting: a schedule is about six deep, and a
+// maxDepth bounds element nesting: a schedule is about six deep, and a
 // bound keeps a hostile file from growing the walker's stack without end.
 const maxDepth = 64
 
@@ -40,7 +40,7 @@ type person struct {
 	PublicName string `xml:"public_name,attr"`
 }
 
-// frabAny catches the direct children no field names, to warn about them.
+// anyElement catches the direct children no field names, to warn about them.
 type anyElement struct {
 	XMLName xml.Name
 }
@@ -65,7 +65,7 @@ type event struct {
 	Other       []anyElement `xml:",any"`
 }
 
-// frabKnown are event children that frab, pretalx, the hub and pentabarf
+// known are event children that frab, pretalx, the hub and pentabarf
 // write and confdash has no use for: ignored without a warning.
 var known = map[string]bool{
 	"language": true, "recording": true, "links": true, "attachments": true, "logo": true,
@@ -80,6 +80,8 @@ type raw struct {
 	line int
 }
 
+// Parse reads frab schedule XML. name is used in diagnostics; it returns the
+// schedule and the warnings, or Errors for a source that cannot be read.
 func Parse(name string, data []byte, opts schedule.Options) (*schedule.Schedule, []schedule.Diagnostic, error) {
 	b := build.New(name, schedule.FormatFrabXML, opts)
 	dec := xml.NewDecoder(bytes.NewReader(data))
@@ -194,7 +196,7 @@ func attr(t xml.StartElement, name string) string {
 	return ""
 }
 
-// frabStartDay records a <day date=... start=... end=...> and returns its
+// startDay records a <day date=... start=... end=...> and returns its
 // index.
 func startDay(b *build.Builder, t xml.StartElement, line int) int {
 	d := build.SourceDay{Line: line}
@@ -215,7 +217,7 @@ func startDay(b *build.Builder, t xml.StartElement, line int) int {
 	return len(b.Days) - 1
 }
 
-// frabAdd turns one decoded event into a session.
+// add turns one decoded event into a session.
 func add(b *build.Builder, r raw, dayChange int) {
 	ev := r.ev
 	id := strings.TrimSpace(ev.ID)
@@ -338,7 +340,7 @@ func startOf(b *build.Builder, r raw, dayChange int) (instant, bool) {
 	return instant{b.Local(d.Year(), d.Month(), d.Day(), h, m, sec), false}, true
 }
 
-// frabCharsetReader reads the legacy single-byte encodings old exports
+// charsetReader reads the legacy single-byte encodings old exports
 // declare; UTF-8 needs no reader.
 func charsetReader(charset string, input io.Reader) (io.Reader, error) {
 	switch strings.ToLower(charset) {

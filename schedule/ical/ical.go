@@ -20,9 +20,9 @@ import (
 // SUMMARY stays whole: "Title - Speaker" cannot be split safely (titles hold
 // dashes too). Speakers are taken only where the file marks them: ATTENDEE or
 // ORGANIZER with CN, or an X- property named ...SPEAKER or ...SPEAKERS (as
-// WriteICS writes them).
+// Write writes them).
 
-// icalMaxDepth bounds component nesting (VCALENDAR > VEVENT > VALARM is 3).
+// maxDepth bounds component nesting (VCALENDAR > VEVENT > VALARM is 3).
 const maxDepth = 32
 
 type prop struct {
@@ -37,7 +37,7 @@ type event struct {
 	line  int
 }
 
-// icalKnown are VEVENT properties read, or deliberately ignored without a
+// known are VEVENT properties read, or deliberately ignored without a
 // warning. X- properties are always ignored quietly unless read.
 var known = map[string]bool{
 	"UID": true, "DTSTART": true, "DTEND": true, "DURATION": true, "SUMMARY": true, "LOCATION": true,
@@ -53,7 +53,7 @@ type contentLine struct {
 	line int
 }
 
-// icalUnfold joins folded lines (a line starting with a space or tab
+// unfold joins folded lines (a line starting with a space or tab
 // continues the previous one) and records where each logical line starts.
 func unfold(data []byte) []contentLine {
 	var out []contentLine
@@ -96,7 +96,7 @@ func latin1(s string) string {
 	return string(r)
 }
 
-// icalParseLine splits "NAME;PARAM=a,"b;c":value".
+// parseLine splits "NAME;PARAM=a,"b;c":value".
 func parseLine(s string) (prop, bool) {
 	i := strings.IndexAny(s, ";:")
 	if i <= 0 {
@@ -152,7 +152,7 @@ func parseLine(s string) (prop, bool) {
 	return p, true
 }
 
-// icalUnescape reads a TEXT value: \\ \; \, \n (and \N).
+// unescape reads a TEXT value: \\ \; \, \n (and \N).
 func unescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
@@ -177,7 +177,7 @@ func unescape(s string) string {
 	return b.String()
 }
 
-// icalSplit splits a TEXT list on unescaped commas and unescapes each item.
+// split splits a TEXT list on unescaped commas and unescapes each item.
 func split(s string) []string {
 	var out []string
 	start := 0
@@ -193,6 +193,8 @@ func split(s string) []string {
 	return append(out, unescape(s[start:]))
 }
 
+// Parse reads an iCalendar source. name is used in diagnostics; it returns
+// the schedule and the warnings, or Errors for a source that cannot be read.
 func Parse(name string, data []byte, opts schedule.Options) (*schedule.Schedule, []schedule.Diagnostic, error) {
 	b := build.New(name, schedule.FormatICal, opts)
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
@@ -319,7 +321,7 @@ func Parse(name string, data []byte, opts schedule.Options) (*schedule.Schedule,
 	return b.Finish()
 }
 
-// icalFloats reports whether any event's DTSTART or DTEND is a floating
+// floats reports whether any event's DTSTART or DTEND is a floating
 // local time (no Z, no TZID).
 func floats(events []event) bool {
 	for _, ev := range events {
@@ -352,7 +354,7 @@ func shortName(s string) string {
 	return s
 }
 
-// icalZones resolves TZID parameters once each, warning once per bad name.
+// zones resolves TZID parameters once each, warning once per bad name.
 type zones struct {
 	b     *build.Builder
 	cache map[string]*time.Location // nil value: unresolvable
@@ -378,7 +380,7 @@ func (z *zones) zoneName() string {
 	return "the conference zone"
 }
 
-// icalLoadZone resolves a TZID: an IANA name, or one with a vendor prefix
+// loadZone resolves a TZID: an IANA name, or one with a vendor prefix
 // ("/mozilla.org/20050126_1/Europe/Berlin") whose tail is one.
 func loadZone(tzid string) *time.Location {
 	if loc, ok := build.LoadZone(tzid); ok {
@@ -430,7 +432,7 @@ func (z *zones) common(events []event) (string, int) {
 	return loc.String(), first[best]
 }
 
-// icalWhen is a parsed DTSTART or DTEND.
+// when is a parsed DTSTART or DTEND.
 type when struct {
 	t         time.Time
 	hasOffset bool
@@ -477,7 +479,7 @@ func (z *zones) time(p prop) (when, bool) {
 	return when{t: z.b.Local(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second())}, true
 }
 
-// icalAdd turns one VEVENT into a session.
+// add turns one VEVENT into a session.
 func add(b *build.Builder, z *zones, ev event, sharedOrganizer bool) {
 	first := map[string]prop{}
 	var organizer string

@@ -284,7 +284,7 @@ func TestICalParseLine(t *testing.T) {
 	} {
 		p, ok := parseLine(tc.in)
 		if ok != tc.ok || p.name != tc.name || p.value != tc.value || !cmp.Equal(p.params, tc.params, cmpEmptyMapsEqual) {
-			t.Errorf("icalParseLine(%q) = %+v, %v", tc.in, p, ok)
+			t.Errorf("parseLine(%q) = %+v, %v", tc.in, p, ok)
 		}
 	}
 }

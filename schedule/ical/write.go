@@ -107,7 +107,7 @@ func Write(w io.Writer, s *schedule.Schedule, sessions []schedule.Timed) error {
 	return bw.Flush()
 }
 
-// icsDescription is what a calendar app shows under the title: speakers,
+// description is what a calendar app shows under the title: speakers,
 // then the abstract.
 func description(ss schedule.Session) string {
 	var parts []string
@@ -129,7 +129,7 @@ func description(ss schedule.Session) string {
 
 func utc(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
 
-// icsEscape writes a TEXT value: backslash, semicolon, comma and newline are
+// escape writes a TEXT value: backslash, semicolon, comma and newline are
 // escaped (RFC 5545 3.3.11); other control characters are not allowed.
 func escape(s string) string {
 	s = strings.ReplaceAll(s, "\r\n", "\n")
@@ -152,7 +152,7 @@ func escape(s string) string {
 	return b.String()
 }
 
-// icsClean drops the control characters a URI value may not hold.
+// clean drops the control characters a URI value may not hold.
 func clean(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
@@ -162,7 +162,7 @@ func clean(s string) string {
 	}, strings.TrimSpace(s))
 }
 
-// icsParam writes a parameter value, quoted when it holds a character that
+// param writes a parameter value, quoted when it holds a character that
 // would end it; a double quote cannot appear even quoted, so it becomes a
 // single one.
 func param(s string) string {
@@ -173,8 +173,8 @@ func param(s string) string {
 	return s
 }
 
-// icsFold writes one content line, folded so that no line exceeds
-// icsMaxLine octets; a fold never splits a UTF-8 sequence.
+// fold writes one content line, folded so that no line exceeds
+// maxLine octets; a fold never splits a UTF-8 sequence.
 func fold(w *bufio.Writer, line string) {
 	limit := maxLine
 	for len(line) > limit {

@@ -26,7 +26,7 @@ func TestWriteICSGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(buf.Bytes(), again.Bytes()) {
-		t.Error("WriteICS is not deterministic")
+		t.Error("Write is not deterministic")
 	}
 }
 
@@ -131,10 +131,10 @@ func TestWriteICSEscapes(t *testing.T) {
 		"Zürich: Saal 1": "Zürich: Saal 1",
 	} {
 		if got := escape(in); got != want {
-			t.Errorf("icsEscape(%q) = %q, want %q", in, got, want)
+			t.Errorf("escape(%q) = %q, want %q", in, got, want)
 		}
 		if got := unescape(escape(in)); !strings.Contains(in, "\a") && got != strings.ReplaceAll(in, "\r\n", "\n") {
-			t.Errorf("icalUnescape(icsEscape(%q)) = %q", in, got)
+			t.Errorf("unescape(escape(%q)) = %q", in, got)
 		}
 	}
 }

@@ -145,7 +145,7 @@ func TestCorpusFigures(t *testing.T) {
 			if got, want := sum.ZoneAssumed, c.assumed; got != want {
 				t.Errorf("zone assumed = %v, want %v", got, want)
 			}
-			impCheckSane(t, s)
+			checkSane(t, s)
 		})
 	}
 	// Every schedule in the corpus is covered: a new file needs a row.
@@ -162,8 +162,8 @@ func TestCorpusFigures(t *testing.T) {
 	}
 }
 
-// impCheckSane asserts what every parsed schedule must hold, whatever the input.
-func impCheckSane(tb testing.TB, s *schedule.Schedule) {
+// checkSane asserts what every parsed schedule must hold, whatever the input.
+func checkSane(tb testing.TB, s *schedule.Schedule) {
 	tb.Helper()
 	if s.Location == nil {
 		tb.Fatalf("schedule has no Location")

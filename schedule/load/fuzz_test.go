@@ -39,7 +39,7 @@ func fuzzCheck(t *testing.T, s *schedule.Schedule, warns []schedule.Diagnostic, 
 	if len(s.Sessions) == 0 && s.Format != "native" {
 		t.Fatal("an import without sessions was accepted")
 	}
-	impCheckSane(t, s)
+	checkSane(t, s)
 	for _, d := range warns {
 		if d.Message == "" {
 			t.Fatalf("warning without a message: %+v", d)
@@ -47,14 +47,14 @@ func fuzzCheck(t *testing.T, s *schedule.Schedule, warns []schedule.Diagnostic, 
 	}
 	// Whatever was imported can be written.
 	if err := native.Write(&bytes.Buffer{}, s, "yaml"); err != nil {
-		t.Fatalf("WriteNative: %v", err)
+		t.Fatalf("native.Write: %v", err)
 	}
 	ts := make([]schedule.Timed, len(s.Sessions))
 	for i, ss := range s.Sessions {
 		ts[i] = schedule.Timed{Session: ss, EstStart: ss.Start, EstEnd: ss.End}
 	}
 	if err := ical.Write(&bytes.Buffer{}, s, ts); err != nil {
-		t.Fatalf("WriteICS: %v", err)
+		t.Fatalf("ical.Write: %v", err)
 	}
 	fuzzServable(t, s)
 }
@@ -88,7 +88,7 @@ func fuzzServable(t *testing.T, s *schedule.Schedule) {
 			t.Fatalf("timed sessions do not encode: %v", err)
 		}
 		if err := ical.Write(&bytes.Buffer{}, s, s.Timed(adj)); err != nil {
-			t.Fatalf("WriteICS with delays: %v", err)
+			t.Fatalf("ical.Write with delays: %v", err)
 		}
 	}
 }
@@ -200,7 +200,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse of %d bytes did not return within 10s", len(data))
 		}
 		if err == nil && s.Format == "native" {
-			impCheckSane(t, s)
+			checkSane(t, s)
 			fuzzServable(t, s)
 			return
 		}

@@ -32,7 +32,7 @@ var (
 	timeLayouts = []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05"}
 )
 
-// parseNative reads the native format (docs/schedule-format.md): YAML, or the
+// Parse reads the native format (docs/schedule-format.md): YAML, or the
 // same structure as JSON. It walks the yaml.Node tree instead of decoding
 // into structs so that every problem is reported with its line and field,
 // and all of them at once, as Errors sorted by line.
@@ -56,7 +56,7 @@ func Parse(name string, data []byte) (*schedule.Schedule, []schedule.Diagnostic,
 	return s, p.warns, nil
 }
 
-// nativeParser collects diagnostics while walking one source.
+// parser collects diagnostics while walking one source.
 type parser struct {
 	file    string
 	errs    []schedule.Diagnostic
@@ -64,18 +64,18 @@ type parser struct {
 	trackAt map[string]place // where each track is declared
 }
 
-// nativeWhere is a place in the source.
+// place is a place in the source.
 type place struct {
 	line int
 	path string
 }
 
-// nativeEntry is one key: value pair of a mapping.
+// entry is one key: value pair of a mapping.
 type entry struct {
 	key, val *yaml.Node
 }
 
-// nativeSession is a session being read, with what the checks that span
+// session is a session being read, with what the checks that span
 // sessions need to point back at it.
 type session struct {
 	schedule.Session
@@ -304,32 +304,65 @@ func (p *parser) zone(root *yaml.Node, m map[string]entry) *time.Location {
 	return loc
 }
 
-func (p *parser) tracks(root *yaml.Node, m map[string]entry) []schedule.Track {
-	e, ok := m["tracks"]
+// nonEmptyList returns the items of the list under key, which must be there
+// and hold at least one; hint says what belongs in it. It returns nil after
+// reporting why there are none.
+func (p *parser) nonEmptyList(root *yaml.Node, m map[string]entry, key, hint string) []*yaml.Node {
+	e, ok := m[key]
 	if !ok {
-		p.errorf(root.Line, "tracks", "missing: list at least one track (id and name)")
+		p.errorf(root.Line, key, "missing: %s", hint)
 		return nil
 	}
-	items, ok := p.sequence(e.val, "tracks")
+	items, ok := p.sequence(e.val, key)
 	if !ok {
 		return nil
 	}
 	if len(items) == 0 {
-		p.errorf(e.val.Line, "tracks", "empty: list at least one track (id and name)")
+		p.errorf(e.val.Line, key, "empty: %s", hint)
+		return nil
+	}
+	return items
+}
+
+// item is one mapping of a list (a track, a speaker) with the value of the
+// field it requires.
+type item struct {
+	node  *yaml.Node
+	m     map[string]entry
+	path  string     // e.g. tracks[2]
+	value string     // the required field's text
+	at    *yaml.Node // the required field's value
+}
+
+// items reads a list of mappings with the fields allowed, each requiring key
+// (hint says what it holds). An entry that is not such a mapping is reported
+// and left out.
+func (p *parser) items(list []*yaml.Node, path string, allowed []string, key, hint string) []item {
+	var out []item
+	for i, n := range list {
+		ip := fmt.Sprintf("%s[%d]", path, i)
+		m, ok := p.mapping(n, ip, allowed)
+		if !ok {
+			continue
+		}
+		v, vn, ok := p.required(n, m, ip, key, hint)
+		if !ok {
+			continue
+		}
+		out = append(out, item{node: n, m: m, path: ip, value: v, at: vn})
+	}
+	return out
+}
+
+func (p *parser) tracks(root *yaml.Node, m map[string]entry) []schedule.Track {
+	items := p.nonEmptyList(root, m, "tracks", "list at least one track (id and name)")
+	if items == nil {
 		return nil
 	}
 	var tracks []schedule.Track
 	p.trackAt = map[string]place{}
-	for i, n := range items {
-		path := fmt.Sprintf("tracks[%d]", i)
-		tm, ok := p.mapping(n, path, trackFields)
-		if !ok {
-			continue
-		}
-		id, idNode, ok := p.required(n, tm, path, "id", "a slug such as main-hall, used in URLs")
-		if !ok {
-			continue
-		}
+	for _, it := range p.items(items, "tracks", trackFields, "id", "a slug such as main-hall, used in URLs") {
+		n, tm, path, id, idNode := it.node, it.m, it.path, it.value, it.at
 		if !build.IsSlug(id) {
 			p.errorf(idNode.Line, path+".id", "%q is not a slug: use lowercase letters, digits and single dashes, at most %d characters (e.g. %q)", id, build.MaxTrackID, build.Slug(id))
 			continue
@@ -354,17 +387,8 @@ func (p *parser) tracks(root *yaml.Node, m map[string]entry) []schedule.Track {
 }
 
 func (p *parser) sessions(root *yaml.Node, m map[string]entry, loc *time.Location, tracks []schedule.Track, known map[string]bool) []session {
-	e, ok := m["sessions"]
-	if !ok {
-		p.errorf(root.Line, "sessions", "missing: list the sessions (track, title, start, end)")
-		return nil
-	}
-	items, ok := p.sequence(e.val, "sessions")
-	if !ok {
-		return nil
-	}
-	if len(items) == 0 {
-		p.errorf(e.val.Line, "sessions", "empty: list the sessions (track, title, start, end)")
+	items := p.nonEmptyList(root, m, "sessions", "list the sessions (track, title, start, end)")
+	if items == nil {
 		return nil
 	}
 	trackIDs := make([]string, len(tracks))
@@ -507,16 +531,8 @@ func (p *parser) session(n *yaml.Node, i int, loc *time.Location, trackIDs []str
 func (p *parser) speakers(v *yaml.Node, path string) []schedule.Speaker {
 	items, _ := p.sequence(v, path)
 	var out []schedule.Speaker
-	for j, n := range items {
-		sp := fmt.Sprintf("%s[%d]", path, j)
-		m, ok := p.mapping(n, sp, speakerFields)
-		if !ok {
-			continue
-		}
-		name, _, ok := p.required(n, m, sp, "name", "the speaker's name")
-		if !ok {
-			continue
-		}
+	for _, it := range p.items(items, path, speakerFields, "name", "the speaker's name") {
+		m, sp, name := it.m, it.path, it.value
 		s := schedule.Speaker{Name: name}
 		if e, ok := m["affiliation"]; ok {
 			a, _ := p.scalar(e.val, sp+".affiliation")
@@ -528,7 +544,7 @@ func (p *parser) speakers(v *yaml.Node, path string) []schedule.Speaker {
 }
 
 // time reads a local time in loc, with an optional offset that pins an
-// ambiguous wall-clock time (see parseNative).
+// ambiguous wall-clock time (see Parse).
 func (p *parser) time(v string, n *yaml.Node, field string, loc *time.Location) (time.Time, bool) {
 	t, ok := p.readTime(v, n, field, loc)
 	if !ok {
@@ -592,21 +608,16 @@ func (p *parser) checkIDs(sessions []session, loc *time.Location) {
 		}
 		first[ns.ID] = i
 	}
+	ids := build.NewIDs()
+	for id := range first {
+		ids.Reserve(id)
+	}
 	for i := range sessions {
 		ns := &sessions[i]
 		if ns.hasID || ns.Track == "" || ns.Start.IsZero() {
 			continue
 		}
-		base := ns.Track + "-" + ns.Start.In(loc).Format("2006-01-02-1504")
-		id := base
-		for n := 2; ; n++ {
-			if _, taken := first[id]; !taken {
-				break
-			}
-			id = base + "-" + strconv.Itoa(n)
-		}
-		ns.ID = id
-		first[id] = i
+		ns.ID = ids.Unique(build.DerivedID(ns.Track, ns.Start, loc))
 	}
 }
 
@@ -662,7 +673,7 @@ func kindName(n *yaml.Node) string {
 	return "a document"
 }
 
-// nativeSuggest returns the allowed field closest to a misspelt one, if any
+// suggest returns the allowed field closest to a misspelt one, if any
 // is within two edits.
 func suggest(got string, allowed []string) string {
 	best, bestDist := "", 3

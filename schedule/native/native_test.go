@@ -164,6 +164,13 @@ func TestParseNativeErrors(t *testing.T) {
 		{"machine-dependent timezone", "name: x\ntimezone: Local\ntracks: [{id: a, name: A}]\nsessions: [{track: a, title: t, start: 2026-01-01 10:00, duration: 1h}]\n", []diag{
 			{2, "timezone", "depends on the machine"},
 		}},
+		// The suggestion follows the one slug rule the importers name tracks
+		// by (build.Slug), so it spells "ß" and "ü" as an import of the
+		// same room would.
+		{"track id suggestion spells letters", "name: x\ntimezone: UTC\ntracks:\n  - id: Große Übung\n    name: Main\nsessions: [{track: grosse-uebung, title: t, start: 2026-01-01 10:00, duration: 1h}]\n", []diag{
+			{4, "tracks[0].id", `(e.g. "grosse-uebung")`},
+			{6, "sessions[0].track", `unknown track "grosse-uebung"`},
+		}},
 		{"track id not a slug", "name: x\ntimezone: UTC\ntracks:\n  - id: Main Hall\n    name: Main\nsessions: [{track: main-hall, title: t, start: 2026-01-01 10:00, duration: 1h}]\n", []diag{
 			{4, "tracks[0].id", `not a slug: use lowercase letters, digits and single dashes, at most 64 characters (e.g. "main-hall")`},
 			{6, "sessions[0].track", `unknown track "main-hall"`},

@@ -11,9 +11,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Writers: the native format (docs/schedule-format.md), so that an organizer
-// can import a published schedule once and then edit it by hand, and
-// iCalendar, for GET /schedule.ics and `confdash convert --to ics`.
+// The writer: an organizer imports a published schedule once and then edits
+// it by hand.
 
 // The native document, in the order an organizer reads it.
 type outDoc struct {
@@ -108,7 +107,7 @@ func Write(w io.Writer, s *schedule.Schedule, format string) error {
 	return fmt.Errorf("write native: format %q is not yaml or json", format)
 }
 
-// wnStrictness counts what the native format refuses and an import keeps:
+// strictness counts what the native format refuses and an import keeps:
 // sessions that start before an earlier one of their track has ended, and
 // sessions without a length.
 func strictness(s *schedule.Schedule) (overlaps, instants int) {
@@ -128,7 +127,7 @@ func strictness(s *schedule.Schedule) (overlaps, instants int) {
 	return overlaps, instants
 }
 
-// wnTime writes an instant as the native format reads it: local wall-clock
+// formatTime writes an instant as the native format reads it: local wall-clock
 // time, with the offset when the wall clock alone would be ambiguous.
 func formatTime(t time.Time, loc *time.Location) string {
 	lt := t.In(loc)
@@ -142,7 +141,7 @@ func formatTime(t time.Time, loc *time.Location) string {
 	return lt.Format(layout)
 }
 
-// wnAmbiguous reports whether another instant shows the same wall clock in
+// ambiguous reports whether another instant shows the same wall clock in
 // t's zone, which happens in the hour repeated when daylight saving time
 // ends. Real transitions shift clocks by 30 minutes (Lord Howe) to 2 hours.
 func ambiguous(t time.Time) bool {

@@ -70,6 +70,6 @@ func TestWriteNativeTimes(t *testing.T) {
 		}
 	}
 	if err := native.Write(&bytes.Buffer{}, s, "toml"); err == nil || !strings.Contains(err.Error(), `"toml"`) {
-		t.Errorf("WriteNative toml: err = %v, want one naming the format", err)
+		t.Errorf("Write toml: err = %v, want one naming the format", err)
 	}
 }

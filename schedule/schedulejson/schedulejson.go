@@ -22,7 +22,7 @@ import (
 // wrong type costs a warning, not the file; rooms keep the order the file
 // gives them (a Go map would lose it); and every event knows its line.
 
-// sjMember is one value of a JSON object (with its key) or array, with its
+// member is one value of a JSON object (with its key) or array, with its
 // absolute byte offset in the source for line numbers.
 type member struct {
 	key string
@@ -30,7 +30,7 @@ type member struct {
 	off int
 }
 
-// sjReader walks one JSON source.
+// reader walks one JSON source.
 type reader struct {
 	b  *build.Builder
 	nl []int // offsets of the source's newlines
@@ -40,7 +40,7 @@ func (r *reader) line(off int) int {
 	return sort.SearchInts(r.nl, off) + 1
 }
 
-// sjOpen checks the whole source is JSON and returns its top-level object.
+// open checks the whole source is JSON and returns its top-level object.
 func open(b *build.Builder, data []byte) (*reader, []member, error) {
 	r := &reader{b: b}
 	for i, c := range data {
@@ -77,19 +77,30 @@ func open(b *build.Builder, data []byte) (*reader, []member, error) {
 	return r, top, nil
 }
 
-// sjObject lists an object's members in the file's order; ok is false when
+// object lists an object's members in the file's order; ok is false when
 // v is not an object.
-func object(v member) ([]member, bool) {
+func object(v member) ([]member, bool) { return members(v, '{') }
+
+// array lists an array's elements; ok is false when v is not an array.
+func array(v member) ([]member, bool) { return members(v, '[') }
+
+// members lists what v holds when it opens with delim: an object's members
+// with their keys, or an array's elements, each with its offset.
+func members(v member, delim json.Delim) ([]member, bool) {
 	dec := json.NewDecoder(bytes.NewReader(v.val))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+	if tok, err := dec.Token(); err != nil || tok != delim {
 		return nil, false
 	}
 	var out []member
 	for dec.More() {
-		tok, err := dec.Token()
-		key, isKey := tok.(string)
-		if err != nil || !isKey {
-			return out, false
+		var key string
+		if delim == '{' {
+			tok, err := dec.Token()
+			k, isKey := tok.(string)
+			if err != nil || !isKey {
+				return out, false
+			}
+			key = k
 		}
 		var val json.RawMessage
 		if err := dec.Decode(&val); err != nil {
@@ -100,24 +111,7 @@ func object(v member) ([]member, bool) {
 	return out, true
 }
 
-// sjArray lists an array's elements; ok is false when v is not an array.
-func array(v member) ([]member, bool) {
-	dec := json.NewDecoder(bytes.NewReader(v.val))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
-		return nil, false
-	}
-	var out []member
-	for dec.More() {
-		var val json.RawMessage
-		if err := dec.Decode(&val); err != nil {
-			return out, false
-		}
-		out = append(out, member{val: val, off: v.off + int(dec.InputOffset()) - len(val)})
-	}
-	return out, true
-}
-
-// sjFields indexes an object's members by key; the last of repeated keys
+// fields indexes an object's members by key; the last of repeated keys
 // wins, as with encoding/json.
 func fields(ms []member) map[string]member {
 	out := make(map[string]member, len(ms))
@@ -129,7 +123,7 @@ func fields(ms []member) map[string]member {
 
 func isNull(v json.RawMessage) bool { return len(v) == 0 || string(v) == "null" }
 
-// sjText reads a string, a number (ids are numbers in frab, strings in
+// text reads a string, a number (ids are numbers in frab, strings in
 // pretalx) or null (empty). ok is false for objects, arrays and booleans.
 func text(v json.RawMessage) (string, bool) {
 	if isNull(v) {
@@ -223,7 +217,7 @@ var (
 		"attachments", "state", "feedback_url", "origin_url", "persons", "do_not_record", "do_not_stream")
 )
 
-// sjHead is what both JSON formats share above the events.
+// head is what both JSON formats share above the events.
 type head struct {
 	r        *reader
 	schedule map[string]member
@@ -231,10 +225,13 @@ type head struct {
 	confLine int
 }
 
-func readHead(b *build.Builder, data []byte) (*head, error) {
+// readHead starts reading either JSON format: the conference, its name and
+// its zone.
+func readHead(name string, format schedule.Format, data []byte, opts schedule.Options) (*head, *build.Builder, error) {
+	b := build.New(name, format, opts)
 	r, top, err := open(b, data)
 	if err != nil {
-		return nil, err
+		return nil, b, err
 	}
 	r.unknown(top, knownTop, "top-level")
 	h := &head{r: r}
@@ -244,7 +241,7 @@ func readHead(b *build.Builder, data []byte) (*head, error) {
 		sms, ok = object(sm)
 	}
 	if !ok {
-		return nil, schedule.Errors{{File: b.File, Line: 1, Field: "schedule", Message: "no \"schedule\" object: this is not a schedule.json"}}
+		return nil, b, schedule.Errors{{File: b.File, Line: 1, Field: "schedule", Message: "no \"schedule\" object: this is not a schedule.json"}}
 	}
 	r.unknown(sms, knownSchedule, "schedule")
 	h.schedule = fields(sms)
@@ -254,7 +251,7 @@ func readHead(b *build.Builder, data []byte) (*head, error) {
 		cms, ok = object(cm)
 	}
 	if !ok {
-		return nil, schedule.Errors{{File: b.File, Line: r.line(sm.off), Field: "schedule.conference", Message: "no \"conference\" object: this is not a schedule.json"}}
+		return nil, b, schedule.Errors{{File: b.File, Line: r.line(sm.off), Field: "schedule.conference", Message: "no \"conference\" object: this is not a schedule.json"}}
 	}
 	r.unknown(cms, knownConference, "conference")
 	h.conf = fields(cms)
@@ -275,7 +272,7 @@ func readHead(b *build.Builder, data []byte) (*head, error) {
 			b.DeclaredDays = n
 		}
 	}
-	return h, nil
+	return h, b, nil
 }
 
 // day records one entry of conference.days and returns its fields.
@@ -314,20 +311,32 @@ func (h *head) day(m member) (map[string]member, bool) {
 
 func (h *head) b() *build.Builder { return h.r.b }
 
+// requiredList returns the list under key of obj (field names it in
+// messages), or the error that refuses a source without it: the sessions are
+// found through that list, so without it nothing can be imported.
+func (h *head) requiredList(obj map[string]member, key, field string) ([]member, error) {
+	m, ok := obj[key]
+	var items []member
+	if ok {
+		items, ok = array(m)
+	}
+	if !ok {
+		return nil, schedule.Errors{{File: h.b().File, Line: h.confLine, Field: field, Message: "no usable session: " + field + " is missing or not a list"}}
+	}
+	return items, nil
+}
+
+// Parse reads a schedule.json source. name is used in diagnostics; it returns
+// the schedule and the warnings, or Errors for a source that cannot be read.
 func Parse(name string, data []byte, opts schedule.Options) (*schedule.Schedule, []schedule.Diagnostic, error) {
-	b := build.New(name, schedule.FormatScheduleJSON, opts)
-	h, err := readHead(b, data)
+	h, b, err := readHead(name, schedule.FormatScheduleJSON, data, opts)
 	if err != nil {
 		return nil, b.Warns, err
 	}
 	r := h.r
-	dm, ok := h.conf["days"]
-	var days []member
-	if ok {
-		days, ok = array(dm)
-	}
-	if !ok {
-		return nil, b.Warns, schedule.Errors{{File: name, Line: h.confLine, Field: "conference.days", Message: "no usable session: conference.days is missing or not a list"}}
+	days, err := h.requiredList(h.conf, "days", "conference.days")
+	if err != nil {
+		return nil, b.Warns, err
 	}
 	for _, dmem := range days {
 		f, ok := h.day(dmem)
@@ -361,22 +370,32 @@ func Parse(name string, data []byte, opts schedule.Options) (*schedule.Schedule,
 	return b.Finish()
 }
 
-// sjEvent reads one schedule.json event listed under a day and room.
-func event(r *reader, m member, roomKey string, dayIndex int) {
-	b := r.b
-	line := r.line(m.off)
+// eventFields opens one event: its fields, the first non-empty of idKeys as
+// its id, and its line. ok is false, after the event is skipped, when it is
+// not an object.
+func (r *reader) eventFields(m member, known map[string]bool, idKeys ...string) (f map[string]member, id string, line int, ok bool) {
+	line = r.line(m.off)
 	ms, ok := object(m)
 	if !ok {
-		b.Skip(line, "event", "an event is not an object")
-		return
+		r.b.Skip(line, "event", "an event is not an object")
+		return nil, "", line, false
 	}
-	r.unknown(ms, knownEvent, "event")
-	f := fields(ms)
-	id := strings.TrimSpace(r.str(f, "id", "event"))
-	for _, k := range []string{"guid", "code", "slug"} {
+	r.unknown(ms, known, "event")
+	f = fields(ms)
+	for _, k := range idKeys {
 		if id == "" {
 			id = strings.TrimSpace(r.str(f, k, "event"))
 		}
+	}
+	return f, id, line, true
+}
+
+// event reads one schedule.json event listed under a day and room.
+func event(r *reader, m member, roomKey string, dayIndex int) {
+	b := r.b
+	f, id, line, ok := r.eventFields(m, knownEvent, "id", "guid", "code", "slug")
+	if !ok {
+		return
 	}
 	title := r.str(f, "title", "event")
 	label := schedule.Label(id, strings.TrimSpace(title))
@@ -414,7 +433,7 @@ func event(r *reader, m member, roomKey string, dayIndex int) {
 	b.Add(s)
 }
 
-// sjLocal reads a date-time without offset in the conference zone.
+// local reads a date-time without offset in the conference zone.
 func local(b *build.Builder, t time.Time, hasOffset bool) time.Time {
 	if hasOffset {
 		return t
@@ -422,7 +441,7 @@ func local(b *build.Builder, t time.Time, hasOffset bool) time.Time {
 	return b.Local(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second())
 }
 
-// sjDayClock reads an "HH:MM" start on the day the event is listed under;
+// dayClock reads an "HH:MM" start on the day the event is listed under;
 // a time before the day's beginning is on the next calendar date.
 func dayClock(b *build.Builder, dayIndex int, clock string) (time.Time, bool) {
 	h, mi, sec, ok := build.Clock(clock)
@@ -442,7 +461,7 @@ func dayClock(b *build.Builder, dayIndex int, clock string) (time.Time, bool) {
 	return b.Local(d.Year(), d.Month(), d.Day(), h, mi, sec), true
 }
 
-// sjEnd sets the session's end from "end" or "duration"; false when the
+// readEnd sets the session's end from "end" or "duration"; false when the
 // event was skipped.
 func readEnd(r *reader, f map[string]member, s *build.Session, label string) bool {
 	b := r.b
@@ -470,22 +489,33 @@ func readEnd(r *reader, f map[string]member, s *build.Session, label string) boo
 	return true
 }
 
-// sjTrackName reads an event's topic: a string (schedule.json) or a
-// {"slug": ...} reference to conference.tracks (schedule2).
-func trackName(r *reader, f map[string]member, bySlug map[string]string) string {
-	m, ok := f["track"]
+// reference reads an event field that names something or refers to it by
+// an object ({"name", "slug", "guid"}): the name and true for a string,
+// else the object's fields. All are empty when the field is missing, null,
+// or (counted in a warning) neither.
+func reference(r *reader, f map[string]member, key string) (name string, isText bool, obj map[string]member) {
+	m, ok := f[key]
 	if !ok || isNull(m.val) {
-		return ""
+		return "", false, nil
 	}
 	if s, ok := text(m.val); ok {
-		return s
+		return s, true, nil
 	}
 	ms, ok := object(m)
 	if !ok {
-		r.b.Count(r.line(m.off), "event field \"track\" is neither a name nor a reference: ignored")
-		return ""
+		r.b.Count(r.line(m.off), fmt.Sprintf("event field %q is neither a name nor a reference: ignored", key))
+		return "", false, nil
 	}
-	tf := fields(ms)
+	return "", false, fields(ms)
+}
+
+// trackName reads an event's topic: a string (schedule.json) or a
+// {"slug": ...} reference to conference.tracks (schedule2).
+func trackName(r *reader, f map[string]member, bySlug map[string]string) string {
+	s, isText, tf := reference(r, f, "track")
+	if isText || tf == nil {
+		return s
+	}
 	if n := r.str(tf, "name", "track"); n != "" {
 		return n
 	}
@@ -496,7 +526,7 @@ func trackName(r *reader, f map[string]member, bySlug map[string]string) string 
 	return slug
 }
 
-// sjPersons reads speakers from "persons" (schedule.json: public_name or
+// persons reads speakers from "persons" (schedule.json: public_name or
 // name) and "participants" (schedule2: name, or looked up by guid, with a
 // role; contributors are not on stage).
 func persons(r *reader, f map[string]member, byGUID map[string]string) []schedule.Speaker {
@@ -546,18 +576,18 @@ func persons(r *reader, f map[string]member, byGUID map[string]string) []schedul
 	return out
 }
 
-// sjCancelled are schedule2 event states that mean "not happening".
+// cancelled are schedule2 event states that mean "not happening".
 var cancelled = set("CANCELED", "CANCELLED", "WITHDRAWN", "DELETED", "REJECTED")
 
+// Parse2 reads a schedule2 source, as Parse reads schedule.json.
 func Parse2(name string, data []byte, opts schedule.Options) (*schedule.Schedule, []schedule.Diagnostic, error) {
-	b := build.New(name, schedule.FormatSchedule2JSON, opts)
-	h, err := readHead(b, data)
+	h, b, err := readHead(name, schedule.FormatSchedule2JSON, data, opts)
 	if err != nil {
 		return nil, b.Warns, err
 	}
 	r := h.r
 	// Source days carry instants; events are assigned to the day whose
-	// window holds their start (impBuilder.buildDays).
+	// window holds their start (build.Days).
 	if dm, ok := h.conf["days"]; ok && !isNull(dm.val) {
 		if days, ok := array(dm); ok {
 			for _, d := range days {
@@ -598,13 +628,9 @@ func Parse2(name string, data []byte, opts schedule.Options) (*schedule.Schedule
 		}
 	}
 
-	em, ok := h.schedule["events"]
-	var events []member
-	if ok {
-		events, ok = array(em)
-	}
-	if !ok {
-		return nil, b.Warns, schedule.Errors{{File: name, Line: h.confLine, Field: "schedule.events", Message: "no usable session: schedule.events is missing or not a list"}}
+	events, err := h.requiredList(h.schedule, "events", "schedule.events")
+	if err != nil {
+		return nil, b.Warns, err
 	}
 	for _, ev := range events {
 		event2(r, ev, roomByRef, trackBySlug, personByGUID, lang)
@@ -612,7 +638,7 @@ func Parse2(name string, data []byte, opts schedule.Options) (*schedule.Schedule
 	return b.Finish()
 }
 
-// sjList returns the objects of a list field, skipping (with a warning)
+// objects returns the objects of a list field, skipping (with a warning)
 // anything else.
 func objects(r *reader, f map[string]member, key string) [][]member {
 	m, ok := f[key]
@@ -633,22 +659,12 @@ func objects(r *reader, f map[string]member, key string) [][]member {
 	return out
 }
 
-// sj2Event reads one schedule2 event.
+// event2 reads one schedule2 event.
 func event2(r *reader, m member, roomByRef, trackBySlug, personByGUID map[string]string, lang string) {
 	b := r.b
-	line := r.line(m.off)
-	ms, ok := object(m)
+	f, id, line, ok := r.eventFields(m, knownEvent2, "id", "code", "guid", "slug")
 	if !ok {
-		b.Skip(line, "event", "an event is not an object")
 		return
-	}
-	r.unknown(ms, knownEvent2, "event")
-	f := fields(ms)
-	id := ""
-	for _, k := range []string{"id", "code", "guid", "slug"} {
-		if id == "" {
-			id = strings.TrimSpace(r.str(f, k, "event"))
-		}
 	}
 	title := r.localized(f, "title", "event", lang)
 	label := schedule.Label(id, strings.TrimSpace(title))
@@ -683,24 +699,18 @@ func event2(r *reader, m member, roomByRef, trackBySlug, personByGUID map[string
 	b.Add(s)
 }
 
-// sj2Room reads a room reference: {"name", "slug", "guid"} or a plain name.
+// room2 reads a room reference: {"name", "slug", "guid"} or a plain name.
 func room2(r *reader, f map[string]member, roomByRef map[string]string) string {
-	m, ok := f["room"]
-	if !ok || isNull(m.val) {
-		return ""
-	}
-	if s, ok := text(m.val); ok {
+	s, isText, rf := reference(r, f, "room")
+	if isText {
 		if n, ok := roomByRef[s]; ok {
 			return n
 		}
 		return s
 	}
-	ms, ok := object(m)
-	if !ok {
-		r.b.Count(r.line(m.off), "event field \"room\" is neither a name nor a reference: ignored")
+	if rf == nil {
 		return ""
 	}
-	rf := fields(ms)
 	if n := strings.TrimSpace(r.str(rf, "name", "room")); n != "" {
 		return n
 	}
