@@ -104,10 +104,3 @@ func Days(sessions []schedule.Session, loc *time.Location, listed []SourceDay, l
 	}
 	return days
 }
-
-// SortDiagnostics puts diagnostics in file order, keeping the order of those
-// on one line (and those about the whole file, line 0, first): the one order
-// every format reports in.
-func SortDiagnostics(ds []schedule.Diagnostic) {
-	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Line < ds[j].Line })
-}
