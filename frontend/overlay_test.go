@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 	"github.com/confdash/confdash/server"
 )
 
@@ -30,7 +31,7 @@ func corpus(t *testing.T, name string) (string, *schedule.Schedule) {
 	if err != nil {
 		t.Fatalf("the real schedules are read from the corpus beside the repository: %v", err)
 	}
-	s, _, err := schedule.Parse(name, data, schedule.Options{})
+	s, _, err := load.Parse(name, data, schedule.Options{})
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -48,7 +49,7 @@ func startCorpus(t *testing.T, name string, from time.Time, speed float64) *test
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, _, err := schedule.ParseFile(path, schedule.Options{})
+	s, _, err := load.ParseFile(path, schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
