@@ -162,6 +162,11 @@ func TestOverlayAnnouncementsFit(t *testing.T) {
 			if got := eval[string](ov, inside+`(['#title', '#aside', '#next', '#ann-count'])`); got != "" {
 				t.Errorf("%s: %s", where, got)
 			}
+			// Readable on the stream whatever the canvas's shape: the title
+			// at least 3.5 % of the frame's shorter side.
+			if got := eval[float64](ov, `parseFloat(getComputedStyle(document.querySelector('#title')).fontSize) / Math.min(innerWidth, innerHeight)`); got < 0.035 {
+				t.Errorf("%s: the title is %.1f %% of the frame's shorter side, want at least 3.5 %%", where, got*100)
+			}
 			if pos == "bottom-left" {
 				shot := ov.screenshot(out, fmt.Sprintf("overlay-%dx%d", size[0], size[1]), size[0], size[1], docScale(size))
 				img, err := png.Decode(bytes.NewReader(shot))
