@@ -104,15 +104,9 @@ func TestLiveSourceFollowsGoodVersionsAndSurvivesBadOnes(t *testing.T) {
 	}
 	defer srv.Shutdown(context.Background())
 	conn := &recConn{}
-	srv.live.mu.Lock()
 	srv.hub.Subscribe(topicAll, conn)
-	srv.live.mu.Unlock()
 	v1 := sc.Version
-	version := func() string {
-		srv.live.mu.Lock()
-		defer srv.live.mu.Unlock()
-		return srv.live.sched.Version
-	}
+	version := func() string { return srv.live.schedule().Version }
 	reloads := func(result string) float64 { return testutil.ToFloat64(srv.m.reloads.WithLabelValues(result)) }
 
 	// Unchanged: a conditional request answered 304.
@@ -142,10 +136,8 @@ func TestLiveSourceFollowsGoodVersionsAndSurvivesBadOnes(t *testing.T) {
 			} `json:"change"`
 		} `json:"sessions"`
 	}
-	srv.live.mu.Lock()
-	json.Unmarshal(srv.live.schedDoc, &doc)
-	changes := srv.live.changes
-	srv.live.mu.Unlock()
+	json.Unmarshal(srv.live.scheduleDoc(), &doc)
+	changes := srv.live.recentChanges()
 	flags := map[string]string{}
 	for _, s := range doc.Sessions {
 		if s.Change != nil {

@@ -1,0 +1,104 @@
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/confdash/confdash/schedule"
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
+)
+
+// apiErr is the project's one HTTP error: handlers and middleware return
+// it, and errorHandler writes it as
+//
+//	{"error": {"code": "...", "message": "...", "details": ...}}
+//
+// with Status. Code is stable (clients and docs/protocol.md rely on it);
+// Message says what to do next.
+type apiErr struct {
+	Status  int
+	Code    string
+	Message string
+	Details any               // omitted when nil
+	Header  map[string]string // set on the answer (Retry-After, ETag)
+}
+
+func (e *apiErr) Error() string { return e.Message }
+
+// apiError makes an apiErr.
+func apiError(status int, code, message string) *apiErr {
+	return &apiErr{Status: status, Code: code, Message: message}
+}
+
+// unknownTrack is a track id the schedule does not have, wherever it came
+// from (a query, a path, a state file entry).
+func unknownTrack(id string) *apiErr {
+	return apiError(fiber.StatusNotFound, "unknown_track", "no track "+quote(id)+" in the schedule; see /api/v1/schedule for the track ids")
+}
+
+func etag(rev uint64) string { return `"` + strconv.FormatUint(rev, 10) + `"` }
+
+// toAPIErr is the one mapping of errors to answers: the schedule's edit
+// errors, the store's (conflict, unavailable, write failure), Fiber's own.
+// false for an error that has no answer of its own: a fault.
+func toAPIErr(err error) (*apiErr, bool) {
+	var ae *apiErr
+	var fe *fiber.Error
+	var ut *schedule.UnknownTrackError
+	var ce *conflictError
+	var we *stateWriteError
+	switch {
+	case errors.As(err, &ae):
+		return ae, true
+	case errors.As(err, &fe):
+		code := strings.ToLower(strings.ReplaceAll(utils.StatusMessage(fe.Code), " ", "_"))
+		return apiError(fe.Code, code, fe.Message), true
+	case errors.As(err, &ut):
+		return unknownTrack(ut.Track), true
+	case errors.Is(err, schedule.ErrNoSuchAnnouncement):
+		return apiError(fiber.StatusNotFound, "not_found", err.Error()), true
+	case errors.As(err, &ce):
+		e := apiError(fiber.StatusConflict, "conflict", ce.Error())
+		e.Header = map[string]string{fiber.HeaderETag: etag(ce.current)}
+		return e, true
+	case errors.Is(err, errStoreUnavailable):
+		e := apiError(fiber.StatusServiceUnavailable, "nats_unavailable", err.Error())
+		e.Header = map[string]string{fiber.HeaderRetryAfter: "5"}
+		return e, true
+	case errors.As(err, &we):
+		return apiError(fiber.StatusInternalServerError, "state_write_failed", "the change was not saved, so it was not applied: "+we.Error()+"; check the disk holding the state file"), true
+	}
+	return nil, false
+}
+
+// statusOf is the status an error is answered with.
+func statusOf(err error) int {
+	if ae, ok := toAPIErr(err); ok {
+		return ae.Status
+	}
+	return fiber.StatusInternalServerError
+}
+
+// errorHandler answers every error a handler returns (and those Fiber finds
+// before routing) in the project's error shape.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	// Errors found before routing (a body or headers too large) never went
+	// through the middleware.
+	setSecurityHeaders(c)
+	ae, ok := toAPIErr(err)
+	if !ok {
+		s.log.Error("request failed", slog.String("path", c.Path()), slog.Any("err", err))
+		ae = apiError(fiber.StatusInternalServerError, "internal", "the server failed to answer; the log says why")
+	}
+	for k, v := range ae.Header {
+		c.Set(k, v)
+	}
+	body := fiber.Map{"code": ae.Code, "message": ae.Message}
+	if ae.Details != nil {
+		body["details"] = ae.Details
+	}
+	return c.Status(ae.Status).JSON(fiber.Map{"error": body})
+}
