@@ -217,9 +217,15 @@ type testServer struct {
 // clock that reads from at speed times faster than real time.
 func startServer(t *testing.T, from time.Time, speed float64) *testServer {
 	t.Helper()
+	return startServerWith(t, testSchedule, from, speed)
+}
+
+// startServerWith is startServer with another schedule.
+func startServerWith(t *testing.T, yaml string, from time.Time, speed float64) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "schedule.yaml")
-	if err := os.WriteFile(path, []byte(testSchedule), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	s, warns, err := schedule.ParseFile(path, schedule.Options{})
@@ -676,7 +682,7 @@ func testNowNext(t *testing.T, b *browser) {
 		t.Errorf("screen: cue %q in the last five minutes of %q, want amber", got, before)
 	}
 	checkContrast(t, screen, "screen in its last five minutes")
-	if got, want := eval[string](tabv, `document.title`), "▶ "+before+" · Main Hall"; got != want {
+	if got, want := eval[string](tabv, `document.title`), "▶ \u2068"+before+"\u2069 · \u2068Main Hall\u2069"; got != want {
 		t.Errorf("tab title = %q, want %q", got, want)
 	}
 
@@ -719,7 +725,7 @@ func testNowNext(t *testing.T, b *browser) {
 	if got := tabv.text(card("main", ".slot.next .title")); got != afterNext {
 		t.Errorf("tab: main next after the switch = %q, want %q", got, afterNext)
 	}
-	tabv.wait("the tab title", fmt.Sprintf(`document.title === %q`, "▶ "+after+" · Main Hall"), 2*time.Second)
+	tabv.wait("the tab title", fmt.Sprintf(`document.title === %q`, "▶ \u2068"+after+"\u2069 · \u2068Main Hall\u2069"), 2*time.Second)
 	checkTracks(t, tabv, ts)
 }
 
@@ -1053,7 +1059,7 @@ func testDayEdges(t *testing.T, b *browser, out string) {
 	early := startServer(t, at("06:50:00"), 1)
 	tb := b.open(t, "tab", early.url+"/", tabOpt{})
 	tb.wait("the countdown to the day", has("#day", "Starts in 2 h 10 min"), 10*time.Second)
-	tb.wait("the title", `document.title === 'Starts in 2 h 10 min · Test Conf 2026'`, 2*time.Second)
+	tb.wait("the title", `document.title === 'Starts in 2 h 10 min · \u2068Test Conf 2026\u2069'`, 2*time.Second)
 	if got, want := tb.text(card("main", ".slot.next .title")), "Keeping Latency Low and Throughput High with Application-level Priority Management"; got != want {
 		t.Errorf("before the day: main next = %q, want %q", got, want)
 	}

@@ -24,7 +24,8 @@
 //   - model.js: now/next for a track at an instant, computed from the
 //     schedule document (pure functions);
 //   - fmt.js: times in the event's zone first, the viewer's beside it;
-//     durations and countdowns;
+//     durations and countdowns; iso, which keeps a schedule's string (and any
+//     bidi override in it) to itself inside a longer text;
 //   - ui.js: DOM helpers and the aria-live announcer;
 //   - favs.js: the attendee's starred sessions, reminders and their .ics.
 //

@@ -222,7 +222,7 @@ func frabAdd(b *impBuilder, r frabRaw, dayChange int) {
 	label := impLabel(id, strings.TrimSpace(ev.Title))
 	for _, o := range ev.Other {
 		if n := o.XMLName.Local; !frabKnown[n] {
-			b.count(r.line, fmt.Sprintf("element <%s> is not part of frab XML: ignored", n))
+			b.count(r.line, fmt.Sprintf("element <%s> is not part of frab XML: ignored", clipValue(n)))
 		}
 	}
 	s := impSession{srcID: id, title: ev.Title, kind: impKind(ev.Type), url: ev.URL, line: r.line, day: r.day}

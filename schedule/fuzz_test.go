@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -46,6 +47,41 @@ func fuzzCheck(t *testing.T, s *Schedule, warns []Diagnostic, err error) {
 	}
 	if err := WriteICS(&bytes.Buffer{}, s, ts); err != nil {
 		t.Fatalf("WriteICS: %v", err)
+	}
+	fuzzServable(t, s)
+}
+
+// fuzzServable checks what the server does with a schedule: states at the
+// edges of the day, with and without the largest delay the admin API takes
+// (720 minutes), encode as JSON, and so does the iCalendar feed of the
+// delayed times. The server's own encoder is fuzzed in the server package.
+func fuzzServable(t *testing.T, s *Schedule) {
+	t.Helper()
+	if len(s.Sessions) == 0 {
+		return
+	}
+	first, last := s.Sessions[0].Start, s.Sessions[0].End
+	for _, ss := range s.Sessions {
+		if ss.End.After(last) {
+			last = ss.End
+		}
+	}
+	delayed := Adjustments{Delays: map[string]Delay{}}
+	for _, tr := range s.Tracks {
+		delayed.Delays[tr.ID] = Delay{Minutes: 720, From: first.Add(-time.Hour)}
+	}
+	for _, adj := range []Adjustments{{}, delayed} {
+		for _, at := range []time.Time{first.Add(-time.Hour), first, last, last.Add(13 * time.Hour)} {
+			if _, err := json.Marshal(Compute(s, adj, at)); err != nil {
+				t.Fatalf("state at %s does not encode: %v", at, err)
+			}
+		}
+		if _, err := json.Marshal(s.Timed(adj)); err != nil {
+			t.Fatalf("timed sessions do not encode: %v", err)
+		}
+		if err := WriteICS(&bytes.Buffer{}, s, s.Timed(adj)); err != nil {
+			t.Fatalf("WriteICS with delays: %v", err)
+		}
 	}
 }
 
@@ -157,6 +193,7 @@ func FuzzParse(f *testing.F) {
 		}
 		if err == nil && s.Format == "native" {
 			impCheckSane(t, s)
+			fuzzServable(t, s)
 			return
 		}
 		fuzzCheck(t, s, warns, err)

@@ -467,7 +467,7 @@ func (z *icalZones) time(p icalProp) (icalWhen, bool) {
 	}
 	if tzid := p.params["TZID"]; tzid != "" {
 		if loc := z.resolve(tzid, p.line); loc != nil {
-			return icalWhen{t: time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, loc), hasOffset: true}, true
+			return icalWhen{t: z.b.wallIn(w, loc), hasOffset: true}, true
 		}
 	}
 	// Floating (or an unknown zone): the conference zone.

@@ -3,6 +3,7 @@ package schedule
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -17,10 +18,6 @@ import (
 
 // impNoRoom names the track of sessions whose source gives no room.
 const impNoRoom = "Unassigned"
-
-// impMaxDuration bounds a session's length: longer is a typo (or a fuzzer),
-// and bounding it keeps time arithmetic far from overflow.
-const impMaxDuration = 7 * 24 * time.Hour
 
 // impSession is one session as a source states it, before tracks, ids and
 // days are settled.
@@ -79,6 +76,10 @@ type impBuilder struct {
 	firstSkip string // why the first of them was skipped
 
 	counts map[string]*impCount // aggregated warnings by message
+
+	// wallNotes says, by Unix second, which instants were read from a
+	// wall time in a daylight saving gap or repeated hour (see local).
+	wallNotes map[int64]string
 }
 
 func newImpBuilder(file, format string, opts Options) *impBuilder {
@@ -86,12 +87,12 @@ func newImpBuilder(file, format string, opts Options) *impBuilder {
 }
 
 func (b *impBuilder) warn(line int, field, format string, args ...any) {
-	b.warns = append(b.warns, Diagnostic{File: b.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+	b.warns = append(b.warns, Diagnostic{File: b.file, Line: line, Field: field, Message: fmt.Sprintf(format, clipArgs(args)...)})
 }
 
 // skip records an event that could not be imported, with the reason.
 func (b *impBuilder) skip(line int, field, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
+	msg := fmt.Sprintf(format, clipArgs(args)...)
 	if b.skipped == 0 {
 		b.firstSkip = msg
 		if line > 0 {
@@ -99,7 +100,8 @@ func (b *impBuilder) skip(line int, field, format string, args ...any) {
 		}
 	}
 	b.skipped++
-	b.warn(line, field, "%s: skipped", msg)
+	// msg is clipped already: appended whole, not clipped again as a value.
+	b.warns = append(b.warns, Diagnostic{File: b.file, Line: line, Field: field, Message: msg + ": skipped"})
 }
 
 // count aggregates a repeated observation into one warning; key is the
@@ -131,7 +133,7 @@ func (b *impBuilder) flushCounts() {
 		if c.n == 1 {
 			noun = "event"
 		}
-		b.warn(c.line, "", "%s (%d %s, first here)", k, c.n, noun)
+		b.warns = append(b.warns, Diagnostic{File: b.file, Line: c.line, Message: fmt.Sprintf("%s (%d %s, first here)", k, c.n, noun)})
 	}
 	b.counts = map[string]*impCount{}
 }
@@ -160,11 +162,53 @@ func (b *impBuilder) setZone(stated string, line int, field string) {
 
 // local reads a wall-clock time in the conference zone, noting when that
 // zone was not the source's own.
+//
+// A wall time the clocks skip (daylight saving time starts) or show twice
+// (it ends) is noted by the instant it was read as; add warns about the
+// session that holds it, since only there is the session known.
 func (b *impBuilder) local(y int, mo time.Month, d, h, mi, s int) time.Time {
 	if !b.zoneStated {
 		b.assumed = true
 	}
-	return time.Date(y, mo, d, h, mi, s, 0, b.loc)
+	return b.wallIn(time.Date(y, mo, d, h, mi, s, 0, time.UTC), b.loc)
+}
+
+// wallIn reads the wall time w (given in UTC) in loc, noting a time in a
+// daylight saving gap or a repeated hour for add to warn about.
+func (b *impBuilder) wallIn(w time.Time, loc *time.Location) time.Time {
+	t := time.Date(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second(), 0, loc)
+	switch cands := nativeLocalCandidates(w, loc); len(cands) {
+	case 0:
+		b.note(t, fmt.Sprintf("%s does not exist in %s (the clocks skip it when daylight saving time starts): read as %s; check the time",
+			w.Format("2006-01-02 15:04"), loc, t.Format("15:04 -07:00")))
+	case 2:
+		which := "first"
+		if t.Equal(cands[1]) {
+			which = "second"
+		}
+		b.note(t, fmt.Sprintf("%s happens twice in %s (the clocks go back): read as the %s, %s; give the time with its offset to choose",
+			w.Format("2006-01-02 15:04"), loc, which, t.Format("15:04 -07:00")))
+	}
+	return t
+}
+
+// note remembers what is odd about the instant a wall time was read as.
+func (b *impBuilder) note(t time.Time, msg string) {
+	if b.wallNotes == nil {
+		b.wallNotes = map[int64]string{}
+	}
+	b.wallNotes[t.Unix()] = msg
+}
+
+// webURL reports whether v is a link a page may show: an absolute http or
+// https address on one line, never javascript:, data: or a value with
+// control characters that could break out of where it is written.
+func webURL(v string) bool {
+	if strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return false
+	}
+	u, err := url.Parse(v)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // impLoadZone resolves an IANA zone name. "Local" is refused: it would make
@@ -201,9 +245,25 @@ func (b *impBuilder) add(s impSession) {
 			s.end.Format(time.RFC3339), s.start.Format(time.RFC3339))
 		return
 	}
-	if s.end.Sub(s.start) > impMaxDuration {
+	if s.end.Sub(s.start) > MaxSessionDuration {
 		b.skip(s.line, "duration", "event %s lasts %s, more than a week", impLabel(s.srcID, s.title), s.end.Sub(s.start))
 		return
+	}
+	for field, t := range map[string]time.Time{"start": s.start, "end": s.end} {
+		if !servable(t) {
+			b.skip(s.line, field, "event %s: %s "+unservableFormat, append([]any{impLabel(s.srcID, s.title), field}, unservableArgs(t)...)...)
+			return
+		}
+	}
+	for _, t := range []time.Time{s.start, s.end} {
+		if note, ok := b.wallNotes[t.Unix()]; ok {
+			// note is written by local, not quoted from the source.
+			b.warns = append(b.warns, Diagnostic{File: b.file, Line: s.line, Field: "start", Message: "event " + impLabel(s.srcID, s.title) + ": " + note})
+		}
+	}
+	if s.url != "" && !webURL(s.url) {
+		b.warn(s.line, "url", "event %s: link %q is not an http(s) address: dropped", impLabel(s.srcID, s.title), s.url)
+		s.url = ""
 	}
 	if s.title == "" {
 		s.title = "Untitled"
@@ -706,7 +766,7 @@ func impISODuration(s string) (time.Duration, error) {
 			}
 			d += time.Duration(n) * unit
 			num, seen = "", true
-			if d > 1000*impMaxDuration {
+			if d > 1000*MaxSessionDuration {
 				return 0, errImpDuration
 			}
 		}

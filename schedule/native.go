@@ -90,11 +90,11 @@ type nativeSession struct {
 }
 
 func (p *nativeParser) errorf(line int, field, format string, args ...any) {
-	p.errs = append(p.errs, Diagnostic{File: p.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+	p.errs = append(p.errs, Diagnostic{File: p.file, Line: line, Field: field, Message: fmt.Sprintf(format, clipArgs(args)...)})
 }
 
 func (p *nativeParser) warnf(line int, field, format string, args ...any) {
-	p.warns = append(p.warns, Diagnostic{File: p.file, Line: line, Field: field, Message: fmt.Sprintf(format, args...)})
+	p.warns = append(p.warns, Diagnostic{File: p.file, Line: line, Field: field, Message: fmt.Sprintf(format, clipArgs(args)...)})
 }
 
 func (p *nativeParser) parse(data []byte) *Schedule {
@@ -445,6 +445,8 @@ func (p *nativeParser) session(n *yaml.Node, i int, loc *time.Location, trackIDs
 			if t, ok = p.time(v, vn, path+".end", loc); ok && startOK {
 				if !t.After(ns.Start) {
 					p.errorf(vn.Line, path+".end", "must be after start (%s)", nativeShow(ns.Start, loc))
+				} else if d := t.Sub(ns.Start); d > MaxSessionDuration {
+					p.errorf(vn.Line, path+".end", "the session would last %s, more than %s: check the date", d, MaxSessionDuration)
 				} else {
 					ns.End, endOK = t, true
 				}
@@ -458,6 +460,8 @@ func (p *nativeParser) session(n *yaml.Node, i int, loc *time.Location, trackIDs
 				p.errorf(vn.Line, path+".duration", "%q is not a duration: write e.g. 30m, 45m or 1h15m", v)
 			case d <= 0:
 				p.errorf(vn.Line, path+".duration", "must be positive")
+			case d > MaxSessionDuration:
+				p.errorf(vn.Line, path+".duration", "%s is more than %s: a session cannot last that long; check the value", v, MaxSessionDuration)
 			case startOK:
 				ns.End, endOK = ns.Start.Add(d), true
 			}
@@ -528,6 +532,16 @@ func (p *nativeParser) speakers(v *yaml.Node, path string) []Speaker {
 // time reads a local time in loc, with an optional offset that pins an
 // ambiguous wall-clock time (see parseNative).
 func (p *nativeParser) time(v string, n *yaml.Node, field string, loc *time.Location) (time.Time, bool) {
+	t, ok := p.readTime(v, n, field, loc)
+	if ok && !servable(t) {
+		p.errorf(n.Line, field, unservableFormat, unservableArgs(t)...)
+		return time.Time{}, false
+	}
+	return t, ok
+}
+
+// readTime is time without the range check.
+func (p *nativeParser) readTime(v string, n *yaml.Node, field string, loc *time.Location) (time.Time, bool) {
 	for _, layout := range nativeTimeLayouts {
 		if t, err := time.Parse(layout+"Z07:00", v); err == nil {
 			in := t.In(loc)

@@ -3,12 +3,14 @@ package schedule
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"time"
+	"unicode/utf16"
 )
 
 // MaxSourceBytes bounds what Parse reads: a real schedule is a few MB at
@@ -58,27 +60,72 @@ func Parse(name string, data []byte, opts Options) (*Schedule, []Diagnostic, err
 	var (
 		s     *Schedule
 		warns []Diagnostic
-		err   error
 	)
-	switch format := Detect(data); format {
+	// The version hashes the bytes as given, before any decoding.
+	sum := sha256.Sum256(data)
+	text, err := toUTF8(name, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch format := Detect(text); format {
 	case "frab-xml":
-		s, warns, err = parseFrabXML(name, data, opts)
+		s, warns, err = parseFrabXML(name, text, opts)
 	case "schedule-json":
-		s, warns, err = parseScheduleJSON(name, data, opts)
+		s, warns, err = parseScheduleJSON(name, text, opts)
 	case "schedule2-json":
-		s, warns, err = parseSchedule2JSON(name, data, opts)
+		s, warns, err = parseSchedule2JSON(name, text, opts)
 	case "ical":
-		s, warns, err = parseICal(name, data, opts)
+		s, warns, err = parseICal(name, text, opts)
 	default:
-		s, warns, err = parseNative(name, data)
+		s, warns, err = parseNative(name, text)
+	}
+	if err == nil {
+		// Every format ends here: what is returned can be encoded and
+		// served, whatever the parser let through.
+		err = s.Validate(name)
 	}
 	if err != nil {
 		return nil, warns, err
 	}
-	sum := sha256.Sum256(data)
 	s.Version = hex.EncodeToString(sum[:6])
 	s.index()
 	return s, warns, nil
+}
+
+// toUTF8 returns data as UTF-8: a file saved as UTF-16 (with its byte order
+// mark, as Windows editors write it) is decoded; UTF-32, or NUL bytes that
+// betray another encoding, are refused with what to do.
+func toUTF8(name string, data []byte) ([]byte, error) {
+	refuse := func(what string) error {
+		return Errors{{File: name, Line: 1, Message: what + ": save the file as UTF-8 and try again"}}
+	}
+	switch {
+	case bytes.HasPrefix(data, []byte{0, 0, 0xFE, 0xFF}), bytes.HasPrefix(data, []byte{0xFF, 0xFE, 0, 0}):
+		return nil, refuse("the file is UTF-32")
+	case bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
+		return decodeUTF16(name, data[2:], binary.BigEndian)
+	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}):
+		return decodeUTF16(name, data[2:], binary.LittleEndian)
+	}
+	// No text format confdash reads has a NUL in its first bytes; UTF-16
+	// without a byte order mark has one in every ASCII character.
+	if bytes.IndexByte(data[:min(len(data), 512)], 0) >= 0 {
+		return nil, refuse("the file holds NUL bytes: it is not UTF-8 text (UTF-16 without a byte order mark, or not a schedule)")
+	}
+	return data, nil
+}
+
+// decodeUTF16 decodes UTF-16 text after its byte order mark. Unpaired
+// surrogates become U+FFFD, as invalid UTF-8 does in the parsers.
+func decodeUTF16(name string, data []byte, order binary.ByteOrder) ([]byte, error) {
+	if len(data)%2 != 0 {
+		return nil, Errors{{File: name, Message: "the file starts as UTF-16 but has an odd number of bytes: it is cut off; save it again as UTF-8"}}
+	}
+	units := make([]uint16, len(data)/2)
+	for i := range units {
+		units[i] = order.Uint16(data[2*i:])
+	}
+	return []byte(string(utf16.Decode(units))), nil
 }
 
 // Detect names the format of a source from its first bytes and structure.

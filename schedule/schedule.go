@@ -147,10 +147,59 @@ func (d Diagnostic) String() string {
 // Errors is every error found in a source, reported at once.
 type Errors []Diagnostic
 
+// Error lists the first maxReported diagnostics and counts the rest.
 func (e Errors) Error() string {
-	lines := make([]string, len(e))
-	for i, d := range e {
+	shown := capDiagnostics(e)
+	lines := make([]string, len(shown))
+	for i, d := range shown {
 		lines[i] = d.String()
 	}
 	return strings.Join(lines, "\n")
+}
+
+// maxReported caps the diagnostics one source reports: an organizer fixes
+// the first ones and checks again, and a generated file with a mistake on
+// every line must not turn into a response of megabytes.
+const maxReported = 50
+
+// maxValueRunes caps a value quoted from the source in a diagnostic: enough
+// to recognise it, never a whole one-line file.
+const maxValueRunes = 80
+
+// clipValue shortens a value from the source for a diagnostic.
+func clipValue(v string) string {
+	n := 0
+	for i := range v {
+		if n == maxValueRunes {
+			return v[:i] + "…"
+		}
+		n++
+	}
+	return v
+}
+
+// clipArgs shortens every string among the arguments of a diagnostic's
+// format, so that no quoted value can be long, whichever verb quotes it.
+func clipArgs(args []any) []any {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = clipValue(s)
+		}
+	}
+	return args
+}
+
+// CapDiagnostics keeps the first diagnostics of a long list (enough to act
+// on) and says how many more there were, for a report to a person.
+func CapDiagnostics[T ~[]Diagnostic](ds T) T {
+	return capDiagnostics(ds)
+}
+
+func capDiagnostics[T ~[]Diagnostic](ds T) T {
+	if len(ds) <= maxReported {
+		return ds
+	}
+	more := len(ds) - maxReported
+	out := append(T(nil), ds[:maxReported]...)
+	return append(out, Diagnostic{File: ds[0].File, Message: fmt.Sprintf("and %d more: fix these first, then check again", more)})
 }

@@ -154,7 +154,7 @@ func (r *sjReader) str(f map[string]sjMember, key, what string) string {
 	}
 	s, ok := sjText(m.val)
 	if !ok {
-		r.b.count(r.line(m.off), fmt.Sprintf("%s field %q is not a string: ignored", what, key))
+		r.b.count(r.line(m.off), fmt.Sprintf("%s field %q is not a string: ignored", what, clipValue(key)))
 	}
 	return s
 }

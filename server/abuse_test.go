@@ -462,7 +462,7 @@ func TestSecurityHeaders(t *testing.T) {
 		{"GET", "/nope", "", "", nil, 404},
 		{"GET", "/ws", "", "", nil, 426},
 		{"GET", "/api/v1/admin", "wrong", "", nil, 401},
-		{"GET", "/api/v1/admin", adminToken, "", nil, 429},
+		{"GET", "/api/v1/admin", "wrong", "", nil, 429},
 		{"POST", "/api/v1/announcements", adminToken, strings.Repeat("x", maxBodyBytes+1), nil, 413},
 		{"GET", "/api/v1/state", "", "", http.Header{"X-Padding": {strings.Repeat("x", 6<<10)}}, 431},
 	} {

@@ -76,7 +76,7 @@ func (s *Server) postAnnouncement(c *fiber.Ctx) error {
 	}
 	var id [6]byte
 	rand.Read(id[:])
-	ann := schedule.Announcement{ID: hex.EncodeToString(id[:]), Text: req.Text, Track: strings.Clone(req.Track)}
+	ann := schedule.Announcement{ID: hex.EncodeToString(id[:]), Text: req.Text, Track: keep(req.Track)}
 	adj, err := s.applyEdit(c, schedule.AddAnnouncement(ann, time.Duration(req.TTLSeconds)*time.Second))
 	if err != nil {
 		return err
@@ -87,14 +87,14 @@ func (s *Server) postAnnouncement(c *fiber.Ctx) error {
 }
 
 func (s *Server) deleteAnnouncement(c *fiber.Ctx) error {
-	if _, err := s.applyEdit(c, schedule.RemoveAnnouncement(strings.Clone(c.Params("id")))); err != nil {
+	if _, err := s.applyEdit(c, schedule.RemoveAnnouncement(keep(c.Params("id")))); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
 func (s *Server) postDelay(c *fiber.Ctx) error {
-	track := strings.Clone(c.Params("track"))
+	track := keep(c.Params("track"))
 	minutes, err := parseDelay(c.Body())
 	if err != nil {
 		return err
@@ -133,12 +133,12 @@ func (s *Server) postReload(c *fiber.Ctx) error {
 			errs = schedule.Errors{{File: src.Location, Message: err.Error()}}
 		}
 		ae := apiError(fiber.StatusUnprocessableEntity, "invalid_schedule", "the schedule has errors; the running schedule stays. Fix them and reload:\n"+err.Error())
-		ae.Details = errs
+		ae.Details = schedule.CapDiagnostics(errs) // the first ones and a count: a file can hold thousands
 		return ae
 	}
 	changed := s.SetSchedule(sc)
 	if warns == nil {
 		warns = []schedule.Diagnostic{}
 	}
-	return c.JSON(fiber.Map{"schedule_version": sc.Version, "changed": changed, "warnings": warns})
+	return c.JSON(fiber.Map{"schedule_version": sc.Version, "changed": changed, "warnings": schedule.CapDiagnostics(warns)})
 }

@@ -55,7 +55,11 @@ func toAPIErr(err error) (*apiErr, bool) {
 		return ae, true
 	case errors.As(err, &fe):
 		code := strings.ToLower(strings.ReplaceAll(utils.StatusMessage(fe.Code), " ", "_"))
-		return apiError(fe.Code, code, fe.Message), true
+		msg, ok := errorMessages[fe.Code]
+		if !ok {
+			msg = utils.StatusMessage(fe.Code)
+		}
+		return apiError(fe.Code, code, msg), true
 	case errors.As(err, &ut):
 		return unknownTrack(ut.Track), true
 	case errors.Is(err, schedule.ErrNoSuchAnnouncement):
@@ -74,6 +78,17 @@ func toAPIErr(err error) (*apiErr, bool) {
 	return nil, false
 }
 
+// errorMessages are the answers to errors raised before or outside the
+// handlers. They are fixed: fasthttp's error for a malformed request quotes
+// the request itself (headers, Authorization included), which must never go
+// back out or into a log.
+var errorMessages = map[int]string{
+	fiber.StatusBadRequest:                  "the request is not valid HTTP; nothing was done",
+	fiber.StatusRequestEntityTooLarge:       "the body is larger than the server accepts (16 KB)",
+	fiber.StatusRequestHeaderFieldsTooLarge: "the request headers are larger than the server accepts (4 KB)",
+	fiber.StatusRequestTimeout:              "the request took too long to arrive",
+}
+
 // statusOf is the status an error is answered with.
 func statusOf(err error) int {
 	if ae, ok := toAPIErr(err); ok {
@@ -90,7 +105,7 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	setSecurityHeaders(c)
 	ae, ok := toAPIErr(err)
 	if !ok {
-		s.log.Error("request failed", slog.String("path", c.Path()), slog.Any("err", err))
+		s.log.Error("request failed", slog.String("path", keep(c.Path())), slog.Any("err", err))
 		ae = apiError(fiber.StatusInternalServerError, "internal", "the server failed to answer; the log says why")
 	}
 	for k, v := range ae.Header {

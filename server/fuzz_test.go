@@ -3,11 +3,17 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/confdash/confdash/schedule"
 )
 
 // FuzzClientMessage: whatever a client sends, decodeClientMessage does not
@@ -123,4 +129,121 @@ func FuzzAdminBodies(f *testing.F) {
 			t.Fatalf("delay: accepted %d minutes from %q", minutes, body)
 		}
 	})
+}
+
+// fuzzCorpusDir is the corpus of real schedules the schedule package's
+// conformance tests read (../shared/schedules beside the module, or
+// $CONFDASH_CORPUS): seeds for FuzzServeSchedule, read, never copied.
+func fuzzCorpusDir(tb testing.TB) string {
+	dir := os.Getenv("CONFDASH_CORPUS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "shared", "schedules")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "SOURCES.md")); err != nil {
+		if os.Getenv("CI") == "true" {
+			tb.Fatalf("schedule corpus not found at %s (set CONFDASH_CORPUS): %v", dir, err)
+		}
+		return ""
+	}
+	return dir
+}
+
+// fuzzing reports whether the test binary runs with -test.fuzz.
+func fuzzing() bool {
+	fl := flag.Lookup("test.fuzz")
+	return fl != nil && fl.Value.String() != ""
+}
+
+// FuzzServeSchedule: whatever schedule.Parse accepts, the server can serve:
+// states at the edges of the day, with the largest delay the admin API
+// allows, encode without error (mustJSON panics on one), and so do the
+// schedule document and the iCalendar feed. Seeds are the real corpus files
+// and the small files under testdata/fuzz.
+func FuzzServeSchedule(f *testing.F) {
+	if dir := fuzzCorpusDir(f); dir != "" {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, e := range entries {
+			info, err := e.Info()
+			if err != nil {
+				f.Fatal(err)
+			}
+			// While fuzzing, the large files (hundreds of KB) make each
+			// mutation too slow to explore; the seed run reads them all.
+			if fuzzing() && info.Size() > 100<<10 {
+				continue
+			}
+			switch filepath.Ext(e.Name()) {
+			case ".xml", ".json", ".ics", ".yaml":
+				data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+				if err != nil {
+					f.Fatal(err)
+				}
+				f.Add(data)
+			}
+		}
+	}
+	for _, name := range []string{"day.yaml", "broken.yaml"} {
+		data, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			serveParsed(t, data)
+		}()
+		// A schedule that takes the clock loop this long is a failure, not a
+		// stuck fuzzer.
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("serving a %d-byte schedule did not finish within 10s", len(data))
+		}
+	})
+}
+
+// serveParsed is the body of FuzzServeSchedule.
+func serveParsed(t *testing.T, data []byte) {
+	{
+		sc, _, err := schedule.Parse("f", data, schedule.Options{})
+		if err != nil {
+			return
+		}
+		if len(sc.Sessions) == 0 {
+			st := schedule.Compute(sc, schedule.Adjustments{}, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+			encodeStates(sc, st, nil)
+			encodeSchedule(sc, schedule.Adjustments{}, nil)
+			return
+		}
+		first, last := sc.Sessions[0].Start, sc.Sessions[0].End
+		for _, ss := range sc.Sessions {
+			if ss.Start.Before(first) {
+				first = ss.Start
+			}
+			if ss.End.After(last) {
+				last = ss.End
+			}
+		}
+		// The largest delay the admin API takes, on every track, from
+		// before the first session: every estimate moves by 12 hours.
+		adj := schedule.Adjustments{Delays: map[string]schedule.Delay{}}
+		for _, tr := range sc.Tracks {
+			adj.Delays[tr.ID] = schedule.Delay{Minutes: maxDelayMinutes, From: first.Add(-time.Hour)}
+		}
+		for _, a := range []schedule.Adjustments{{}, adj} {
+			for _, at := range []time.Time{first.Add(-time.Hour), first, first.Add(last.Sub(first) / 2), last, last.Add(13 * time.Hour)} {
+				encodeStates(sc, schedule.Compute(sc, a, at), nil)
+			}
+			encodeSchedule(sc, a, nil)
+			if err := schedule.WriteICS(io.Discard, sc, sc.Timed(a)); err != nil {
+				t.Errorf("WriteICS of a parsed schedule: %v", err)
+			}
+		}
+	}
 }

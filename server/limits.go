@@ -18,17 +18,24 @@ import (
 // need).
 //
 // A venue's NAT carries its screens and often the attendees' Wi-Fi, so one
-// address may hold hundreds of viewers that reconnect together after a
-// deploy: 200 at once and 50 a second let a thousand of them back within
-// about 20 s (their backoff spreads them anyway), while a host looping on
-// connect is held to 50 new connections a second. Organizers make a request
-// per action: 20 at once and 5 a second are far above that, and far below
-// what guessing a token needs.
+// address may hold hundreds of viewers (DefaultMaxViewersPerAddress) that
+// reconnect together after a Wi-Fi blip or a deploy, and a flapping access
+// point drops them several times within a minute: the burst lets as many
+// connections back at once as one address may hold, and 50 a second refill
+// it, while a host looping on connect is held to 50 new connections a
+// second. Organizers make a request per action, and with the right token
+// they are never limited: the admin budget is spent only by requests
+// without it, 20 at once and 5 a second, far below what guessing a token
+// needs.
 const (
 	DefaultConnRate   = 50.0
-	DefaultConnBurst  = 200
+	DefaultConnBurst  = DefaultMaxViewersPerAddress
 	DefaultAdminRate  = 5.0
 	DefaultAdminBurst = 20
+	// DefaultMaxViewersPerAddress bounds the websockets one address holds
+	// at once: generous for a venue's NAT, and a bound on how far one host
+	// can inflate the viewer counts or fill --max-viewers.
+	DefaultMaxViewersPerAddress = 500
 )
 
 // limiterMaxAddrs bounds each limiter's memory (about 100 bytes an address):
@@ -154,7 +161,12 @@ func limiterKey(a netip.Addr) netip.Addr {
 // rightmost address in X-Forwarded-For that is not itself a trusted proxy.
 // The rightmost untrusted one is the only entry a client cannot forge: a
 // proxy appends the address it saw, and everything left of it is whatever
-// the client sent.
+// the client sent. When every hop is trusted, the leftmost one is the key:
+// the request came from inside the trusted range (a client on the proxies'
+// own network), and keying it by the proxy would put every such client in
+// one bucket. That is also why a trusted range must hold only proxies: a
+// client inside it is believed about any address it names (the server
+// warns at start-up about ranges wide enough to take in clients).
 func (s *Server) remoteAddr(c *fiber.Ctx) netip.Addr {
 	a, _ := netip.AddrFromSlice(c.Context().RemoteIP())
 	a = a.Unmap()
@@ -209,13 +221,70 @@ func ParsePrefixes(list string) ([]netip.Prefix, error) {
 // limits are the per-address limiters and what they count.
 type limits struct {
 	conn, admin   *limiter
+	sockets       *addrCount
 	adminRejected *prometheus.CounterVec // reason
+}
+
+// addrCount counts the open websockets of each address (keyed as the
+// limiters key it) against a bound; a nil one counts nothing.
+type addrCount struct {
+	max int
+	mu  sync.Mutex
+	n   map[netip.Addr]int
+}
+
+func newAddrCount(max int) *addrCount {
+	if max <= 0 {
+		return nil
+	}
+	return &addrCount{max: max, n: map[netip.Addr]int{}}
+}
+
+// full reports whether addr holds its maximum now.
+func (a *addrCount) full(addr netip.Addr) bool {
+	if a == nil {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.n[limiterKey(addr)] >= a.max
+}
+
+// acquire counts one more connection for addr unless it holds its maximum.
+// Every true must be matched by one release.
+func (a *addrCount) acquire(addr netip.Addr) bool {
+	if a == nil {
+		return true
+	}
+	k := limiterKey(addr)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.n[k] >= a.max {
+		return false
+	}
+	a.n[k]++
+	return true
+}
+
+// release forgets one connection of addr; an address with none left is
+// dropped, so the map holds only addresses with open connections.
+func (a *addrCount) release(addr netip.Addr) {
+	if a == nil {
+		return
+	}
+	k := limiterKey(addr)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.n[k]--; a.n[k] <= 0 {
+		delete(a.n, k)
+	}
 }
 
 func newLimits(cfg Config, reg prometheus.Registerer) *limits {
 	l := &limits{
-		conn:  newLimiter(cfg.ConnRate, cfg.ConnBurst),
-		admin: newLimiter(cfg.AdminRate, cfg.AdminBurst),
+		conn:    newLimiter(cfg.ConnRate, cfg.ConnBurst),
+		admin:   newLimiter(cfg.AdminRate, cfg.AdminBurst),
+		sockets: newAddrCount(cfg.MaxViewersPerAddress),
 		adminRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "confdash_admin_requests_rejected_total",
 			Help: "Admin API requests refused before they ran, by reason (rate_limit, unauthorized).",
@@ -234,14 +303,15 @@ func tooMany(c *fiber.Ctx, wait time.Duration, what string) error {
 		"too many "+what+" from your address: retry in "+strconv.Itoa(secs)+" s")
 }
 
-// limitAdmin guards the admin API before the token is checked, so that
-// guessing it is as slow as the limit.
-func (s *Server) limitAdmin(c *fiber.Ctx) error {
+// limitAdminFailure spends a token of the address's admin budget for a
+// request without the right token (requireAdmin), answering 429 when there
+// is none left.
+func (s *Server) limitAdminFailure(c *fiber.Ctx) (bool, error) {
 	if ok, wait := s.lim.admin.allow(s.remoteAddr(c), time.Now()); !ok {
 		s.lim.adminRejected.WithLabelValues("rate_limit").Inc()
-		return tooMany(c, wait, "admin requests")
+		return false, tooMany(c, wait, "admin requests without the right token")
 	}
-	return c.Next()
+	return true, nil
 }
 
 // limitUpgrade reports whether a new websocket from c's address is within the

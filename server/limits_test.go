@@ -166,5 +166,5 @@ func ExampleDefaultConnRate() {
 	// A thousand viewers behind one address, reconnecting together: the
 	// burst lets the first ones in at once, the rate the rest.
 	fmt.Printf("%.0f s\n", (1000-DefaultConnBurst)/DefaultConnRate)
-	// Output: 16 s
+	// Output: 10 s
 }

@@ -140,7 +140,9 @@ func (l *live) onAdjustments(adj schedule.Adjustments) {
 	old := l.adj
 	l.adj = adj
 	l.publishAnnouncementEvents(old, adj)
-	l.setScheduleMetrics()
+	for _, t := range l.sched.Tracks { // the tracks stay: no Reset, which a scrape could see
+		l.m.delay.WithLabelValues(t.ID).Set(float64(adj.Delays[t.ID].Minutes * 60))
+	}
 	l.refreshLocked(l.clock.Now(), true)
 	l.wake()
 }

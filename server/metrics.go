@@ -48,7 +48,7 @@ func newMetrics() *metrics {
 			Name: "confdash_connections_closed_total", Help: "Websocket connections closed, by reason (client, pong_timeout, slow_consumer, shutdown, policy, write_error).",
 		}, []string{"reason"}),
 		upgradesRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "confdash_upgrades_rejected_total", Help: "Websocket upgrades refused, by reason (origin, max_viewers, rate_limit, bad_request).",
+			Name: "confdash_upgrades_rejected_total", Help: "Websocket upgrades refused, by reason (origin, max_viewers, per_address, rate_limit, bad_request).",
 		}, []string{"reason"}),
 		messagesSent: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "confdash_messages_sent_total", Help: "Websocket messages written to clients.",

@@ -44,9 +44,14 @@ func (s *Server) trackPage(name string) fiber.Handler {
 }
 
 func (s *Server) pageHeaders(c *fiber.Ctx, name string) {
-	host := c.Hostname()
+	// A host that is not a valid name[:port] never goes into the header:
+	// 'self' alone still lets the page reach its own websocket.
+	connect := "connect-src 'self'"
+	if host, ok := s.requestHost(c); ok {
+		connect += " ws://" + host + " wss://" + host
+	}
 	csp := "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-		"connect-src 'self' ws://" + host + " wss://" + host + "; base-uri 'none'; form-action 'self'; object-src 'none'"
+		connect + "; base-uri 'none'; form-action 'self'; object-src 'none'"
 	if name == "admin" {
 		csp += "; frame-ancestors 'none'"
 	}

@@ -40,6 +40,9 @@ func TestRemoteAddrBehindProxies(t *testing.T) {
 		{"chained trusted proxies are skipped", trusted, "203.0.113.9, 10.1.2.3", "203.0.113.9"},
 		{"garbage stops at the last trusted hop", trusted, "203.0.113.9, not-an-ip", peer},
 		{"no header: the proxy itself", trusted, "", peer},
+		// Every hop inside the trusted range: the request came from inside
+		// it, and the leftmost hop, not the proxy, tells its clients apart.
+		{"every hop trusted: the leftmost", trusted, "10.9.9.9, 10.1.2.3", "10.9.9.9"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s.cfg.TrustedProxies = tc.trusted

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +16,19 @@ import (
 // pages and assets, and the fallback. The handlers are in public.go,
 // admin.go and pages.go, the middleware in api.go, errors in errors.go.
 func (s *Server) newApp() *fiber.App {
+	// A token read from a file or pasted into an environment file often
+	// ends in a newline or a space that no client sends.
+	s.cfg.AdminToken = strings.TrimSpace(s.cfg.AdminToken)
+	if why := weakToken(s.cfg.AdminToken); s.cfg.AdminToken != "" && why != "" {
+		s.log.Warn("the admin token is weak: anyone who guesses it can post to every screen; set CONFDASH_ADMIN_TOKEN to a long random value (openssl rand -hex 24)",
+			slog.String("why", why))
+	}
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Bits() < 8 || (p.Addr().Is6() && p.Bits() < 32) {
+			s.log.Warn("a trusted proxy range this wide takes in clients, which can then name any address in X-Forwarded-For and escape the per-address limits; list only the proxies' own addresses",
+				slog.String("trusted_proxies", p.String()))
+		}
+	}
 	app := fiber.New(fiber.Config{
 		DisableStartupMessage: true,
 		AppName:               "confdash",
@@ -44,7 +59,16 @@ func (s *Server) newApp() *fiber.App {
 	app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	app.Get("/readyz", s.readyz)
 	if !s.cfg.SeparateMetrics {
-		app.Get("/metrics", s.metricsHandler())
+		metrics := s.metricsHandler()
+		app.Get("/metrics", func(c *fiber.Ctx) error {
+			// Fiber matches routes ignoring case and a trailing slash: the
+			// proxies in deploy/ hide exactly /metrics, so the server answers
+			// exactly /metrics and nothing like it (/METRICS, /metrics/).
+			if c.Path() != "/metrics" {
+				return c.Next()
+			}
+			return metrics(c)
+		})
 	}
 	app.Get("/ws", s.wsPrecheck, contrib.New(s.wsHandler, contrib.Config{
 		// Origin is checked in wsPrecheck (same-origin plus --allowed-origins).
@@ -61,13 +85,16 @@ func (s *Server) newApp() *fiber.App {
 	api.Get("/changes", s.getChanges)
 	app.Get("/schedule.ics", s.getICS)
 
-	// The organizers' changes (admin.go).
-	admin := api.Group("", s.limitAdmin, s.requireAdmin, s.adminRevision)
-	admin.Get("/admin", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })
-	admin.Post("/announcements", s.postAnnouncement)
-	admin.Delete("/announcements/:id", s.deleteAnnouncement)
-	admin.Post("/tracks/:track/delay", s.postDelay)
-	admin.Post("/reload", s.postReload)
+	// The organizers' changes (admin.go). The admin guard is on each admin
+	// route, not on a group: a group's handlers run for every path under
+	// its prefix, so an unknown path or a wrong method would ask for a
+	// token (and spend the admin budget) instead of answering 404 or 405.
+	admin := func(h fiber.Handler) []fiber.Handler { return []fiber.Handler{s.requireAdmin, s.adminRevision, h} }
+	api.Get("/admin", admin(func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"ok": true}) })...)
+	api.Post("/announcements", admin(s.postAnnouncement)...)
+	api.Delete("/announcements/:id", admin(s.deleteAnnouncement)...)
+	api.Post("/tracks/:track/delay", admin(s.postDelay)...)
+	api.Post("/reload", admin(s.postReload)...)
 
 	// Pages and their assets (pages.go), then the fallback.
 	app.Get("/", s.page("tab"))
@@ -76,8 +103,55 @@ func (s *Server) newApp() *fiber.App {
 	app.Get("/overlay/:track", s.trackPage("overlay"))
 	app.Get("/admin", s.page("admin"))
 	app.Get("/assets/:version/*", s.getAsset)
-	app.Use(func(c *fiber.Ctx) error {
-		return apiError(fiber.StatusNotFound, "not_found", "no such page: the views are /, /screen/{track}, /overlay/{track} and /admin")
-	})
+	var routes []fiber.Route // filled below, once every route is registered
+	app.Use(func(c *fiber.Ctx) error { return noRoute(c, routes) })
+	routes = app.GetRoutes(true)
 	return app
+}
+
+// noRoute answers a request no route took: 405 with Allow when the path
+// is known under other methods, else 404 (JSON, so that an API client reads
+// it as the API's own answer). Neither needs a token nor spends a budget.
+func noRoute(c *fiber.Ctx, routes []fiber.Route) error {
+	var allow []string
+	for _, r := range routes {
+		if routeMatches(r.Path, c.Path()) && !slices.Contains(allow, r.Method) {
+			allow = append(allow, r.Method)
+		}
+	}
+	// A route that declined its own path (/METRICS) is no reason for 405.
+	if len(allow) > 0 && !slices.Contains(allow, c.Method()) {
+		c.Set(fiber.HeaderAllow, strings.Join(allow, ", "))
+		return apiError(fiber.StatusMethodNotAllowed, "method_not_allowed", "this path answers only "+strings.Join(allow, ", "))
+	}
+	if p := strings.ToLower(c.Path()); p == "/api" || strings.HasPrefix(p, "/api/") {
+		return apiError(fiber.StatusNotFound, "not_found", "no such API endpoint: docs/protocol.md lists them")
+	}
+	return apiError(fiber.StatusNotFound, "not_found", "no such page: the views are /, /screen/{track}, /overlay/{track} and /admin")
+}
+
+// routeMatches reports whether path falls under the route pattern as Fiber
+// matches it (case-insensitive, a trailing slash ignored, ":name" one
+// segment, "*" the rest).
+func routeMatches(pattern, path string) bool {
+	ps := strings.Split(strings.Trim(pattern, "/"), "/")
+	xs := strings.Split(strings.Trim(path, "/"), "/")
+	for i, p := range ps {
+		if p == "*" {
+			return true
+		}
+		if i >= len(xs) {
+			return false
+		}
+		if strings.HasPrefix(p, ":") {
+			if xs[i] == "" {
+				return false
+			}
+			continue
+		}
+		if !strings.EqualFold(p, xs[i]) {
+			return false
+		}
+	}
+	return len(ps) == len(xs)
 }

@@ -41,6 +41,10 @@ type Config struct {
 	Cluster ClusterConfig
 	// MaxViewers bounds websocket connections; 0 means no bound.
 	MaxViewers int
+	// MaxViewersPerAddress bounds the websockets one remote address holds at
+	// once (beyond, 429 before the upgrade); 0 means no bound. See
+	// DefaultMaxViewersPerAddress.
+	MaxViewersPerAddress int
 	// ConnRate and ConnBurst limit new websockets per remote address (a token
 	// bucket: ConnBurst at once, then ConnRate a second; beyond, 429), and
 	// AdminRate and AdminBurst admin API requests, before the token is

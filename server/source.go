@@ -86,12 +86,45 @@ func readSourceFile(path string) ([]byte, error) {
 }
 
 // LoadCached parses the last good copy of a URL's schedule, for a start
-// while the source is down.
+// while the source is down. A copy that no longer parses (written by an
+// older version, which checked less) is renamed to CachePath+".invalid", so
+// that it is kept for a look but never tried again, and the error says so.
 func (s *Source) LoadCached() (*schedule.Schedule, []schedule.Diagnostic, error) {
 	if s.CachePath == "" {
 		return nil, nil, errors.New("no cached copy configured")
 	}
-	return schedule.ParseFile(s.CachePath, s.Options)
+	sc, warns, err := schedule.ParseFile(s.CachePath, s.Options)
+	var errs schedule.Errors
+	if err != nil && errors.As(err, &errs) {
+		aside := s.CachePath + ".invalid"
+		if rerr := os.Rename(s.CachePath, aside); rerr != nil {
+			return nil, warns, fmt.Errorf("the cached copy of the schedule is not valid, and could not be moved aside (%v); delete it:\n%w", rerr, err)
+		}
+		return nil, warns, fmt.Errorf("the cached copy of the schedule is not valid and was moved to %s; the next good fetch replaces it:\n%w", aside, err)
+	}
+	return sc, warns, err
+}
+
+// maxRedirects bounds the redirects followed to fetch a schedule URL: a
+// pretalx or frab export redirects once or twice at most.
+const maxRedirects = 5
+
+// checkRedirect follows a redirect only on the URL's own host (to https
+// from http, or to the same scheme): the schedule is whatever the organizers'
+// site serves, and a redirect elsewhere must not make the server fetch, and
+// show in errors, another site's content.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("more than %d redirects: give the schedule's final URL", maxRedirects)
+	}
+	first := via[0].URL
+	if !strings.EqualFold(req.URL.Hostname(), first.Hostname()) {
+		return fmt.Errorf("redirected to another host (%s): give the schedule's final URL if that host is meant", req.URL.Hostname())
+	}
+	if req.URL.Scheme != first.Scheme && !(first.Scheme == "http" && req.URL.Scheme == "https") {
+		return fmt.Errorf("redirected from %s to %s: give the schedule's final URL", first.Scheme, req.URL.Scheme)
+	}
+	return nil
 }
 
 // Forget drops the validators, so the next Load fetches the whole document
@@ -103,10 +136,13 @@ func (s *Source) Forget() {
 }
 
 func (s *Source) fetch(ctx context.Context) ([]byte, error) {
-	client := s.Client
-	if client == nil {
-		client = &http.Client{Timeout: 30 * time.Second}
+	client := &http.Client{Timeout: 30 * time.Second}
+	if s.Client != nil {
+		c := *s.Client
+		client = &c
 	}
+	// Whatever the client, redirects follow checkRedirect.
+	client.CheckRedirect = checkRedirect
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Location, nil)
 	if err != nil {
 		return nil, err

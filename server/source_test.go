@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"hash/fnv"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/server/cluster"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -238,5 +241,192 @@ func TestRebaseAnnouncementsAfterRewoundClock(t *testing.T) {
 	}
 	if !adj.Announcements[1].Created.Equal(earlier) {
 		t.Fatal("an announcement from the past was re-dated")
+	}
+}
+
+// sourceYear0 is sourceV1 with one session in year 0: it parsed before the
+// schedule package refused unservable instants, and the first encoding of a
+// state with it failed (json.Marshal refuses years outside 1-9999).
+var sourceYear0 = strings.Replace(sourceV1, "start: 2026-10-25 11:00, end: 2026-10-25 11:30", "start: 0000-10-25 11:00, end: 0000-10-25 11:30", 1)
+
+// A reload of a schedule the server could not encode is refused before
+// anything is swapped: the running schedule stays, and admin writes work.
+func TestReloadRefusesUnservableSchedule(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "day.yaml")
+	if err := os.WriteFile(path, []byte(sourceV1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, _, err := schedule.ParseFile(path, schedule.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, Config{Schedule: sc, SchedulePath: path, AdminToken: adminToken})
+	if err := os.WriteFile(path, []byte(sourceYear0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := ts.do(t, http.MethodPost, "/api/v1/reload", adminToken, "")
+	checkAPIError(t, r, http.StatusUnprocessableEntity, "invalid_schedule")
+	if !strings.Contains(string(r.body), "day.yaml:10: sessions[3].start") || !strings.Contains(string(r.body), "check the year") {
+		t.Errorf("reload error %s does not name the line and say what to do", r.body)
+	}
+	if got := ts.live.schedule().Version; got != sc.Version {
+		t.Fatalf("running version %s after a refused reload, want %s", got, sc.Version)
+	}
+	ts.announce(t, "Still here", "")
+	if r := ts.do(t, http.MethodGet, "/api/v1/state", "", ""); r.status != http.StatusOK {
+		t.Fatalf("GET state = %d %s", r.status, r.body)
+	}
+}
+
+// A reload's answer stays small whatever the file: quoted values are
+// clipped and the errors listed are the first ones and a count.
+func TestReloadErrorsBounded(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "day.yaml")
+	if err := os.WriteFile(path, []byte(sourceV1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc, _, err := schedule.ParseFile(path, schedule.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, Config{Schedule: sc, SchedulePath: path, AdminToken: adminToken})
+	var b strings.Builder
+	b.WriteString("name: x\ntimezone: UTC\ntracks: [{id: a, name: A}]\nsessions:\n")
+	long := strings.Repeat("y", 1<<20)
+	for range 200 {
+		b.WriteString("  - {track: " + long[:5000] + ", title: t, start: 2026-10-25 09:00, end: 2026-10-25 10:00}\n")
+	}
+	b.WriteString("  - {track: " + long + ", title: t, start: 2026-10-25 09:00, end: 2026-10-25 10:00}\n")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := ts.do(t, http.MethodPost, "/api/v1/reload", adminToken, "")
+	checkAPIError(t, r, http.StatusUnprocessableEntity, "invalid_schedule")
+	if len(r.body) > 64<<10 {
+		t.Fatalf("reload answer is %d bytes for a %d-byte file", len(r.body), b.Len())
+	}
+	var bad struct {
+		Error struct {
+			Details []schedule.Diagnostic `json:"details"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(r.body, &bad); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(bad.Error.Details); n != 51 || !strings.Contains(bad.Error.Details[50].Message, "151 more") {
+		t.Fatalf("%d details, last %+v; want 50 and a count of 151 more", n, bad.Error.Details[n-1])
+	}
+}
+
+// A URL that serves an unservable schedule is refused by the refresh: the
+// running schedule stays and the last good copy on disk is not replaced.
+func TestURLRefreshRefusesUnservableSchedule(t *testing.T) {
+	origin := &fakeOrigin{}
+	origin.set(sourceV1, http.StatusOK)
+	ts := httptest.NewServer(origin)
+	defer ts.Close()
+	dir := t.TempDir()
+	src := &Source{Location: ts.URL + "/schedule.yaml", CachePath: filepath.Join(dir, "cache")}
+	sc, _, err := src.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Config{Schedule: sc, Source: src, StatePath: filepath.Join(dir, "state.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+
+	origin.set(sourceYear0, http.StatusOK)
+	err = srv.refreshSource(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "check the year") {
+		t.Fatalf("refresh of a year-0 schedule: err = %v, want it refused", err)
+	}
+	if got := srv.live.schedule().Version; got != sc.Version {
+		t.Fatalf("running version %s, want %s", got, sc.Version)
+	}
+	if cached, err := os.ReadFile(src.CachePath); err != nil || string(cached) != sourceV1 {
+		t.Fatalf("cache holds %q (%v), want the last good version", cached, err)
+	}
+}
+
+// A cached copy that does not validate (written before the checks were
+// strict) is moved aside and reported, never tried again.
+func TestInvalidCachedCopyMovedAside(t *testing.T) {
+	dir := t.TempDir()
+	cache := filepath.Join(dir, "cache")
+	if err := os.WriteFile(cache, []byte(sourceYear0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := &Source{Location: "http://127.0.0.1:1/schedule.yaml", CachePath: cache}
+	_, _, err := src.LoadCached()
+	if err == nil || !strings.Contains(err.Error(), "moved to "+cache+".invalid") {
+		t.Fatalf("LoadCached: err = %v, want it moved aside", err)
+	}
+	if _, err := os.Stat(cache); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the invalid copy is still in place (%v)", err)
+	}
+	if kept, err := os.ReadFile(cache + ".invalid"); err != nil || string(kept) != sourceYear0 {
+		t.Fatalf("the moved copy holds %q (%v)", kept, err)
+	}
+}
+
+// Redirects are followed on the schedule's own host only, and a bounded
+// number of times; nothing from another host is fetched.
+func TestSourceRedirects(t *testing.T) {
+	other := &fakeOrigin{}
+	other.set(sourceV1, http.StatusOK)
+	elsewhere := httptest.NewServer(other)
+	defer elsewhere.Close()
+	// The same listener under another name is another host to the client.
+	elsewhereURL := strings.Replace(elsewhere.URL, "127.0.0.1", "localhost", 1)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("/away", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhereURL+"/schedule.yaml", http.StatusFound)
+	})
+	mux.HandleFunc("/moved", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/schedule.yaml", http.StatusMovedPermanently)
+	})
+	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/loop", http.StatusFound)
+	})
+	mux.HandleFunc("/schedule.yaml", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(sourceV1))
+	})
+	home := httptest.NewServer(mux)
+	defer home.Close()
+
+	if _, _, err := (&Source{Location: home.URL + "/moved"}).Load(context.Background()); err != nil {
+		t.Fatalf("redirect on the same host: %v", err)
+	}
+	_, _, err := (&Source{Location: home.URL + "/away"}).Load(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "another host") {
+		t.Fatalf("redirect to another host: err = %v, want refused", err)
+	}
+	if other.gets != 0 {
+		t.Fatalf("the other host was fetched %d times", other.gets)
+	}
+	_, _, err = (&Source{Location: home.URL + "/loop"}).Load(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "redirects") {
+		t.Fatalf("redirect loop: err = %v, want refused after %d", err, maxRedirects)
+	}
+}
+
+// A schedule shared through NATS is held to the same validation as a file:
+// an instance receiving one it could not serve keeps its own.
+func TestClusterScheduleRefusesUnservable(t *testing.T) {
+	ts := startServer(t, Config{})
+	src := strings.Replace(sourceV1, "start: 2026-10-25 11:00, end: 2026-10-25 11:30", "start: 9999-12-31 20:00, end: 9999-12-31 23:00", 1)
+	sum := sha256.Sum256([]byte(src))
+	rec, err := cluster.EncodeSchedule("https://example.org/schedule.yaml", hex.EncodeToString(sum[:6]), []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := parseScheduleRecord(rec, ts.cfg)
+	if err == nil || sc != nil || !strings.Contains(err.Error(), "check the year") {
+		t.Fatalf("parseScheduleRecord = %v, %v; want the year refused", sc, err)
 	}
 }

@@ -81,11 +81,12 @@ func invalid(code, message string) error {
 // badJSON is a body that is not the JSON object documented.
 func badJSON(msg string) error { return apiError(fiber.StatusBadRequest, "bad_json", msg) }
 
-// checkAnnouncement is the one check of an announcement, whether an
-// organizer posts it or the state file brings it back at start-up: a sound
-// id, a text screens can show (checkAnnouncementText), a time to live within
-// a week, and a track of the schedule sc. It returns the announcement with
-// its text as screens show it.
+// checkAnnouncement is the state file's check of an announcement at
+// start-up, the same as an organizer's post meets (parseAnnouncement, then
+// schedule.AddAnnouncement for the track): a sound id, a text screens can
+// show (checkAnnouncementText), a time to live within a week, and a track
+// of the schedule sc. It returns the announcement with its text as screens
+// show it.
 func checkAnnouncement(a schedule.Announcement, sc *schedule.Schedule) (schedule.Announcement, error) {
 	if !validAnnouncementID(a.ID) {
 		return a, invalid("bad_id", "the id must be 1 to 64 letters, digits, '-' or '_'")
@@ -105,7 +106,7 @@ func checkAnnouncement(a schedule.Announcement, sc *schedule.Schedule) (schedule
 }
 
 // checkDelay is the state file's check of a track's delay; the admin API
-// checks the same with parseDelay and checkTrack.
+// checks the same with parseDelay and schedule.SetDelay.
 func checkDelay(track string, d schedule.Delay, sc *schedule.Schedule) error {
 	if err := checkDelayMinutes(d.Minutes); err != nil {
 		return err

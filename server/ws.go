@@ -3,8 +3,10 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -35,6 +37,7 @@ var views = map[string]bool{"tab": true, "screen": true, "overlay": true, "admin
 // bad request gets an HTTP error rather than a websocket that closes at once.
 type wsParams struct {
 	track, watch, view, assets string
+	addr                       netip.Addr // as the per-address limits key it
 }
 
 // wsPrecheck validates the upgrade request: origin, parameters, capacity.
@@ -68,14 +71,24 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 			return unknownTrack(id)
 		}
 	}
+	// One address is held to its share before the server's total is
+	// checked: a host opening sockets in a loop must not take the places of
+	// real screens. wsHandler counts the connection (and refuses it if a
+	// racing upgrade took the last place meanwhile).
+	addr := s.remoteAddr(c)
+	if s.lim.sockets.full(addr) {
+		s.m.upgradesRejected.WithLabelValues("per_address").Inc()
+		return apiError(fiber.StatusTooManyRequests, "too_many_connections",
+			fmt.Sprintf("your address holds %d connections, the most one address may: close some tabs or screens, then retry", s.cfg.MaxViewersPerAddress))
+	}
 	if max := s.cfg.MaxViewers; max > 0 && s.viewerTotal.Load() >= int64(max) {
 		s.m.upgradesRejected.WithLabelValues("max_viewers").Inc()
 		return apiError(fiber.StatusServiceUnavailable, "server_full", "this server holds its maximum number of viewers; try again shortly")
 	}
-	// Fiber reuses request memory: copy before the handler outlives it.
+	// The connection outlives the request: copy what it keeps.
 	c.Locals("ws", wsParams{
-		track: strings.Clone(p.track), watch: strings.Clone(p.watch),
-		view: strings.Clone(p.view), assets: strings.Clone(p.assets),
+		track: keep(p.track), watch: keep(p.watch),
+		view: keep(p.view), assets: keep(p.assets), addr: addr,
 	})
 	keepUpgradeHeaders(c)
 	return c.Next()
@@ -109,7 +122,10 @@ func keepUpgradeHeaders(c *fiber.Ctx) {
 // originAllowed implements same-origin by default: a browser sends Origin on
 // every websocket upgrade, and a page from another site must not be able to
 // open one with the user's network position (cross-site websocket
-// hijacking). Non-browser clients send no Origin and are allowed.
+// hijacking). Non-browser clients send no Origin and are allowed. The
+// server's own origin is its host with https, or with http when the request
+// came over http; host and scheme are taken from X-Forwarded-Host and -Proto
+// only when a trusted proxy sent them (requestHost, requestScheme).
 func (s *Server) originAllowed(c *fiber.Ctx) bool {
 	origin := c.Get(fiber.HeaderOrigin)
 	if origin == "" {
@@ -120,8 +136,17 @@ func (s *Server) originAllowed(c *fiber.Ctx) bool {
 			return true
 		}
 	}
-	_, host, ok := strings.Cut(origin, "://")
-	return ok && strings.EqualFold(host, c.Hostname())
+	host, ok := s.requestHost(c)
+	if !ok {
+		return false
+	}
+	// An https page of this host is always its own: a TLS proxy that is not
+	// (yet) in --trusted-proxies forwards plain http, and refusing its pages
+	// would break every screen behind it. A plain-http page is its own only
+	// when the request itself came over http: on an https site it could be a
+	// page injected on the way.
+	return strings.EqualFold(origin, "https://"+host) ||
+		(s.requestScheme(c) == "http" && strings.EqualFold(origin, "http://"+host))
 }
 
 // wsHandler runs on fasthttp's goroutine for the hijacked connection: it
@@ -145,17 +170,28 @@ func (s *Server) wsHandler(c *contrib.Conn) {
 	ws.SetReadDeadline(time.Now().Add(pongWait))
 	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(pongWait)) })
 
-	client := s.subscribe(ws, p, watch, counted)
-	if client == nil {
+	if !s.lim.sockets.acquire(p.addr) {
+		// Another upgrade from the address took its last place since
+		// wsPrecheck looked.
+		s.m.upgradesRejected.WithLabelValues("per_address").Inc()
+		ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "too many connections from your address"), time.Now().Add(time.Second))
 		ws.Close()
 		return
 	}
-	go s.serveWS(ws, client, p.view, watch, counted)
+	client := s.subscribe(ws, p, watch, counted)
+	if client == nil {
+		s.lim.sockets.release(p.addr)
+		ws.Close()
+		return
+	}
+	go s.serveWS(ws, client, p, watch, counted)
 }
 
 // serveWS is a connection's reader for its whole life, then closes it.
-func (s *Server) serveWS(ws *websocket.Conn, client *hub.Client, view, watch string, counted bool) {
+func (s *Server) serveWS(ws *websocket.Conn, client *hub.Client, p wsParams, watch string, counted bool) {
 	defer ws.Close()
+	defer s.lim.sockets.release(p.addr)
+	view := p.view
 	// The hub is the connection's only writer (see package hub): a websocket
 	// ping is answered through it, and so is a close frame (RFC 6455 5.5.1:
 	// echo the code). Websocket pings and the protocol's pings share one

@@ -362,11 +362,16 @@ func TestServeRefuses(t *testing.T) {
 		{[]string{"serve", "--addr", "127.0.0.1:0", "--state", state, "--speed", "-1"}, "--speed"},
 		{[]string{"serve", "--addr", "127.0.0.1:0", "--state", state, "--log-format", "xml"}, "--log-format"},
 		{[]string{"serve", "--addr", "127.0.0.1:0", "--state", state, "extra"}, "no arguments"},
+		{[]string{"serve", "--addr", "127.0.0.1:0", "--state", state, "--max-viewers-per-address", "-1"}, "--max-viewers-per-address"},
 	} {
 		_, _, err := runCmd(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: %v, want an error mentioning %q", tc.args, err, tc.want)
 		}
+	}
+	t.Setenv("CONFDASH_MAX_VIEWERS_PER_ADDRESS", "-5")
+	if _, _, err := runCmd(t, "serve", "--addr", "127.0.0.1:0", "--state", state); err == nil || !strings.Contains(err.Error(), "--max-viewers-per-address -5") {
+		t.Errorf("CONFDASH_MAX_VIEWERS_PER_ADDRESS=-5: %v, want the bound refused", err)
 	}
 }
 

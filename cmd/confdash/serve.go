@@ -23,7 +23,7 @@ const shutdownTimeout = 5 * time.Second
 type serveFlags struct {
 	addr, schedule, state, origins, at, logFormat, timezone string
 	speed                                                   float64
-	maxViewers                                              int
+	maxViewers, maxViewersPerAddress                        int
 	refresh                                                 time.Duration
 	trustedProxies                                          string
 	connRate                                                float64
@@ -43,6 +43,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&f.timezone, "timezone", "", "IANA time zone for schedules that give only local times (e.g. Europe/Brussels)")
 	fs.IntVar(&f.maxViewers, "max-viewers", 0, "refuse websocket connections beyond this many (0: no limit)")
+	fs.IntVar(&f.maxViewersPerAddress, "max-viewers-per-address", server.DefaultMaxViewersPerAddress, "refuse websocket connections from one address beyond this many open at once, with 429 (0: no limit); generous for a venue NAT. Behind a reverse proxy, set --trusted-proxies")
 	fs.DurationVar(&f.refresh, "refresh", 5*time.Minute, "how often a --schedule URL is fetched again (conditional GET)")
 	fs.Float64Var(&f.connRate, "conn-rate", server.DefaultConnRate, "new websocket connections a second from one address, after --conn-burst at once; beyond, 429 (0: no limit). Behind a reverse proxy, set --trusted-proxies")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client for the per-address limits (e.g. 127.0.0.1)")
@@ -76,6 +77,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if f.connRate < 0 || (f.connRate > 0 && f.connBurst < 1) {
 		return fmt.Errorf("--conn-rate %v --conn-burst %d: use a rate of 0 (no limit) or more, with a burst of 1 or more", f.connRate, f.connBurst)
+	}
+	if f.maxViewersPerAddress < 0 {
+		return fmt.Errorf("--max-viewers-per-address %d: use 0 (no limit) or more", f.maxViewersPerAddress)
 	}
 	if f.speed <= 0 || f.speed > 10000 {
 		return fmt.Errorf("--speed %v: use a factor between 0 and 10000 (1 is real time)", f.speed)
@@ -129,8 +133,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	srv, err := server.New(server.Config{
 		Schedule: sc, Source: src, Refresh: f.refresh, StatePath: statePath,
 		Clock: clock, AdminToken: token, Logger: log, AllowedOrigins: origins, MaxViewers: f.maxViewers,
-		TrustedProxies: proxies,
-		ConnRate:       f.connRate, ConnBurst: f.connBurst, AdminRate: server.DefaultAdminRate, AdminBurst: server.DefaultAdminBurst,
+		MaxViewersPerAddress: f.maxViewersPerAddress,
+		TrustedProxies:       proxies,
+		ConnRate:             f.connRate, ConnBurst: f.connBurst, AdminRate: server.DefaultAdminRate, AdminBurst: server.DefaultAdminBurst,
 		SeparateMetrics: f.metricsAddr != "",
 		Cluster:         cluster,
 	})
@@ -234,7 +239,10 @@ func newLogger(format string, w io.Writer) (*slog.Logger, error) {
 // flags show in process listings), or from the file CONFDASH_ADMIN_TOKEN_FILE
 // names (container secrets).
 func adminToken() (string, error) {
-	if t := os.Getenv("CONFDASH_ADMIN_TOKEN"); t != "" {
+	// Surrounding white space is trimmed (by the server, for both): a
+	// newline at the end of a file or a space in an env file is never part
+	// of what a client sends.
+	if t := os.Getenv("CONFDASH_ADMIN_TOKEN"); strings.TrimSpace(t) != "" {
 		return t, nil
 	}
 	if p := os.Getenv("CONFDASH_ADMIN_TOKEN_FILE"); p != "" {

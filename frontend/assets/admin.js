@@ -116,7 +116,7 @@ function renderAnnouncements(t, tz, tracks) {
           type: 'button',
           class: 'danger',
           text: 'Remove',
-          'aria-label': `Remove announcement “${a.text}”`,
+          'aria-label': `Remove announcement “${fmt.iso(a.text)}”`,
           'data-remove': a.id,
           onclick: async (e) => {
             const ok = await call('DELETE', `/api/v1/announcements/${encodeURIComponent(a.id)}`, undefined, e.currentTarget);
@@ -126,7 +126,7 @@ function renderAnnouncements(t, tz, tracks) {
       ),
     (el, a) => {
       text(el.querySelector('.ann-text'), a.text);
-      const where = a.track ? tracks.find((x) => x.id === a.track)?.name || a.track : 'All tracks';
+      const where = a.track ? fmt.iso(tracks.find((x) => x.id === a.track)?.name || a.track) : 'All tracks';
       const until = a.expires ? ` · until ${fmt.hm(Date.parse(a.expires), tz)}` : '';
       text(el.querySelector('.ann-meta'), `${where} · posted ${fmt.hm(Date.parse(a.created), tz)}${until}`);
     },
@@ -145,19 +145,21 @@ function makeTrackRow(tr) {
     h('button', {
       type: 'button',
       text: label,
-      'aria-label': `${aria} for ${tr.name}`,
+      'aria-label': `${aria} for ${fmt.iso(tr.name)}`,
       'data-track': tr.id,
       'data-delta': delta,
       onclick: (e) => {
         const cur = live.track(tr.id, clock.now()).delay;
-        setDelay(tr.id, delta === 'clear' ? 0 : cur + +delta, e.currentTarget);
+        // The server takes no negative delay: −5 on a track 3 minutes late
+        // means "on time", not a refusal.
+        setDelay(tr.id, delta === 'clear' ? 0 : Math.max(0, cur + +delta), e.currentTarget);
       },
     });
   return h(
     'tr',
     {},
     h('th', { scope: 'row', class: 'tr-name' }),
-    h('td', { class: 'tr-now' }),
+    h('td', { class: 'tr-now' }, h('span', { class: 'clamp' })),
     h('td', { class: 'tr-viewers num' }),
     h('td', { class: 'tr-delay num' }),
     h('td', { class: 'tr-actions' }, btn('+5', '5', 'Add 5 minutes of delay'), btn('+10', '10', 'Add 10 minutes of delay'), btn('−5', '-5', 'Take 5 minutes of delay off'), btn('Clear', 'clear', 'Clear the delay')),
@@ -168,12 +170,15 @@ function renderTracks(t, tracks) {
   sync($('track-rows'), tracks, (x) => x.id, makeTrackRow, (row, tr) => {
     const x = live.track(tr.id, t);
     text(row.querySelector('.tr-name'), tr.name);
-    text(row.querySelector('.tr-now'), x.now ? x.now.title : x.next ? `(next: ${x.next.title})` : '—');
+    const on = x.now ? x.now.title : x.next ? `(next: ${fmt.iso(x.next.title)})` : '—';
+    text(row.querySelector('.tr-now .clamp'), on);
+    attr(row.querySelector('.tr-now .clamp'), 'title', on);
     const v = live.viewers?.tracks?.[tr.id];
     text(row.querySelector('.tr-viewers'), v == null ? '–' : v);
     text(row.querySelector('.tr-delay'), x.delay ? `${x.delay > 0 ? '+' : '−'}${Math.abs(x.delay)} min` : 'on time');
     row.classList.toggle('late', x.delay !== 0);
     row.querySelector('[data-delta="clear"]').disabled = x.delay === 0;
+    row.querySelector('[data-delta="-5"]').disabled = x.delay <= 0;
   });
   text($('viewers-total'), live.viewers ? `${live.viewers.total} watching` : '');
 }
@@ -191,12 +196,14 @@ function renderDay(t, tz, tracks) {
     $('day-rows'),
     list,
     (s) => s.id,
-    () => h('tr', {}, h('td', { class: 'c-sched num' }), h('td', { class: 'c-est num' }), h('td', { class: 'c-track' }), h('td', { class: 'c-title' }), h('td', { class: 'c-kind' })),
+    () => h('tr', {}, h('td', { class: 'c-sched num' }), h('td', { class: 'c-est num' }), h('td', { class: 'c-track' }), h('td', { class: 'c-title' }, h('span', { class: 'clamp' })), h('td', { class: 'c-kind' })),
     (row, s) => {
       text(row.querySelector('.c-sched'), `${fmt.hm(s.s0, tz)}–${fmt.hm(s.s1, tz)}`);
       text(row.querySelector('.c-est'), s.t0 !== s.s0 || s.t1 !== s.s1 ? `${fmt.hm(s.t0, tz)}–${fmt.hm(s.t1, tz)}` : '');
       text(row.querySelector('.c-track'), tracks.find((x) => x.id === s.track)?.name || s.track);
-      text(row.querySelector('.c-title'), s.title + (s.change ? ` (${s.change.type})` : ''));
+      const title = fmt.iso(s.title) + (s.change ? ` (${s.change.type})` : '');
+      text(row.querySelector('.c-title .clamp'), title);
+      attr(row.querySelector('.c-title .clamp'), 'title', title);
       text(row.querySelector('.c-kind'), fmt.kinds[s.kind] || s.kind);
       row.classList.toggle('past', s.t1 <= t);
       row.classList.toggle('is-now', s.t0 <= t && t < s.t1);
@@ -248,10 +255,10 @@ async function loadChanges() {
     ...list.map((c) => {
       const parts = [
         h('strong', { text: c.type || 'changed' }),
-        ` ${c.title || c.session_id || ''}`,
-        c.previous_title && c.previous_title !== c.title ? ` (was “${c.previous_title}”)` : '',
-        c.track ? ` · ${name(c.track)}` : '',
-        c.previous_track && c.previous_track !== c.track ? ` (was ${name(c.previous_track)})` : '',
+        ` ${fmt.iso(c.title || c.session_id || '')}`,
+        c.previous_title && c.previous_title !== c.title ? ` (was “${fmt.iso(c.previous_title)}”)` : '',
+        c.track ? ` · ${fmt.iso(name(c.track))}` : '',
+        c.previous_track && c.previous_track !== c.track ? ` (was ${fmt.iso(name(c.previous_track))})` : '',
         c.start ? ` · ${at(c.start)}` : '',
         c.previous_start && c.previous_start !== c.start ? ` (was ${at(c.previous_start)})` : '',
       ];
@@ -266,7 +273,7 @@ function render(t) {
   const tz = live.tz();
   const conf = live.conference();
   const tracks = live.tracks();
-  text($('conf'), conf.name ? `${conf.name} · console` : 'confdash console');
+  text($('conf'), conf.name ? `${fmt.iso(conf.name)} · console` : 'confdash console');
   if (tz) text($('clock'), fmt.dual(t, tz));
   text($('conn'), live.open ? 'live' : live.stale ? 'reconnecting…' : 'connecting…');
   attr($('conn'), 'data-state', live.open ? 'open' : 'closed');

@@ -87,7 +87,28 @@ export function arm(sessions, clock, describe) {
 // ---- .ics (RFC 5545): CRLF line ends, TEXT escapes, lines folded at 75
 // octets, instants in UTC.
 
-const esc = (s) => String(s).replace(/\\/g, '\\\\').replace(/;/g, '\\;').replace(/,/g, '\\,').replace(/\r?\n/g, '\\n');
+// esc writes a TEXT value (RFC 5545 3.3.11): backslash, semicolon and comma
+// escaped, a line break (CRLF or LF) as \n; other control characters, a lone
+// CR among them, are not allowed in a content line and are dropped (a lone
+// CR would end the line in some readers and let the rest pose as a property).
+const esc = (s) =>
+  String(s)
+    .replace(/\r\n/g, '\n')
+    .replace(/[\0-\x08\x0b-\x1f\x7f]/g, '')
+    .replace(/[\\;,]/g, '\\$&')
+    .replace(/\n/g, '\\n');
+
+// webURL gives a URI value for an http(s) address, normalised by the URL
+// parser (spaces and quotes percent-encoded, no control characters), or ''
+// for anything else: a calendar app may open the link with one click.
+function webURL(s) {
+  try {
+    const u = new URL(String(s));
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href.replace(/[\0-\x1f\x7f]/g, '') : '';
+  } catch {
+    return '';
+  }
+}
 
 const stamp = (ms) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
 
@@ -139,7 +160,8 @@ export function ics(sessions, { conf, trackName, host, now }) {
       `LOCATION:${esc(trackName(s.track))}`,
     );
     if (desc) lines.push(`DESCRIPTION:${esc(desc)}`);
-    if (s.url) lines.push(`URL:${s.url}`);
+    const url = s.url && webURL(s.url);
+    if (url) lines.push(`URL:${url}`);
     lines.push('END:VEVENT');
   }
   lines.push('END:VCALENDAR');

@@ -93,8 +93,16 @@ export const countdown = (ms) => clockText(Math.max(0, Math.ceil(ms / 1000)));
 // overtime writes how long a slot has run over: "+3:12" (whole seconds past).
 export const overtime = (ms) => '+' + clockText(Math.max(0, Math.floor(ms / 1000)));
 
-// speakers writes "Ada Lovelace (Analytical Engines), Grace Hopper".
+// iso wraps a string from the schedule (a title, a name) in a first-strong
+// isolate (U+2068 … U+2069) before it is written into a longer text: its
+// direction is its own, and an override inside it (an unterminated U+202E)
+// cannot reverse what the page writes after it. Elements that hold such a
+// string alone isolate it in CSS (app.css).
+export const iso = (s) => `\u2068${s}\u2069`;
+
+// speakers writes "Ada Lovelace (Analytical Engines), Grace Hopper", each
+// name and affiliation isolated.
 export const speakers = (list) =>
-  (list || []).map((p) => (p.affiliation ? `${p.name} (${p.affiliation})` : p.name)).join(', ');
+  (list || []).map((p) => (p.affiliation ? `${iso(p.name)} (${iso(p.affiliation)})` : iso(p.name))).join(', ');
 
 export const kinds = { keynote: 'Keynote', talk: 'Talk', panel: 'Panel', break: 'Break', other: 'Session' };

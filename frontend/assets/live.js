@@ -145,14 +145,19 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     changed();
   }
 
+  // The state's tracks by id, for lookups on every render.
+  let stateTracks = new Map();
+
   function setState(st, persist = true) {
     if (!st) return;
+    stateTracks = new Map();
     for (const t of st.tracks || []) {
       // The protocol's track document is flat; accept a nested track too.
       if (!t.id && t.track) Object.assign(t, t.track);
       t.now = model.slot(t.now);
       t.next = model.slot(t.next);
       t.nc = t.next_change ? Date.parse(t.next_change) : null;
+      stateTracks.set(t.id, t);
     }
     live.state = st;
     if (persist) save('state', { state: st, lastUpdate: live.lastUpdate, clock: { ref: clock.ref, rate: clock.rate } });
@@ -214,9 +219,9 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
   function trackAt(id, t) {
     const list = live.sessions(id);
     const local = model.at(list, t);
-    const st = (live.state?.tracks || []).find((x) => x.id === id);
+    const st = stateTracks.get(id);
     const trusted = st && (st.nc === null || t < st.nc);
-    const name = st?.name || live.doc?.tracks?.find((x) => x.id === id)?.name || id;
+    const name = st?.name || live.idx?.tracks.get(id)?.name || id;
     return {
       id,
       name,
@@ -236,7 +241,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     let n = Infinity;
     for (const { id } of trackList()) {
       n = Math.min(n, model.nextInstant(live.sessions(id), t));
-      const st = live.state?.tracks?.find((x) => x.id === id);
+      const st = stateTracks.get(id);
       if (st?.nc > t) n = Math.min(n, st.nc);
     }
     for (const a of announcements(t)) if (a.expires) n = Math.min(n, Date.parse(a.expires));

@@ -22,8 +22,10 @@ export function slot(s) {
 }
 
 // index groups a schedule document's sessions by track, each list sorted by
-// estimated start.
+// estimated start, and keys the tracks by id: a page looks a track up on
+// every render, and a schedule may have thousands.
 export function index(doc) {
+  const tracks = new Map((doc.tracks || []).map((t) => [t.id, t]));
   const byTrack = new Map((doc.tracks || []).map((t) => [t.id, []]));
   const all = (doc.sessions || []).map(slot);
   for (const s of all) {
@@ -32,7 +34,7 @@ export function index(doc) {
   }
   for (const list of byTrack.values()) list.sort((a, b) => a.t0 - b.t0 || a.t1 - b.t1);
   all.sort((a, b) => a.t0 - b.t0 || a.track.localeCompare(b.track));
-  return { byTrack, all };
+  return { tracks, byTrack, all };
 }
 
 // at says what a track's list shows at instant t, by the protocol's rule:
@@ -72,9 +74,14 @@ export function day(doc, all, t) {
     const a = Date.parse(d.start);
     const b = Date.parse(d.end);
     const sessions = all.filter((s) => s.s0 >= a && s.s0 < b);
-    const first = sessions.length ? Math.min(...sessions.map((s) => s.t0)) : a;
-    const last = sessions.length ? Math.max(...sessions.map((s) => s.t1)) : b;
-    return { date: d.date, first, last, sessions };
+    // A loop, not Math.min(...list): a spread of a large day overflows the stack.
+    let first = sessions.length ? Infinity : a;
+    let last = sessions.length ? -Infinity : b;
+    for (const s of sessions) {
+      if (s.t0 < first) first = s.t0;
+      if (s.t1 > last) last = s.t1;
+    }
+    return { date: d.date, start: a, end: b, first, last, sessions };
   });
   if (!days.length) return null;
   const i = days.findIndex((d) => t < d.last);

@@ -5,7 +5,7 @@
 
 import { start } from './live.js';
 import * as fmt from './fmt.js';
-import { $, h, text, css, show, sync, say, watch, params, pathTrack } from './ui.js';
+import { $, h, text, attr, css, show, sync, say, watch, params, pathTrack } from './ui.js';
 
 const POSITIONS = ['bottom-left', 'bottom-center', 'bottom-right', 'top-left', 'top-center', 'top-right'];
 const body = document.body;
@@ -32,6 +32,7 @@ function render(t) {
   text($('label'), mode === 'now' ? 'Now' : mode === 'break' ? 'Break' : `Up next · ${fmt.slot(s, tz)}`);
   text($('track'), tr.name);
   text($('title'), s.title);
+  attr($('title'), 'title', s.title); // the card shows two lines of it
   text($('speakers'), fmt.speakers(s.speakers));
   const p = now ? Math.min(1, Math.max(0, (t - now.t0) / (now.t1 - now.t0))) : 0;
   css($('bar'), '--p', p.toFixed(4));
@@ -39,7 +40,7 @@ function render(t) {
   text($('aside'), mode === 'break' ? `Back at ${fmt.hm(now.t1, tz)}` : now ? `until ${fmt.hm(now.t1, tz)}` : `in ${fmt.duration(s.t0 - t)}`);
   const n = now && next;
   show($('next'), !!n);
-  if (n) text($('next'), `Next ${fmt.slot(next, tz)} · ${next.title}`);
+  if (n) text($('next'), `Next ${fmt.slot(next, tz)} · ${fmt.iso(next.title)}`);
   if (changed('card', `${mode}:${s.id}`)) {
     // Restart the entrance animation (CSS turns it off for reduced motion).
     card.classList.remove('enter');

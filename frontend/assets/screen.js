@@ -77,7 +77,7 @@ const progress = (x, t) => (x.mode === 'now' || x.mode === 'break' ? Math.min(1,
 function nextLine(n, tz) {
   if (!n) return '';
   const who = fmt.speakers(n.speakers);
-  return `${n.title}${who ? ' — ' + who : ''}`;
+  return `${fmt.iso(n.title)}${who ? ' — ' + who : ''}`;
 }
 
 function render(t) {
@@ -134,7 +134,7 @@ function renderLobby(t, tz, day) {
   const pages = Math.ceil(all.length / ROWS);
   const page = pages > 1 ? Math.floor(t / PAGE_EVERY) % pages : 0;
   const tracks = all.slice(page * ROWS, (page + 1) * ROWS);
-  text($('room'), (live.conference().name || 'Now on') + (pages > 1 ? ` · ${page + 1}/${pages}` : ''));
+  text($('room'), fmt.iso(live.conference().name || 'Now on') + (pages > 1 ? ` · ${page + 1}/${pages}` : ''));
   css(document.body, '--rows', Math.max(1, Math.min(all.length, ROWS)));
   sync(
     $('lobby'),

@@ -1,7 +1,7 @@
 // The attendee's live tab (/): every track side by side (stacked on a
-// phone) with now, next, a day timeline and the full day's agenda; stars,
-// reminders and an .ics of the starred sessions; the tab's title follows the
-// chosen track.
+// phone; past the first PAGE, a button shows more) with now, next, a day
+// timeline and the full day's agenda; stars, reminders and an .ics of the
+// starred sessions; the tab's title follows the chosen track.
 
 import { start, clock } from './live.js';
 import * as fmt from './fmt.js';
@@ -10,6 +10,11 @@ import { $, h, text, attr, css, show, sync, say, watch, announcer, params } from
 
 const FOLLOW_KEY = 'confdash:follow';
 let follow = params.get('track') || localStorage.getItem(FOLLOW_KEY) || '';
+// The tab renders this many tracks, and this many more per "show more": a
+// schedule of thousands of tracks must not build (and refresh every second)
+// thousands of cards. The followed track is always among them.
+const PAGE = 24;
+let shown = PAGE;
 const changedNow = watch();
 const freshAnnouncements = announcer();
 
@@ -46,6 +51,11 @@ $('ics').addEventListener('click', () => {
   favs.download('starred-sessions.ics', body);
 });
 
+$('more').addEventListener('click', () => {
+  shown += PAGE;
+  live.changed();
+});
+
 favs.onChange(() => {
   for (const card of $('tracks').children) card.agendaSig = '';
   live.changed();
@@ -59,7 +69,7 @@ function star(s) {
     class: 'star',
     type: 'button',
     'aria-pressed': String(on),
-    'aria-label': `Star “${s.title}”`,
+    'aria-label': `Star “${fmt.iso(s.title)}”`,
     text: on ? '★' : '☆',
     onclick: (e) => {
       const now = favs.toggle(s.id);
@@ -128,6 +138,7 @@ function fill(el, s, t, tz, what) {
   show(el, true);
   el.classList.toggle('is-break', s?.kind === 'break');
   text(el.q('.title'), s ? s.title : '');
+  attr(el.q('.title'), 'title', s ? s.title : null); // the card shows three lines of it
   text(el.q('.speakers'), s ? fmt.speakers(s.speakers) : '');
   text(el.q('.kind'), s ? fmt.kinds[s.kind] || s.kind : '');
   if (what === 'now') {
@@ -139,6 +150,10 @@ function fill(el, s, t, tz, what) {
   }
 }
 
+// daySessions are a track's sessions of the day, from its own list: a
+// filter of the whole day per card would cost tracks × sessions.
+const daySessions = (id, day) => (day ? live.sessions(id).filter((s) => s.s0 >= day.start && s.s0 < day.end) : []);
+
 function updateCard(card, tr, t, tz, day) {
   const { now, next, delay } = live.track(tr.id, t);
   text(card.querySelector('h2'), tr.name);
@@ -146,7 +161,7 @@ function updateCard(card, tr, t, tz, day) {
   card.classList.toggle('followed', following);
   attr(card.follows, 'aria-pressed', String(following));
   text(card.follows, following ? 'In tab title' : 'Follow');
-  attr(card.follows, 'aria-label', following ? `${tr.name} is shown in the tab title` : `Show ${tr.name} in the tab title`);
+  attr(card.follows, 'aria-label', following ? `${fmt.iso(tr.name)} is shown in the tab title` : `Show ${fmt.iso(tr.name)} in the tab title`);
 
   const v = live.viewers?.tracks?.[tr.id];
   const viewers = card.querySelector('.viewers');
@@ -190,18 +205,18 @@ function updateCard(card, tr, t, tz, day) {
 
   if (changedNow(tr.id, now?.id || '')) say(now ? `${tr.name}: now ${now.title}` : `${tr.name}: ${next ? 'break' : 'finished'}`);
 
-  updateTimeline(card, tr, t, day, now);
-  updateAgenda(card, tr, t, tz, day, now);
+  const list = daySessions(tr.id, day);
+  updateTimeline(card, list, t, day, now);
+  updateAgenda(card, list, t, tz, now);
 }
 
 // The timeline shares one scale across tracks (the day's first start to its
 // last end), so parallel sessions line up.
-function updateTimeline(card, tr, t, day, now) {
+function updateTimeline(card, list, t, day, now) {
   const line = card.querySelector('.timeline');
   if (!day) return show(line, false);
   show(line, true);
   const span = Math.max(1, day.last - day.first);
-  const list = day.sessions.filter((s) => s.track === tr.id);
   const sig = list.map((s) => s.id + s.t0 + s.t1 + favs.starred.has(s.id)).join() + day.first + day.last;
   if (card.timelineSig !== sig) {
     card.timelineSig = sig;
@@ -221,9 +236,8 @@ function updateTimeline(card, tr, t, day, now) {
   css(nl, '--now', Math.min(1, Math.max(0, f)).toFixed(4));
 }
 
-function updateAgenda(card, tr, t, tz, day, now) {
+function updateAgenda(card, list, t, tz, now) {
   const det = card.querySelector('.agenda');
-  const list = day ? day.sessions.filter((s) => s.track === tr.id) : [];
   show(det, list.length > 0);
   const sig = list.map((s) => s.id + s.t0 + s.t1).join() + tz;
   if (card.agendaSig !== sig) {
@@ -235,14 +249,15 @@ function updateAgenda(card, tr, t, tz, day, now) {
         'li',
         { class: `k-${s.kind}`, 'data-id': s.id },
         h('span', { class: 'at' }, h('time', { datetime: new Date(s.t0).toISOString(), text: fmt.slot(s, tz) }), l ? h('small', { text: `${l.time} your time` }) : null),
-        h('span', { class: 'what' }, h('span', { class: 'title', text: s.title }), s.speakers?.length ? h('small', { text: fmt.speakers(s.speakers) }) : null),
+        h('span', { class: 'what' }, h('span', { class: 'title', text: s.title, title: s.title }), s.speakers?.length ? h('small', { text: fmt.speakers(s.speakers) }) : null),
         s.kind === 'break' ? null : star(s),
       );
     });
     det.querySelector('ol').replaceChildren(...items);
   }
+  const byId = new Map(list.map((s) => [s.id, s]));
   for (const li of det.querySelectorAll('li')) {
-    const s = list.find((x) => x.id === li.dataset.id);
+    const s = byId.get(li.dataset.id);
     li.classList.toggle('past', !!s && s.t1 <= t);
     li.classList.toggle('is-now', li.dataset.id === now?.id);
   }
@@ -250,7 +265,22 @@ function updateAgenda(card, tr, t, tz, day, now) {
 
 // ---- the page
 
+let rendered = false;
+
+// render measures itself (performance entries "confdash:first-render" and
+// the latest "confdash:render"): a slow render on a large schedule shows in
+// the browser's performance panel, and the tests bound it.
 function render(t) {
+  const began = performance.now();
+  const ready = draw(t);
+  if (!ready) return;
+  const name = rendered ? 'confdash:render' : 'confdash:first-render';
+  rendered = true;
+  performance.clearMeasures('confdash:render');
+  performance.measure(name, { start: began });
+}
+
+function draw(t) {
   const tz = live.tz();
   const conf = live.conference();
   const ready = !!(live.doc || live.state);
@@ -281,17 +311,23 @@ function render(t) {
     },
   );
 
-  if (!ready) return;
+  if (!ready) return false;
   $('loading')?.remove();
   if (!tracks.some((x) => x.id === follow) && tracks.length) follow = tracks[0].id;
   live.watch(follow);
-  sync($('tracks'), tracks, (x) => x.id, makeCard, (card, tr) => updateCard(card, tr, t, tz, day));
+  const some = tracks.slice(0, shown);
+  if (tracks.length > shown && !some.some((x) => x.id === follow)) some.unshift(tracks.find((x) => x.id === follow));
+  sync($('tracks'), some, (x) => x.id, makeCard, (card, tr) => updateCard(card, tr, t, tz, day));
+  const rest = tracks.length - some.length;
+  show($('more'), rest > 0);
+  text($('more'), rest > 0 ? `Show ${Math.min(PAGE, rest)} more of ${rest} other tracks` : '');
 
   document.title = tabTitle(t, tz, day, conf);
   favs.arm(live.idx?.all || [], clock, (s) => {
     const tr = tracks.find((x) => x.id === s.track);
-    return `${fmt.dual(s.t0, tz)} · ${tr ? tr.name : s.track}`;
+    return `${fmt.dual(s.t0, tz)} · ${fmt.iso(tr ? tr.name : s.track)}`;
   });
+  return true;
 }
 
 function dayStatus(day, t, tz) {
@@ -307,11 +343,11 @@ function dayStatus(day, t, tz) {
 }
 
 function tabTitle(t, tz, day, conf) {
-  const name = conf.name || 'confdash';
+  const name = fmt.iso(conf.name || 'confdash');
   const tr = follow && live.track(follow, t);
   if (day?.phase === 'after') return `That’s all for today · ${name}`;
   if (day?.phase === 'before') return `Starts in ${fmt.duration(day.first - t)} · ${name}`;
-  if (tr?.now) return `▶ ${tr.now.title} · ${tr.name}`;
-  if (tr?.next) return `Next ${fmt.hm(tr.next.t0, tz)}: ${tr.next.title} · ${tr.name}`;
+  if (tr?.now) return `▶ ${fmt.iso(tr.now.title)} · ${fmt.iso(tr.name)}`;
+  if (tr?.next) return `Next ${fmt.hm(tr.next.t0, tz)}: ${fmt.iso(tr.next.title)} · ${fmt.iso(tr.name)}`;
   return name;
 }

@@ -71,7 +71,7 @@ func (e *Env) benchCluster(ctx context.Context, args []string, stdout, stderr io
 	fs.Lookup("viewers").DefValue = "95000"
 	natsURL := fs.String("nats", "", "NATS server with JetStream on this machine (required, loopback only; also CONFDASH_NATS_URL). "+natsServerHint)
 	instances := fs.Int("instances", 5, "confdash serve instances to start, each on a free loopback port (at most 20)")
-	serveFlags := fs.String("serve-flags", "--conn-rate 0", "extra flags for every confdash serve, space-separated")
+	serveFlags := fs.String("serve-flags", "--conn-rate 0 --max-viewers-per-address 0", "extra flags for every confdash serve, space-separated")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	pos, err := e.Parse(fs, args)
 	if err != nil {

@@ -69,7 +69,7 @@ func (e *Env) benchCompare(ctx context.Context, args []string, stdout, stderr io
 	fs.IntVar(&c.HTTPConns, "http-conns", 64, "keep-alive connections for the GET /api/v1/state measure")
 	// Every viewer comes from loopback: the per-address limit on new
 	// connections would refuse all but the first few hundred.
-	fs.StringVar(&c.ServeFlags, "serve-flags", "--conn-rate 0", "extra flags for confdash serve, space-separated")
+	fs.StringVar(&c.ServeFlags, "serve-flags", "--conn-rate 0 --max-viewers-per-address 0", "extra flags for confdash serve, space-separated")
 	fs.IntVar(&c.StateBytes, "state-bytes", -1, "padding of the floor's state document (-1: make it as large as confdash's)")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	if _, err := e.Parse(fs, args); err != nil {
