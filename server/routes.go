@@ -2,7 +2,6 @@ package server
 
 import (
 	"log/slog"
-	"slices"
 	"strings"
 	"time"
 
@@ -12,9 +11,10 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/recover"
 )
 
-// newApp wires the HTTP API: middleware, public reads, the admin group,
+// newApp wires the HTTP API: middleware, public reads, the admin routes,
 // pages and assets, and the fallback. The handlers are in public.go,
-// admin.go and pages.go, the middleware in api.go, errors in errors.go.
+// admin.go and pages.go, the middleware in api.go, errors and the fallback
+// (noRoute) in errors.go.
 func (s *Server) newApp() *fiber.App {
 	// A token read from a file or pasted into an environment file often
 	// ends in a newline or a space that no client sends.
@@ -107,51 +107,4 @@ func (s *Server) newApp() *fiber.App {
 	app.Use(func(c *fiber.Ctx) error { return noRoute(c, routes) })
 	routes = app.GetRoutes(true)
 	return app
-}
-
-// noRoute answers a request no route took: 405 with Allow when the path
-// is known under other methods, else 404 (JSON, so that an API client reads
-// it as the API's own answer). Neither needs a token nor spends a budget.
-func noRoute(c *fiber.Ctx, routes []fiber.Route) error {
-	var allow []string
-	for _, r := range routes {
-		if routeMatches(r.Path, c.Path()) && !slices.Contains(allow, r.Method) {
-			allow = append(allow, r.Method)
-		}
-	}
-	// A route that declined its own path (/METRICS) is no reason for 405.
-	if len(allow) > 0 && !slices.Contains(allow, c.Method()) {
-		c.Set(fiber.HeaderAllow, strings.Join(allow, ", "))
-		return apiError(fiber.StatusMethodNotAllowed, "method_not_allowed", "this path answers only "+strings.Join(allow, ", "))
-	}
-	if p := strings.ToLower(c.Path()); p == "/api" || strings.HasPrefix(p, "/api/") {
-		return apiError(fiber.StatusNotFound, "not_found", "no such API endpoint: docs/protocol.md lists them")
-	}
-	return apiError(fiber.StatusNotFound, "not_found", "no such page: the views are /, /screen/{track}, /overlay/{track} and /admin")
-}
-
-// routeMatches reports whether path falls under the route pattern as Fiber
-// matches it (case-insensitive, a trailing slash ignored, ":name" one
-// segment, "*" the rest).
-func routeMatches(pattern, path string) bool {
-	ps := strings.Split(strings.Trim(pattern, "/"), "/")
-	xs := strings.Split(strings.Trim(path, "/"), "/")
-	for i, p := range ps {
-		if p == "*" {
-			return true
-		}
-		if i >= len(xs) {
-			return false
-		}
-		if strings.HasPrefix(p, ":") {
-			if xs[i] == "" {
-				return false
-			}
-			continue
-		}
-		if !strings.EqualFold(p, xs[i]) {
-			return false
-		}
-	}
-	return len(ps) == len(xs)
 }
