@@ -33,7 +33,7 @@ import (
 // Every instance watches both buckets and applies what the watch delivers,
 // its own writes included, so an admin call on any instance reaches every
 // instance's clients within the watch's latency (milliseconds). Without NATS an
-// instance serves the last state it saw, refuses admin writes with 503 and
+// instance serves the last state it saw, refuses admin writes (ErrUnavailable) and
 // reports itself degraded; on reconnecting it watches again, and the watch
 // replays the current values.
 
@@ -79,7 +79,7 @@ const (
 	// the client's default four minutes.
 	natsPingInterval = 10 * time.Second
 	// clusterOpTimeout bounds one admin write (including compare-and-set
-	// retries): past it the write answers 503.
+	// retries): past it the write fails with ErrUnavailable.
 	clusterOpTimeout = 3 * time.Second
 	// casAttempts is how often a write without a revision condition is
 	// applied again on top of a newer value before it is a conflict.
@@ -240,7 +240,7 @@ func New(o Options) (*Cluster, error) {
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(natsReconnectWait),
 		nats.PingInterval(natsPingInterval),
-		// No buffering while disconnected: a write must fail at once (503),
+		// No buffering while disconnected: a write must fail at once (ErrUnavailable),
 		// not be sent late, after other writes.
 		nats.ReconnectBufSize(-1),
 		nats.ConnectHandler(signal),
