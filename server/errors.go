@@ -64,13 +64,13 @@ func toAPIErr(err error) (*apiErr, bool) {
 	case errors.As(err, &ut):
 		return unknownTrack(ut.Track), true
 	case errors.Is(err, schedule.ErrNoSuchAnnouncement):
-		return apiError(fiber.StatusNotFound, "not_found", err.Error()), true
+		return apiError(fiber.StatusNotFound, "not_found", schedule.ErrNoSuchAnnouncement.Error()), true
 	case errors.As(err, &ce):
 		e := apiError(fiber.StatusConflict, "conflict", ce.Error())
 		e.Header = map[string]string{fiber.HeaderETag: etag(ce.current)}
 		return e, true
 	case errors.Is(err, errStoreUnavailable):
-		e := apiError(fiber.StatusServiceUnavailable, "nats_unavailable", err.Error())
+		e := apiError(fiber.StatusServiceUnavailable, "nats_unavailable", errStoreUnavailable.Error())
 		e.Header = map[string]string{fiber.HeaderRetryAfter: "5"}
 		return e, true
 	case errors.As(err, &we):

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -127,6 +128,22 @@ func TestAdminRevisions(t *testing.T) {
 				}
 				rev = next
 			}
+
+			// Two organizers based on the same revision at once: one change
+			// is made, the other is told about it.
+			cur := `"` + strconv.FormatUint(rev, 10) + `"`
+			answers := concurrently(t, []*testServer{ts, ts}, func(i int) (string, map[string]string) {
+				return `{"text": "Room ` + strconv.Itoa(i) + ` is full"}`, map[string]string{"If-Match": cur}
+			})
+			statuses := []int{answers[0].status, answers[1].status}
+			slices.Sort(statuses)
+			if !slices.Equal(statuses, []int{http.StatusCreated, http.StatusConflict}) {
+				t.Fatalf("two writes based on revision %d: %v (%s, %s), want one 201 and one 409", rev, statuses, answers[0].body, answers[1].body)
+			}
+			if got := stateAnnouncements(t, ts); len(got) != 1 {
+				t.Errorf("after the collision: announcements %v, want exactly one", got)
+			}
+			rev = revisionOf(t, "GET /api/v1/admin after the collision", adminReq(t, ts, http.MethodGet, "/api/v1/admin", "", nil))
 
 			// The reload changes the schedule, not the adjustments: it
 			// answers with their revision too.
