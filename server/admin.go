@@ -111,6 +111,10 @@ func (s *Server) postDelay(c *fiber.Ctx) error {
 	return c.JSON(resp)
 }
 
+// postReload reads the schedule's source again and runs it if it is sound
+// (in a cluster, through NATS: SetSchedule); a source that cannot be read or
+// has errors leaves the running schedule as it is. It changes no
+// adjustments, so their revision stays.
 func (s *Server) postReload(c *fiber.Ctx) error {
 	src := s.cfg.Source
 	if src == nil {
