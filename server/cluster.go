@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 	"github.com/confdash/confdash/server/cluster"
 )
 
@@ -59,7 +60,7 @@ func (h clusterHost) ScheduleRecord() ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	sc, _, err := schedule.Parse(src.Location, data, src.Options)
+	sc, _, err := load.Parse(src.Location, data, src.Options)
 	if err != nil {
 		return nil, "", err
 	}
@@ -95,7 +96,11 @@ func (h clusterHost) LoadSchedule(rec []byte) {
 }
 
 func parseScheduleRecord(rec []byte, cfg Config) (*schedule.Schedule, error) {
-	location, version, data, err := cluster.DecodeSchedule(rec)
+	location, version, gz, err := cluster.DecodeSchedule(rec)
+	if err != nil {
+		return nil, err
+	}
+	data, err := load.ReadLimited(gz, location)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +108,7 @@ func parseScheduleRecord(rec []byte, cfg Config) (*schedule.Schedule, error) {
 	if cfg.Source != nil {
 		opts = cfg.Source.Options
 	}
-	sc, _, err := schedule.Parse(location, data, opts)
+	sc, _, err := load.Parse(location, data, opts)
 	if err != nil {
 		return nil, err
 	}

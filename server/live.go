@@ -177,7 +177,7 @@ func (l *live) setSchedule(sc *schedule.Schedule) bool {
 
 func (l *live) setScheduleMetrics() {
 	l.m.scheduleInfo.Reset()
-	l.m.scheduleInfo.WithLabelValues(l.sched.Version, l.sched.Format).Set(1)
+	l.m.scheduleInfo.WithLabelValues(l.sched.Version, string(l.sched.Format)).Set(1)
 	l.m.delay.Reset()
 	for _, t := range l.sched.Tracks {
 		l.m.transitions.WithLabelValues(t.ID)

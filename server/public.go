@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/ical"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -62,7 +63,7 @@ func (s *Server) getICS(c *fiber.Ctx) error {
 		}
 	}
 	var buf bytes.Buffer
-	if err := schedule.WriteICS(&buf, sc, sessions); err != nil {
+	if err := ical.Write(&buf, sc, sessions); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")

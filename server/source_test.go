@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 	"github.com/confdash/confdash/server/cluster"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -257,7 +258,7 @@ func TestReloadRefusesUnservableSchedule(t *testing.T) {
 	if err := os.WriteFile(path, []byte(sourceV1), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sc, _, err := schedule.ParseFile(path, schedule.Options{})
+	sc, _, err := load.ParseFile(path, schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +288,7 @@ func TestReloadErrorsBounded(t *testing.T) {
 	if err := os.WriteFile(path, []byte(sourceV1), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sc, _, err := schedule.ParseFile(path, schedule.Options{})
+	sc, _, err := load.ParseFile(path, schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,9 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 
-	"github.com/confdash/confdash/schedule"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -44,9 +44,10 @@ func ScheduleVersion(rec []byte) (string, error) {
 	return r.Version, err
 }
 
-// DecodeSchedule gives back the location, announced version and source
-// bytes of a record (at most schedule.ReadLimited's size).
-func DecodeSchedule(rec []byte) (location, version string, data []byte, err error) {
+// DecodeSchedule gives back the location and announced version of a
+// record, and its source bytes to read (uncompressed as they are read: the
+// reader bounds how much it takes, as it would from a file).
+func DecodeSchedule(rec []byte) (location, version string, data io.Reader, err error) {
 	var r scheduleRecord
 	if err := json.Unmarshal(rec, &r); err != nil {
 		return "", "", nil, err
@@ -55,8 +56,7 @@ func DecodeSchedule(rec []byte) (location, version string, data []byte, err erro
 	if err != nil {
 		return r.Location, r.Version, nil, err
 	}
-	data, err = schedule.ReadLimited(zr, r.Location)
-	return r.Location, r.Version, data, err
+	return r.Location, r.Version, zr, nil
 }
 
 // seedSchedule publishes this instance's schedule when the bucket has none
