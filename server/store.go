@@ -49,8 +49,9 @@ type rawStateFile struct {
 type droppedEntry struct{ field, problem string }
 
 // loadState reads the adjustments and their revision from path for the
-// schedule sc. A missing file is an empty state. A damaged file (not JSON, another version) is
-// moved aside (nothing is lost) and reported with what to do next.
+// schedule sc. A missing file is an empty state. A damaged file (not JSON,
+// another version) is moved aside (nothing is lost) and reported with what
+// to do next.
 //
 // Every entry goes through the admin API's own checks (checkAnnouncement,
 // checkDelay): an entry the API would refuse is dropped with a warning
