@@ -153,6 +153,8 @@ function renderSlide(t, tr) {
   text($('slide-label'), shown ? (shown === now ? 'Now' : 'Up next') : '');
   text($('slide-title'), shown ? shown.title : { next: 'That’s all for today', soon: 'Starting soon', brb: 'Be right back' }[conf.slide]);
   attr($('slide-title'), 'title', shown ? shown.title : null);
+  // A long title (39C3 has 171 characters) steps down a size to show whole.
+  attr($('slide-title'), 'data-long', shown && shown.title.length > 90);
   text($('slide-speakers'), shown ? fmt.speakers(shown.speakers) : '');
   text($('slide-when'), !shown ? '' : shown === now ? `until ${at(now.t1, tz)}` : `${fmt.slot(shown, tz, at)} · in ${fmt.duration(shown.t0 - t)}`);
   text($('slide-message'), conf.message);
