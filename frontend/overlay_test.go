@@ -285,6 +285,16 @@ func TestOverlayParameters(t *testing.T) {
 		}
 	})
 
+	t.Run("hold with reduced motion", func(t *testing.T) {
+		// No slide: the card simply goes when its time is up.
+		ov := b.open(t, "overlay (reduced motion)", ts.url+"/overlay/main?hold=1", tabOpt{width: 1280, height: 720, transparent: true, media: map[string]string{"prefers-reduced-motion": "reduce"}})
+		ov.wait("the card", ready, 10*time.Second)
+		ov.wait("the card to go", `document.querySelector('#card').dataset.held === 'out' && getComputedStyle(document.querySelector('#card')).visibility === 'hidden'`, 4*time.Second)
+		if got := eval[string](ov, `getComputedStyle(document.querySelector('#card')).animationName`); got != "none" {
+			t.Errorf("?hold=1 with reduced motion animates the card: %s", got)
+		}
+	})
+
 	t.Run("switches, brand, font, clock", func(t *testing.T) {
 		ov := b.open(t, "overlay", ts.url+"/overlay/main?show=title,next&brand=ff6600&font=Open%20Sans&clock=12", tabOpt{width: 1920, height: 1080, transparent: true})
 		ov.wait("the card", ready, 10*time.Second)
