@@ -101,6 +101,7 @@ func (s *Server) newApp() *fiber.App {
 	app.Get("/screen", s.page("screen"))
 	app.Get("/screen/:track", s.trackPage("screen"))
 	app.Get("/overlay/:track", s.trackPage("overlay"))
+	app.Get("/stage/:track", s.trackPage("stage"))
 	app.Get("/admin", s.page("admin"))
 	app.Get("/assets/:version/*", s.getAsset)
 	var routes []fiber.Route // filled below, once every route is registered

@@ -31,7 +31,8 @@ const (
 	drainWait  = time.Second
 )
 
-var views = map[string]bool{"tab": true, "screen": true, "overlay": true, "admin": true}
+// views are the pages that connect, and the metrics' view label: a fixed set.
+var views = map[string]bool{"tab": true, "screen": true, "overlay": true, "stage": true, "admin": true}
 
 // wsParams are a subscription's parameters, checked before the upgrade so a
 // bad request gets an HTTP error rather than a websocket that closes at once.
@@ -62,7 +63,7 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 	}
 	if !views[p.view] {
 		s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
-		return apiError(fiber.StatusBadRequest, "bad_view", "view must be one of tab, screen, overlay, admin")
+		return apiError(fiber.StatusBadRequest, "bad_view", "view must be one of tab, screen, overlay, stage, admin")
 	}
 	sc := s.live.schedule()
 	for _, id := range []string{p.track, p.watch} {

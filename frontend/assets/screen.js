@@ -4,7 +4,7 @@
 
 import { start } from './live.js';
 import * as fmt from './fmt.js';
-import { $, h, text, css, show, sync, say, watch, announcer, params, pathTrack } from './ui.js';
+import { $, h, text, css, show, sync, say, watch, announcer, params, pathTrack, keepAwake } from './ui.js';
 
 const AMBER_FROM = 5 * 60e3; // the last five minutes turn amber
 const OVERTIME_FOR = 10 * 60e3; // a session that runs into a gap shows its overtime this long
@@ -173,17 +173,4 @@ function renderLobby(t, tz, day) {
   );
 }
 
-// Keep the display awake where the browser allows it (a secure context, a
-// visible page); the lock is dropped whenever the page is hidden, so take it
-// again on return.
-async function wake() {
-  if (!navigator.wakeLock || document.visibilityState !== 'visible') return;
-  try {
-    await navigator.wakeLock.request('screen');
-  } catch {
-    // Not allowed here (no user gesture in some browsers, battery saver): the
-    // kiosk's own settings must keep it awake.
-  }
-}
-document.addEventListener('visibilitychange', wake);
-wake();
+keepAwake();

@@ -102,5 +102,22 @@ export function announcer() {
 
 export const params = new URLSearchParams(location.search);
 
-// pathTrack is the track id in /screen/{track} or /overlay/{track}.
+// pathTrack is the track id in /screen/{track}, /overlay/{track} or /stage/{track}.
 export const pathTrack = () => decodeURIComponent(location.pathname.split('/')[2] || '');
+
+// keepAwake keeps a kiosk's display awake where the browser allows it (a
+// secure context, a visible page). The lock is dropped whenever the page is
+// hidden, so it is taken again on return.
+export function keepAwake() {
+  const take = async () => {
+    if (!navigator.wakeLock || document.visibilityState !== 'visible') return;
+    try {
+      await navigator.wakeLock.request('screen');
+    } catch {
+      // Not allowed here (no user gesture in some browsers, battery saver):
+      // the kiosk's own settings must keep it awake.
+    }
+  };
+  document.addEventListener('visibilitychange', take);
+  take();
+}
