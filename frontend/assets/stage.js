@@ -12,7 +12,7 @@
 
 import { start } from './live.js';
 import * as fmt from './fmt.js';
-import { $, h, text, show, sync, say, watch, announcer, params, pathTrack, keepAwake } from './ui.js';
+import { $, h, text, css, show, sync, say, watch, announcer, params, pathTrack, keepAwake } from './ui.js';
 
 // The same defaults and bound as schedule.DefaultStageWarnMinutes,
 // DefaultStageDangerMinutes and MaxStageMinutes.
@@ -54,7 +54,7 @@ function thresholds() {
   if (danger < warn) return { warn, danger, why: '' };
   return {
     ...own,
-    why: `?warn=${warn}&danger=${danger} would turn red before amber: give danger below warn. Using amber at ${own.warn} and red at ${own.danger} minutes.`,
+    why: `Red at ${danger} minutes left would come before amber at ${warn}: give ?danger= below ?warn=. Using amber at ${own.warn} and red at ${own.danger} minutes.`,
   };
 }
 
@@ -116,6 +116,7 @@ function render(t) {
   text($('label'), w.label);
   text($('title'), x.s ? x.s.title : 'That’s all for today');
   text($('big'), w.big);
+  css($('big'), '--n', Math.max(4, w.big.length));
   text($('small'), w.small);
   show($('no-record'), !!x.s?.do_not_record);
   show($('no-stream'), !!x.s?.do_not_stream);
