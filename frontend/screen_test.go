@@ -266,3 +266,198 @@ func jsList(xs []string) string {
 	}
 	return "[" + strings.Join(q, ",") + "]"
 }
+
+// TestScreenLevels: an "urgent" announcement comes first and stands out; an
+// "emergency" takes the whole screen. The server has no levels yet: the
+// test gives the page's state announcements with them.
+func TestScreenLevels(t *testing.T) {
+	path := corpusFile(t, "frab-39c3-2025.xml")
+	b := newBrowser(t)
+	ts := startServerFile(t, path, ccc("2025-12-27 12:10"), 1)
+	for _, sz := range [][2]int64{{1920, 1080}, {720, 1280}} {
+		screen := b.open(t, "screen", ts.url+"/screen/one", tabOpt{width: sz[0], height: sz[1]})
+		screen.wait("the talk", `document.documentElement.dataset.conn === 'open' && document.querySelector('#title').textContent !== ''`, 10*time.Second)
+		texts := longAnnouncements()
+		inject := func(anns string) {
+			eval[bool](screen, `(() => { confdash.live.state.announcements = `+anns+`; confdash.live.changed(); return true; })()`)
+		}
+		inject(fmt.Sprintf(`[{id: 'a', text: %q}, {id: 'b', text: %q, level: 'urgent'}]`, texts[1], texts[0]))
+		screen.wait("the urgent one first", `(() => { const a = [...document.querySelectorAll('#ann .announcement')]; return a.length === 2 && a[0].dataset.level === 'urgent'; })()`, 3*time.Second)
+		if got := eval[string](screen, `getComputedStyle(document.querySelector('#ann .announcement[data-level=urgent]')).backgroundColor`); got != "rgb(176, 0, 32)" {
+			t.Errorf("urgent announcement background %s, want the alarm red", got)
+		}
+		if got := settle(screen, layoutProblems+`(["#title", "#big", "#next-title"])`); got != "" {
+			t.Errorf("with an urgent announcement at %dx%d: %s", sz[0], sz[1], got)
+		}
+
+		inject(fmt.Sprintf(`[{id: 'a', text: %q}, {id: 'e', text: %q, level: 'emergency'}]`, texts[1], "EVACUATE the building now by the nearest marked exit. Do not use the lifts. Follow the stewards in orange vests and gather outside the east entrance."))
+		screen.wait("the emergency", `document.body.classList.contains('emergency')`, 3*time.Second)
+		screen.wait("the entrance animations to end", settled, 5*time.Second)
+		// Only the emergency shows, over the whole screen: at every point of
+		// it the topmost element is the announcement.
+		got := eval[string](screen, `(() => {
+			const a = [...document.querySelectorAll('#ann .announcement')];
+			if (a.length !== 1 || !a[0].textContent.includes('EVACUATE')) return 'shown: ' + a.map((x) => x.textContent.slice(0, 20)).join('|');
+			for (const [x, y] of [[5, 5], [innerWidth / 2, innerHeight / 2], [innerWidth - 5, innerHeight - 5], [innerWidth / 2, innerHeight - 40]])
+				if (!document.elementFromPoint(x, y)?.closest('#ann')) return 'at ' + x + ',' + y + ': ' + document.elementFromPoint(x, y)?.id;
+			return '';
+		})()`)
+		if got != "" {
+			t.Errorf("emergency at %dx%d does not take the screen: %s", sz[0], sz[1], got)
+		}
+		if got := fontShare(screen, "#ann .ann-text"); got < 0.035 {
+			t.Errorf("emergency text at %dx%d is %.1f%% of the height, want at least 3.5%%", sz[0], sz[1], got*100)
+		}
+		screen.screenshot(shotsDir(t), fmt.Sprintf("screen-emergency-%dx%d", sz[0], sz[1]), sz[0], sz[1], 0)
+	}
+}
+
+// TestLobbyRooms: 39C3 at 20:00 of its first day: rooms done for the day
+// give their place; ?tracks= picks rooms and names an unknown one; ?rows=
+// sets the rows per page.
+func TestLobbyRooms(t *testing.T) {
+	path := corpusFile(t, "frab-39c3-2025.xml")
+	b := newBrowser(t)
+	ts := startServerFile(t, path, ccc("2025-12-27 20:00"), 1)
+	ready := `document.documentElement.dataset.conn === 'open' && document.querySelectorAll('.row').length > 0`
+	rooms := `[...document.querySelectorAll('.row')].map((r) => r.dataset.key).join(',')`
+
+	lobby := b.open(t, "lobby", ts.url+"/screen?rows=8", tabOpt{width: 1920, height: 1080})
+	lobby.wait("the rooms", ready, 10*time.Second)
+	got := eval[string](lobby, rooms)
+	// Kidspace - Elektrotisch ran 11:00–16:00 and is next on tomorrow; the
+	// Hackcenter's day is over: neither has a row. Room One runs.
+	for _, done := range []string{"kidspace-elektrotisch", "kidspace-hackcenter", "chaoswellen-assembly"} {
+		if strings.Contains(got, done) {
+			t.Errorf("lobby rows %s: %s is done for the day", got, done)
+		}
+	}
+	if !strings.HasPrefix(got, "one,") {
+		t.Errorf("lobby rows %s, want One first", got)
+	}
+	if n := eval[int](lobby, `document.querySelectorAll('.row').length`); n > 8 {
+		t.Errorf("?rows=8 shows %d rows", n)
+	}
+	if got := eval[string](lobby, `document.querySelector('.row .eyebrow').textContent + document.body.textContent`); strings.Contains(got, "166 h") || strings.Contains(got, " 13 h") {
+		t.Errorf("the lobby counts hours to a start far away: %s", got)
+	}
+
+	picked := b.open(t, "lobby (two rooms)", ts.url+"/screen?tracks=zero,one", tabOpt{width: 1920, height: 1080})
+	picked.wait("the rooms", ready, 10*time.Second)
+	if got := eval[string](picked, rooms); got != "one,zero" {
+		t.Errorf("?tracks=zero,one shows %q, want one,zero (the schedule's order)", got)
+	}
+	if !eval[bool](picked, `document.querySelector('#hint').hidden`) {
+		t.Errorf("a hint shows for known tracks: %s", picked.text("#hint"))
+	}
+
+	wrong := b.open(t, "lobby (a wrong id)", ts.url+"/screen?tracks=one,hall-9", tabOpt{width: 1920, height: 1080})
+	wrong.wait("the hint", `!document.querySelector('#hint').hidden`, 10*time.Second)
+	if got := wrong.text("#hint"); !strings.Contains(got, "“hall-9”") || !strings.Contains(got, "one, ground, zero") {
+		t.Errorf("hint for an unknown track = %q, want its id and the ids to choose from", got)
+	}
+	if got := eval[string](wrong, rooms); got != "one" {
+		t.Errorf("?tracks=one,hall-9 shows %q, want one", got)
+	}
+}
+
+// TestScreenDates: a start more than three hours away is a time or a date,
+// never a count of hours.
+func TestScreenDates(t *testing.T) {
+	path := corpusFile(t, "frab-39c3-2025.xml")
+	b := newBrowser(t)
+	for _, c := range []struct{ at, want string }{
+		{"2025-12-27 08:00", "Starts in 2 h 30 min"},
+		{"2025-12-27 06:00", "Starts at 10:30"},
+		{"2025-12-26 12:00", "Starts tomorrow 10:30"},
+		{"2025-12-21 12:00", "Starts Sat 10:30"},
+		{"2025-12-20 12:00", "Starts Sat 27 Dec 10:30"}, // a week on, the weekday alone is ambiguous
+		{"2025-12-13 12:00", "Starts Sat 27 Dec 10:30"},
+	} {
+		ts := startServerFile(t, path, ccc(c.at), 1)
+		// Far from the day the screen sleeps: ?night_before wakes it.
+		sc := b.open(t, "screen", ts.url+"/screen/one?night_before=30000", tabOpt{width: 1280, height: 720})
+		sc.wait("the first session", has("#label", "First up · 10:30"), 10*time.Second)
+		if got := sc.text("#big"); got != c.want {
+			t.Errorf("at %s: %q, want %q", c.at, got, c.want)
+		}
+		sc.netErrs.Store(true) // the page keeps trying the stopped server
+		ts.stop()
+	}
+}
+
+// TestScreenNight: outside the day the screens go dark but for a small
+// clock that moves; by day the static parts shift by a few pixels.
+func TestScreenNight(t *testing.T) {
+	path := corpusFile(t, "frab-39c3-2025.xml")
+	b := newBrowser(t)
+	out := shotsDir(t)
+	dark := `document.body.classList.contains('night')`
+	for _, c := range []struct {
+		at, query string
+		night     bool
+	}{
+		{"2025-12-27 07:00", "", true},                  // before the first day
+		{"2025-12-27 09:45", "", false},                 // within 60 min of 10:30
+		{"2025-12-27 09:15", "?night_before=90", false}, // within 90 min
+		{"2025-12-30 17:20", "", false},                 // the last day ended at 17:00
+		{"2025-12-30 17:31", "", true},                  // and 30 min after it
+		{"2025-12-30 17:31", "?night_after=45", false},  // or 45 when asked
+	} {
+		ts := startServerFile(t, path, ccc(c.at), 1)
+		var opened []*tab
+		for _, u := range []string{"/screen/one", "/screen"} {
+			sc := b.open(t, "screen", ts.url+u+c.query, tabOpt{width: 1920, height: 1080})
+			opened = append(opened, sc)
+			sc.wait("the schedule", `document.documentElement.dataset.conn === 'open' && document.querySelector('#room').textContent !== ''`, 10*time.Second)
+			if got := eval[bool](sc, dark); got != c.night {
+				t.Errorf("%s%s at %s: night %v, want %v", u, c.query, c.at, got, c.night)
+			}
+			if !c.night {
+				continue
+			}
+			want := strings.TrimPrefix(c.at[11:], "0")
+			if got := sc.text("#night-clock"); strings.TrimPrefix(got, "0") != want {
+				t.Errorf("%s at %s: night clock %q", u, c.at, got)
+			}
+			if got := eval[string](sc, `getComputedStyle(document.querySelector('#title')).visibility + getComputedStyle(document.querySelector('#lobby')).visibility`); got != "hiddenhidden" {
+				t.Errorf("%s at night: the day's parts are %s", u, got)
+			}
+			first := sc.text("#night-first")
+			if c.at < "2025-12-28" && !strings.HasPrefix(first, "First up at 10:30 · ") {
+				t.Errorf("%s at %s: %q, want the first session", u, c.at, first)
+			}
+			if c.at > "2025-12-30" && first != "That’s all · thank you" {
+				t.Errorf("%s after the last day: %q", u, first)
+			}
+			if u == "/screen/one" && c.at < "2025-12-28" {
+				sc.screenshot(out, "screen-night-1920x1080", 1920, 1080, 0.5)
+			}
+		}
+		for _, sc := range opened {
+			sc.netErrs.Store(true) // the page keeps trying the stopped server
+		}
+		ts.stop()
+	}
+
+	// On a clock 120 times faster a minute passes in half a second: the
+	// night clock moves, and by day the title shifts.
+	ts := startServerFile(t, path, ccc("2025-12-27 07:00"), 120)
+	sc := b.open(t, "screen", ts.url+"/screen/one", tabOpt{width: 1280, height: 720})
+	sc.wait("the night", dark, 10*time.Second)
+	pos := `(() => { const r = document.querySelector('#night-box').getBoundingClientRect(); return Math.round(r.left) + ',' + Math.round(r.top); })()`
+	at := eval[string](sc, pos)
+	sc.wait("the clock to move", pos+` !== `+fmt.Sprintf("%q", at), 5*time.Second)
+	sc.netErrs.Store(true)
+	ts.stop()
+
+	day := startServerFile(t, path, ccc("2025-12-27 12:10"), 120)
+	sc = b.open(t, "screen", day.url+"/screen/one", tabOpt{width: 1280, height: 720})
+	sc.wait("the talk", `document.documentElement.dataset.conn === 'open' && !`+dark, 10*time.Second)
+	shift := `getComputedStyle(document.querySelector('#title')).translate + '|' + getComputedStyle(document.querySelector('#clock').parentElement).translate`
+	was := eval[string](sc, shift)
+	sc.wait("the pixel shift", shift+` !== `+fmt.Sprintf("%q", was), 5*time.Second)
+	if got := eval[string](sc, noOverflow); got != "" {
+		t.Errorf("shifted, the screen overflows: %s", got)
+	}
+}
