@@ -213,11 +213,11 @@ func TestScreenShapes(t *testing.T) {
 	for _, v := range []*tab{screen, lobby} {
 		v.wait("three announcements", `document.querySelectorAll('#ann .announcement').length === 3`, 5*time.Second)
 	}
+	check("with announcements")
 	// The lobby says which room an announcement is for.
 	if got := eval[string](lobby, `[...document.querySelectorAll('#ann .announcement')].map((a) => a.querySelector('.ann-where').textContent).join('|')`); got != "||One" {
 		t.Errorf("lobby announcements' rooms = %q, want the room of the one for One only", got)
 	}
-	check("with announcements")
 	resize(t, screen, 1920, 1080)
 	screen.screenshot(out, "screen-announcements-1920x1080", 1920, 1080, 0.5)
 	resize(t, lobby, 720, 1280)
