@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 	"github.com/confdash/confdash/server"
 )
 
@@ -46,7 +47,7 @@ func corpusFile(t *testing.T, name string) string {
 // importer's warnings (a session without a speaker) are expected.
 func startServerFile(t *testing.T, path string, from time.Time, speed float64) *testServer {
 	t.Helper()
-	s, _, err := schedule.ParseFile(path, schedule.Options{})
+	s, _, err := load.ParseFile(path, schedule.Options{})
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}
@@ -319,7 +320,7 @@ func TestLobbyRooms(t *testing.T) {
 	path := corpusFile(t, "frab-39c3-2025.xml")
 	b := newBrowser(t)
 	ts := startServerFile(t, path, ccc("2025-12-27 20:00"), 1)
-	ready := `document.documentElement.dataset.conn === 'open' && document.querySelectorAll('.row').length > 0`
+	ready := `document.documentElement.dataset.schedule && document.documentElement.dataset.conn === 'open' && document.querySelectorAll('.row').length > 0`
 	rooms := `[...document.querySelectorAll('.row')].map((r) => r.dataset.key).join(',')`
 
 	lobby := b.open(t, "lobby", ts.url+"/screen?rows=8", tabOpt{width: 1920, height: 1080})
@@ -409,7 +410,9 @@ func TestScreenNight(t *testing.T) {
 		for _, u := range []string{"/screen/one", "/screen"} {
 			sc := b.open(t, "screen", ts.url+u+c.query, tabOpt{width: 1920, height: 1080})
 			opened = append(opened, sc)
-			sc.wait("the schedule", `document.documentElement.dataset.conn === 'open' && document.querySelector('#room').textContent !== ''`, 10*time.Second)
+			// The day's bounds come from the schedule document, which may
+			// arrive after the first state.
+			sc.wait("the schedule", `document.documentElement.dataset.schedule && document.documentElement.dataset.conn === 'open' && document.querySelector('#room').textContent !== ''`, 10*time.Second)
 			if got := eval[bool](sc, dark); got != c.night {
 				t.Errorf("%s%s at %s: night %v, want %v", u, c.query, c.at, got, c.night)
 			}
