@@ -152,20 +152,31 @@ func resize(t *testing.T, tb *tab, w, h int64) {
 	tb.wait(fmt.Sprintf("the page at %dx%d", w, h), fmt.Sprintf(`innerWidth === %d && innerHeight === %d`, w, h), 5*time.Second)
 }
 
-// TestScreenShapes: the room screen and the lobby of 39C3 (14 rooms) at
-// every size, without and with three announcements of 280 characters.
+// TestScreenShapes: the room screen and the lobby of 39C3 (14 rooms) and of
+// a pretalx conference at every size, without and with three announcements
+// of 280 characters.
 func TestScreenShapes(t *testing.T) {
-	path := corpusFile(t, "frab-39c3-2025.xml")
 	b := newBrowser(t)
+	t.Run("39c3", func(t *testing.T) {
+		shapes(t, b, corpusFile(t, "frab-39c3-2025.xml"), "one", ccc("2025-12-27 12:10"), true)
+	})
+	t.Run("democon", func(t *testing.T) {
+		shapes(t, b, corpusFile(t, "schedulejson-pretalx-democon.json"), "gray-room", time.Date(2020, 12, 14, 8, 40, 0, 0, time.UTC), false)
+	})
+}
+
+// shapes checks one schedule's room screen (of track) and lobby at t0;
+// shots: keep the screenshots for the documentation.
+func shapes(t *testing.T, b *browser, path, track string, t0 time.Time, shots bool) {
 	out := shotsDir(t)
 	if *updateScreenshots {
 		if err := os.MkdirAll(docsShots, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ts := startServerFile(t, path, ccc("2025-12-27 12:10"), 1)
+	ts := startServerFile(t, path, t0, 1)
 	ready := `document.documentElement.dataset.schedule && document.documentElement.dataset.conn === 'open'`
-	screen := b.open(t, "screen", ts.url+"/screen/one", tabOpt{width: 1920, height: 1080})
+	screen := b.open(t, "screen", ts.url+"/screen/"+track, tabOpt{width: 1920, height: 1080})
 	screen.wait("the talk", ready+` && document.querySelector('#title').textContent !== '' && !document.querySelector('#next').hidden`, 10*time.Second)
 	lobby := b.open(t, "lobby", ts.url+"/screen", tabOpt{width: 1920, height: 1080})
 	lobby.wait("the rooms", ready+` && document.querySelectorAll('.row').length > 0`, 10*time.Second)
@@ -198,7 +209,7 @@ func TestScreenShapes(t *testing.T) {
 				if got := fontShare(v, sel); got < min {
 					t.Errorf("%s: title is %.1f%% of the screen's height, want at least %.1f%%", where, got*100, min*100)
 				}
-				if phase == "" {
+				if phase == "" && shots {
 					name := fmt.Sprintf("%s-%dx%d", map[*tab]string{screen: "screen", lobby: "lobby"}[v], sz[0], sz[1])
 					v.screenshot(out, name, sz[0], sz[1], docScale(sz[0]))
 				}
@@ -210,14 +221,18 @@ func TestScreenShapes(t *testing.T) {
 	texts := longAnnouncements()
 	ts.announce(texts[0], "")
 	ts.announce(texts[1], "")
-	ts.announce(texts[2], "one")
+	ts.announce(texts[2], track)
 	for _, v := range []*tab{screen, lobby} {
 		v.wait("three announcements", `document.querySelectorAll('#ann .announcement').length === 3`, 5*time.Second)
 	}
 	check("with announcements")
 	// The lobby says which room an announcement is for.
-	if got := eval[string](lobby, `[...document.querySelectorAll('#ann .announcement')].map((a) => a.querySelector('.ann-where').textContent).join('|')`); got != "||One" {
-		t.Errorf("lobby announcements' rooms = %q, want the room of the one for One only", got)
+	name := eval[string](screen, `document.querySelector('#room').textContent`)
+	if got := eval[string](lobby, `[...document.querySelectorAll('#ann .announcement')].map((a) => a.querySelector('.ann-where').textContent).join('|')`); got != "||"+name {
+		t.Errorf("lobby announcements' rooms = %q, want the room (%s) of the one for %s only", got, name, track)
+	}
+	if !shots {
+		return
 	}
 	resize(t, screen, 1920, 1080)
 	screen.screenshot(out, "screen-announcements-1920x1080", 1920, 1080, 0.5)
