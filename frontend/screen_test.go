@@ -306,6 +306,16 @@ func TestScreenLevels(t *testing.T) {
 			t.Errorf("with an urgent announcement at %dx%d: %s", sz[0], sz[1], got)
 		}
 
+		// Text that does not fit at half size scrolls within its band.
+		inject(fmt.Sprintf(`[{id: 'long', text: %q}]`, strings.Repeat(texts[1]+" ", 4)))
+		screen.wait("the long text to scroll", `document.querySelector('#ann .announcement')?.classList.contains('scroll')`, 3*time.Second)
+		if got := settle(screen, layoutProblems+`(["#title", "#big", "#next-title"])`); got != "" {
+			t.Errorf("with a long announcement at %dx%d: %s", sz[0], sz[1], got)
+		}
+		if got := eval[float64](screen, `document.querySelector('#ann .announcement').getBoundingClientRect().height / innerHeight`); got > 0.27 {
+			t.Errorf("a long announcement's band at %dx%d is %.0f%% of the height", sz[0], sz[1], got*100)
+		}
+
 		inject(fmt.Sprintf(`[{id: 'a', text: %q}, {id: 'e', text: %q, level: 'emergency'}]`, texts[1], "EVACUATE the building now by the nearest marked exit. Do not use the lifts. Follow the stewards in orange vests and gather outside the east entrance."))
 		screen.wait("the emergency", `document.body.classList.contains('emergency')`, 3*time.Second)
 		screen.wait("the entrance animations to end", settled, 5*time.Second)
@@ -356,6 +366,22 @@ func TestLobbyRooms(t *testing.T) {
 	}
 	if got := eval[string](lobby, `document.querySelector('.row .eyebrow').textContent + document.body.textContent`); strings.Contains(got, "166 h") || strings.Contains(got, " 13 h") {
 		t.Errorf("the lobby counts hours to a start far away: %s", got)
+	}
+
+	// ?rows= sets the rows per page, at most 8: ?rows=99 is ?rows=8.
+	going := eval[int](lobby, `document.querySelectorAll('.row').length`)
+	for _, c := range []struct {
+		query string
+		rows  int
+	}{{"?rows=2", 2}, {"?rows=99", min(going, 8)}} {
+		few := b.open(t, "lobby "+c.query, ts.url+"/screen"+c.query, tabOpt{width: 1920, height: 1080})
+		few.wait("the rooms", ready, 10*time.Second)
+		if n := eval[int](few, `document.querySelectorAll('.row').length`); n != c.rows {
+			t.Errorf("%s shows %d rows, want %d", c.query, n, c.rows)
+		}
+		if got, paged := few.text("#room"), going > c.rows; paged != strings.Contains(got, "/") {
+			t.Errorf("%s: header %q, want a page number first when the %d rooms take pages", c.query, got, going)
+		}
 	}
 
 	picked := b.open(t, "lobby (two rooms)", ts.url+"/screen?tracks=zero,one", tabOpt{width: 1920, height: 1080})
