@@ -382,6 +382,9 @@ func TestLobbyRooms(t *testing.T) {
 		if got, paged := few.text("#room"), going > c.rows; paged != strings.Contains(got, "/") {
 			t.Errorf("%s: header %q, want a page number first when the %d rooms take pages", c.query, got, going)
 		}
+		if got, bad := few.text("#hint"), c.query == "?rows=99"; bad != strings.Contains(got, "write a whole number from 1 to 8; showing 8") {
+			t.Errorf("%s: hint %q", c.query, got)
+		}
 	}
 
 	picked := b.open(t, "lobby (two rooms)", ts.url+"/screen?tracks=zero,one", tabOpt{width: 1920, height: 1080})
@@ -445,6 +448,7 @@ func TestScreenNight(t *testing.T) {
 		{"2025-12-30 17:20", "", false},                 // the last day ended at 17:00
 		{"2025-12-30 17:31", "", true},                  // and 30 min after it
 		{"2025-12-30 17:31", "?night_after=45", false},  // or 45 when asked
+		{"2025-12-30 17:31", "?night_after=soon", true}, // a hint, and the default
 	} {
 		ts := startServerFile(t, path, ccc(c.at), 1)
 		var opened []*tab
@@ -456,6 +460,11 @@ func TestScreenNight(t *testing.T) {
 			sc.wait("the schedule", `document.documentElement.dataset.schedule && document.documentElement.dataset.conn === 'open' && document.querySelector('#room').textContent !== ''`, 10*time.Second)
 			if got := eval[bool](sc, dark); got != c.night {
 				t.Errorf("%s%s at %s: night %v, want %v", u, c.query, c.at, got, c.night)
+			}
+			if got, bad := sc.text("#hint"), strings.Contains(c.query, "soon"); bad != strings.Contains(got, "?night_after=soon: write a number of minutes, 0 or more; using 30") {
+				t.Errorf("%s%s: hint %q", u, c.query, got)
+			} else if bad && !eval[bool](sc, `document.querySelector('#hint').checkVisibility({visibilityProperty: true})`) {
+				t.Errorf("%s%s: the hint is not visible at night", u, c.query)
 			}
 			if !c.night {
 				continue

@@ -14,8 +14,13 @@ const OVERTIME_FOR = 10 * 60e3; // a session that runs into a gap shows its over
 // screen shows the same page. A portrait screen holds fewer rows, each
 // stacked; an announcement band takes two rows' room.
 const MAX_ROWS = 8;
+// A parameter the page cannot use is named on the screen (#hint), with
+// what to write instead: whoever set up the kiosk sees it at once.
+const problems = [];
 const asked = parseInt(params.get('rows'), 10);
 const ROWS = asked > 0 ? Math.min(MAX_ROWS, asked) : 0; // 0: as many as the screen's shape holds
+if (params.has('rows') && !(String(asked) === params.get('rows').trim() && asked >= 1 && asked <= MAX_ROWS))
+  problems.push(`?rows=${params.get('rows')}: write a whole number from 1 to ${MAX_ROWS}; showing ${ROWS || 'as many as fit'}`);
 const PAGE_EVERY = 15e3;
 // ?tracks=a,b: the lobby shows only these tracks (a screen per floor).
 const ONLY = (params.get('tracks') || '').split(',').map((x) => x.trim()).filter(Boolean);
@@ -26,8 +31,11 @@ const ANN_EVERY = 10e3;
 // day's first start − night_before minutes the screen goes dark, showing
 // only a small drifting clock (a static, bright screen all night burns in).
 const minutes = (name, d) => {
+  if (!params.has(name)) return d * 60e3;
   const v = Number(params.get(name));
-  return params.has(name) && Number.isFinite(v) && v >= 0 ? v * 60e3 : d * 60e3;
+  if (params.get(name).trim() !== '' && Number.isFinite(v) && v >= 0) return v * 60e3;
+  problems.push(`?${name}=${params.get(name)}: write a number of minutes, 0 or more; using ${d}`);
+  return d * 60e3;
 };
 const NIGHT_AFTER = minutes('night_after', 30);
 const NIGHT_BEFORE = minutes('night_before', 60);
@@ -223,7 +231,15 @@ function shownTracks() {
   return lobby && ONLY.length ? all.filter((tr) => ONLY.includes(tr.id)) : all;
 }
 
+// hint shows the page's parameter problems and more, or nothing.
+function hint(more = []) {
+  const all = [...problems, ...more];
+  show($('hint'), all.length > 0);
+  text($('hint'), all.join(' · '));
+}
+
 function renderScreen(t, tz, day) {
+  hint();
   const tr = live.tracks()[0] || { id: track, name: track };
   const x = situation(tr.id, t, day);
   const w = words(x, t, tz);
@@ -262,9 +278,10 @@ const doneToday = (x, day) => x.mode === 'done' || (x.mode === 'gap' && day?.pha
 function renderLobby(t, tz, day) {
   const picked = shownTracks();
   const unknown = ONLY.filter((id) => !live.tracks().some((tr) => tr.id === id));
-  show($('hint'), unknown.length > 0);
-  if (unknown.length)
-    text($('hint'), `No track ${unknown.map((id) => `“${id}”`).join(', ')} in this schedule: ?tracks= takes ids among ${live.tracks().map((tr) => tr.id).join(', ')}`);
+  const wrong = unknown.length
+    ? [`No track ${unknown.map((id) => `“${id}”`).join(', ')} in this schedule: ?tracks= takes ids among ${live.tracks().map((tr) => tr.id).join(', ')}`]
+    : [];
+  hint(wrong);
   // Rooms done for the day give their place to those still running; when
   // every room is done they all stay, each saying so.
   const going = picked.filter((tr) => !doneToday(situation(tr.id, t, day), day));
