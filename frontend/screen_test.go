@@ -8,61 +8,16 @@ package frontend_test
 
 import (
 	"fmt"
-	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/confdash/confdash/schedule"
-	"github.com/confdash/confdash/schedule/load"
-	"github.com/confdash/confdash/server"
 )
 
 // sizes are the displays every screen test runs at.
 var sizes = [][2]int64{{1920, 1080}, {3840, 2160}, {1280, 720}, {720, 1280}, {390, 844}}
-
-// corpusFile is a real schedule of the corpus kept beside the module
-// (../shared/schedules, or $CONFDASH_CORPUS), read where it lies.
-func corpusFile(t *testing.T, name string) string {
-	t.Helper()
-	dir := os.Getenv("CONFDASH_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "schedules")
-	}
-	path := filepath.Join(dir, name)
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("schedule corpus not found (set CONFDASH_CORPUS): %v", err)
-		}
-		t.Skipf("schedule corpus not found at %s; set CONFDASH_CORPUS to run the screen tests", dir)
-	}
-	return path
-}
-
-// startServerFile is startServer with a real schedule file, whose
-// importer's warnings (a session without a speaker) are expected.
-func startServerFile(t *testing.T, path string, from time.Time, speed float64) *testServer {
-	t.Helper()
-	s, _, err := load.ParseFile(path, schedule.Options{})
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	dir := t.TempDir()
-	ts := &testServer{t: t, clock: server.NewClock(from, speed), sched: s, path: path, state: filepath.Join(dir, "state.json")}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.addr = ln.Addr().String()
-	ts.url = "http://" + ts.addr
-	ts.serve(ln)
-	t.Cleanup(ts.stop)
-	return ts
-}
 
 var berlin = func() *time.Location {
 	loc, err := time.LoadLocation("Europe/Berlin")
@@ -158,23 +113,23 @@ func resize(t *testing.T, tb *tab, w, h int64) {
 func TestScreenShapes(t *testing.T) {
 	b := newBrowser(t)
 	t.Run("39c3", func(t *testing.T) {
-		shapes(t, b, corpusFile(t, "frab-39c3-2025.xml"), "one", ccc("2025-12-27 12:10"), true)
+		shapes(t, b, "frab-39c3-2025.xml", "one", ccc("2025-12-27 12:10"), true)
 	})
 	t.Run("democon", func(t *testing.T) {
-		shapes(t, b, corpusFile(t, "schedulejson-pretalx-democon.json"), "gray-room", time.Date(2020, 12, 14, 8, 40, 0, 0, time.UTC), false)
+		shapes(t, b, "schedulejson-pretalx-democon.json", "gray-room", time.Date(2020, 12, 14, 8, 40, 0, 0, time.UTC), false)
 	})
 }
 
-// shapes checks one schedule's room screen (of track) and lobby at t0;
+// shapes checks one corpus schedule's room screen (of track) and lobby at t0;
 // shots: keep the screenshots for the documentation.
-func shapes(t *testing.T, b *browser, path, track string, t0 time.Time, shots bool) {
+func shapes(t *testing.T, b *browser, name, track string, t0 time.Time, shots bool) {
 	out := shotsDir(t)
 	if *updateScreenshots {
 		if err := os.MkdirAll(docsShots, 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ts := startServerFile(t, path, t0, 1)
+	ts := startCorpus(t, name, t0, 1)
 	ready := `document.documentElement.dataset.schedule && document.documentElement.dataset.conn === 'open'`
 	screen := b.open(t, "screen", ts.url+"/screen/"+track, tabOpt{width: 1920, height: 1080})
 	screen.wait("the talk", ready+` && document.querySelector('#title').textContent !== '' && !document.querySelector('#next').hidden`, 10*time.Second)
@@ -211,7 +166,7 @@ func shapes(t *testing.T, b *browser, path, track string, t0 time.Time, shots bo
 				}
 				if phase == "" && shots {
 					name := fmt.Sprintf("%s-%dx%d", map[*tab]string{screen: "screen", lobby: "lobby"}[v], sz[0], sz[1])
-					v.screenshot(out, name, sz[0], sz[1], docScale(sz[0]))
+					v.screenshot(out, name, sz[0], sz[1], docScale(sz))
 				}
 			}
 		}
@@ -227,9 +182,9 @@ func shapes(t *testing.T, b *browser, path, track string, t0 time.Time, shots bo
 	}
 	check("with announcements")
 	// The lobby says which room an announcement is for.
-	name := eval[string](screen, `document.querySelector('#room').textContent`)
-	if got := eval[string](lobby, `[...document.querySelectorAll('#ann .announcement')].map((a) => a.querySelector('.ann-where').textContent).join('|')`); got != "||"+name {
-		t.Errorf("lobby announcements' rooms = %q, want the room (%s) of the one for %s only", got, name, track)
+	room := eval[string](screen, `document.querySelector('#room').textContent`)
+	if got := eval[string](lobby, `[...document.querySelectorAll('#ann .announcement')].map((a) => a.querySelector('.ann-where').textContent).join('|')`); got != "||"+room {
+		t.Errorf("lobby announcements' rooms = %q, want the room (%s) of the one for %s only", got, room, track)
 	}
 	if !shots {
 		return
@@ -254,27 +209,6 @@ func settle(tb *tab, expr string) string {
 	return got
 }
 
-// shotsDir is where a test keeps its full-size screenshots:
-// $CONFDASH_TEST_OUTPUT, or a temporary folder.
-func shotsDir(t *testing.T) string {
-	t.Helper()
-	out := os.Getenv("CONFDASH_TEST_OUTPUT")
-	if out == "" {
-		return t.TempDir()
-	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
-func docScale(w int64) float64 {
-	if w > 1920 {
-		return 0.25
-	}
-	return 0.5
-}
-
 func jsList(xs []string) string {
 	q := make([]string, len(xs))
 	for i, x := range xs {
@@ -287,9 +221,9 @@ func jsList(xs []string) string {
 // "emergency" takes the whole screen. The server has no levels yet: the
 // test gives the page's state announcements with them.
 func TestScreenLevels(t *testing.T) {
-	path := corpusFile(t, "frab-39c3-2025.xml")
+	const path = "frab-39c3-2025.xml"
 	b := newBrowser(t)
-	ts := startServerFile(t, path, ccc("2025-12-27 12:10"), 1)
+	ts := startCorpus(t, path, ccc("2025-12-27 12:10"), 1)
 	for _, sz := range [][2]int64{{1920, 1080}, {720, 1280}} {
 		screen := b.open(t, "screen", ts.url+"/screen/one", tabOpt{width: sz[0], height: sz[1]})
 		screen.wait("the talk", `document.documentElement.dataset.conn === 'open' && document.querySelector('#title').textContent !== ''`, 10*time.Second)
@@ -342,9 +276,9 @@ func TestScreenLevels(t *testing.T) {
 // give their place; ?tracks= picks rooms and names an unknown one; ?rows=
 // sets the rows per page.
 func TestLobbyRooms(t *testing.T) {
-	path := corpusFile(t, "frab-39c3-2025.xml")
+	const path = "frab-39c3-2025.xml"
 	b := newBrowser(t)
-	ts := startServerFile(t, path, ccc("2025-12-27 20:00"), 1)
+	ts := startCorpus(t, path, ccc("2025-12-27 20:00"), 1)
 	ready := `document.documentElement.dataset.schedule && document.documentElement.dataset.conn === 'open' && document.querySelectorAll('.row').length > 0`
 	rooms := `[...document.querySelectorAll('.row')].map((r) => r.dataset.key).join(',')`
 
@@ -409,7 +343,7 @@ func TestLobbyRooms(t *testing.T) {
 // TestScreenDates: a start more than three hours away is a time or a date,
 // never a count of hours.
 func TestScreenDates(t *testing.T) {
-	path := corpusFile(t, "frab-39c3-2025.xml")
+	const path = "frab-39c3-2025.xml"
 	b := newBrowser(t)
 	for _, c := range []struct{ at, want string }{
 		{"2025-12-27 08:00", "Starts in 2 h 30 min"},
@@ -419,7 +353,7 @@ func TestScreenDates(t *testing.T) {
 		{"2025-12-20 12:00", "Starts Sat 27 Dec 10:30"}, // a week on, the weekday alone is ambiguous
 		{"2025-12-13 12:00", "Starts Sat 27 Dec 10:30"},
 	} {
-		ts := startServerFile(t, path, ccc(c.at), 1)
+		ts := startCorpus(t, path, ccc(c.at), 1)
 		// Far from the day the screen sleeps: ?night_before wakes it.
 		sc := b.open(t, "screen", ts.url+"/screen/one?night_before=30000", tabOpt{width: 1280, height: 720})
 		sc.wait("the first session", has("#label", "First up · 10:30"), 10*time.Second)
@@ -434,7 +368,7 @@ func TestScreenDates(t *testing.T) {
 // TestScreenNight: outside the day the screens go dark but for a small
 // clock that moves; by day the static parts shift by a few pixels.
 func TestScreenNight(t *testing.T) {
-	path := corpusFile(t, "frab-39c3-2025.xml")
+	const path = "frab-39c3-2025.xml"
 	b := newBrowser(t)
 	out := shotsDir(t)
 	dark := `document.body.classList.contains('night')`
@@ -450,7 +384,7 @@ func TestScreenNight(t *testing.T) {
 		{"2025-12-30 17:31", "?night_after=45", false},  // or 45 when asked
 		{"2025-12-30 17:31", "?night_after=soon", true}, // a hint, and the default
 	} {
-		ts := startServerFile(t, path, ccc(c.at), 1)
+		ts := startCorpus(t, path, ccc(c.at), 1)
 		var opened []*tab
 		for _, u := range []string{"/screen/one", "/screen"} {
 			sc := b.open(t, "screen", ts.url+u+c.query, tabOpt{width: 1920, height: 1080})
@@ -495,7 +429,7 @@ func TestScreenNight(t *testing.T) {
 
 	// On a clock 120 times faster a minute passes in half a second: the
 	// night clock moves, and by day the title shifts.
-	ts := startServerFile(t, path, ccc("2025-12-27 07:00"), 120)
+	ts := startCorpus(t, path, ccc("2025-12-27 07:00"), 120)
 	sc := b.open(t, "screen", ts.url+"/screen/one", tabOpt{width: 1280, height: 720})
 	sc.wait("the night", dark, 10*time.Second)
 	pos := `(() => { const r = document.querySelector('#night-box').getBoundingClientRect(); return Math.round(r.left) + ',' + Math.round(r.top); })()`
@@ -504,7 +438,7 @@ func TestScreenNight(t *testing.T) {
 	sc.netErrs.Store(true)
 	ts.stop()
 
-	day := startServerFile(t, path, ccc("2025-12-27 12:10"), 120)
+	day := startCorpus(t, path, ccc("2025-12-27 12:10"), 120)
 	sc = b.open(t, "screen", day.url+"/screen/one", tabOpt{width: 1280, height: 720})
 	sc.wait("the talk", `document.documentElement.dataset.conn === 'open' && !`+dark, 10*time.Second)
 	shift := `getComputedStyle(document.querySelector('#title')).translate + '|' + getComputedStyle(document.querySelector('#clock').parentElement).translate`
