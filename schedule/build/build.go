@@ -1,6 +1,7 @@
 package build
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -36,6 +37,10 @@ type Session struct {
 	Tags     []string
 	Day      int // index into Builder.Days, or -1 to derive it
 	Line     int
+
+	// What the source tells the crew (schedule.Session has the meaning).
+	Subtitle, Language, Type, FeedbackURL string
+	DoNotRecord, DoNotStream              bool
 }
 
 // SourceDay is a conference day as the source lists it; zero fields are unknown.
@@ -103,6 +108,17 @@ func (b *Builder) Skip(line int, field, format string, args ...any) {
 	b.skipped++
 	// msg is clipped already: appended whole, not clipped again as a value.
 	b.Warns = append(b.Warns, schedule.Diagnostic{File: b.File, Line: line, Field: field, Message: msg + ": skipped"})
+}
+
+// SkipDuration skips an event whose duration could not be read (err from
+// Duration or ISODuration): a negative one is named as such, anything else
+// is shown with the form the format expects (want, e.g. "H:MM").
+func (b *Builder) SkipDuration(line int, field, label, value string, err error, want string) {
+	if errors.Is(err, ErrNegativeDuration) {
+		b.Skip(line, field, "event %s has a negative duration %q: give its length without a minus sign, or an end after its start", label, schedule.Short(value))
+		return
+	}
+	b.Skip(line, field, "event %s has duration %q, not %s", label, schedule.Short(value), want)
 }
 
 // Count aggregates a repeated observation into one warning; key is the
@@ -208,6 +224,7 @@ func (b *Builder) Add(s Session) {
 	clean := func(v string) string { return strings.TrimSpace(strings.ToValidUTF8(v, "\uFFFD")) }
 	s.Title, s.Room, s.SourceID = clean(s.Title), clean(s.Room), clean(s.SourceID)
 	s.Abstract, s.URL = clean(s.Abstract), clean(s.URL)
+	s.Subtitle, s.Language, s.Type, s.FeedbackURL = clean(s.Subtitle), clean(s.Language), clean(s.Type), clean(s.FeedbackURL)
 	for i := range s.Speakers {
 		s.Speakers[i].Name, s.Speakers[i].Affiliation = clean(s.Speakers[i].Name), clean(s.Speakers[i].Affiliation)
 	}
@@ -242,12 +259,21 @@ func (b *Builder) Add(s Session) {
 		b.Warn(s.Line, "url", "event %s: link %q is not an http(s) address: dropped", schedule.Label(s.SourceID, s.Title), s.URL)
 		s.URL = ""
 	}
+	if s.FeedbackURL != "" && !WebURL(s.FeedbackURL) {
+		b.Warn(s.Line, "feedback_url", "event %s: feedback link %q is not an http(s) address: dropped", schedule.Label(s.SourceID, s.Title), s.FeedbackURL)
+		s.FeedbackURL = ""
+	}
 	if s.Title == "" {
 		s.Title = "Untitled"
 		b.Count(s.Line, "event without a title: imported as \"Untitled\"")
 	}
 	if s.Kind == "" {
 		s.Kind = schedule.KindTalk
+	}
+	// A source without a title shows its subtitle as the title: once is
+	// enough.
+	if s.Subtitle == s.Title {
+		s.Subtitle = ""
 	}
 	b.sessions = append(b.sessions, s)
 }
@@ -294,6 +320,13 @@ func (b *Builder) Finish() (*schedule.Schedule, []schedule.Diagnostic, error) {
 			Abstract: strings.TrimSpace(is.Abstract),
 			URL:      strings.TrimSpace(is.URL),
 			Tags:     is.Tags,
+
+			Subtitle:    is.Subtitle,
+			Language:    is.Language,
+			Type:        is.Type,
+			DoNotRecord: is.DoNotRecord,
+			DoNotStream: is.DoNotStream,
+			FeedbackURL: is.FeedbackURL,
 		}
 	}
 	if b.DeclaredDays > 0 && len(b.Days) > 0 && b.DeclaredDays != len(b.Days) {

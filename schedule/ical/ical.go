@@ -577,7 +577,7 @@ func add(b *build.Builder, z *zones, ev event, sharedOrganizer bool) {
 	} else if dp, ok := first["DURATION"]; ok {
 		d, err := build.ISODuration(strings.TrimSpace(dp.value))
 		if err != nil {
-			b.Skip(dp.line, "DURATION", "event %s has DURATION %q, not like PT1H30M", label, schedule.Short(dp.value))
+			b.SkipDuration(dp.line, "DURATION", label, dp.value, err, "like PT1H30M")
 			return
 		}
 		s.End = s.Start.Add(d)
