@@ -66,6 +66,12 @@ type Builder struct {
 	Loc        *time.Location
 	ZoneName   string
 	zoneStated bool
+	// statedAt is where the source names its zone, for the messages
+	// about a different zone the caller gives.
+	statedAt struct {
+		line  int
+		field string
+	}
 	// assumed is set when any local time was read in a zone the source
 	// did not name.
 	assumed bool
@@ -163,9 +169,9 @@ func (b *Builder) SetZone(stated string, line int, field string) {
 	if stated != "" {
 		if loc, ok := LoadZone(stated); ok {
 			b.Loc, b.ZoneName, b.zoneStated = loc, loc.String(), true
-			if b.opts.Zone != nil && b.opts.Zone.String() != b.ZoneName {
-				b.Warn(line, field, "the file names time zone %q; the given zone %q is not used", b.ZoneName, b.opts.Zone.String())
-			}
+			// Whether a different given zone is used depends on the
+			// events' offsets: Finish decides (givenZone).
+			b.statedAt.line, b.statedAt.field = line, field
 			return
 		}
 		b.Warn(line, field, "%q is not an IANA time zone name: ignored", stated)
@@ -291,6 +297,10 @@ func (b *Builder) Finish() (*schedule.Schedule, []schedule.Diagnostic, error) {
 	if b.Loc == nil {
 		b.SetZone("", 0, "")
 	}
+	if err := b.givenZone(); err != nil {
+		b.flushCounts()
+		return nil, b.Warns, err
+	}
 	b.guessZone()
 	b.checkOffsets()
 
@@ -346,6 +356,53 @@ func (b *Builder) Finish() (*schedule.Schedule, []schedule.Diagnostic, error) {
 	SortDiagnostics(b.Warns)
 	s.Index()
 	return s, b.Warns, nil
+}
+
+// givenZone settles the zone the caller gives (Options.Zone, --timezone)
+// against what the file says. When every event carries its own offset the
+// instants do not depend on any zone, which only shows them: the given zone
+// is used if it agrees with every offset (pretalx files name UTC while their
+// events are +01:00) and refused if it does not, since screens would show
+// times the source never meant. When some times are local they were read in
+// the file's own zone (or the given one, when the file names none), which
+// therefore stays.
+func (b *Builder) givenZone() error {
+	given := b.opts.Zone
+	if given == nil || b.zoneStated && given.String() == b.ZoneName {
+		return nil
+	}
+	for _, s := range b.sessions {
+		if !s.HasOffset {
+			if b.zoneStated {
+				b.Warn(b.statedAt.line, b.statedAt.field, "the file names time zone %q; the given zone %q is not used: the file gives local times, which are read in its own zone", b.ZoneName, given.String())
+			}
+			return nil
+		}
+	}
+	for _, s := range b.sessions {
+		for _, t := range []time.Time{s.Start, s.End} {
+			_, off := t.Zone()
+			if _, g := t.In(given).Zone(); g != off {
+				return schedule.Errors{{File: b.File, Line: s.Line, Field: "timezone", Message: fmt.Sprintf(
+					"the given time zone %s does not agree with the file's offsets: event %s is at %s, when %s is at %s; give a zone with the file's offsets, or no zone to show the times in %s",
+					given, schedule.Label(s.SourceID, s.Title), t.Format("2006-01-02 15:04 -07:00"), given, t.In(given).Format("-07:00"), b.shownZone())}}
+			}
+		}
+	}
+	if b.zoneStated {
+		b.Warn(b.statedAt.line, b.statedAt.field, "the file names time zone %q but every event carries offsets of %s: shown in %s, as given", b.ZoneName, given, given)
+	}
+	b.Loc, b.ZoneName = given, given.String()
+	return nil
+}
+
+// shownZone names the zone the file's times are shown in without a given
+// zone: the one it names, or else the one its offsets suggest.
+func (b *Builder) shownZone() string {
+	if b.zoneStated {
+		return b.ZoneName
+	}
+	return "the zone of their offsets"
 }
 
 // guessZone gives a schedule whose source names no zone, but whose every

@@ -46,24 +46,24 @@ type anyElement struct {
 }
 
 type event struct {
-	ID          string       `xml:"id,attr"`
-	GUID        string       `xml:"guid,attr"`
-	Date        string       `xml:"date"`
-	Start       string       `xml:"start"`
-	Duration    string       `xml:"duration"`
-	End         string       `xml:"end"`
-	Room        string       `xml:"room"`
-	Title       string       `xml:"title"`
-	Subtitle    string       `xml:"subtitle"`
-	Track       string       `xml:"track"`
-	Type        string       `xml:"type"`
-	Abstract    string       `xml:"abstract"`
-	Description string       `xml:"description"`
-	URL         string       `xml:"url"`
-	Slug        string       `xml:"slug"`
-	Language    string       `xml:"language"`
-	FeedbackURL string       `xml:"feedback_url"`
-	Recording   recording    `xml:"recording"`
+	ID          string    `xml:"id,attr"`
+	GUID        string    `xml:"guid,attr"`
+	Date        string    `xml:"date"`
+	Start       string    `xml:"start"`
+	Duration    string    `xml:"duration"`
+	End         string    `xml:"end"`
+	Room        string    `xml:"room"`
+	Title       string    `xml:"title"`
+	Subtitle    string    `xml:"subtitle"`
+	Track       string    `xml:"track"`
+	Type        string    `xml:"type"`
+	Abstract    string    `xml:"abstract"`
+	Description string    `xml:"description"`
+	URL         string    `xml:"url"`
+	Slug        string    `xml:"slug"`
+	Language    string    `xml:"language"`
+	FeedbackURL string    `xml:"feedback_url"`
+	Recording   recording `xml:"recording"`
 	// Some exports put the opt-out directly in the event.
 	DoNotRecord string       `xml:"do_not_record"`
 	Optout      string       `xml:"optout"`

@@ -530,6 +530,9 @@ func add(b *build.Builder, z *zones, ev event, sharedOrganizer bool) {
 	}
 	s.SourceID = unescape(first["UID"].value)
 	s.Title = unescape(first["SUMMARY"].value)
+	// RFC 5545 has no property for a session's language, but its LANGUAGE
+	// parameter (3.2.10) says which language the title is in.
+	s.Language = first["SUMMARY"].params["LANGUAGE"]
 	s.Room = unescape(first["LOCATION"].value)
 	s.Abstract = unescape(first["DESCRIPTION"].value)
 	s.URL = strings.TrimSpace(first["URL"].value)
