@@ -95,8 +95,8 @@ func Duration(s string) (time.Duration, error) {
 		return ISODuration(s)
 	}
 	if rest, neg := strings.CutPrefix(s, "-"); neg {
-		// "-00:30" once read as +30 minutes: each part was parsed alone,
-		// and "-00" is zero.
+		// The sign is checked before the parts: parsed alone, "-00" of
+		// "-00:30" is zero hours and the duration would come out positive.
 		if _, err := Duration(rest); err != nil || strings.HasPrefix(rest, "-") {
 			return 0, errDuration
 		}

@@ -70,9 +70,9 @@ func TestFrabCrewFields(t *testing.T) {
 	}
 }
 
-// TestFrabNegativeDuration: "-00:30" was read as 30 minutes ("-00" parsed
-// as zero hours); it is a negative duration, and the event is skipped with
-// a warning that says so.
+// TestFrabNegativeDuration: "-00:30" is a negative duration, not thirty
+// minutes ("-00" alone is zero hours), and "-01:30" is not a malformed one:
+// both events are skipped with a warning that says so.
 func TestFrabNegativeDuration(t *testing.T) {
 	src := frabDay(`
       <event id="1" guid="g1">

@@ -65,7 +65,7 @@ func TestSJ2CrewFields(t *testing.T) {
 	}
 }
 
-// TestSJNegativeDuration: "-00:30" was read as +30 minutes; the event is
+// TestSJNegativeDuration: "-00:30" is not thirty minutes; the event is
 // skipped with a warning naming the negative duration.
 func TestSJNegativeDuration(t *testing.T) {
 	src := sjDay(`
