@@ -131,9 +131,25 @@ func TestCorpusGivenZone(t *testing.T) {
 		}
 	}
 
+	// rc3 names no zone and every event is +01:00: a zone without that
+	// offset is refused there too.
+	_, _, err = load.ParseFile(filepath.Join(dir, "schedulejson-pretalx-rc3-2020.json"), schedule.Options{Zone: schedtest.Zone(t, "America/New_York")})
+	if err == nil || !strings.Contains(err.Error(), "show the times in the zone of their offsets") {
+		t.Errorf("rc3 with America/New_York: err = %v, want a refusal", err)
+	}
+	s, _, err = load.ParseFile(filepath.Join(dir, "schedulejson-pretalx-rc3-2020.json"), schedule.Options{Zone: schedtest.Zone(t, "Europe/Berlin")})
+	if err != nil {
+		t.Errorf("rc3 with Europe/Berlin: %v", err)
+	} else if s.TimeZone != "Europe/Berlin" {
+		t.Errorf("rc3 with Europe/Berlin: shown in %s", s.TimeZone)
+	}
+
 	// FOSDEM gives local times only: the given zone reads them, as before.
 	s, _, err = load.ParseFile(filepath.Join(dir, "frab-fosdem-2024.xml"), schedule.Options{Zone: schedtest.Zone(t, "Europe/Brussels")})
-	if err != nil || s.TimeZone != "Europe/Brussels" {
-		t.Fatalf("fosdem: zone %v, err %v", s, err)
+	if err != nil {
+		t.Fatalf("fosdem: %v", err)
+	}
+	if s.TimeZone != "Europe/Brussels" {
+		t.Errorf("fosdem: shown in %s, want Europe/Brussels", s.TimeZone)
 	}
 }
