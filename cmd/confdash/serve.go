@@ -42,7 +42,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.at, "at", "", "run the schedule clock from this RFC 3339 instant (rehearsals)")
 	fs.Float64Var(&f.speed, "speed", 1, "run the schedule clock this many times faster than real time")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&f.timezone, "timezone", "", "IANA time zone for schedules that give only local times (e.g. Europe/Brussels)")
+	fs.StringVar(&f.timezone, "timezone", "", "IANA time zone for schedules that give only local times (e.g. Europe/Brussels), or to show one whose events carry offsets that agree with it")
 	fs.IntVar(&f.maxViewers, "max-viewers", 0, "refuse websocket connections beyond this many (0: no limit)")
 	fs.IntVar(&f.maxViewersPerAddress, "max-viewers-per-address", server.DefaultMaxViewersPerAddress, "refuse websocket connections from one address beyond this many open at once, with 429 (0: no limit); generous for a venue NAT. Behind a reverse proxy, set --trusted-proxies")
 	fs.DurationVar(&f.refresh, "refresh", 5*time.Minute, "how often a --schedule URL is fetched again (conditional GET)")
