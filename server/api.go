@@ -20,7 +20,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/confdash/confdash/schedule"
-	"github.com/confdash/confdash/schedule/ical"
 	contrib "github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
@@ -320,24 +319,18 @@ func (s *Server) getSchedule(c *fiber.Ctx) error {
 func (s *Server) getICS(c *fiber.Ctx) error {
 	track := c.Query("track")
 	s.live.mu.Lock()
-	sc, adj := s.live.sched, s.live.adj
+	feeds := s.live.ics
 	s.live.mu.Unlock()
-	if _, ok := sc.Track(track); track != "" && !ok {
+	if _, ok := feeds.sched.Track(track); track != "" && !ok {
 		return apiError(c, fiber.StatusNotFound, "unknown_track", "no track "+quote(track)+" in the schedule")
 	}
-	var sessions []schedule.Timed
-	for _, t := range sc.Timed(adj) {
-		if track == "" || t.Track == track {
-			sessions = append(sessions, t)
-		}
-	}
-	var buf bytes.Buffer
-	if err := ical.Write(&buf, sc, sessions); err != nil {
+	doc, err := feeds.feed(keep(track)) // the id becomes a map key
+	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `inline; filename="schedule.ics"`)
-	return c.Send(buf.Bytes())
+	return c.Send(doc)
 }
 
 func (s *Server) getChanges(c *fiber.Ctx) error {
