@@ -88,6 +88,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if at, err = time.Parse(time.RFC3339, f.at); err != nil {
 			return fmt.Errorf("--at %q: use an RFC 3339 instant such as 2026-10-06T08:30:00-07:00", f.at)
 		}
+		// Announcements posted at the rehearsal clock last up to a week, and
+		// their instants must be written to the state file and sent.
+		if err := errors.Join(schedule.CheckServable(at), schedule.CheckServable(at.AddDate(0, 0, 7))); err != nil {
+			return fmt.Errorf("--at %q: the clock and a week after it must stay within the years confdash can serve: %v", f.at, err)
+		}
 	}
 	if f.connRate < 0 || (f.connRate > 0 && f.connBurst < 1) {
 		return fmt.Errorf("--conn-rate %v --conn-burst %d: use a rate of 0 (no limit) or more, with a burst of 1 or more", f.connRate, f.connBurst)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -62,5 +63,34 @@ func TestMaxViewersLeavesRoomForOtherAddresses(t *testing.T) {
 	}
 	if _, code := dialFrom(t, url, "127.0.0.2"); code != http.StatusSwitchingProtocols {
 		t.Fatalf("a screen from another address got %d while one address held %d places, want 101", code, opened)
+	}
+}
+
+// TestServeRefusesAtBeyondServableYears: a rehearsal clock so close to the
+// end of year 9999 that an announcement's week would end past it cannot save
+// announcements (every post failed, blaming the disk): serve refuses such an
+// --at before it listens.
+func TestServeRefusesAtBeyondServableYears(t *testing.T) {
+	t.Setenv("CONFDASH_ADMIN_TOKEN", "")
+	t.Setenv("CONFDASH_ADMIN_TOKEN_FILE", "")
+	for _, at := range []string{"9999-12-31T23:00:00Z", "0000-01-01T00:00:00Z"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		stdout := newLineWriter()
+		exited := make(chan error, 1)
+		go func() {
+			exited <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--schedule", "testdata/good.yaml",
+				"--state", filepath.Join(t.TempDir(), "state.json"), "--at", at}, stdout, io.Discard)
+		}()
+		select {
+		case err := <-exited:
+			if err == nil || !strings.Contains(err.Error(), "--at") {
+				t.Errorf("--at %s: %v, want it refused", at, err)
+			}
+		case l := <-stdout.lines:
+			cancel()
+			<-exited
+			t.Errorf("--at %s: serve started (%q), want it refused", at, l)
+		}
+		cancel()
 	}
 }
