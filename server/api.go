@@ -309,11 +309,11 @@ func (s *Server) getState(c *fiber.Ctx) error {
 
 func (s *Server) getSchedule(c *fiber.Ctx) error {
 	s.live.mu.Lock()
-	doc := s.live.schedDoc
+	doc := s.live.schedZ
 	s.live.mu.Unlock()
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Send(doc)
+	return doc.send(c)
 }
 
 func (s *Server) getICS(c *fiber.Ctx) error {
@@ -330,7 +330,7 @@ func (s *Server) getICS(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `inline; filename="schedule.ics"`)
-	return c.Send(doc)
+	return doc.send(c)
 }
 
 func (s *Server) getChanges(c *fiber.Ctx) error {

@@ -19,17 +19,17 @@ type icsFeeds struct {
 	sched *schedule.Schedule
 	adj   schedule.Adjustments
 
-	mu    sync.Mutex        // held while a feed is encoded, so that each is encoded once
-	feeds map[string][]byte // track id ("" for all) -> feed; ids are checked against sched first
+	mu    sync.Mutex                // held while a feed is encoded, so that each is encoded once
+	feeds map[string]*compressedDoc // track id ("" for all) -> feed; ids are checked against sched first
 }
 
 func newICSFeeds(sc *schedule.Schedule, adj schedule.Adjustments) *icsFeeds {
-	return &icsFeeds{sched: sc, adj: adj, feeds: map[string][]byte{}}
+	return &icsFeeds{sched: sc, adj: adj, feeds: map[string]*compressedDoc{}}
 }
 
 // feed returns the feed of track ("" for every track), encoding it the
 // first time.
-func (f *icsFeeds) feed(track string) ([]byte, error) {
+func (f *icsFeeds) feed(track string) (*compressedDoc, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if doc, ok := f.feeds[track]; ok {
@@ -45,6 +45,6 @@ func (f *icsFeeds) feed(track string) ([]byte, error) {
 	if err := ical.Write(&buf, f.sched, sessions); err != nil {
 		return nil, err
 	}
-	f.feeds[track] = buf.Bytes()
-	return buf.Bytes(), nil
+	f.feeds[track] = newCompressedDoc(buf.Bytes())
+	return f.feeds[track], nil
 }

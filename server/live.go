@@ -26,6 +26,7 @@ type live struct {
 
 	states   map[string][]byte // topic -> state message, encoded once (docOfState gives the document)
 	schedDoc []byte            // the schedule document, re-encoded when sched or adj change
+	schedZ   *compressedDoc    // schedDoc, compressed on demand
 	ics      *icsFeeds         // the iCalendar feeds, replaced when sched or adj change
 	nowIDs   map[string]string // track -> id of the session playing (for transitions)
 	stats    map[string]*sessionStats
@@ -58,6 +59,7 @@ func (s *Server) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 	l.states = msgs
 	if scheduleChanged || l.schedDoc == nil {
 		l.schedDoc = encodeSchedule(l.sched, l.adj, l.changed)
+		l.schedZ = newCompressedDoc(l.schedDoc)
 		l.ics = newICSFeeds(l.sched, l.adj)
 	}
 	for _, ts := range st.Tracks {
