@@ -40,6 +40,7 @@ sessions:
     title: Tail at Scale
     start: 2026-10-06 10:30
     end: 2026-10-06 10:50
+    do_not_record: true
     speakers:
       - {name: Grace Hopper, affiliation: US Navy}
   - id: after
@@ -217,11 +218,17 @@ func testStageOvertime(t *testing.T, b *browser) {
 }
 
 // testStageMessages: an announcement for the room runs full-width on the
-// stage and goes when it is removed.
+// stage and goes when it is removed; the speaker's opt-out shows as a badge.
 func testStageMessages(t *testing.T, b *browser) {
 	ts := startServerWith(t, stageSchedule, at("10:43:00"), 1)
 	st := b.open(t, "stage", ts.url+"/stage/main", tabOpt{width: 1920, height: 1080})
 	st.wait("the stage", stageReady, 10*time.Second)
+	if got := eval[[]bool](st, `['#no-record', '#no-stream'].map((s) => !document.querySelector(s).hidden)`); !got[0] || got[1] {
+		t.Errorf("a talk that must not be recorded: DO NOT RECORD shown %v, DO NOT STREAM shown %v; want true, false", got[0], got[1])
+	}
+	if got := eval[string](st, `getComputedStyle(document.querySelector('#no-record')).textTransform + ' ' + document.querySelector('#no-record').textContent`); got != "uppercase Do not record" {
+		t.Errorf("the badge reads %q", got)
+	}
 	id := ts.announce("Q&A now: take two questions", "main")
 	st.wait("the message", has("#msgs", "Q&A now: take two questions"), 5*time.Second)
 	if got := eval[[]float64](st, `(() => { const r = document.querySelector('#msgs .msg').getBoundingClientRect(); return [r.left, r.right, innerWidth]; })()`); got[0] > 1 || got[1] < got[2]-1 {
