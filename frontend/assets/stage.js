@@ -19,9 +19,10 @@ import { $, h, text, css, show, sync, say, watch, announcer, params, pathTrack, 
 const WARN = 5;
 const DANGER = 2;
 const MAX = 120;
-// A session that ends late with nobody pressing "ended" on the console
-// counts its overtime up until the next session starts. Without any live
-// timing on it (no "started" either) it stops after this long: a talk that
+// A session said to have started and not said to have ended is on stage
+// past its estimated end: it counts its overtime up until the crew says it
+// ended or the next one started. A session without any live timing counts
+// it up at most this long, and only until the next one starts: a talk that
 // ended on time must not count up through a long gap.
 const OVERTIME_FOR = 15 * 60e3;
 
@@ -66,16 +67,34 @@ const live = start({ track, view: 'stage', render });
 // colour: '', amber, red or over.
 function situation(t, th) {
   const { now, next, prev } = live.track(track, t);
+  const stage = onStage(t);
+  if (stage && t >= stage.s.t1) return { mode: 'over', s: stage.s, next: stage.next, cue: 'over' };
   if (now) {
     if (now.kind === 'break') return { mode: 'break', s: now, next, cue: '' };
     const left = now.t1 - t;
     const cue = left <= th.danger * 60e3 ? 'red' : left <= th.warn * 60e3 ? 'amber' : '';
     return { mode: 'now', s: now, next, cue };
   }
-  const running = prev && prev.kind !== 'break' && !prev.live?.ended && (!next || t < next.t0);
-  if (running && (prev.live?.started || t - prev.t1 < OVERTIME_FOR)) return { mode: 'over', s: prev, next, cue: 'over' };
+  if (prev && prev.kind !== 'break' && !prev.live && t - prev.t1 < OVERTIME_FOR && (!next || t < next.t0))
+    return { mode: 'over', s: prev, next, cue: 'over' };
   if (next) return { mode: 'gap', s: next, next: null, cue: '' };
   return { mode: 'done', s: null, next: null, cue: '' };
+}
+
+// onStage finds the session the crew said started and has not said ended,
+// with the one after it. The estimates end it on time, and may already
+// show the next one as running: the speaker still on stage is over time.
+// A "started" left without an "ended" stops counting once the session
+// after it would have ended.
+function onStage(t) {
+  const list = live.sessions(track);
+  for (let i = list.length - 1; i >= 0; i--) {
+    const s = list[i];
+    if (!s.live?.started) continue;
+    const next = list[i + 1] || null;
+    return !s.live.ended && (!next || t < next.t1) ? { s, next } : null;
+  }
+  return null;
 }
 
 function words(x, t, tz) {
