@@ -294,7 +294,9 @@ func testStageGeometry(t *testing.T, b *browser) {
 				st.screenshot(out, fmt.Sprintf("stage-%dx%d", size[0], size[1]), size[0], size[1], docScale(size))
 			}
 		}
-		if n := st.transferred(); n > budget {
+		n := st.transferred()
+		t.Logf("%s: the stage view transferred %.1f KB (compressed)", c.name, float64(n)/1024)
+		if n > budget {
 			t.Errorf("the stage view transferred %d bytes, over the %d-byte budget", n, budget)
 		}
 	}
