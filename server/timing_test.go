@@ -2,8 +2,11 @@ package server
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -210,5 +213,50 @@ func TestClusterLiveTiming(t *testing.T) {
 	}
 	if docs[0] != docs[1] || docs[0] != docs[2] {
 		t.Errorf("the instances answer different schedule documents:\n%s\n%s\n%s", docs[0], docs[1], docs[2])
+	}
+}
+
+// TestLiveTimingStateFileChecked: the state file's live entries meet the
+// same checks as the rest: one for a session that is not on its track, one
+// that ends before it starts, one with nothing said are dropped with a
+// warning; the sound one is served.
+func TestLiveTimingStateFileChecked(t *testing.T) {
+	started := testNow.Add(-5 * time.Minute).Format(time.RFC3339)
+	file := `{"version": 1, "adjustments": {"announcements": [], "live": {
+		"tail-latency": {"track": "main", "started": "` + started + `"},
+		"queues": {"track": "main", "started": "` + started + `"},
+		"coffee": {"track": "main", "started": "` + started + `", "ended": "` + testNow.Add(-time.Hour).Format(time.RFC3339) + `"},
+		"panel": {"track": "side"},
+		"ghost": {"track": "side", "started": "` + started + `"}
+	}}}`
+	state := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(state, []byte(file), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	var log lockedBuffer
+	ts := startServer(t, Config{AdminToken: adminToken, StatePath: state, Logger: slog.New(slog.NewJSONHandler(&log, nil))})
+	var sd scheduleDoc
+	if err := json.Unmarshal(ts.get(t, "/api/v1/schedule"), &sd); err != nil {
+		t.Fatal(err)
+	}
+	var kept []string
+	for _, s := range sd.Sessions {
+		if s.Live != nil {
+			kept = append(kept, s.ID)
+		}
+	}
+	if !slices.Equal(kept, []string{"tail-latency"}) {
+		t.Errorf("sessions with live timing after the load: %v, want [tail-latency]", kept)
+	}
+	var dropped []string
+	for _, r := range logRecords(t, log.String()) {
+		if f, ok := r["field"].(string); ok {
+			dropped = append(dropped, f)
+		}
+	}
+	slices.Sort(dropped)
+	want := []string{`adjustments.live."coffee"`, `adjustments.live."ghost"`, `adjustments.live."panel"`, `adjustments.live."queues"`}
+	if !slices.Equal(dropped, want) {
+		t.Errorf("dropped %v, want %v", dropped, want)
 	}
 }
