@@ -111,9 +111,9 @@ func SetDelay(track string, minutes int) Edit {
 				id = t.ID
 			}
 		}
-		if id == "" {
-			return adj, &NothingOnStageError{Track: track, What: "no session is left on track " + track + " to run late"}
-		}
+		// With no session left (after the track's last one) the delay is
+		// kept and moves nothing: the answer shows as much, and a script
+		// that sets delays blindly is not refused.
 		return adj.Prune(now).WithDelay(track, id, minutes, now), nil
 	}
 }

@@ -202,7 +202,6 @@ func TestLiveTimingEdits(t *testing.T) {
 	}{
 		{"ended with nothing running", schedule.Ended("main"), "10:05", schedule.ErrNothingOnStage},
 		{"started after the last session", schedule.Started("main"), "13:30", schedule.ErrNothingOnStage},
-		{"delay after the last session", schedule.SetDelay("main", 5), "13:30", schedule.ErrNothingOnStage},
 		{"started on an unknown track", schedule.Started("nope"), "09:00", schedule.ErrUnknownTrack},
 		{"ended on an unknown track", schedule.Ended("nope"), "09:00", schedule.ErrUnknownTrack},
 		{"delay on an unknown track", schedule.SetDelay("nope", 5), "09:00", schedule.ErrUnknownTrack},
@@ -227,6 +226,16 @@ func TestLiveTimingEdits(t *testing.T) {
 	tm := s.Timed(adj)[0]
 	if tm.Live == nil || tm.Live.Started == nil {
 		t.Errorf("Timed of a has no live timing: %+v", tm)
+	}
+	// A delay after the track's last session is kept and moves nothing.
+	late, err := schedule.SetDelay("main", 5)(s, schedule.Adjustments{}, la("13:30"))
+	if err != nil || late.Delays["main"].Minutes != 5 || late.Delays["main"].Session != "" {
+		t.Errorf("delay after the last session: %+v, %v; want 5 minutes on no session", late.Delays, err)
+	}
+	for _, tm := range s.Timed(late) {
+		if !tm.EstStart.Equal(tm.Start) || !tm.EstEnd.Equal(tm.End) {
+			t.Errorf("a delay after the last session moved %s", tm.ID)
+		}
 	}
 	// Changing the delay of the same session keeps when it began.
 	adj, _ = schedule.SetDelay("main", 7)(s, schedule.Adjustments{}, la("09:10"))
