@@ -143,6 +143,8 @@ func checkLive(id string, l schedule.Live, sc *schedule.Schedule) error {
 	return nil
 }
 
+// hasSession reports whether the schedule has a session with that id on
+// that track (session ids are unique across a schedule).
 func hasSession(sc *schedule.Schedule, track, id string) bool {
 	for i := range sc.Sessions {
 		if sc.Sessions[i].ID == id {
