@@ -93,6 +93,11 @@ func TestLiveTimingViews(t *testing.T) {
 		views[0].wait("the new end", has("#small", "until 09:52 (scheduled 09:50)"), 5*time.Second)
 		click(`button[data-track="main"][data-delta="1"]`)
 		admin.wait("the delay", has(`#track-rows tr[data-key="main"] .tr-delay`, "+1 min"), 5*time.Second)
+		// Any number of minutes, typed: Enter sets it.
+		if err := chromedp.Do(admin.ctx, chromedp.SendKeys(chromedp.CSS(`input.delay-field[data-track="side"]`), "7\r")); err != nil {
+			t.Fatal(err)
+		}
+		admin.wait("the typed delay", has(`#track-rows tr[data-key="side"] .tr-delay`, "+7 min"), 5*time.Second)
 
 		click(`button[data-track="main"][data-ended]`)
 		// At once: well within the 8 minutes of schedule time before the

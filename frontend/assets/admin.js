@@ -162,7 +162,16 @@ function makeTrackRow(tr) {
         setDelay(tr.id, delta === 'clear' ? 0 : Math.max(0, cur + +delta), e.currentTarget);
       },
     });
-  const field = h('input', { type: 'number', min: '0', max: '720', step: '1', class: 'delay-field', 'data-track': tr.id, 'aria-label': `Minutes late for ${name}` });
+  const field = h('input', {
+    type: 'number',
+    min: '0',
+    max: '720',
+    step: '1',
+    class: 'delay-field',
+    'data-track': tr.id,
+    'aria-label': `Minutes late for ${name}`,
+    onkeydown: (e) => e.key === 'Enter' && set.click(),
+  });
   const set = h('button', {
     type: 'button',
     text: 'Set',
