@@ -136,7 +136,8 @@ func optPtr(t *time.Time) *time.Time {
 }
 
 // timingOf fingerprints each track's live timing: how many instants were
-// said and the latest of them (each Started or Ended adds a later one).
+// said and the latest of them (each Started or Ended adds a later one), and
+// the session its delay applies to (the minutes are in delay_minutes).
 func timingOf(adj schedule.Adjustments) map[string]string {
 	type acc struct {
 		n      int
@@ -155,9 +156,14 @@ func timingOf(adj schedule.Adjustments) map[string]string {
 		}
 		by[l.Track] = a
 	}
-	out := make(map[string]string, len(by))
+	out := make(map[string]string, len(by)+len(adj.Delays))
 	for tr, a := range by {
 		out[tr] = strconv.Itoa(a.n) + "@" + strconv.FormatInt(a.latest.UnixMilli(), 10)
+	}
+	for tr, d := range adj.Delays {
+		if d.Minutes != 0 {
+			out[tr] += "/" + d.Session
+		}
 	}
 	return out
 }
