@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -96,6 +97,10 @@ func TestLiveTimingAPI(t *testing.T) {
 	d = decodeTiming(t, ts.admin(t, http.MethodPost, "/api/v1/tracks/main/delay", `{"minutes": 13}`, http.StatusOK))
 	if d.DelayMinutes != 13 || d.Delay == nil || d.Delay.Session != "coffee" || d.Next == nil || !d.Next.EstStart.Equal(at("10:13")) || !d.Next.EstEnd.Equal(at("10:43")) {
 		t.Errorf("delay 13: %+v next %+v, want coffee 10:13-10:43", d.Delay, d.Next)
+	}
+	// The delay's session is in the fingerprint: pages refetch when it moves.
+	if got := stateDocOf(t, ts.get(t, "/api/v1/state?track=main")).Tracks[0].Timing; got == st.Tracks[0].Timing || !strings.HasSuffix(got, "/coffee") {
+		t.Errorf("timing after the delay %q (before %q), want another one, naming coffee", got, st.Tracks[0].Timing)
 	}
 	ts.admin(t, http.MethodPost, "/api/v1/tracks/main/delay", `{"minutes": 720}`, http.StatusOK)
 
