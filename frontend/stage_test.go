@@ -81,6 +81,7 @@ func TestStage(t *testing.T) {
 	t.Run("overtime", func(t *testing.T) { testStageOvertime(t, b) })
 	t.Run("messages", func(t *testing.T) { testStageMessages(t, b) })
 	t.Run("geometry", func(t *testing.T) { testStageGeometry(t, b) })
+	t.Run("live", func(t *testing.T) { testStageLive(t, b) })
 }
 
 // testStageCues runs the last minutes of a talk on a fast clock: neutral,
@@ -300,4 +301,31 @@ func testStageGeometry(t *testing.T, b *browser) {
 			t.Errorf("the stage view transferred %d bytes, over the %d-byte budget", n, budget)
 		}
 	}
+}
+
+// testStageLive: a talk the crew said started runs past its estimated end:
+// the stage counts its over time, past the 15 minutes a talk without live
+// timing would count, until the crew says it ended; then at once the
+// stage shows what comes next.
+func testStageLive(t *testing.T, b *browser) {
+	const speed = 120
+	ts := startServerWith(t, stageSchedule, at("10:30:00"), speed)
+	if code, body := ts.admin("POST", "/api/v1/tracks/main/started", map[string]any{}); code != http.StatusOK {
+		t.Fatalf("started: %d %s", code, body)
+	}
+	st := b.open(t, "stage", ts.url+"/stage/main", tabOpt{width: 1280, height: 720})
+	st.wait("the talk", stageReady+" && "+has("#title", "Tail at Scale"), 10*time.Second)
+	st.wait("over time", `document.body.dataset.cue === 'over'`, 20*time.Second)
+	// 17 minutes over (8.5 s on this clock): still over time, still the talk.
+	st.wait("17 minutes over", fmt.Sprintf(`confdash.clock.now() >= %d`, at("10:50:00").Add(17*time.Minute).UnixMilli()), 20*time.Second)
+	if got := eval[[]string](st, stageCue); got[0] != "over" || !strings.HasPrefix(got[4], "+1") {
+		t.Errorf("17 minutes over a talk that was said to start: cue %q, countdown %q; want over, +1m:ss", got[0], got[4])
+	}
+	if got := st.text("#title"); got != "Tail at Scale" {
+		t.Errorf("over time shows %q, want the talk still on stage", got)
+	}
+	if code, body := ts.admin("POST", "/api/v1/tracks/main/ended", map[string]any{}); code != http.StatusOK {
+		t.Fatalf("ended: %d %s", code, body)
+	}
+	st.wait("the next talk", `document.body.dataset.mode === 'gap' && document.body.dataset.cue === ''`+" && "+has("#title", "Whoops! I Rewrote It in Rust"), 5*time.Second)
 }
