@@ -274,3 +274,98 @@ func TestOfflineReload(t *testing.T) {
 		}
 	}
 }
+
+// venueNotices are announcements as a venue writes them, 280 characters
+// each (the server's limit): many lines on a phone.
+var venueNotices = []string{
+	"FIRE ALARM TEST at 14:00: the alarm in Saal 1, Saal 2 and the foyer will sound for about two minutes. This is a test: stay where you are. If the alarm sounds at any other time, leave at once by the nearest marked exit, do not use the lifts, and meet at the assembly point outside!",
+	"The cloakroom on level 0 is full. Please take coats and large bags to the second cloakroom behind the registration desk on level 1; it stays open until 30 minutes after the last talk. Lost and found is at the info desk, which also has chargers, earplugs and first-aid kits for all",
+	"Saal 1 is full for the keynote: the talk is streamed live in Saal 2 and Saal G with the same audio and slides, and questions from those rooms reach the speaker through the Q&A link on the schedule page. Please keep the aisles and stairs free; stewards will guide you to a seat now",
+}
+
+// TestTabAnnouncements: on a phone, three long announcements take one
+// bounded band in turns ("1/3"), what is on now and next stays on the
+// first screen, and the viewer can open one to read it whole.
+func TestTabAnnouncements(t *testing.T) {
+	b := newBrowser(t)
+	src, s := readSchedule(t, "frab-31c3-2014.xml")
+	a, _ := handover(t, s, 5*time.Minute)
+	// A rehearsal clock ten times fast: announcements take turns every 0.8 s.
+	ts := startServerWith(t, src, a.Start.Add(time.Minute), 10)
+	for i, n := range venueNotices {
+		if len([]rune(n)) != 280 {
+			t.Fatalf("notice %d has %d characters, want 280", i, len([]rune(n)))
+		}
+		track := ""
+		if i == 2 {
+			track = a.Track
+		}
+		ts.announce(n, track)
+	}
+	out := t.TempDir()
+	if *updateScreenshots {
+		if err := os.MkdirAll(docsShots, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, size := range []struct {
+		w, h   int64
+		mobile bool
+		scale  float64 // of the copy in docs/screenshots
+	}{
+		{390, 844, true, 1}, {720, 1280, true, 0.5}, {1280, 720, false, 0.75}, {1920, 1080, false, 0.5}, {3840, 2160, false, 0.25},
+	} {
+		name := fmt.Sprintf("tab-%dx%d", size.w, size.h)
+		tb := b.open(t, name, ts.url+"/?track="+a.Track, tabOpt{width: size.w, height: size.h, mobile: size.mobile})
+		now := card(a.Track, ".slot.now")
+		tb.wait("the announcements and the session on now", fmt.Sprintf(`document.querySelectorAll('#announcements .announcement').length === 3 && %s`, has(now+" .title", a.Title)), 10*time.Second)
+
+		// Geometry: the band is bounded and above the card; the card's
+		// title, countdown and next are whole on the first screen.
+		type box struct{ Top, Bottom, Height float64 }
+		geo := eval[map[string]box](tb, fmt.Sprintf(`(() => {
+  const r = (sel) => { const b = document.querySelector(sel).getBoundingClientRect(); return { top: b.top, bottom: b.bottom, height: b.height }; };
+  return { band: r('#announcements'), title: r(%q), countdown: r(%q), next: r(%q), view: { top: 0, bottom: innerHeight, height: innerHeight } };
+})()`, now+" .title", now+" .meta", card(a.Track, ".slot.next .title")))
+		vh := geo["view"].Height
+		if band := geo["band"]; band.Height > 0.25*vh {
+			t.Errorf("%s: the announcements take %.0f px of a %.0f px screen, want at most a quarter", name, band.Height, vh)
+		}
+		for _, part := range []string{"title", "countdown", "next"} {
+			g := geo[part]
+			if g.Top < geo["band"].Bottom || g.Bottom > vh || g.Height == 0 {
+				t.Errorf("%s: the %s at %.0f–%.0f px is not whole between the band (ends %.0f px) and the screen's bottom (%.0f px)", name, part, g.Top, g.Bottom, geo["band"].Bottom, vh)
+			}
+		}
+		visible := `[...document.querySelectorAll('#announcements .announcement')].filter((e) => !e.hidden)`
+		if got := eval[[]string](tb, visible+`.map((e) => e.querySelector('.ann-count').textContent)`); len(got) != 1 || !strings.HasSuffix(got[0], "/3") {
+			t.Fatalf("%s: visible announcements' counts %q, want one of n/3", name, got)
+		}
+		if size.w != 390 {
+			tb.screenshot(out, name, size.w, size.h, size.scale)
+			continue
+		}
+
+		// The turns, then reading one whole: it stays while open.
+		first := eval[string](tb, visible+`[0].dataset.key`)
+		tb.wait("the next announcement's turn", fmt.Sprintf(`%s.length === 1 && %s[0].dataset.key !== %q`, visible, visible, first), 5*time.Second)
+		if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(`#announcements .announcement:not([hidden]) .ann-more`))); err != nil {
+			t.Fatal(err)
+		}
+		tb.wait("the opened announcement", `!!document.querySelector('#announcements .announcement.open:not([hidden])')`, 2*time.Second)
+		opened := eval[string](tb, `document.querySelector('#announcements .announcement.open').dataset.key`)
+		whole := eval[bool](tb, `(() => { const b = document.querySelector('#announcements .announcement.open .ann-body'); return b.scrollHeight <= b.clientHeight + 1; })()`)
+		if !whole {
+			t.Errorf("%s: the opened announcement is still cut", name)
+		}
+		if got := tb.text(`#announcements .announcement.open .text`); !slices.Contains(venueNotices, got) {
+			t.Errorf("%s: the opened announcement reads %q, want one of the notices whole", name, got)
+		}
+		tb.screenshot(out, name, size.w, size.h, size.scale)
+		// Three turns later (of server time) it is still the one shown.
+		tb.wait("three turns", fmt.Sprintf(`confdash.clock.now() > %d`, eval[int64](tb, `Math.round(confdash.clock.now())`)+3*8000), 10*time.Second)
+		if got := eval[[]string](tb, visible+`.map((e) => e.dataset.key)`); len(got) != 1 || got[0] != opened {
+			t.Errorf("%s: while one is open the band shows %q, want only %q", name, got, opened)
+		}
+	}
+}
