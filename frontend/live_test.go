@@ -76,8 +76,9 @@ func handover(t *testing.T, s *schedule.Schedule, min time.Duration) (a, b sched
 // slowSocket is a TCP proxy in front of the server that holds everything
 // the server sends on a websocket connection for delay, the way a loaded
 // venue network or a buffering proxy does, while plain HTTP passes at once:
-// the schedule document then arrives well before the hello. It returns the
-// proxy's base URL.
+// the schedule document then arrives well before the hello. A negative
+// delay closes every websocket connection at once, as a proxy that does
+// not pass websockets does. It returns the proxy's base URL.
 func slowSocket(t *testing.T, target string, delay time.Duration) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -103,6 +104,9 @@ func slowSocket(t *testing.T, target string, delay time.Duration) string {
 				go func() { io.Copy(s, in); s.Close() }()
 				if string(line) != "GET /ws?" {
 					io.Copy(c, s)
+					return
+				}
+				if delay < 0 {
 					return
 				}
 				type chunk struct {
@@ -367,5 +371,71 @@ func TestTabAnnouncements(t *testing.T) {
 		if got := eval[[]string](tb, visible+`.map((e) => e.dataset.key)`); len(got) != 1 || got[0] != opened {
 			t.Errorf("%s: while one is open the band shows %q, want only %q", name, got, opened)
 		}
+	}
+}
+
+// TestClockFallback: a page that never gets through to the websocket
+// (a proxy that drops it) says "Connecting…", then after 10 s runs on the
+// viewer's own clock and says that it does.
+func TestClockFallback(t *testing.T) {
+	b := newBrowser(t)
+	src, s := readSchedule(t, "frab-31c3-2014.xml")
+	a, _ := handover(t, s, 5*time.Minute)
+	ts := startServerWith(t, src, a.Start.Add(time.Minute), 1)
+	base := slowSocket(t, ts.addr, -1)
+	// The browser's clock agrees with the server's: the page may show the
+	// session once it has stopped waiting.
+	tb := b.openSkewed(t, "screen", base+"/screen/"+a.Track, ts.clock.Now().Sub(time.Now()), tabOpt{width: 1280, height: 720})
+	tb.netErrs.Store(true)
+	tb.wait("the connecting notice", `document.documentElement.dataset.clock === 'waiting' && document.querySelector('#notice').textContent === 'Connecting…' && !document.querySelector('#notice').hidden`, 5*time.Second)
+	if seen := eval[[]string](tb, `nowSeen`); len(seen) > 0 {
+		t.Errorf("before the server's time was known the screen showed %q as now", seen)
+	}
+	began := time.Now()
+	tb.wait("the page's own clock", `document.documentElement.dataset.clock === 'local'`, 12*time.Second)
+	if d := time.Since(began); d < 7*time.Second {
+		t.Errorf("the page gave up waiting for the server's time after %s, want about 10 s", d)
+	}
+	tb.wait("the session on now", fmt.Sprintf(`nowSeen.includes(%q)`, a.Title), 3*time.Second)
+	tb.wait("the notice of the local clock", has("#notice", "this device’s clock"), 3*time.Second)
+}
+
+// TestRenderTimer: the page arms its next render from the clock read after
+// rendering, so a slow render (300 ms here, the tab on a weak kiosk
+// computer) delays a switch it computes itself (the server is gone) by its
+// own length once, not twice.
+func TestRenderTimer(t *testing.T) {
+	b := newBrowser(t)
+	src, s := readSchedule(t, "frab-31c3-2014.xml")
+	a, next := handover(t, s, 5*time.Minute)
+	ts := startServerWith(t, src, a.End.Add(-6*time.Second), 1)
+	tb := b.openSkewed(t, "tab", ts.url+"/?track="+a.Track, ts.clock.Now().Sub(time.Now()), tabOpt{})
+	// The tab measures every render (performance.measure): that is where
+	// it is made slow, and where the switch's lateness is recorded.
+	err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
+  const measure = performance.measure.bind(performance);
+  performance.measure = (name, o) => {
+    const until = performance.now() + 300;
+    while (performance.now() < until) {}
+    return measure(name, o);
+  };
+  new MutationObserver(() => {
+    if (globalThis.switchedAt == null && document.querySelector(%q)?.textContent === %q) globalThis.switchedAt = confdash.clock.now();
+  }).observe(document.body, { subtree: true, childList: true, characterData: true });
+})()`, card(a.Track, ".slot.now .title"), next.Title)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without the server the switch is the page's own: a connected page
+	// also gets the server's new state at the instant, which hides a late
+	// timer.
+	tb.wait("the session on now", fmt.Sprintf(`document.documentElement.dataset.clock === 'server' && nowSeen.includes(%q)`, a.Title), 5*time.Second)
+	tb.netErrs.Store(true)
+	ts.stop()
+	tb.wait("the switch", `globalThis.switchedAt != null`, 15*time.Second)
+	late := time.Duration(eval[float64](tb, `switchedAt`)*float64(time.Millisecond)) - time.Duration(next.Start.UnixMilli())*time.Millisecond
+	t.Logf("the slow tab switched %s after the instant", late)
+	if late < 0 || late > 450*time.Millisecond {
+		t.Errorf("the tab switched %s after the instant, want within one slow render (300 ms) and a little", late)
 	}
 }
