@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/demo"
 	"github.com/confdash/confdash/server"
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/common/expfmt"
@@ -775,7 +776,7 @@ func (c *stepClock) set(t time.Time) {
 func startServer(t *testing.T) testServer {
 	t.Helper()
 	wall := time.Now()
-	sc := schedule.Demo(wall)
+	sc := demo.Schedule(wall)
 	next := schedule.Compute(sc, schedule.Adjustments{}, wall).NextChange
 	if next.IsZero() {
 		t.Fatal("the demo has no next change")

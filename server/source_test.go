@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -266,7 +267,7 @@ func TestReloadRefusesUnservableSchedule(t *testing.T) {
 	if err := os.WriteFile(path, []byte(sourceV1), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sc, _, err := schedule.ParseFile(path, schedule.Options{})
+	sc, _, err := load.ParseFile(path, schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +297,7 @@ func TestReloadErrorsBounded(t *testing.T) {
 	if err := os.WriteFile(path, []byte(sourceV1), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sc, _, err := schedule.ParseFile(path, schedule.Options{})
+	sc, _, err := load.ParseFile(path, schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
