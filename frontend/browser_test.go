@@ -412,6 +412,7 @@ type tabOpt struct {
 	zone          string            // the viewer's time zone
 	transparent   bool              // a transparent default background, as OBS has
 	media         map[string]string // emulated media features: prefers-color-scheme, prefers-reduced-motion
+	init          string            // a script that runs in the page before any of its own
 }
 
 func (b *browser) open(t *testing.T, name, url string, o tabOpt) *tab {
@@ -456,6 +457,12 @@ func (b *browser) open(t *testing.T, name, url string, o tabOpt) *tab {
 		}
 		steps = append(steps, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: features})
+			return err
+		}))
+	}
+	if o.init != "" {
+		steps = append(steps, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: o.init})
 			return err
 		}))
 	}

@@ -6,7 +6,6 @@ package frontend_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -17,11 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 )
 
 // realSchedules is the corpus of published schedules beside the module.
@@ -36,7 +34,7 @@ func readSchedule(t *testing.T, name string) (string, *schedule.Schedule) {
 	if err != nil {
 		t.Fatalf("the published schedules are expected in %s (beside the repository): %v", realSchedules, err)
 	}
-	s, _, err := schedule.Parse(path, b, schedule.Options{})
+	s, _, err := load.Parse(path, b, schedule.Options{})
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -176,17 +174,8 @@ func skewScript(skew time.Duration, nowSel string) string {
 // openSkewed opens url in a tab whose clock is off by skew.
 func (b *browser) openSkewed(t *testing.T, name, url string, skew time.Duration, o tabOpt) *tab {
 	t.Helper()
-	// A blank page first: the init script is added to the tab's target,
-	// then the view loads with it.
-	tb := b.open(t, name, "about:blank", o)
-	err := chromedp.Do(tb.ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: skewScript(skew, nowSelectors[name])})
-		return err
-	}), chromedp.Navigate(url))
-	if err != nil {
-		t.Fatalf("%s: open %s with a clock %s off: %v", name, url, skew, err)
-	}
-	return tb
+	o.init = skewScript(skew, nowSelectors[name])
+	return b.open(t, name, url, o)
 }
 
 // TestClockSkew: a viewer whose clock is 90 s fast or slow never sees the
