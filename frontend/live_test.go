@@ -71,12 +71,12 @@ func handover(t *testing.T, s *schedule.Schedule, min time.Duration) (a, b sched
 	return
 }
 
-// slowSocket is a TCP proxy in front of the server that holds everything
-// the server sends on a websocket connection for delay, the way a loaded
-// venue network or a buffering proxy does, while plain HTTP passes at once:
-// the schedule document then arrives well before the hello. A negative
-// delay closes every websocket connection at once, as a proxy that does
-// not pass websockets does. It returns the proxy's base URL.
+// slowSocket is a TCP proxy in front of the server that holds every byte of
+// a websocket connection for delay in each direction, the way a loaded
+// venue network does (the round trip is twice the delay), while plain HTTP
+// passes at once: the schedule document then arrives well before the hello.
+// A negative delay closes every websocket connection at once, as a proxy
+// that does not pass websockets does. It returns the proxy's base URL.
 func slowSocket(t *testing.T, target string, delay time.Duration) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -99,42 +99,48 @@ func slowSocket(t *testing.T, target string, delay time.Duration) string {
 				defer s.Close()
 				in := bufio.NewReader(c)
 				line, _ := in.Peek(8)
-				go func() { io.Copy(s, in); s.Close() }()
 				if string(line) != "GET /ws?" {
+					go func() { io.Copy(s, in); s.Close() }()
 					io.Copy(c, s)
 					return
 				}
 				if delay < 0 {
 					return
 				}
-				type chunk struct {
-					b  []byte
-					at time.Time
-				}
-				q := make(chan chunk, 256)
-				go func() {
-					defer close(q)
-					for {
-						b := make([]byte, 32<<10)
-						n, err := s.Read(b)
-						if n > 0 {
-							q <- chunk{b[:n], time.Now().Add(delay)}
-						}
-						if err != nil {
-							return
-						}
-					}
-				}()
-				for ch := range q {
-					time.Sleep(time.Until(ch.at)) // the latency this proxy adds
-					if _, err := c.Write(ch.b); err != nil {
-						return
-					}
-				}
+				go func() { late(s, in, delay); s.Close() }()
+				late(c, s, delay)
 			}()
 		}
 	}()
 	return "http://" + ln.Addr().String()
+}
+
+// late copies from r to w, each read delay after it arrived.
+func late(w io.Writer, r io.Reader, delay time.Duration) {
+	type chunk struct {
+		b  []byte
+		at time.Time
+	}
+	q := make(chan chunk, 256)
+	go func() {
+		defer close(q)
+		for {
+			b := make([]byte, 32<<10)
+			n, err := r.Read(b)
+			if n > 0 {
+				q <- chunk{b[:n], time.Now().Add(delay)}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for ch := range q {
+		time.Sleep(time.Until(ch.at)) // the latency of the network this stands for
+		if _, err := w.Write(ch.b); err != nil {
+			return
+		}
+	}
 }
 
 // nowSelectors are the elements of each view that show what is on now.
@@ -180,7 +186,7 @@ func (b *browser) openSkewed(t *testing.T, name, url string, skew time.Duration,
 
 // TestClockSkew: a viewer whose clock is 90 s fast or slow never sees the
 // wrong session as "now", not even for the moment before the page hears
-// from the server (its websocket answers 600 ms late), on any view.
+// from the server (its websocket has a round trip of 600 ms), on any view.
 func TestClockSkew(t *testing.T) {
 	b := newBrowser(t)
 	src, s := readSchedule(t, "frab-31c3-2014.xml")
@@ -198,7 +204,7 @@ func TestClockSkew(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			ts := startServerWith(t, src, c.from, 1)
-			base := slowSocket(t, ts.addr, 600*time.Millisecond)
+			base := slowSocket(t, ts.addr, 300*time.Millisecond)
 			for _, v := range []struct{ name, path string }{
 				{"tab", "/?track=" + a.Track},
 				{"screen", "/screen/" + a.Track},
@@ -426,5 +432,38 @@ func TestRenderTimer(t *testing.T) {
 	t.Logf("the slow tab switched %s after the instant", late)
 	if late < 0 || late > 450*time.Millisecond {
 		t.Errorf("the tab switched %s after the instant, want within one slow render (300 ms) and a little", late)
+	}
+}
+
+// TestFirstOffset: the first hello is read half a round trip after the
+// server stamped it; the page allows for that (from how long dialling took)
+// instead of running that much behind until its first pong.
+func TestFirstOffset(t *testing.T) {
+	b := newBrowser(t)
+	src, s := readSchedule(t, "frab-31c3-2014.xml")
+	a, _ := handover(t, s, 5*time.Minute)
+	ts := startServerWith(t, src, a.Start.Add(time.Minute), 1)
+	const oneWay = 800 * time.Millisecond
+	base := slowSocket(t, ts.addr, oneWay)
+	// The clock the hello gave, recorded as the page first says its time
+	// is the server's (the first pong replaces it a round trip later).
+	tb := b.open(t, "screen", base+"/screen/"+a.Track, tabOpt{width: 1280, height: 720, init: `new MutationObserver((_, o) => {
+  if (document.documentElement.dataset.conn !== 'open') return;
+  globalThis.firstRef = { ...confdash.clock.ref };
+  o.disconnect();
+}).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-conn'] });`})
+	tb.wait("the hello", `globalThis.firstRef != null`, 10*time.Second)
+	ref := eval[map[string]float64](tb, `firstRef`)
+	// The page's clock and this process's are the same machine's: the
+	// server's true time at the page's instant c is known here.
+	c := time.UnixMicro(int64(ref["c"] * 1000))
+	truth := ts.clock.Now().Add(-time.Since(c))
+	off := time.UnixMicro(int64(ref["s"]*1000)).Sub(truth)
+	t.Logf("after the hello the page was %s off (one way %s)", off.Round(time.Millisecond), oneWay)
+	// Dialling took one round trip here (the proxy is local, so TCP is
+	// instant): a quarter of it is half the true delay. Before the
+	// allowance the page was the whole delay behind.
+	if off < -oneWay*3/4 || off > 50*time.Millisecond {
+		t.Errorf("after the hello the page was %s off the server, want within %s behind", off, oneWay*3/4)
 	}
 }
