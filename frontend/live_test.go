@@ -445,8 +445,8 @@ func TestFirstOffset(t *testing.T) {
 	ts := startServerWith(t, src, a.Start.Add(time.Minute), 1)
 	const oneWay = 800 * time.Millisecond
 	base := slowSocket(t, ts.addr, oneWay)
-	// The clock the hello gave, recorded as the page first says its time
-	// is the server's (the first pong replaces it a round trip later).
+	// The clock the hello gave, recorded as the page first says it is
+	// connected (the first pong replaces it a round trip later).
 	tb := b.open(t, "screen", base+"/screen/"+a.Track, tabOpt{width: 1280, height: 720, init: `new MutationObserver((_, o) => {
   if (document.documentElement.dataset.conn !== 'open') return;
   globalThis.firstRef = { ...confdash.clock.ref };
