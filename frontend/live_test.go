@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -245,6 +246,16 @@ func TestOfflineReload(t *testing.T) {
 	}{
 		{"screen", "/screen/" + a.Track, "#title"},
 		{"tab", "/?track=" + a.Track, card(a.Track, ".slot.now .title")},
+	}
+	// The worker is served from the root (its scope is every page) and
+	// revalidated on every load, unlike the versioned assets.
+	resp, err := http.Get(ts.url + "/sw.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") || resp.Header.Get("Cache-Control") != "no-cache" {
+		t.Errorf("GET /sw.js: %d, Content-Type %q, Cache-Control %q; want 200, text/javascript, no-cache", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Cache-Control"))
 	}
 	var tabs []*tab
 	for _, v := range views {
