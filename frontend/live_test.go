@@ -264,6 +264,16 @@ func TestOfflineReload(t *testing.T) {
 		tb.wait("the service worker to keep the page", `document.documentElement.dataset.offline === 'ready' && !!navigator.serviceWorker.controller`, 15*time.Second)
 		tabs = append(tabs, tb)
 	}
+	// Online, a reload still gets the page from the server (a deployment
+	// shows at once), through the worker.
+	before := pageLoads(t, ts.url, "/screen/:track")
+	if err := chromedp.Do(tabs[0].ctx, chromedp.Reload()); err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	tabs[0].wait("the session on now after an online reload", has(views[0].title, a.Title)+` && !!navigator.serviceWorker.controller`, 10*time.Second)
+	if after := pageLoads(t, ts.url, "/screen/:track"); after != before+1 {
+		t.Errorf("the server served the screen's page %v times during an online reload, want 1", after-before)
+	}
 	for _, tb := range tabs {
 		tb.netErrs.Store(true)
 	}
@@ -477,4 +487,31 @@ func TestFirstOffset(t *testing.T) {
 	if off < -oneWay*3/4 || off > 50*time.Millisecond {
 		t.Errorf("after the hello the page was %s off the server, want within %s behind", off, oneWay*3/4)
 	}
+}
+
+// pageLoads is how many times the server has answered GET route with 200,
+// from its metrics.
+func pageLoads(t *testing.T, base, route string) float64 {
+	t.Helper()
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n float64
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "confdash_http_request_duration_seconds_count{") && strings.Contains(line, `code="200"`) &&
+			strings.Contains(line, `method="GET"`) && strings.Contains(line, fmt.Sprintf("route=%q", route)) {
+			var v float64
+			if _, err := fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v); err != nil {
+				t.Fatalf("metrics line %q: %v", line, err)
+			}
+			n += v
+		}
+	}
+	return n
 }
