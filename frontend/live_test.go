@@ -417,7 +417,7 @@ func TestClockFallback(t *testing.T) {
 }
 
 // TestRenderTimer: the page arms its next render from the clock read after
-// rendering, so a slow render (300 ms here, the tab on a weak kiosk
+// rendering, so a slow render (500 ms here, the tab on a weak kiosk
 // computer) delays a switch it computes itself (the server is gone) by its
 // own length once, not twice.
 func TestRenderTimer(t *testing.T) {
@@ -431,7 +431,7 @@ func TestRenderTimer(t *testing.T) {
 	err := chromedp.Do(tb.ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => {
   const measure = performance.measure.bind(performance);
   performance.measure = (name, o) => {
-    const until = performance.now() + 300;
+    const until = performance.now() + 500;
     while (performance.now() < until) {}
     return measure(name, o);
   };
@@ -451,8 +451,8 @@ func TestRenderTimer(t *testing.T) {
 	tb.wait("the switch", `globalThis.switchedAt != null`, 15*time.Second)
 	late := time.Duration(eval[float64](tb, `switchedAt`)*float64(time.Millisecond)) - time.Duration(next.Start.UnixMilli())*time.Millisecond
 	t.Logf("the slow tab switched %s after the instant", late)
-	if late < 0 || late > 450*time.Millisecond {
-		t.Errorf("the tab switched %s after the instant, want within one slow render (300 ms) and a little", late)
+	if late < 0 || late > 850*time.Millisecond {
+		t.Errorf("the tab switched %s after the instant, want within one slow render (500 ms) and a little, not two (1 s)", late)
 	}
 }
 
