@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,27 +19,11 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/confdash/confdash/schedule"
-	"github.com/confdash/confdash/schedule/load"
 )
 
-// realSchedules is the corpus of published schedules beside the module.
-const realSchedules = "../../shared/schedules"
-
-// readSchedule reads a published schedule of the corpus, as its source
-// bytes and parsed.
-func readSchedule(t *testing.T, name string) (string, *schedule.Schedule) {
-	t.Helper()
-	path := filepath.Join(realSchedules, name)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("the published schedules are expected in %s (beside the repository): %v", realSchedules, err)
-	}
-	s, _, err := load.Parse(path, b, schedule.Options{})
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return string(b), s
-}
+// thirtyOneC3 is the schedule of the 31st Chaos Communication Congress
+// (frab): four halls, talks back to back, no importer warnings.
+const thirtyOneC3 = "frab-31c3-2014.xml"
 
 // handover finds two talks of one track, b right after a, each at least
 // min long and with a title no other session has: around b's start, a
@@ -191,7 +174,7 @@ func (b *browser) openSkewed(t *testing.T, name, url string, skew time.Duration,
 // from the server (its websocket has a round trip of 600 ms), on any view.
 func TestClockSkew(t *testing.T) {
 	b := newBrowser(t)
-	src, s := readSchedule(t, "frab-31c3-2014.xml")
+	_, s := corpus(t, thirtyOneC3)
 	a, next := handover(t, s, 5*time.Minute)
 	for _, c := range []struct {
 		name        string
@@ -205,7 +188,7 @@ func TestClockSkew(t *testing.T) {
 		{"slow", -90 * time.Second, next.Start.Add(5 * time.Second), next, a},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			ts := startServerWith(t, src, c.from, 1)
+			ts := startCorpus(t, thirtyOneC3, c.from, 1)
 			base := slowSocket(t, ts.addr, 300*time.Millisecond)
 			for _, v := range []struct{ name, path string }{
 				{"tab", "/?track=" + a.Track},
@@ -239,9 +222,9 @@ func TestClockSkew(t *testing.T) {
 // browser's error page.
 func TestOfflineReload(t *testing.T) {
 	b := newBrowser(t)
-	src, s := readSchedule(t, "frab-31c3-2014.xml")
+	_, s := corpus(t, thirtyOneC3)
 	a, _ := handover(t, s, 5*time.Minute)
-	ts := startServerWith(t, src, a.Start.Add(time.Minute), 1)
+	ts := startCorpus(t, thirtyOneC3, a.Start.Add(time.Minute), 1)
 	views := []struct {
 		name, path, title string
 	}{
@@ -296,27 +279,17 @@ func TestOfflineReload(t *testing.T) {
 	}
 }
 
-// venueNotices are announcements as a venue writes them, 280 characters
-// each (the server's limit): many lines on a phone.
-var venueNotices = []string{
-	"FIRE ALARM TEST at 14:00: the alarm in Saal 1, Saal 2 and the foyer will sound for about two minutes. This is a test: stay where you are. If the alarm sounds at any other time, leave at once by the nearest marked exit, do not use the lifts, and meet at the assembly point outside!",
-	"The cloakroom on level 0 is full. Please take coats and large bags to the second cloakroom behind the registration desk on level 1; it stays open until 30 minutes after the last talk. Lost and found is at the info desk, which also has chargers, earplugs and first-aid kits for all",
-	"Saal 1 is full for the keynote: the talk is streamed live in Saal 2 and Saal G with the same audio and slides, and questions from those rooms reach the speaker through the Q&A link on the schedule page. Please keep the aisles and stairs free; stewards will guide you to a seat now",
-}
-
 // TestTabAnnouncements: on a phone, three long announcements take one
 // bounded band in turns ("1/3"), what is on now and next stays on the
 // first screen, and the viewer can open one to read it whole.
 func TestTabAnnouncements(t *testing.T) {
 	b := newBrowser(t)
-	src, s := readSchedule(t, "frab-31c3-2014.xml")
+	_, s := corpus(t, thirtyOneC3)
 	a, _ := handover(t, s, 5*time.Minute)
 	// A rehearsal clock ten times fast: announcements take turns every 0.8 s.
-	ts := startServerWith(t, src, a.Start.Add(time.Minute), 10)
-	for i, n := range venueNotices {
-		if len([]rune(n)) != 280 {
-			t.Fatalf("notice %d has %d characters, want 280", i, len([]rune(n)))
-		}
+	ts := startCorpus(t, thirtyOneC3, a.Start.Add(time.Minute), 10)
+	notices := longAnnouncements()
+	for i, n := range notices {
 		track := ""
 		if i == 2 {
 			track = a.Track
@@ -379,7 +352,7 @@ func TestTabAnnouncements(t *testing.T) {
 		if !whole {
 			t.Errorf("%s: the opened announcement is still cut", name)
 		}
-		if got := tb.text(`#announcements .announcement.open .text`); !slices.Contains(venueNotices, got) {
+		if got := tb.text(`#announcements .announcement.open .text`); !slices.Contains(notices, got) {
 			t.Errorf("%s: the opened announcement reads %q, want one of the notices whole", name, got)
 		}
 		tb.screenshot(out, name, size.w, size.h, size.scale)
@@ -396,9 +369,9 @@ func TestTabAnnouncements(t *testing.T) {
 // runs on the viewer's own clock and says that it does.
 func TestClockFallback(t *testing.T) {
 	b := newBrowser(t)
-	src, s := readSchedule(t, "frab-31c3-2014.xml")
+	_, s := corpus(t, thirtyOneC3)
 	a, _ := handover(t, s, 5*time.Minute)
-	ts := startServerWith(t, src, a.Start.Add(time.Minute), 1)
+	ts := startCorpus(t, thirtyOneC3, a.Start.Add(time.Minute), 1)
 	base := slowSocket(t, ts.addr, -1)
 	// The browser's clock agrees with the server's: the page may show the
 	// session once it has stopped waiting. The page records when (since it
@@ -427,9 +400,9 @@ new MutationObserver((_, o) => {
 // own length once, not twice.
 func TestRenderTimer(t *testing.T) {
 	b := newBrowser(t)
-	src, s := readSchedule(t, "frab-31c3-2014.xml")
+	_, s := corpus(t, thirtyOneC3)
 	a, next := handover(t, s, 5*time.Minute)
-	ts := startServerWith(t, src, a.End.Add(-6*time.Second), 1)
+	ts := startCorpus(t, thirtyOneC3, a.End.Add(-6*time.Second), 1)
 	tb := b.openSkewed(t, "tab", ts.url+"/?track="+a.Track, ts.clock.Now().Sub(time.Now()), tabOpt{})
 	// The tab measures every render (performance.measure): that is where
 	// it is made slow, and where the switch's lateness is recorded.
@@ -466,9 +439,9 @@ func TestRenderTimer(t *testing.T) {
 // instead of running that much behind until its first pong.
 func TestFirstOffset(t *testing.T) {
 	b := newBrowser(t)
-	src, s := readSchedule(t, "frab-31c3-2014.xml")
+	_, s := corpus(t, thirtyOneC3)
 	a, _ := handover(t, s, 5*time.Minute)
-	ts := startServerWith(t, src, a.Start.Add(time.Minute), 1)
+	ts := startCorpus(t, thirtyOneC3, a.Start.Add(time.Minute), 1)
 	const oneWay = 800 * time.Millisecond
 	base := slowSocket(t, ts.addr, oneWay)
 	// The clock the hello gave, recorded as the page first says it is
