@@ -485,9 +485,13 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     sw.onmessage = (e) => {
       if (e.data?.kept != null) document.documentElement.dataset.offline = 'ready';
     };
+    // A page the worker served is kept already (it keeps what passes
+    // through it); a page loaded before it ran sends what it used.
+    const served = !!sw.controller;
     sw.register('/sw.js')
       .then(() => sw.ready)
       .then((reg) => {
+        if (served) return void (document.documentElement.dataset.offline = 'ready');
         const assets = performance.getEntriesByType('resource').map((r) => r.name).filter((u) => u.includes('/assets/'));
         reg.active?.postMessage({ keep: [location.href, '/api/v1/schedule', ...assets] });
       })
