@@ -33,6 +33,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
 	"github.com/confdash/confdash/server"
 )
@@ -209,8 +210,7 @@ type testServer struct {
 	state string
 	addr  string
 	url   string
-	srv   *server.Server
-	done  chan error
+	run   *testserver.Running
 }
 
 // startServer runs the real server on 127.0.0.1:0 with the test day and a
@@ -236,14 +236,9 @@ func startServerWith(t *testing.T, yaml string, from time.Time, speed float64) *
 		t.Fatalf("test schedule: warnings %v", warns)
 	}
 	ts := &testServer{t: t, clock: server.NewClock(from, speed), sched: s, path: path, state: filepath.Join(dir, "state.json")}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.addr = ln.Addr().String()
-	ts.url = "http://" + ts.addr
-	ts.serve(ln)
-	t.Cleanup(ts.stop)
+	ts.serve(testserver.Listen(t, "127.0.0.1:0"))
+	ts.addr = ts.run.Addr
+	ts.url = ts.run.Base
 	return ts
 }
 
@@ -257,41 +252,16 @@ func (ts *testServer) serve(ln net.Listener) {
 		ln.Close()
 		ts.t.Fatal(err)
 	}
-	ts.srv = srv
-	ts.done = make(chan error, 1)
-	go func() { ts.done <- srv.Serve(ln) }()
+	ts.run = testserver.StartOn(ts.t, srv, ln)
 }
 
 // stop shuts the server down: every websocket gets 1001.
-func (ts *testServer) stop() {
-	if ts.srv == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := ts.srv.Shutdown(ctx); err != nil {
-		ts.t.Errorf("shutdown: %v", err)
-	}
-	<-ts.done
-	ts.srv = nil
-}
+func (ts *testServer) stop() { ts.run.Stop() }
 
 // restart serves again on the same address, clock and state file.
 func (ts *testServer) restart() {
 	ts.t.Helper()
-	var ln net.Listener
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		var err error
-		if ln, err = net.Listen("tcp", ts.addr); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			ts.t.Fatalf("listen again on %s: %v", ts.addr, err)
-		}
-		time.Sleep(20 * time.Millisecond) // the port is released asynchronously
-	}
-	ts.serve(ln)
+	ts.serve(testserver.Listen(ts.t, ts.addr))
 }
 
 // admin calls the admin API and returns the status and body.
@@ -363,6 +333,10 @@ func chromiumPath() string {
 }
 
 func newBrowser(t *testing.T) *browser {
+	// Every browser test starts here: the suite is the longest of all.
+	if testing.Short() {
+		t.Skip("long end-to-end test; runs without -short")
+	}
 	path := chromiumPath()
 	if path == "" {
 		if os.Getenv("CI") == "true" {
