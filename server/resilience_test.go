@@ -698,11 +698,21 @@ func TestResilienceGracefulStop(t *testing.T) {
 // clients that misbehave below what gorilla lets one do.
 func resRawUpgrade(t *testing.T, addr, query string) (net.Conn, *bufio.Reader) {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	conn, br, err := rawUpgrade(&net.Dialer{Timeout: 5 * time.Second}, addr, query)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	return conn, br
+}
+
+// rawUpgrade is resRawUpgrade for goroutines other than the test's: it
+// dials with d (which may set the local address) and returns the error.
+func rawUpgrade(d *net.Dialer, addr, query string) (net.Conn, *bufio.Reader, error) {
+	conn, err := d.Dial("tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
 	var key [16]byte
 	rand.Read(key[:])
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
@@ -711,13 +721,15 @@ func resRawUpgrade(t *testing.T, addr, query string) (net.Conn, *bufio.Reader) {
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
-		t.Fatal(err)
+		conn.Close()
+		return nil, nil, err
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("raw upgrade: %s", resp.Status)
+		conn.Close()
+		return nil, nil, fmt.Errorf("raw upgrade: %s", resp.Status)
 	}
 	conn.SetDeadline(time.Time{})
-	return conn, br
+	return conn, br, nil
 }
 
 // resFrame encodes one client frame (masked, as a client must, unless
