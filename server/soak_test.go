@@ -27,6 +27,7 @@ import (
 // cost the others a change, the organizer an answer, the operator a scrape,
 // or the server memory it keeps.
 const (
+	// soakViewers is the audience (200 under the race detector, see resRace).
 	soakViewers = 1000
 	// soakAbuseFor is how long the hostile clients run; the organizer works
 	// throughout. With connecting the audience before and draining after,
@@ -170,23 +171,27 @@ func TestSoakUnderAbuse(t *testing.T) {
 		t.Skip("long end-to-end test; runs without -short")
 	}
 	began := time.Now()
+	audience, halfOpen := soakViewers, soakHalfOpen
+	if resRace {
+		audience, halfOpen = soakViewers/5, soakHalfOpen/5
+	}
 	// The audience and the organizer share the venue's NAT, 127.0.0.1: the
 	// operator raises the per-address bounds above the audience, as
 	// docs/operations.md says for a venue, and keeps the shipped rate and
 	// the admin budget (an organizer with the token is never limited).
 	ts := startServer(t, Config{
 		AdminToken:           adminToken,
-		MaxViewersPerAddress: 2 * soakViewers,
-		ConnBurst:            2 * soakViewers,
+		MaxViewersPerAddress: 2 * audience,
+		ConnBurst:            2 * audience,
 		ConnRate:             DefaultConnRate,
 		AdminRate:            DefaultAdminRate,
 		AdminBurst:           DefaultAdminBurst,
 	})
 	addr := strings.TrimPrefix(ts.base, "http://")
 
-	viewers := make([]*soakViewer, soakViewers)
+	viewers := make([]*soakViewer, audience)
 	var readers sync.WaitGroup
-	err := resConnect(soakViewers, func(i int) error {
+	err := resConnect(audience, func(i int) error {
 		c, resp, err := resDialer.Dial(ts.ws+"?view=tab", nil)
 		if err != nil {
 			if resp != nil {
@@ -209,8 +214,8 @@ func TestSoakUnderAbuse(t *testing.T) {
 	if err != nil {
 		t.Fatalf("connecting the audience: %v", err)
 	}
-	if !testserver.Eventually(10*time.Second, func() bool { return ts.hub.Total() == soakViewers }) {
-		t.Fatalf("%d subscribers, want %d", ts.hub.Total(), soakViewers)
+	if !testserver.Eventually(10*time.Second, func() bool { return ts.hub.Total() == audience }) {
+		t.Fatalf("%d subscribers, want %d", ts.hub.Total(), audience)
 	}
 	heapBefore := soakHeap()
 
@@ -262,7 +267,7 @@ func TestSoakUnderAbuse(t *testing.T) {
 	})
 	// Half-open: a handshake's request line and part of its headers, then
 	// silence until the server gives up on the socket.
-	abuse(1, soakHalfOpen, "127.0.0.3", func(d *net.Dialer) {
+	abuse(1, halfOpen, "127.0.0.3", func(d *net.Dialer) {
 		conn, err := d.Dial("tcp", addr)
 		if err != nil {
 			return
@@ -417,7 +422,7 @@ func TestSoakUnderAbuse(t *testing.T) {
 					i, v.got.Load(), len(posted), delay, v.delays[delay].Load(), v.err.Load())
 			}
 		}
-		t.Fatalf("%d of %d viewers missed changes", missing, soakViewers)
+		t.Fatalf("%d of %d viewers missed changes", missing, audience)
 	}
 	for i, v := range viewers {
 		for n, id := range posted {
@@ -431,8 +436,8 @@ func TestSoakUnderAbuse(t *testing.T) {
 			}
 		}
 	}
-	if got := ts.hub.Total(); got != soakViewers {
-		t.Errorf("%d subscribers after the abuse, want the %d viewers", got, soakViewers)
+	if got := ts.hub.Total(); got != audience {
+		t.Errorf("%d subscribers after the abuse, want the %d viewers", got, audience)
 	}
 
 	// The server lets go of what the hostile clients cost it.
