@@ -24,6 +24,7 @@ import (
 
 	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/demo"
 	"github.com/confdash/confdash/server"
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/common/expfmt"
@@ -753,7 +754,7 @@ type testServer struct {
 func startServer(t *testing.T) testServer {
 	t.Helper()
 	wall := time.Now()
-	sc := schedule.Demo(wall)
+	sc := demo.Schedule(wall)
 	next := schedule.Compute(sc, schedule.Adjustments{}, wall).NextChange
 	if next.IsZero() {
 		t.Fatal("the demo has no next change")

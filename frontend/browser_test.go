@@ -35,6 +35,7 @@ import (
 
 	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 	"github.com/confdash/confdash/server"
 )
 
@@ -228,7 +229,7 @@ func startServerWith(t *testing.T, yaml string, from time.Time, speed float64) *
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, warns, err := schedule.ParseFile(path, schedule.Options{})
+	s, warns, err := load.ParseFile(path, schedule.Options{})
 	if err != nil {
 		t.Fatalf("test schedule: %v", err)
 	}

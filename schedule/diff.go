@@ -6,14 +6,17 @@ import (
 	"time"
 )
 
-// Change types, as the state's session "change" flag and the admin
-// console's list of changes name them (docs/protocol.md).
+// ChangeKind says what happened to a session between two versions, as the
+// state's session "change" flag and the admin console's list of changes
+// name it (docs/protocol.md).
+type ChangeKind string
+
 const (
-	ChangeMoved     = "moved"     // its time changed (and maybe its room)
-	ChangeRoom      = "room"      // only its room changed
-	ChangeCancelled = "cancelled" // gone from the new version
-	ChangeNew       = "new"       // not in the old version
-	ChangeRetitled  = "retitled"  // only its title changed
+	ChangeMoved     ChangeKind = "moved"     // its time changed (and maybe its room)
+	ChangeRoom      ChangeKind = "room"      // only its room changed
+	ChangeCancelled ChangeKind = "cancelled" // gone from the new version
+	ChangeNew       ChangeKind = "new"       // not in the old version
+	ChangeRetitled  ChangeKind = "retitled"  // only its title changed
 )
 
 // Change is one difference between two versions of a schedule, as a screen
@@ -21,16 +24,16 @@ const (
 // track ids. For a cancelled session, Track, Start and End are its last
 // known ones; Previous* fields are set only for what changed.
 type Change struct {
-	Type          string    `json:"type"`
-	SessionID     string    `json:"session_id"`
-	Title         string    `json:"title"`
-	PreviousTitle string    `json:"previous_title,omitempty"`
-	Track         string    `json:"track"`
-	PreviousTrack string    `json:"previous_track,omitempty"`
-	Start         time.Time `json:"start"`
-	PreviousStart time.Time `json:"previous_start,omitzero"`
-	End           time.Time `json:"end"`
-	PreviousEnd   time.Time `json:"previous_end,omitzero"`
+	Type          ChangeKind `json:"type"`
+	SessionID     string     `json:"session_id"`
+	Title         string     `json:"title"`
+	PreviousTitle string     `json:"previous_title,omitempty"`
+	Track         string     `json:"track"`
+	PreviousTrack string     `json:"previous_track,omitempty"`
+	Start         time.Time  `json:"start"`
+	PreviousStart time.Time  `json:"previous_start,omitzero"`
+	End           time.Time  `json:"end"`
+	PreviousEnd   time.Time  `json:"previous_end,omitzero"`
 }
 
 // Diff lists what changed from old to new, one Change per session at most,

@@ -1,23 +1,25 @@
-package schedule
+package schedule_test
 
 import (
 	"encoding/json"
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/internal/schedtest"
 	"github.com/google/go-cmp/cmp"
 )
 
 func TestDiff(t *testing.T) {
-	at := func(s string) time.Time { return impTestUTC(t, "2024-12-27T"+s+":00Z") }
-	sess := func(id, track, title, start, end string, speakers ...string) Session {
-		ss := Session{ID: id, Track: track, Title: title, Kind: KindTalk, Start: at(start), End: at(end)}
+	at := func(s string) time.Time { return schedtest.UTC(t, "2024-12-27T"+s+":00Z") }
+	sess := func(id, track, title, start, end string, speakers ...string) schedule.Session {
+		ss := schedule.Session{ID: id, Track: track, Title: title, Kind: schedule.KindTalk, Start: at(start), End: at(end)}
 		for _, n := range speakers {
-			ss.Speakers = append(ss.Speakers, Speaker{Name: n})
+			ss.Speakers = append(ss.Speakers, schedule.Speaker{Name: n})
 		}
 		return ss
 	}
-	old := &Schedule{Sessions: []Session{
+	old := &schedule.Schedule{Sessions: []schedule.Session{
 		sess("same", "a", "Same", "09:00", "10:00", "Ann"),
 		sess("moved", "a", "Moved", "10:00", "11:00"),
 		sess("longer", "a", "Longer", "11:00", "11:30"),
@@ -28,7 +30,7 @@ func TestDiff(t *testing.T) {
 		sess("a-2024-12-27-1100", "b", "Derived id", "11:00", "12:00", "Bo", "Cy"),
 		sess("abstract", "b", "Abstract", "12:00", "13:00"),
 	}}
-	new := &Schedule{Sessions: []Session{
+	new := &schedule.Schedule{Sessions: []schedule.Session{
 		sess("same", "a", "Same", "09:00", "10:00", "Ann"),
 		sess("moved", "a", "Moved", "14:30", "15:30"),
 		sess("longer", "a", "Longer", "11:00", "11:45"),
@@ -41,51 +43,51 @@ func TestDiff(t *testing.T) {
 		sess("abstract", "b", "Abstract", "12:00", "13:00"),
 	}}
 	new.Sessions[8].Abstract = "now with an abstract"
-	want := []Change{
-		{Type: ChangeRetitled, SessionID: "renamed", Title: "New title", PreviousTitle: "Old title", Track: "b", Start: at("09:00"), End: at("10:00")},
-		{Type: ChangeCancelled, SessionID: "gone", Title: "Gone", Track: "b", Start: at("10:00"), End: at("11:00")},
-		{Type: ChangeMoved, SessionID: "longer", Title: "Longer", Track: "a", Start: at("11:00"), End: at("11:45"), PreviousStart: at("11:00"), PreviousEnd: at("11:30")},
-		{Type: ChangeRoom, SessionID: "room", Title: "Room", Track: "b", PreviousTrack: "a", Start: at("12:00"), End: at("13:00")},
-		{Type: ChangeMoved, SessionID: "moved", Title: "Moved", Track: "a", Start: at("14:30"), End: at("15:30"), PreviousStart: at("10:00"), PreviousEnd: at("11:00")},
-		{Type: ChangeMoved, SessionID: "both", Title: "Both", Track: "b", PreviousTrack: "a", Start: at("15:00"), End: at("16:00"), PreviousStart: at("13:00"), PreviousEnd: at("14:00")},
-		{Type: ChangeMoved, SessionID: "c-2024-12-27-1600", Title: " derived  ID", PreviousTitle: "Derived id", Track: "c", PreviousTrack: "b", Start: at("16:00"), End: at("17:00"), PreviousStart: at("11:00"), PreviousEnd: at("12:00")},
-		{Type: ChangeNew, SessionID: "fresh", Title: "Fresh", Track: "c", Start: at("17:00"), End: at("18:00")},
+	want := []schedule.Change{
+		{Type: schedule.ChangeRetitled, SessionID: "renamed", Title: "New title", PreviousTitle: "Old title", Track: "b", Start: at("09:00"), End: at("10:00")},
+		{Type: schedule.ChangeCancelled, SessionID: "gone", Title: "Gone", Track: "b", Start: at("10:00"), End: at("11:00")},
+		{Type: schedule.ChangeMoved, SessionID: "longer", Title: "Longer", Track: "a", Start: at("11:00"), End: at("11:45"), PreviousStart: at("11:00"), PreviousEnd: at("11:30")},
+		{Type: schedule.ChangeRoom, SessionID: "room", Title: "Room", Track: "b", PreviousTrack: "a", Start: at("12:00"), End: at("13:00")},
+		{Type: schedule.ChangeMoved, SessionID: "moved", Title: "Moved", Track: "a", Start: at("14:30"), End: at("15:30"), PreviousStart: at("10:00"), PreviousEnd: at("11:00")},
+		{Type: schedule.ChangeMoved, SessionID: "both", Title: "Both", Track: "b", PreviousTrack: "a", Start: at("15:00"), End: at("16:00"), PreviousStart: at("13:00"), PreviousEnd: at("14:00")},
+		{Type: schedule.ChangeMoved, SessionID: "c-2024-12-27-1600", Title: " derived  ID", PreviousTitle: "Derived id", Track: "c", PreviousTrack: "b", Start: at("16:00"), End: at("17:00"), PreviousStart: at("11:00"), PreviousEnd: at("12:00")},
+		{Type: schedule.ChangeNew, SessionID: "fresh", Title: "Fresh", Track: "c", Start: at("17:00"), End: at("18:00")},
 	}
-	if diff := cmp.Diff(want, Diff(old, new)); diff != "" {
+	if diff := cmp.Diff(want, schedule.Diff(old, new)); diff != "" {
 		t.Errorf("Diff (-want +got):\n%s", diff)
 	}
-	if got := Diff(old, old); len(got) != 0 {
+	if got := schedule.Diff(old, old); len(got) != 0 {
 		t.Errorf("Diff of a schedule with itself = %v, want none", got)
 	}
-	if got, want := len(Diff(nil, new)), len(new.Sessions); got != want {
+	if got, want := len(schedule.Diff(nil, new)), len(new.Sessions); got != want {
 		t.Errorf("Diff from nothing: %d changes, want %d new", got, want)
 	}
-	if got := Diff(old, nil); len(got) != len(old.Sessions) || got[0].Type != ChangeCancelled {
+	if got := schedule.Diff(old, nil); len(got) != len(old.Sessions) || got[0].Type != schedule.ChangeCancelled {
 		t.Errorf("Diff to nothing = %v, want every session cancelled", got)
 	}
 }
 
 func TestDiffFallbackPicksNearestStart(t *testing.T) {
-	at := func(s string) time.Time { return impTestUTC(t, "2024-12-27T"+s+":00Z") }
+	at := func(s string) time.Time { return schedtest.UTC(t, "2024-12-27T"+s+":00Z") }
 	// Two sessions with the same title and no speakers (a recurring
 	// "Lightning talks" slot); ids changed. Each pairs with the nearest.
-	old := &Schedule{Sessions: []Session{
+	old := &schedule.Schedule{Sessions: []schedule.Session{
 		{ID: "x1", Track: "a", Title: "Lightning talks", Start: at("10:00"), End: at("11:00")},
 		{ID: "x2", Track: "a", Title: "Lightning talks", Start: at("16:00"), End: at("17:00")},
 	}}
-	new := &Schedule{Sessions: []Session{
+	new := &schedule.Schedule{Sessions: []schedule.Session{
 		{ID: "y1", Track: "a", Title: "Lightning talks", Start: at("10:00"), End: at("11:00")},
 		{ID: "y2", Track: "a", Title: "Lightning talks", Start: at("16:30"), End: at("17:30")},
 	}}
-	got := Diff(old, new)
-	if len(got) != 1 || got[0].SessionID != "y2" || got[0].Type != ChangeMoved || !got[0].PreviousStart.Equal(at("16:00")) {
+	got := schedule.Diff(old, new)
+	if len(got) != 1 || got[0].SessionID != "y2" || got[0].Type != schedule.ChangeMoved || !got[0].PreviousStart.Equal(at("16:00")) {
 		t.Errorf("Diff = %+v, want only y2 moved from 16:00", got)
 	}
 }
 
 func TestDiffChangeJSON(t *testing.T) {
-	at := impTestUTC(t, "2024-12-27T14:30:00Z")
-	b, err := json.Marshal(Change{Type: ChangeRoom, SessionID: "s", Title: "T", Track: "b", PreviousTrack: "a", Start: at, End: at.Add(time.Hour)})
+	at := schedtest.UTC(t, "2024-12-27T14:30:00Z")
+	b, err := json.Marshal(schedule.Change{Type: schedule.ChangeRoom, SessionID: "s", Title: "T", Track: "b", PreviousTrack: "a", Start: at, End: at.Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,11 +1,12 @@
 // Package schedule is confdash's domain: the vocabulary every other package
 // speaks, as plain types and pure functions.
 //
-// A Schedule is a conference (tracks, sessions, days, its time zone), read
-// from a source by Parse: the native YAML format (docs/schedule-format.md)
-// and the importers for other formats (frab XML, schedule.json, iCalendar)
-// live here and all produce the same types. A Schedule never changes once
-// parsed. Adjustments are the organizers' live changes on top of it
+// A Schedule is a conference (tracks, sessions, days, its time zone). The
+// formats live in sub-packages that all produce these types: native
+// (docs/schedule-format.md), frab, schedulejson and ical, sharing one
+// builder (build); load detects a source's format and is what callers use,
+// and demo is the built-in demo schedule. This package imports none of
+// them. A Schedule never changes once loaded. Adjustments are the organizers' live changes on top of it
 // (announcements, per-track delays), changed only through pure operations
 // that return new values. Compute turns (schedule, adjustments, instant) into
 // a State: what each track plays now and next, and the next instant anything

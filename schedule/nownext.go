@@ -140,7 +140,7 @@ func timedEstimate(ss *Session, d Delay) (start, end time.Time, minutes int) {
 }
 
 // trackIndexes is s.byTrack, or the same lookup built on the spot for a
-// Schedule that did not come from Parse (built in a test or by hand). It is
+// Schedule that was not indexed (built in a test or by hand). It is
 // not stored: a Schedule is shared read-only between goroutines.
 func trackIndexes(s *Schedule) map[string][]int {
 	if s.byTrack != nil {
@@ -210,6 +210,6 @@ func (s *Schedule) Shift(d time.Duration) *Schedule {
 	if d != 0 {
 		c.Version = fmt.Sprintf("%s-s%d", s.Version, int64(d/time.Second))
 	}
-	c.index()
+	c.Index()
 	return &c
 }

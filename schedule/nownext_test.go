@@ -1,4 +1,4 @@
-package schedule
+package schedule_test
 
 import (
 	"fmt"
@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/internal/schedtest"
+	"github.com/confdash/confdash/schedule/load"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -26,30 +29,26 @@ sessions:
 `
 
 // nnLA is a wall-clock time in Los Angeles; "" is the zero instant.
+// nnParse loads a native source that must be valid.
+func nnParse(t testing.TB, src string) *schedule.Schedule {
+	t.Helper()
+	s, _, err := load.Parse("test.yaml", []byte(src), schedule.Options{})
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return s
+}
+
 func nnLA(t testing.TB, wall string) time.Time {
 	t.Helper()
 	if wall == "" {
 		return time.Time{}
 	}
-	return nativeTestTime(t, "America/Los_Angeles", wall)
-}
-
-func nnID(tm *Timed) string {
-	if tm == nil {
-		return ""
-	}
-	return tm.ID
-}
-
-func nnShow(t time.Time) string {
-	if t.IsZero() {
-		return "none"
-	}
-	return t.Format(time.RFC3339)
+	return schedtest.Wall(t, "America/Los_Angeles", wall)
 }
 
 func TestCompute(t *testing.T) {
-	s := nativeTestParse(t, nowNextSource)
+	s := nnParse(t, nowNextSource)
 	tests := []struct {
 		name           string
 		at             string
@@ -71,7 +70,7 @@ func TestCompute(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			at := nnLA(t, tt.at)
-			st := Compute(s, Adjustments{}, at)
+			st := schedule.Compute(s, schedule.Adjustments{}, at)
 			if !st.At.Equal(at) {
 				t.Errorf("At = %v, want %v", st.At, at)
 			}
@@ -83,23 +82,23 @@ func TestCompute(t *testing.T) {
 				t.Fatalf("tracks not in schedule order (-want +got):\n%s", diff)
 			}
 			main, side, empty := st.Tracks[0], st.Tracks[1], st.Tracks[2]
-			if got := nnID(main.Now); got != tt.now {
+			if got := schedtest.ID(main.Now); got != tt.now {
 				t.Errorf("main now = %q, want %q", got, tt.now)
 			}
-			if got := nnID(main.Next); got != tt.next {
+			if got := schedtest.ID(main.Next); got != tt.next {
 				t.Errorf("main next = %q, want %q", got, tt.next)
 			}
 			if got, want := main.NextChange, nnLA(t, tt.change); !got.Equal(want) {
-				t.Errorf("main next change = %s, want %s", nnShow(got), nnShow(want))
+				t.Errorf("main next change = %s, want %s", schedtest.Show(got), schedtest.Show(want))
 			}
-			if got := nnID(side.Now); got != tt.sideNow {
+			if got := schedtest.ID(side.Now); got != tt.sideNow {
 				t.Errorf("side now = %q, want %q", got, tt.sideNow)
 			}
 			if empty.Now != nil || empty.Next != nil || !empty.NextChange.IsZero() {
 				t.Errorf("empty track = %+v, want nothing", empty)
 			}
 			if got, want := st.NextChange, nnLA(t, tt.overallChanges); !got.Equal(want) {
-				t.Errorf("state next change = %s, want %s", nnShow(got), nnShow(want))
+				t.Errorf("state next change = %s, want %s", schedtest.Show(got), schedtest.Show(want))
 			}
 			if st.Announcements == nil {
 				t.Errorf("Announcements is nil, want an empty list")
@@ -109,7 +108,7 @@ func TestCompute(t *testing.T) {
 			}
 
 			// ComputeTrack agrees with Compute.
-			ts, ok := ComputeTrack(s, Adjustments{}, "main", at)
+			ts, ok := schedule.ComputeTrack(s, schedule.Adjustments{}, "main", at)
 			if !ok {
 				t.Fatal("ComputeTrack(main) not found")
 			}
@@ -118,7 +117,7 @@ func TestCompute(t *testing.T) {
 			}
 		})
 	}
-	if _, ok := ComputeTrack(s, Adjustments{}, "nowhere", nnLA(t, "2021-10-06 09:00")); ok {
+	if _, ok := schedule.ComputeTrack(s, schedule.Adjustments{}, "nowhere", nnLA(t, "2021-10-06 09:00")); ok {
 		t.Errorf("ComputeTrack(nowhere) found a track")
 	}
 }
@@ -127,7 +126,7 @@ func TestCompute(t *testing.T) {
 // from 01:30 to 03:30 lasts three hours, and the change instants are the
 // real ones, not wall-clock arithmetic.
 func TestComputeAcrossDSTEnd(t *testing.T) {
-	s := nativeTestParse(t, `name: DST
+	s := nnParse(t, `name: DST
 timezone: Europe/Berlin
 tracks: [{id: main, name: Main}]
 sessions:
@@ -150,15 +149,15 @@ sessions:
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ts, _ := ComputeTrack(s, Adjustments{}, "main", tt.at)
-			if got := nnID(ts.Now); got != tt.now {
+			ts, _ := schedule.ComputeTrack(s, schedule.Adjustments{}, "main", tt.at)
+			if got := schedtest.ID(ts.Now); got != tt.now {
 				t.Errorf("now = %q, want %q", got, tt.now)
 			}
-			if got := nnID(ts.Next); got != tt.next {
+			if got := schedtest.ID(ts.Next); got != tt.next {
 				t.Errorf("next = %q, want %q", got, tt.next)
 			}
 			if !ts.NextChange.Equal(tt.change) {
-				t.Errorf("next change = %s, want %s", nnShow(ts.NextChange), nnShow(tt.change))
+				t.Errorf("next change = %s, want %s", schedtest.Show(ts.NextChange), schedtest.Show(tt.change))
 			}
 		})
 	}
@@ -171,154 +170,14 @@ sessions:
 	}
 }
 
-func TestComputeDelays(t *testing.T) {
-	s := nativeTestParse(t, nowNextSource)
-	la := func(wall string) time.Time { return nnLA(t, "2021-10-06 "+wall) }
-	type est struct{ start, end string } // wall clock on 2021-10-06
-	tests := []struct {
-		name  string
-		adj   Adjustments
-		at    string
-		now   string
-		next  string
-		chg   string
-		delay int
-		want  map[string]est // estimated times by session id
-	}{
-		{
-			// Set while a runs: a keeps its start and ends 7 minutes late,
-			// everything after it moves.
-			name: "running session", adj: Adjustments{}.WithDelay("main", 7, la("09:10")),
-			at: "09:35", now: "a", next: "b", chg: "09:37", delay: 7,
-			want: map[string]est{"a": {"09:00", "09:37"}, "b": {"09:37", "10:07"}, "c": {"10:37", "11:07"}},
-		},
-		{
-			name: "boundary after a delay", adj: Adjustments{}.WithDelay("main", 7, la("09:10")),
-			at: "09:37", now: "b", next: "c", chg: "10:07", delay: 7,
-		},
-		{
-			// Set in a gap: what ended keeps its times, the next session moves.
-			name: "gap", adj: Adjustments{}.WithDelay("main", 7, la("10:10")),
-			at: "10:32", now: "", next: "c", chg: "10:37", delay: 7,
-			want: map[string]est{"a": {"09:00", "09:30"}, "b": {"09:30", "10:00"}, "c": {"10:37", "11:07"}},
-		},
-		{
-			// Set while b runs: a had ended and keeps its times.
-			name: "ended before From", adj: Adjustments{}.WithDelay("main", 5, la("09:45")),
-			at: "09:45", now: "b", next: "c", chg: "10:05", delay: 5,
-			want: map[string]est{"a": {"09:00", "09:30"}, "b": {"09:30", "10:05"}, "c": {"10:35", "11:05"}},
-		},
-		{
-			// 7 then 12 later on: From stays where the delay began, so c
-			// (due to run at the second call) moves instead of keeping its
-			// start, and a, which ran when the delay began, ends 12 late.
-			name: "7 then 12 keeps From", adj: Adjustments{}.WithDelay("main", 7, la("09:10")).WithDelay("main", 12, la("10:40")),
-			at: "10:40", now: "", next: "c", chg: "10:42", delay: 12,
-			want: map[string]est{"a": {"09:00", "09:42"}, "b": {"09:42", "10:12"}, "c": {"10:42", "11:12"}},
-		},
-		{
-			name: "cleared", adj: Adjustments{}.WithDelay("main", 7, la("09:10")).WithDelay("main", 0, la("09:20")),
-			at: "09:30", now: "b", next: "c", chg: "10:00", delay: 0,
-			want: map[string]est{"a": {"09:00", "09:30"}, "b": {"09:30", "10:00"}, "c": {"10:30", "11:00"}},
-		},
-		{
-			name: "early", adj: Adjustments{}.WithDelay("main", -10, la("09:10")),
-			at: "09:20", now: "b", next: "c", chg: "09:50", delay: -10,
-			want: map[string]est{"a": {"09:00", "09:20"}, "b": {"09:20", "09:50"}, "c": {"10:20", "10:50"}},
-		},
-		{
-			// Far too early: nothing moves before the moment it was said.
-			name: "early, clamped", adj: Adjustments{}.WithDelay("main", -45, la("09:10")),
-			at: "09:10", now: "b", next: "c", chg: "09:15", delay: -45,
-			want: map[string]est{"a": {"09:00", "09:10"}, "b": {"09:10", "09:15"}, "c": {"09:45", "10:15"}},
-		},
-		{
-			name: "other track", adj: Adjustments{}.WithDelay("side", 10, la("09:10")),
-			at: "09:10", now: "a", next: "b", chg: "09:30", delay: 0,
-			want: map[string]est{"a": {"09:00", "09:30"}, "s1": {"09:00", "10:10"}},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ts, _ := ComputeTrack(s, tt.adj, "main", la(tt.at))
-			if got := nnID(ts.Now); got != tt.now {
-				t.Errorf("now = %q, want %q", got, tt.now)
-			}
-			if got := nnID(ts.Next); got != tt.next {
-				t.Errorf("next = %q, want %q", got, tt.next)
-			}
-			if !ts.NextChange.Equal(la(tt.chg)) {
-				t.Errorf("next change = %s, want %s", nnShow(ts.NextChange), tt.chg)
-			}
-			if ts.DelayMinutes != tt.delay {
-				t.Errorf("DelayMinutes = %d, want %d", ts.DelayMinutes, tt.delay)
-			}
-			for _, tm := range s.Timed(tt.adj) {
-				w, ok := tt.want[tm.ID]
-				if !ok {
-					continue
-				}
-				got := est{tm.EstStart.In(s.Location).Format("15:04"), tm.EstEnd.In(s.Location).Format("15:04")}
-				if got != w {
-					t.Errorf("%s estimated %v, want %v", tm.ID, got, w)
-				}
-				moved := !tm.EstStart.Equal(tm.Start) || !tm.EstEnd.Equal(tm.End)
-				if moved != (tm.DelayMinutes != 0) {
-					t.Errorf("%s: DelayMinutes %d for estimates %v (scheduled %s to %s)", tm.ID, tm.DelayMinutes, got, tm.Start.In(s.Location).Format("15:04"), tm.End.In(s.Location).Format("15:04"))
-				}
-			}
-		})
-	}
-}
-
-func TestComputeAnnouncements(t *testing.T) {
-	s := nativeTestParse(t, nowNextSource)
-	la := func(wall string) time.Time { return nnLA(t, "2021-10-06 "+wall) }
-	exp := func(wall string) *time.Time { e := la(wall); return &e }
-	adj := Adjustments{}.
-		WithAnnouncement(Announcement{ID: "coffee", Text: "Coffee in the hall", Created: la("09:05"), Expires: exp("09:20")}).
-		WithAnnouncement(Announcement{ID: "side-mic", Text: "Side: mic fixed", Track: "side", Created: la("09:01")}).
-		WithAnnouncement(Announcement{ID: "lunch", Text: "Lunch at noon", Created: la("09:15")})
-	tests := []struct {
-		at     string
-		active []string
-		change string
-	}{
-		{"09:00", nil, "09:01"},                                     // the first announcement appearing
-		{"09:10", []string{"side-mic", "coffee"}, "09:15"},          // sorted by Created; lunch appears next
-		{"09:16", []string{"side-mic", "coffee", "lunch"}, "09:20"}, // coffee's expiry comes before a's end
-		{"09:20", []string{"side-mic", "lunch"}, "09:30"},           // expired at the instant; back to the tracks
-	}
-	for _, tt := range tests {
-		t.Run(tt.at, func(t *testing.T) {
-			st := Compute(s, adj, la(tt.at))
-			var got []string
-			for _, a := range st.Announcements {
-				got = append(got, a.ID)
-			}
-			if diff := cmp.Diff(tt.active, got); diff != "" {
-				t.Errorf("active (-want +got):\n%s", diff)
-			}
-			if !st.NextChange.Equal(la(tt.change)) {
-				t.Errorf("next change = %s, want %s", nnShow(st.NextChange), tt.change)
-			}
-		})
-	}
-	// A per-track announcement keeps its track for the server to route it.
-	st := Compute(s, adj, la("09:10"))
-	if got, want := st.Announcements[0].Track, "side"; got != want {
-		t.Errorf("track of side-mic = %q, want %q", got, want)
-	}
-}
-
 // Imported schedules may have a long session around shorter ones on one
 // track; the one that started last is running, the long one fills the gaps.
 func TestComputeOverlapping(t *testing.T) {
 	la := func(wall string) time.Time { return nnLA(t, "2021-10-06 "+wall) }
 	// Built by hand, unsorted and unindexed: Compute must cope.
-	s := &Schedule{
-		Tracks: []Track{{ID: "hall", Name: "Hall"}},
-		Sessions: []Session{
+	s := &schedule.Schedule{
+		Tracks: []schedule.Track{{ID: "hall", Name: "Hall"}},
+		Sessions: []schedule.Session{
 			{ID: "short", Track: "hall", Start: la("11:00"), End: la("11:30")},
 			{ID: "long", Track: "hall", Start: la("10:00"), End: la("18:00")},
 		},
@@ -329,20 +188,20 @@ func TestComputeOverlapping(t *testing.T) {
 		{"12:00", "long", "", "18:00"},
 	}
 	for _, tt := range tests {
-		ts, _ := ComputeTrack(s, Adjustments{}, "hall", la(tt.at))
-		if nnID(ts.Now) != tt.now || nnID(ts.Next) != tt.next || !ts.NextChange.Equal(la(tt.change)) {
-			t.Errorf("at %s: now %q next %q change %s, want %q %q %s", tt.at, nnID(ts.Now), nnID(ts.Next), nnShow(ts.NextChange), tt.now, tt.next, tt.change)
+		ts, _ := schedule.ComputeTrack(s, schedule.Adjustments{}, "hall", la(tt.at))
+		if schedtest.ID(ts.Now) != tt.now || schedtest.ID(ts.Next) != tt.next || !ts.NextChange.Equal(la(tt.change)) {
+			t.Errorf("at %s: now %q next %q change %s, want %q %q %s", tt.at, schedtest.ID(ts.Now), schedtest.ID(ts.Next), schedtest.Show(ts.NextChange), tt.now, tt.next, tt.change)
 		}
 	}
 }
 
 func TestShift(t *testing.T) {
-	s := nativeTestParse(t, nowNextSource)
-	orig := nativeTestParse(t, nowNextSource)
+	s := nnParse(t, nowNextSource)
+	orig := nnParse(t, nowNextSource)
 	const d = 24*time.Hour*365 + 3*time.Hour + 5*time.Minute
 	sh := s.Shift(d)
 
-	if diff := cmp.Diff(orig, s, nativeCmpSchedule); diff != "" {
+	if diff := cmp.Diff(orig, s, schedtest.CmpSchedule); diff != "" {
 		t.Errorf("Shift changed its receiver (-before +after):\n%s", diff)
 	}
 	if got, want := sh.Version, s.Version+"-s31547100"; got != want {
@@ -360,15 +219,15 @@ func TestShift(t *testing.T) {
 	// through its own index.
 	for _, wall := range []string{"2021-10-06 08:00", "2021-10-06 09:30", "2021-10-06 10:10", "2021-10-07 00:10"} {
 		at := nnLA(t, wall)
-		a, b := Compute(s, Adjustments{}, at), Compute(sh, Adjustments{}, at.Add(d))
+		a, b := schedule.Compute(s, schedule.Adjustments{}, at), schedule.Compute(sh, schedule.Adjustments{}, at.Add(d))
 		for i := range a.Tracks {
-			if nnID(a.Tracks[i].Now) != nnID(b.Tracks[i].Now) || nnID(a.Tracks[i].Next) != nnID(b.Tracks[i].Next) {
+			if schedtest.ID(a.Tracks[i].Now) != schedtest.ID(b.Tracks[i].Now) || schedtest.ID(a.Tracks[i].Next) != schedtest.ID(b.Tracks[i].Next) {
 				t.Errorf("at %s: shifted %s shows %q/%q, want %q/%q", wall, a.Tracks[i].Track.ID,
-					nnID(b.Tracks[i].Now), nnID(b.Tracks[i].Next), nnID(a.Tracks[i].Now), nnID(a.Tracks[i].Next))
+					schedtest.ID(b.Tracks[i].Now), schedtest.ID(b.Tracks[i].Next), schedtest.ID(a.Tracks[i].Now), schedtest.ID(a.Tracks[i].Next))
 			}
 		}
 		if !b.NextChange.Equal(a.NextChange.Add(d)) && !a.NextChange.IsZero() {
-			t.Errorf("at %s: shifted next change %s, want %s", wall, nnShow(b.NextChange), nnShow(a.NextChange.Add(d)))
+			t.Errorf("at %s: shifted next change %s, want %s", wall, schedtest.Show(b.NextChange), schedtest.Show(a.NextChange.Add(d)))
 		}
 	}
 	if got := s.Shift(0).Version; got != s.Version {
@@ -378,7 +237,7 @@ func TestShift(t *testing.T) {
 
 // nnBenchSchedule is 10 tracks of 100 sessions each: 20-minute talks with
 // 5-minute gaps, every fifth track staggered by 10 minutes.
-func nnBenchSchedule(b *testing.B) *Schedule {
+func nnBenchSchedule(b *testing.B) *schedule.Schedule {
 	var src strings.Builder
 	src.WriteString("name: Bench\ntimezone: Europe/Berlin\ntracks:\n")
 	for tr := range 10 {
@@ -392,7 +251,7 @@ func nnBenchSchedule(b *testing.B) *Schedule {
 			fmt.Fprintf(&src, "  - {track: t%d, title: Talk %d, start: %s, duration: 20m}\n", tr, i, start.Format("2006-01-02 15:04"))
 		}
 	}
-	s, _, err := Parse("bench.yaml", []byte(src.String()), Options{})
+	s, _, err := load.Parse("bench.yaml", []byte(src.String()), schedule.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -405,9 +264,9 @@ func nnBenchSchedule(b *testing.B) *Schedule {
 func BenchmarkCompute(b *testing.B) {
 	s := nnBenchSchedule(b)
 	start := s.Sessions[0].Start
-	adj := Adjustments{}.
+	adj := schedule.Adjustments{}.
 		WithDelay("t3", 7, start.Add(10*time.Hour)).
-		WithAnnouncement(Announcement{ID: "a", Text: "x", Created: start})
+		WithAnnouncement(schedule.Announcement{ID: "a", Text: "x", Created: start})
 	// Talks start every 25 minutes (plus up to 8 minutes of stagger) and
 	// last 20: minute 12 of a slot is inside a talk on every track, minute
 	// 23 is in a gap on most. After the last talk, nothing follows.
@@ -430,7 +289,7 @@ func BenchmarkCompute(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			i := 0
 			for b.Loop() {
-				st := Compute(s, adj, bc.ats[i%len(bc.ats)])
+				st := schedule.Compute(s, adj, bc.ats[i%len(bc.ats)])
 				if len(st.Tracks) != 10 {
 					b.Fatal(len(st.Tracks))
 				}

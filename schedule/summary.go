@@ -6,7 +6,7 @@ import "time"
 // organizer compares with the source (and the conformance tests compare
 // with the corpus). Instants are UTC.
 type Summary struct {
-	Format   string `json:"format"`
+	Format   Format `json:"format"`
 	Name     string `json:"name"`
 	Days     int    `json:"days"`
 	Tracks   int    `json:"tracks"` // tracks holding at least one session

@@ -1,17 +1,20 @@
-package schedule
+package schedule_test
 
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/internal/schedtest"
 )
 
 func TestSummary(t *testing.T) {
-	s := writeTestSchedule(t)
+	s := schedtest.Sample(t)
 	// A declared track without sessions is not counted.
-	s.Tracks = append(s.Tracks, Track{ID: "empty", Name: "Empty"})
-	s.Days = []Day{{Date: "2024-10-26"}, {Date: "2024-10-27"}}
+	s.Tracks = append(s.Tracks, schedule.Track{ID: "empty", Name: "Empty"})
+	s.Days = []schedule.Day{{Date: "2024-10-26"}, {Date: "2024-10-27"}}
 	s.ZoneAssumed = true
-	b, err := json.Marshal(Summarize(s))
+	b, err := json.Marshal(schedule.Summarize(s))
 	if err != nil {
 		t.Fatal(err)
 	}

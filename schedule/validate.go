@@ -2,6 +2,8 @@ package schedule
 
 import (
 	"fmt"
+	"sort"
+	"strconv"
 	"time"
 )
 
@@ -27,29 +29,27 @@ var (
 )
 
 // servable reports whether t, with the margin the server adds, can be
-// encoded. It is the check every parser and Validate share.
+// encoded.
 func servable(t time.Time) bool {
 	return !t.Before(servableFirst) && t.Before(servableLast)
 }
 
-// unservableMsg says why an instant is refused and what to do.
-func unservableMsg(t time.Time) string {
-	return fmt.Sprintf(unservableFormat, unservableArgs(t)...)
-}
-
-// unservableFormat and unservableArgs are unservableMsg for a diagnostic's
-// format, whose string arguments are clipped (the message itself is not).
-const unservableFormat = "%s is outside the years confdash can serve (%d to %d in UTC): check the year"
-
-func unservableArgs(t time.Time) []any {
-	return []any{t.UTC().Format("2006-01-02 15:04:05Z"), servableFirst.Year(), servableLast.Year()}
+// CheckServable returns nil when t, with the margin the server adds, can be
+// encoded, and otherwise an error that says why and what to do. Every parser
+// and Validate use it: whatever parses can be served.
+func CheckServable(t time.Time) error {
+	if servable(t) {
+		return nil
+	}
+	return fmt.Errorf("%s is outside the years confdash can serve (%d to %d in UTC): check the year",
+		t.UTC().Format("2006-01-02 15:04:05Z"), servableFirst.Year(), servableLast.Year())
 }
 
 // Validate refuses a schedule that the server could not encode or serve:
 // an instant outside years 1–9999 in UTC (with the margin delays add), a
 // session that does not end after it starts (an instant marker may end at
 // its start) or lasts longer than MaxSessionDuration, a session on an
-// unknown track, a day that ends before it starts. Parse calls it on every
+// unknown track, a day that ends before it starts. load.Parse calls it on every
 // format, so whatever parses can be served, and a schedule that comes from
 // elsewhere (a cache, another instance) is held to the same rules. file
 // names the source in the diagnostics.
@@ -66,14 +66,15 @@ func (s *Schedule) Validate(file string) error {
 		tracks[t.ID] = true
 	}
 	for _, ss := range s.Sessions {
-		where := fmt.Sprintf("session %s", impLabel(ss.ID, ss.Title))
-		okStart, okEnd := servable(ss.Start), servable(ss.End)
-		if !okStart {
-			add("start", where+": start "+unservableMsg(ss.Start))
+		where := fmt.Sprintf("session %s", Label(ss.ID, ss.Title))
+		errStart, errEnd := CheckServable(ss.Start), CheckServable(ss.End)
+		if errStart != nil {
+			add("start", where+": start "+errStart.Error())
 		}
-		if !okEnd {
-			add("end", where+": end "+unservableMsg(ss.End))
+		if errEnd != nil {
+			add("end", where+": end "+errEnd.Error())
 		}
+		okStart, okEnd := errStart == nil, errEnd == nil
 		if okStart && okEnd {
 			switch d := ss.End.Sub(ss.Start); {
 			case d < 0:
@@ -83,7 +84,7 @@ func (s *Schedule) Validate(file string) error {
 			}
 		}
 		if !tracks[ss.Track] {
-			add("track", fmt.Sprintf("%s: unknown track %q: declare it under tracks", where, clipValue(ss.Track)))
+			add("track", fmt.Sprintf("%s: unknown track %q: declare it under tracks", where, ClipValue(ss.Track)))
 		}
 		if ss.Day < 0 || ss.Day >= len(s.Days) && len(s.Days) > 0 {
 			add("day", fmt.Sprintf("%s: day %d does not exist", where, ss.Day))
@@ -91,13 +92,54 @@ func (s *Schedule) Validate(file string) error {
 	}
 	for i, d := range s.Days {
 		if !servable(d.Start) || !servable(d.End) {
-			add(fmt.Sprintf("days[%d]", i), fmt.Sprintf("day %s: its bounds are outside the years confdash can serve: check the year", clipValue(d.Date)))
+			add(fmt.Sprintf("days[%d]", i), fmt.Sprintf("day %s: its bounds are outside the years confdash can serve: check the year", ClipValue(d.Date)))
 		} else if d.End.Before(d.Start) {
-			add(fmt.Sprintf("days[%d]", i), fmt.Sprintf("day %s ends before it starts", clipValue(d.Date)))
+			add(fmt.Sprintf("days[%d]", i), fmt.Sprintf("day %s ends before it starts", ClipValue(d.Date)))
 		}
 	}
 	if len(errs) == 0 {
 		return nil
 	}
 	return errs
+}
+
+// Index sorts the sessions by (Start, Track, End) and builds the per-track
+// lookup Compute uses. The loader calls it once, before the schedule is
+// shared; a Schedule is never modified after that.
+func (s *Schedule) Index() {
+	sort.SliceStable(s.Sessions, func(i, j int) bool {
+		a, b := s.Sessions[i], s.Sessions[j]
+		if !a.Start.Equal(b.Start) {
+			return a.Start.Before(b.Start)
+		}
+		if a.Track != b.Track {
+			return a.Track < b.Track
+		}
+		return a.End.Before(b.End)
+	})
+	s.byTrack = make(map[string][]int, len(s.Tracks))
+	for i, ss := range s.Sessions {
+		s.byTrack[ss.Track] = append(s.byTrack[ss.Track], i)
+	}
+}
+
+// Label names a session in a message: its id, else its title (shortened).
+func Label(id, title string) string {
+	switch {
+	case id != "" && title != "":
+		return fmt.Sprintf("%s (%q)", id, Short(title))
+	case id != "":
+		return id
+	case title != "":
+		return strconv.Quote(Short(title))
+	}
+	return "without id or title"
+}
+
+// Short shortens a title or value for a message to 40 characters.
+func Short(s string) string {
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:39]) + "…"
+	}
+	return s
 }

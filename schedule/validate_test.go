@@ -1,4 +1,4 @@
-package schedule
+package schedule_test
 
 import (
 	"encoding/binary"
@@ -9,6 +9,9 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/internal/schedtest"
+	"github.com/confdash/confdash/schedule/load"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -25,13 +28,13 @@ sessions:
 `
 
 // parseErrs parses src and returns its Errors, failing unless it was refused.
-func parseErrs(t *testing.T, name, src string) Errors {
+func parseErrs(t *testing.T, name, src string) schedule.Errors {
 	t.Helper()
-	s, _, err := Parse(name, []byte(src), Options{})
+	s, _, err := load.Parse(name, []byte(src), schedule.Options{})
 	if err == nil {
 		t.Fatalf("parsed %d sessions, want a refusal", len(s.Sessions))
 	}
-	var errs Errors
+	var errs schedule.Errors
 	if !errors.As(err, &errs) {
 		t.Fatalf("error %T %v is not Errors", err, err)
 	}
@@ -59,7 +62,7 @@ func TestParseRefusesUnservableInstants(t *testing.T) {
 		}
 	})
 	t.Run("frab", func(t *testing.T) {
-		src := frabTestHead + `<day index="1" date="0000-01-01"><room name="One"><event id="1"><date>0000-01-01T10:00:00+01:00</date>` +
+		src := schedtest.FrabHead + `<day index="1" date="0000-01-01"><room name="One"><event id="1"><date>0000-01-01T10:00:00+01:00</date>` +
 			`<start>10:00</start><duration>01:00</duration><room>One</room><title>T</title></event></room></day></schedule>`
 		errs := parseErrs(t, "f.xml", src)
 		if !strings.Contains(errs.Error(), "outside the years confdash can serve") {
@@ -67,7 +70,7 @@ func TestParseRefusesUnservableInstants(t *testing.T) {
 		}
 	})
 	t.Run("ical", func(t *testing.T) {
-		src := string(icalTestCal("BEGIN:VCALENDAR", "BEGIN:VEVENT", "UID:a", "DTSTART:00000101T100000Z", "DTEND:00000101T110000Z",
+		src := string(schedtest.ICal("BEGIN:VCALENDAR", "BEGIN:VEVENT", "UID:a", "DTSTART:00000101T100000Z", "DTEND:00000101T110000Z",
 			"SUMMARY:T", "END:VEVENT", "END:VCALENDAR"))
 		errs := parseErrs(t, "c.ics", src)
 		if !strings.Contains(errs.Error(), "outside the years confdash can serve") {
@@ -78,7 +81,7 @@ func TestParseRefusesUnservableInstants(t *testing.T) {
 
 // Validate holds a schedule built by hand to the same rules.
 func TestValidate(t *testing.T) {
-	s, _, err := Parse("day.yaml", []byte(validNative), Options{})
+	s, _, err := load.Parse("day.yaml", []byte(validNative), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,18 +89,18 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("a parsed schedule fails validation: %v", err)
 	}
 	bad := *s
-	bad.Sessions = append([]Session(nil), s.Sessions...)
+	bad.Sessions = append([]schedule.Session(nil), s.Sessions...)
 	bad.Sessions[0].Start = time.Date(0, 12, 31, 23, 0, 0, 0, time.UTC)
 	bad.Sessions[0].End = time.Date(1, 1, 1, 0, 30, 0, 0, time.UTC)
 	err = bad.Validate("day.yaml")
-	var errs Errors
+	var errs schedule.Errors
 	if !errors.As(err, &errs) || errs[0].Field != "start" || !strings.Contains(errs[0].Message, "session a") {
 		t.Fatalf("Validate = %v, want the start of session a refused", err)
 	}
 	bad.Sessions[0].Start = s.Sessions[0].Start
-	bad.Sessions[0].End = s.Sessions[0].Start.Add(MaxSessionDuration + time.Hour)
+	bad.Sessions[0].End = s.Sessions[0].Start.Add(schedule.MaxSessionDuration + time.Hour)
 	if err := bad.Validate("day.yaml"); err == nil || !strings.Contains(err.Error(), "more than") {
-		t.Fatalf("Validate of a %s session = %v, want refused", MaxSessionDuration+time.Hour, err)
+		t.Fatalf("Validate of a %s session = %v, want refused", schedule.MaxSessionDuration+time.Hour, err)
 	}
 }
 
@@ -113,11 +116,11 @@ func TestSessionLengthBounded(t *testing.T) {
 			t.Fatalf("%s: errors = %v, want %s at line 9 naming the bound", tc.to, errs, tc.field)
 		}
 	}
-	src := frabTestHead + `<day index="1" date="2025-12-27"><room name="One">` +
+	src := schedtest.FrabHead + `<day index="1" date="2025-12-27"><room name="One">` +
 		`<event id="1"><date>2025-12-27T10:00:00+01:00</date><duration>9999:00</duration><room>One</room><title>Long</title></event>` +
 		`<event id="2"><date>2025-12-27T10:00:00+01:00</date><duration>01:00</duration><room>One</room><title>Short</title></event>` +
 		`</room></day></schedule>`
-	s, warns, err := Parse("f.xml", []byte(src), Options{})
+	s, warns, err := load.Parse("f.xml", []byte(src), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +132,7 @@ func TestSessionLengthBounded(t *testing.T) {
 	}
 }
 
-func hasWarning(warns []Diagnostic, parts ...string) bool {
+func hasWarning(warns []schedule.Diagnostic, parts ...string) bool {
 	for _, w := range warns {
 		all := true
 		for _, p := range parts {
@@ -149,11 +152,11 @@ func TestImportDropsNonWebURLs(t *testing.T) {
 		return `<event id="` + id + `"><date>2025-12-27T1` + id + `:00:00+01:00</date><duration>00:30</duration><room>One</room>` +
 			`<title>T` + id + `</title><url>` + url + `</url></event>`
 	}
-	src := frabTestHead + `<day index="1" date="2025-12-27"><room name="One">` +
+	src := schedtest.FrabHead + `<day index="1" date="2025-12-27"><room name="One">` +
 		event("1", "javascript:alert(1)") + event("2", "https://example.org/a&#10;Set-Cookie: x") +
 		event("3", "https://example.org/talk/3") + event("4", "data:text/html,hi") +
 		`</room></day></schedule>`
-	s, warns, err := Parse("f.xml", []byte(src), Options{})
+	s, warns, err := load.Parse("f.xml", []byte(src), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,8 +194,8 @@ func TestDiagnosticsBounded(t *testing.T) {
 	}
 	errs = parseErrs(t, "day.yaml", b.String())
 	lines := strings.Split(errs.Error(), "\n")
-	if len(errs) < 120 || len(lines) != maxReported+1 {
-		t.Fatalf("%d errors printed as %d lines, want %d and a count", len(errs), len(lines), maxReported+1)
+	if len(errs) < 120 || len(lines) != schedule.MaxReported+1 {
+		t.Fatalf("%d errors printed as %d lines, want %d and a count", len(errs), len(lines), schedule.MaxReported+1)
 	}
 	if last := lines[len(lines)-1]; !strings.Contains(last, "and ") || !strings.Contains(last, "more") {
 		t.Fatalf("last line %q does not count the rest", last)
@@ -207,7 +210,7 @@ func TestDiagnosticsBounded(t *testing.T) {
 // A file saved as UTF-16 (with its byte order mark) reads as the same
 // schedule; UTF-32 and NUL bytes are refused with what to do.
 func TestParseUTF16(t *testing.T) {
-	want, _, err := Parse("day.yaml", []byte(validNative), Options{})
+	want, _, err := load.Parse("day.yaml", []byte(validNative), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +220,7 @@ func TestParseUTF16(t *testing.T) {
 		for i, u := range units {
 			order.PutUint16(data[2*i:], u)
 		}
-		got, _, err := Parse("day.yaml", data, Options{})
+		got, _, err := load.Parse("day.yaml", data, schedule.Options{})
 		if err != nil {
 			t.Fatalf("%v: %v", order, err)
 		}
@@ -230,7 +233,7 @@ func TestParseUTF16(t *testing.T) {
 		"nul bytes":  []byte("n\x00a\x00m\x00e\x00:\x00"),
 		"odd utf-16": {0xFF, 0xFE, 'n', 0, 'a'},
 	} {
-		_, _, err := Parse("day.yaml", data, Options{})
+		_, _, err := load.Parse("day.yaml", data, schedule.Options{})
 		if err == nil || !strings.Contains(err.Error(), "UTF-8") {
 			t.Errorf("%s: error = %v, want a refusal saying to save as UTF-8", name, err)
 		}
@@ -244,7 +247,7 @@ func TestImportDSTWallTimes(t *testing.T) {
 		`<day date="2024-03-31"><room name="R"><event id="gap"><date>2024-03-31T02:30:00</date><duration>01:00</duration><title>Gap</title></event></room></day>` +
 		`<day date="2024-10-27"><room name="R"><event id="twice"><date>2024-10-27T02:30:00</date><duration>00:20</duration><title>Twice</title></event></room></day>` +
 		`</schedule>`
-	_, warns, err := Parse("f.xml", []byte(src), Options{})
+	_, warns, err := load.Parse("f.xml", []byte(src), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,9 +261,9 @@ func TestImportDSTWallTimes(t *testing.T) {
 
 // The same in iCalendar, where a TZID names the zone of each time.
 func TestImportICalDSTWallTimes(t *testing.T) {
-	src := icalTestCal("BEGIN:VCALENDAR", "BEGIN:VEVENT", "UID:gap", "SUMMARY:Gap",
+	src := schedtest.ICal("BEGIN:VCALENDAR", "BEGIN:VEVENT", "UID:gap", "SUMMARY:Gap",
 		"DTSTART;TZID=Europe/Paris:20240331T023000", "DTEND;TZID=Europe/Paris:20240331T040000", "END:VEVENT", "END:VCALENDAR")
-	_, warns, err := Parse("c.ics", src, Options{})
+	_, warns, err := load.Parse("c.ics", src, schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

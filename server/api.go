@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/ical"
 	contrib "github.com/gofiber/contrib/websocket"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
@@ -331,7 +332,7 @@ func (s *Server) getICS(c *fiber.Ctx) error {
 		}
 	}
 	var buf bytes.Buffer
-	if err := schedule.WriteICS(&buf, sc, sessions); err != nil {
+	if err := ical.Write(&buf, sc, sessions); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 )
 
 // recConn is an in-memory hub connection that takes every frame at once and
@@ -74,7 +75,7 @@ func parseTestSchedule(t *testing.T, src string) (*schedule.Schedule, string) {
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sc, _, err := schedule.ParseFile(path, schedule.Options{})
+	sc, _, err := load.ParseFile(path, schedule.Options{})
 	if err != nil {
 		t.Fatalf("parse test schedule: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -60,7 +61,7 @@ func readScheduleRecord(src *Source) ([]byte, *schedule.Schedule, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	sc, _, err := schedule.Parse(src.Location, data, src.Options)
+	sc, _, err := load.Parse(src.Location, data, src.Options)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -87,7 +88,7 @@ func (s *Server) parseScheduleRecord(data []byte) (*schedule.Schedule, string, e
 	if err != nil {
 		return nil, rec.Version, err
 	}
-	src, err := schedule.ReadLimited(zr, rec.Location)
+	src, err := load.ReadLimited(zr, rec.Location)
 	if err != nil {
 		return nil, rec.Version, err
 	}
@@ -95,7 +96,7 @@ func (s *Server) parseScheduleRecord(data []byte) (*schedule.Schedule, string, e
 	if s.cfg.Source != nil {
 		opts = s.cfg.Source.Options
 	}
-	sc, _, err := schedule.Parse(rec.Location, src, opts)
+	sc, _, err := load.Parse(rec.Location, src, opts)
 	if err != nil {
 		return nil, rec.Version, err
 	}

@@ -84,7 +84,7 @@ func newSessionDoc(t *schedule.Timed, changes map[string]schedule.Change) *sessi
 		DelayMinutes: t.DelayMinutes, Abstract: t.Abstract, URL: t.URL, Tags: t.Tags,
 	}
 	if c, ok := changes[t.ID]; ok {
-		d.Change = &changeDoc{Type: c.Type, PreviousTrack: c.PreviousTrack, PreviousStart: optTime(c.PreviousStart)}
+		d.Change = &changeDoc{Type: string(c.Type), PreviousTrack: c.PreviousTrack, PreviousStart: optTime(c.PreviousStart)}
 	}
 	return d
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/demo"
 )
 
 // BenchmarkEncodeStates measures what one transition costs before the hub:
@@ -12,7 +13,7 @@ import (
 // topic, encoded once.
 func BenchmarkEncodeStates(b *testing.B) {
 	now := time.Date(2026, 10, 6, 16, 40, 0, 0, time.UTC)
-	sc := schedule.Demo(now)
+	sc := demo.Schedule(now)
 	adj := schedule.Adjustments{}.
 		WithAnnouncement(schedule.Announcement{ID: "a", Text: "Lunch is served in the lounge", Created: now}).
 		WithDelay("track-a", 7, now)
@@ -29,7 +30,7 @@ func BenchmarkEncodeStates(b *testing.B) {
 // change and reload (not at transitions).
 func BenchmarkEncodeSchedule(b *testing.B) {
 	now := time.Date(2026, 10, 6, 16, 40, 0, 0, time.UTC)
-	sc := schedule.Demo(now)
+	sc := demo.Schedule(now)
 	b.ReportAllocs()
 	for b.Loop() {
 		encodeSchedule(sc, schedule.Adjustments{}, nil)

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/ical"
+	"github.com/confdash/confdash/schedule/load"
 )
 
 // FuzzClientMessage: whatever a client sends, decodeClientMessage does not
@@ -154,7 +156,7 @@ func fuzzing() bool {
 	return fl != nil && fl.Value.String() != ""
 }
 
-// FuzzServeSchedule: whatever schedule.Parse accepts, the server can serve:
+// FuzzServeSchedule: whatever load.Parse accepts, the server can serve:
 // states at the edges of the day, with the largest delay the admin API
 // allows, encode without error (mustJSON panics on one), and so do the
 // schedule document and the iCalendar feed. Seeds are the real corpus files
@@ -211,7 +213,7 @@ func FuzzServeSchedule(f *testing.F) {
 // serveParsed is the body of FuzzServeSchedule.
 func serveParsed(t *testing.T, data []byte) {
 	{
-		sc, _, err := schedule.Parse("f", data, schedule.Options{})
+		sc, _, err := load.Parse("f", data, schedule.Options{})
 		if err != nil {
 			return
 		}
@@ -241,7 +243,7 @@ func serveParsed(t *testing.T, data []byte) {
 				encodeStates(sc, schedule.Compute(sc, a, at), nil)
 			}
 			encodeSchedule(sc, a, nil)
-			if err := schedule.WriteICS(io.Discard, sc, sc.Timed(a)); err != nil {
+			if err := ical.Write(io.Discard, sc, sc.Timed(a)); err != nil {
 				t.Errorf("WriteICS of a parsed schedule: %v", err)
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 )
 
 // csvTriggers are the first characters that make a spreadsheet read a cell
@@ -57,7 +58,7 @@ func TestReportCSVInjection(t *testing.T) {
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sc, _, err := schedule.ParseFile(path, schedule.Options{})
+	sc, _, err := load.ParseFile(path, schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

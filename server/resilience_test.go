@@ -28,6 +28,7 @@ import (
 
 	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -57,7 +58,7 @@ func init() {
 // would, prints "listening ADDR" once it accepts connections, and serves
 // until it is killed or its parent goes away (stdin closes).
 func resChildServe(addr, state string, clock Clock) int {
-	sc, _, err := schedule.ParseFile(filepath.Join("testdata", "day.yaml"), schedule.Options{})
+	sc, _, err := load.ParseFile(filepath.Join("testdata", "day.yaml"), schedule.Options{})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

@@ -201,7 +201,7 @@ func rebaseAnnouncements(adj schedule.Adjustments, now time.Time) schedule.Adjus
 
 func (s *Server) setScheduleMetrics(sc *schedule.Schedule, adj schedule.Adjustments) {
 	s.m.scheduleInfo.Reset()
-	s.m.scheduleInfo.WithLabelValues(sc.Version, sc.Format).Set(1)
+	s.m.scheduleInfo.WithLabelValues(sc.Version, string(sc.Format)).Set(1)
 	s.m.delay.Reset()
 	for _, t := range sc.Tracks {
 		s.m.transitions.WithLabelValues(t.ID)

@@ -20,6 +20,7 @@ import (
 
 	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 	"github.com/google/go-cmp/cmp"
 	"github.com/gorilla/websocket"
 )
@@ -43,7 +44,7 @@ type testServer struct {
 // loadDay parses testdata/day.yaml (or another file under testdata).
 func loadDay(t *testing.T, name string) *schedule.Schedule {
 	t.Helper()
-	sc, _, err := schedule.ParseFile(filepath.Join("testdata", name), schedule.Options{})
+	sc, _, err := load.ParseFile(filepath.Join("testdata", name), schedule.Options{})
 	if err != nil {
 		t.Fatalf("parse testdata/%s: %v", name, err)
 	}
@@ -552,7 +553,7 @@ func TestReload(t *testing.T) {
 	if err := os.WriteFile(path, good, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sc, _, err := schedule.ParseFile(path, schedule.Options{})
+	sc, _, err := load.ParseFile(path, schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 )
 
 // Source is where the schedule comes from: a file, re-read on reload, or a
@@ -47,13 +48,13 @@ func (s *Source) Load(ctx context.Context) (*schedule.Schedule, []schedule.Diagn
 		if err != nil {
 			return nil, nil, err
 		}
-		return schedule.Parse(s.Location, data, s.Options)
+		return load.Parse(s.Location, data, s.Options)
 	}
 	data, err := s.fetch(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
-	sc, warns, err := schedule.Parse(s.Location, data, s.Options)
+	sc, warns, err := load.Parse(s.Location, data, s.Options)
 	if err != nil {
 		return nil, warns, err
 	}
@@ -78,7 +79,7 @@ func readSourceFile(path string) ([]byte, error) {
 		return nil, &SourceError{err}
 	}
 	defer f.Close()
-	data, err := schedule.ReadLimited(f, path)
+	data, err := load.ReadLimited(f, path)
 	if err != nil {
 		return nil, &SourceError{err}
 	}
@@ -93,7 +94,7 @@ func (s *Source) LoadCached() (*schedule.Schedule, []schedule.Diagnostic, error)
 	if s.CachePath == "" {
 		return nil, nil, errors.New("no cached copy configured")
 	}
-	sc, warns, err := schedule.ParseFile(s.CachePath, s.Options)
+	sc, warns, err := load.ParseFile(s.CachePath, s.Options)
 	var errs schedule.Errors
 	if err != nil && errors.As(err, &errs) {
 		aside := s.CachePath + ".invalid"
@@ -168,7 +169,7 @@ func (s *Source) fetch(ctx context.Context) ([]byte, error) {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		return nil, &SourceError{fmt.Errorf("fetch %s: %s", s.Location, resp.Status)}
 	}
-	data, err := schedule.ReadLimited(resp.Body, s.Location)
+	data, err := load.ReadLimited(resp.Body, s.Location)
 	if err != nil {
 		return nil, &SourceError{err}
 	}

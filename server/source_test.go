@@ -21,6 +21,7 @@ import (
 
 	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -252,7 +253,7 @@ func TestReloadRefusesUnservableSchedule(t *testing.T) {
 	if err := os.WriteFile(path, []byte(sourceV1), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sc, _, err := schedule.ParseFile(path, schedule.Options{})
+	sc, _, err := load.ParseFile(path, schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +283,7 @@ func TestReloadErrorsBounded(t *testing.T) {
 	if err := os.WriteFile(path, []byte(sourceV1), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sc, _, err := schedule.ParseFile(path, schedule.Options{})
+	sc, _, err := load.ParseFile(path, schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 )
 
 // loadArg declares --timezone on fs, parses the command line, and loads the
@@ -27,7 +28,7 @@ func loadArg(fs *flag.FlagSet, args []string, stderr io.Writer) (*schedule.Sched
 	if err != nil {
 		return nil, "", nil, err
 	}
-	sc, warns, err := schedule.ParseFile(pos[0], opts)
+	sc, warns, err := load.ParseFile(pos[0], opts)
 	for _, w := range warns {
 		fmt.Fprintln(stderr, "warning:", termSafe(w.String()))
 	}

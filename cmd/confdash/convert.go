@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/ical"
+	"github.com/confdash/confdash/schedule/native"
 )
 
 // convert writes any supported schedule in confdash's own format (or as
@@ -23,9 +25,9 @@ func convert(args []string, stdout, stderr io.Writer) error {
 	var write func(io.Writer) error
 	switch strings.ToLower(*to) {
 	case "yaml", "json":
-		write = func(w io.Writer) error { return schedule.WriteNative(w, sc, strings.ToLower(*to)) }
+		write = func(w io.Writer) error { return native.Write(w, sc, strings.ToLower(*to)) }
 	case "ics":
-		write = func(w io.Writer) error { return schedule.WriteICS(w, sc, sc.Timed(schedule.Adjustments{})) }
+		write = func(w io.Writer) error { return ical.Write(w, sc, sc.Timed(schedule.Adjustments{})) }
 	default:
 		return fmt.Errorf("--to %q: use yaml, json or ics", *to)
 	}

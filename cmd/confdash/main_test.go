@@ -22,6 +22,7 @@ import (
 
 	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -150,7 +151,7 @@ func TestCheckBad(t *testing.T) {
 
 // TestConvert: every output format reads back as the same schedule.
 func TestConvert(t *testing.T) {
-	orig, _, err := schedule.ParseFile("testdata/good.yaml", schedule.Options{})
+	orig, _, err := load.ParseFile("testdata/good.yaml", schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +161,7 @@ func TestConvert(t *testing.T) {
 			if err != nil {
 				t.Fatalf("convert --to %s: %v\n%s", to, err, errOut)
 			}
-			back, _, err := schedule.Parse("converted."+to, []byte(out), schedule.Options{})
+			back, _, err := load.Parse("converted."+to, []byte(out), schedule.Options{})
 			if err != nil {
 				t.Fatalf("the %s output does not parse back: %v\n%s", to, err, out)
 			}

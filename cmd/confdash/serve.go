@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/demo"
 	"github.com/confdash/confdash/server"
 )
 
@@ -104,7 +105,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		statePath = f.state
 	)
 	if f.schedule == "" {
-		sc = schedule.Demo(clock.Now())
+		sc = demo.Schedule(clock.Now())
 		if statePath == "" {
 			statePath = "confdash-state.json"
 		}

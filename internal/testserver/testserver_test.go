@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/internal/testserver"
-	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/demo"
 	"github.com/confdash/confdash/server"
 )
 
@@ -17,7 +17,7 @@ func TestStartStopRestart(t *testing.T) {
 	clock := testserver.NewClock(time.Date(2026, 10, 6, 7, 40, 0, 0, time.UTC))
 	state := filepath.Join(t.TempDir(), "state.json")
 	newServer := func() *server.Server {
-		srv, err := server.New(server.Config{Schedule: schedule.Demo(clock.Now()), Clock: clock, StatePath: state})
+		srv, err := server.New(server.Config{Schedule: demo.Schedule(clock.Now()), Clock: clock, StatePath: state})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,7 +18,7 @@ import (
 
 	"github.com/confdash/confdash/cmd/confdash/internal/bench/floor"
 	"github.com/confdash/confdash/internal/testserver"
-	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/demo"
 	"github.com/confdash/confdash/server"
 )
 
@@ -137,7 +137,7 @@ func startTestConfdash(t *testing.T, token string) string {
 // demo schedule and a state file of its own.
 func startTestConfdashConfig(t *testing.T, cfg server.Config) string {
 	t.Helper()
-	cfg.Schedule, cfg.StatePath = schedule.Demo(time.Now()), filepath.Join(t.TempDir(), "s.json")
+	cfg.Schedule, cfg.StatePath = demo.Schedule(time.Now()), filepath.Join(t.TempDir(), "s.json")
 	srv, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)

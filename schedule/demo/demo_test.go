@@ -1,4 +1,4 @@
-package schedule
+package demo
 
 import (
 	"bytes"
@@ -6,12 +6,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/internal/schedtest"
+	"github.com/confdash/confdash/schedule/load"
+	"github.com/confdash/confdash/schedule/native"
 	"github.com/google/go-cmp/cmp"
 )
 
 // The embedded file passes the strict rules without a single warning.
 func TestDemoSourceIsClean(t *testing.T) {
-	s, warns, err := Parse("demo", DemoSource(), Options{})
+	s, warns, err := load.Parse("demo", Source(), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,16 +52,16 @@ func TestDemoSourceIsClean(t *testing.T) {
 		}
 	}
 	// The copy is the caller's.
-	DemoSource()[0] = 'X'
-	if !bytes.HasPrefix(DemoSource(), []byte("# ")) {
-		t.Errorf("DemoSource hands out the embedded bytes")
+	Source()[0] = 'X'
+	if !bytes.HasPrefix(Source(), []byte("# ")) {
+		t.Errorf("Source hands out the embedded bytes")
 	}
 }
 
 // Whenever the demo starts, a newcomer lands about 35% into Day One, with
 // something running on every track, a countdown and a next talk.
 func TestDemo(t *testing.T) {
-	base, _, err := Parse("demo", DemoSource(), Options{})
+	base, _, err := load.Parse("demo", Source(), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +76,7 @@ func TestDemo(t *testing.T) {
 	}
 	for _, now := range nows {
 		t.Run(now.Format(time.RFC3339), func(t *testing.T) {
-			s := Demo(now)
+			s := Schedule(now)
 			shift := s.Sessions[0].Start.Sub(base.Sessions[0].Start)
 			if shift%(5*time.Minute) != 0 {
 				t.Errorf("shifted by %v, not a whole number of 5-minute steps", shift)
@@ -81,7 +85,7 @@ func TestDemo(t *testing.T) {
 			if p := float64(now.Sub(day.Start)) / float64(day.End.Sub(day.Start)); p < 0.33 || p > 0.37 {
 				t.Errorf("now is %.3f into Day One, want about 0.35", p)
 			}
-			st := Compute(s, Adjustments{}, now)
+			st := schedule.Compute(s, schedule.Adjustments{}, now)
 			for _, ts := range st.Tracks {
 				if ts.Now == nil {
 					t.Errorf("%s: nothing running", ts.Track.ID)
@@ -90,11 +94,11 @@ func TestDemo(t *testing.T) {
 				if ts.Now.Day != 0 {
 					t.Errorf("%s: running %s from day %d, want Day One", ts.Track.ID, ts.Now.ID, ts.Now.Day)
 				}
-				if ts.Track.ID != "general" && (ts.Now.Kind == KindOther || ts.Next == nil) {
-					t.Errorf("%s: running %s (%s), next %v: want a talk and a next one", ts.Track.ID, ts.Now.ID, ts.Now.Kind, nnID(ts.Next))
+				if ts.Track.ID != "general" && (ts.Now.Kind == schedule.KindOther || ts.Next == nil) {
+					t.Errorf("%s: running %s (%s), next %v: want a talk and a next one", ts.Track.ID, ts.Now.ID, ts.Now.Kind, schedtest.ID(ts.Next))
 				}
 				if ts.NextChange.IsZero() || ts.NextChange.Sub(now) > 90*time.Minute {
-					t.Errorf("%s: next change %s, want a countdown", ts.Track.ID, nnShow(ts.NextChange))
+					t.Errorf("%s: next change %s, want a countdown", ts.Track.ID, schedtest.Show(ts.NextChange))
 				}
 			}
 			if shift != 0 && !strings.HasPrefix(s.Version, base.Version+"-s") {
@@ -104,20 +108,20 @@ func TestDemo(t *testing.T) {
 			// The shifted schedule, written back in the native format,
 			// passes the strict rules and reads the same.
 			var src bytes.Buffer
-			if err := WriteNative(&src, s, "yaml"); err != nil {
+			if err := native.Write(&src, s, "yaml"); err != nil {
 				t.Fatal(err)
 			}
-			again, _, err := parseNative("shifted.yaml", src.Bytes())
+			again, _, err := native.Parse("shifted.yaml", src.Bytes())
 			if err != nil {
 				t.Fatalf("the shifted demo does not parse: %v", err)
 			}
-			again.index()
+			again.Index()
 			type key struct {
 				ID, Track, Title string
-				Kind             Kind
+				Kind             schedule.Kind
 				Start, End       time.Time
 			}
-			keys := func(s *Schedule) []key {
+			keys := func(s *schedule.Schedule) []key {
 				var out []key
 				for _, ss := range s.Sessions {
 					out = append(out, key{ss.ID, ss.Track, ss.Title, ss.Kind, ss.Start.UTC(), ss.End.UTC()})

@@ -1,4 +1,4 @@
-package schedule
+package native
 
 import (
 	"bytes"
@@ -13,28 +13,26 @@ import (
 	"strings"
 	"time"
 
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/build"
 	"go.yaml.in/yaml/v3"
 )
 
-// nativeMaxSlugLen bounds track ids: they end up in URLs and metric labels.
-const nativeMaxSlugLen = 64
-
 var (
-	nativeRootFields    = []string{"name", "timezone", "tracks", "sessions"}
-	nativeTrackFields   = []string{"id", "name"}
-	nativeSessionFields = []string{"id", "track", "title", "kind", "start", "end", "duration", "speakers", "abstract", "url", "tags"}
-	nativeSpeakerFields = []string{"name", "affiliation"}
+	rootFields    = []string{"name", "timezone", "tracks", "sessions"}
+	trackFields   = []string{"id", "name"}
+	sessionFields = []string{"id", "track", "title", "kind", "start", "end", "duration", "speakers", "abstract", "url", "tags"}
+	speakerFields = []string{"name", "affiliation"}
 
-	nativeSlugRE      = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
-	nativeYAMLErrorRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	yamlErrorRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 	// Wall-clock layouts, tried in order. The same layouts followed by an
 	// offset ("+01:00" or "Z") pin an instant that a daylight-saving change
 	// makes ambiguous.
-	nativeTimeLayouts = []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05"}
+	timeLayouts = []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05"}
 )
 
-// parseNative reads the native format (docs/schedule-format.md): YAML, or the
+// Parse reads the native format (docs/schedule-format.md): YAML, or the
 // same structure as JSON. It walks the yaml.Node tree instead of decoding
 // into structs so that every problem is reported with its line and field,
 // and all of them at once, as Errors sorted by line.
@@ -47,40 +45,40 @@ var (
 // explicit offset must be the zone's offset at that instant. A duration is
 // elapsed time: "duration: 3h" from 01:30 on the night clocks go back ends at
 // 03:30 on the wall clock.
-func parseNative(name string, data []byte) (*Schedule, []Diagnostic, error) {
-	p := &nativeParser{file: name}
+func Parse(name string, data []byte) (*schedule.Schedule, []schedule.Diagnostic, error) {
+	p := &parser{file: name}
 	s := p.parse(data)
-	nativeSortDiagnostics(p.errs)
-	nativeSortDiagnostics(p.warns)
+	build.SortDiagnostics(p.errs)
+	build.SortDiagnostics(p.warns)
 	if len(p.errs) > 0 {
-		return nil, p.warns, Errors(p.errs)
+		return nil, p.warns, schedule.Errors(p.errs)
 	}
 	return s, p.warns, nil
 }
 
-// nativeParser collects diagnostics while walking one source.
-type nativeParser struct {
+// parser collects diagnostics while walking one source.
+type parser struct {
 	file    string
-	errs    []Diagnostic
-	warns   []Diagnostic
-	trackAt map[string]nativeWhere // where each track is declared
+	errs    []schedule.Diagnostic
+	warns   []schedule.Diagnostic
+	trackAt map[string]place // where each track is declared
 }
 
-// nativeWhere is a place in the source.
-type nativeWhere struct {
+// place is a place in the source.
+type place struct {
 	line int
 	path string
 }
 
-// nativeEntry is one key: value pair of a mapping.
-type nativeEntry struct {
+// entry is one key: value pair of a mapping.
+type entry struct {
 	key, val *yaml.Node
 }
 
-// nativeSession is a session being read, with what the checks that span
+// session is a session being read, with what the checks that span
 // sessions need to point back at it.
-type nativeSession struct {
-	Session
+type session struct {
+	schedule.Session
 	path    string
 	line    int // first line of the session's mapping
 	idLine  int // line of its id, when given
@@ -89,24 +87,24 @@ type nativeSession struct {
 	valid   bool // track, start and end are known: it takes part in overlap checks and days
 }
 
-func (p *nativeParser) errorf(line int, field, format string, args ...any) {
-	p.errs = append(p.errs, Diagnostic{File: p.file, Line: line, Field: field, Message: fmt.Sprintf(format, clipArgs(args)...)})
+func (p *parser) errorf(line int, field, format string, args ...any) {
+	p.errs = append(p.errs, schedule.Diagnosticf(p.file, line, field, format, args...))
 }
 
-func (p *nativeParser) warnf(line int, field, format string, args ...any) {
-	p.warns = append(p.warns, Diagnostic{File: p.file, Line: line, Field: field, Message: fmt.Sprintf(format, clipArgs(args)...)})
+func (p *parser) warnf(line int, field, format string, args ...any) {
+	p.warns = append(p.warns, schedule.Diagnosticf(p.file, line, field, format, args...))
 }
 
-func (p *nativeParser) parse(data []byte) *Schedule {
+func (p *parser) parse(data []byte) *schedule.Schedule {
 	root := p.decode(data)
 	if root == nil {
 		return nil
 	}
-	m, ok := p.mapping(root, "", nativeRootFields)
+	m, ok := p.mapping(root, "", rootFields)
 	if !ok {
 		return nil
 	}
-	s := &Schedule{Format: "native"}
+	s := &schedule.Schedule{Format: schedule.FormatNative}
 
 	if e, ok := m["name"]; ok {
 		v, _ := p.scalar(e.val, "name")
@@ -148,17 +146,17 @@ func (p *nativeParser) parse(data []byte) *Schedule {
 		}
 	}
 
-	s.Sessions = make([]Session, len(sessions))
+	s.Sessions = make([]schedule.Session, len(sessions))
 	for i := range sessions {
 		s.Sessions[i] = sessions[i].Session
 	}
-	s.Days = nativeDays(s.Sessions, loc)
+	s.Days = build.Days(s.Sessions, loc, nil, nil)
 	return s
 }
 
 // decode parses the YAML text and returns the root node of its only
 // document, or nil after reporting why there is none.
-func (p *nativeParser) decode(data []byte) *yaml.Node {
+func (p *parser) decode(data []byte) *yaml.Node {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -182,15 +180,15 @@ func (p *nativeParser) decode(data []byte) *yaml.Node {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		p.errorf(root.Line, "", "a schedule is a mapping with name, timezone, tracks and sessions, not %s", nativeKindName(root))
+		p.errorf(root.Line, "", "a schedule is a mapping with name, timezone, tracks and sessions, not %s", kindName(root))
 		return nil
 	}
 	return root
 }
 
-func (p *nativeParser) yamlError(err error) {
+func (p *parser) yamlError(err error) {
 	msg := err.Error()
-	if m := nativeYAMLErrorRE.FindStringSubmatch(msg); m != nil {
+	if m := yamlErrorRE.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
 		p.errorf(line, "", "not valid YAML: %s", m[2])
 		return
@@ -200,25 +198,25 @@ func (p *nativeParser) yamlError(err error) {
 
 // mapping returns the entries of n by key, reporting unknown and repeated
 // keys: a typo must not silently drop data.
-func (p *nativeParser) mapping(n *yaml.Node, path string, allowed []string) (map[string]nativeEntry, bool) {
+func (p *parser) mapping(n *yaml.Node, path string, allowed []string) (map[string]entry, bool) {
 	if n.Kind != yaml.MappingNode {
 		p.typeError(n, path, "a mapping ("+strings.Join(allowed, ", ")+")")
 		return nil, false
 	}
-	m := make(map[string]nativeEntry, len(n.Content)/2)
+	m := make(map[string]entry, len(n.Content)/2)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
 			p.errorf(k.Line, path, "keys must be plain field names")
 			continue
 		}
-		field := nativeJoin(path, k.Value)
+		field := join(path, k.Value)
 		switch {
 		case k.Value == "<<":
 			p.errorf(k.Line, path, "merge keys (<<) are not supported: write the fields out")
 		case !slices.Contains(allowed, k.Value):
 			hint := ""
-			if s := nativeSuggest(k.Value, allowed); s != "" {
+			if s := suggest(k.Value, allowed); s != "" {
 				hint = fmt.Sprintf("did you mean %q? ", s)
 			}
 			p.errorf(k.Line, field, "unknown field: %sthe fields here are %s", hint, strings.Join(allowed, ", "))
@@ -227,7 +225,7 @@ func (p *nativeParser) mapping(n *yaml.Node, path string, allowed []string) (map
 				p.errorf(k.Line, field, "given twice (first on line %d)", prev.key.Line)
 				continue
 			}
-			m[k.Value] = nativeEntry{key: k, val: v}
+			m[k.Value] = entry{key: k, val: v}
 		}
 	}
 	return m, true
@@ -235,7 +233,7 @@ func (p *nativeParser) mapping(n *yaml.Node, path string, allowed []string) (map
 
 // scalar returns the text of a single value; a null reads as "". ok is false,
 // after reporting, when v is a list or a mapping.
-func (p *nativeParser) scalar(v *yaml.Node, field string) (string, bool) {
+func (p *parser) scalar(v *yaml.Node, field string) (string, bool) {
 	if v.Kind == yaml.ScalarNode {
 		if v.ShortTag() == "!!null" {
 			return "", true
@@ -247,7 +245,7 @@ func (p *nativeParser) scalar(v *yaml.Node, field string) (string, bool) {
 }
 
 // sequence returns the items of a list; a null reads as no items.
-func (p *nativeParser) sequence(v *yaml.Node, field string) ([]*yaml.Node, bool) {
+func (p *parser) sequence(v *yaml.Node, field string) ([]*yaml.Node, bool) {
 	switch {
 	case v.Kind == yaml.SequenceNode:
 		return v.Content, true
@@ -258,17 +256,17 @@ func (p *nativeParser) sequence(v *yaml.Node, field string) ([]*yaml.Node, bool)
 	return nil, false
 }
 
-func (p *nativeParser) typeError(v *yaml.Node, field, want string) {
+func (p *parser) typeError(v *yaml.Node, field, want string) {
 	if v.Kind == yaml.AliasNode {
 		p.errorf(v.Line, field, "aliases (*%s) are not supported: write the value out", v.Value)
 		return
 	}
-	p.errorf(v.Line, field, "must be %s, not %s", want, nativeKindName(v))
+	p.errorf(v.Line, field, "must be %s, not %s", want, kindName(v))
 }
 
 // required returns the non-empty text of a field, or reports it missing.
-func (p *nativeParser) required(n *yaml.Node, m map[string]nativeEntry, path, key, hint string) (string, *yaml.Node, bool) {
-	field := nativeJoin(path, key)
+func (p *parser) required(n *yaml.Node, m map[string]entry, path, key, hint string) (string, *yaml.Node, bool) {
+	field := join(path, key)
 	e, ok := m[key]
 	if !ok {
 		p.errorf(n.Line, field, "missing: %s", hint)
@@ -286,7 +284,7 @@ func (p *nativeParser) required(n *yaml.Node, m map[string]nativeEntry, path, ke
 	return v, e.val, true
 }
 
-func (p *nativeParser) zone(root *yaml.Node, m map[string]nativeEntry) *time.Location {
+func (p *parser) zone(root *yaml.Node, m map[string]entry) *time.Location {
 	const hint = "the conference's IANA time zone, e.g. timezone: Europe/Berlin"
 	name, v, ok := p.required(root, m, "", "timezone", hint)
 	if !ok {
@@ -306,42 +304,75 @@ func (p *nativeParser) zone(root *yaml.Node, m map[string]nativeEntry) *time.Loc
 	return loc
 }
 
-func (p *nativeParser) tracks(root *yaml.Node, m map[string]nativeEntry) []Track {
-	e, ok := m["tracks"]
+// nonEmptyList returns the items of the list under key, which must be there
+// and hold at least one; hint says what belongs in it. It returns nil after
+// reporting why there are none.
+func (p *parser) nonEmptyList(root *yaml.Node, m map[string]entry, key, hint string) []*yaml.Node {
+	e, ok := m[key]
 	if !ok {
-		p.errorf(root.Line, "tracks", "missing: list at least one track (id and name)")
+		p.errorf(root.Line, key, "missing: %s", hint)
 		return nil
 	}
-	items, ok := p.sequence(e.val, "tracks")
+	items, ok := p.sequence(e.val, key)
 	if !ok {
 		return nil
 	}
 	if len(items) == 0 {
-		p.errorf(e.val.Line, "tracks", "empty: list at least one track (id and name)")
+		p.errorf(e.val.Line, key, "empty: %s", hint)
 		return nil
 	}
-	var tracks []Track
-	p.trackAt = map[string]nativeWhere{}
-	for i, n := range items {
-		path := fmt.Sprintf("tracks[%d]", i)
-		tm, ok := p.mapping(n, path, nativeTrackFields)
+	return items
+}
+
+// item is one mapping of a list (a track, a speaker) with the value of the
+// field it requires.
+type item struct {
+	node  *yaml.Node
+	m     map[string]entry
+	path  string     // e.g. tracks[2]
+	value string     // the required field's text
+	at    *yaml.Node // the required field's value
+}
+
+// items reads a list of mappings with the fields allowed, each requiring key
+// (hint says what it holds). An entry that is not such a mapping is reported
+// and left out.
+func (p *parser) items(list []*yaml.Node, path string, allowed []string, key, hint string) []item {
+	var out []item
+	for i, n := range list {
+		ip := fmt.Sprintf("%s[%d]", path, i)
+		m, ok := p.mapping(n, ip, allowed)
 		if !ok {
 			continue
 		}
-		id, idNode, ok := p.required(n, tm, path, "id", "a slug such as main-hall, used in URLs")
+		v, vn, ok := p.required(n, m, ip, key, hint)
 		if !ok {
 			continue
 		}
-		if len(id) > nativeMaxSlugLen || !nativeSlugRE.MatchString(id) {
-			p.errorf(idNode.Line, path+".id", "%q is not a slug: use lowercase letters, digits and single dashes, at most %d characters (e.g. %q)", id, nativeMaxSlugLen, nativeSlug(id))
+		out = append(out, item{node: n, m: m, path: ip, value: v, at: vn})
+	}
+	return out
+}
+
+func (p *parser) tracks(root *yaml.Node, m map[string]entry) []schedule.Track {
+	items := p.nonEmptyList(root, m, "tracks", "list at least one track (id and name)")
+	if items == nil {
+		return nil
+	}
+	var tracks []schedule.Track
+	p.trackAt = map[string]place{}
+	for _, it := range p.items(items, "tracks", trackFields, "id", "a slug such as main-hall, used in URLs") {
+		n, tm, path, id, idNode := it.node, it.m, it.path, it.value, it.at
+		if !build.IsSlug(id) {
+			p.errorf(idNode.Line, path+".id", "%q is not a slug: use lowercase letters, digits and single dashes, at most %d characters (e.g. %q)", id, build.MaxTrackID, build.Slug(id))
 			continue
 		}
 		if first, dup := p.trackAt[id]; dup {
 			p.errorf(idNode.Line, path+".id", "duplicate track id %q (first on line %d)", id, first.line)
 			continue
 		}
-		p.trackAt[id] = nativeWhere{line: idNode.Line, path: path}
-		t := Track{ID: id}
+		p.trackAt[id] = place{line: idNode.Line, path: path}
+		t := schedule.Track{ID: id}
 		if ne, ok := tm["name"]; ok {
 			v, _ := p.scalar(ne.val, path+".name")
 			t.Name = strings.TrimSpace(v)
@@ -355,25 +386,16 @@ func (p *nativeParser) tracks(root *yaml.Node, m map[string]nativeEntry) []Track
 	return tracks
 }
 
-func (p *nativeParser) sessions(root *yaml.Node, m map[string]nativeEntry, loc *time.Location, tracks []Track, known map[string]bool) []nativeSession {
-	e, ok := m["sessions"]
-	if !ok {
-		p.errorf(root.Line, "sessions", "missing: list the sessions (track, title, start, end)")
-		return nil
-	}
-	items, ok := p.sequence(e.val, "sessions")
-	if !ok {
-		return nil
-	}
-	if len(items) == 0 {
-		p.errorf(e.val.Line, "sessions", "empty: list the sessions (track, title, start, end)")
+func (p *parser) sessions(root *yaml.Node, m map[string]entry, loc *time.Location, tracks []schedule.Track, known map[string]bool) []session {
+	items := p.nonEmptyList(root, m, "sessions", "list the sessions (track, title, start, end)")
+	if items == nil {
 		return nil
 	}
 	trackIDs := make([]string, len(tracks))
 	for i, t := range tracks {
 		trackIDs[i] = t.ID
 	}
-	out := make([]nativeSession, 0, len(items))
+	out := make([]session, 0, len(items))
 	for i, n := range items {
 		if ns, ok := p.session(n, i, loc, trackIDs, known); ok {
 			out = append(out, ns)
@@ -382,14 +404,14 @@ func (p *nativeParser) sessions(root *yaml.Node, m map[string]nativeEntry, loc *
 	return out
 }
 
-func (p *nativeParser) session(n *yaml.Node, i int, loc *time.Location, trackIDs []string, known map[string]bool) (nativeSession, bool) {
+func (p *parser) session(n *yaml.Node, i int, loc *time.Location, trackIDs []string, known map[string]bool) (session, bool) {
 	path := fmt.Sprintf("sessions[%d]", i)
-	ns := nativeSession{path: path, line: n.Line}
-	m, ok := p.mapping(n, path, nativeSessionFields)
+	ns := session{path: path, line: n.Line}
+	m, ok := p.mapping(n, path, sessionFields)
 	if !ok {
 		return ns, false
 	}
-	ns.Kind = KindTalk
+	ns.Kind = schedule.KindTalk
 
 	if e, ok := m["id"]; ok {
 		if v, ok := p.scalar(e.val, path+".id"); ok {
@@ -416,10 +438,10 @@ func (p *nativeParser) session(n *yaml.Node, i int, loc *time.Location, trackIDs
 
 	if e, ok := m["kind"]; ok {
 		if v, ok := p.scalar(e.val, path+".kind"); ok {
-			k := Kind(strings.TrimSpace(v))
+			k := schedule.Kind(strings.TrimSpace(v))
 			if !k.Valid() {
-				names := make([]string, len(Kinds))
-				for i, k := range Kinds {
+				names := make([]string, len(schedule.Kinds))
+				for i, k := range schedule.Kinds {
 					names[i] = string(k)
 				}
 				p.errorf(e.val.Line, path+".kind", "unknown kind %q: use one of %s (default talk)", v, strings.Join(names, ", "))
@@ -444,9 +466,9 @@ func (p *nativeParser) session(n *yaml.Node, i int, loc *time.Location, trackIDs
 			var t time.Time
 			if t, ok = p.time(v, vn, path+".end", loc); ok && startOK {
 				if !t.After(ns.Start) {
-					p.errorf(vn.Line, path+".end", "must be after start (%s)", nativeShow(ns.Start, loc))
-				} else if d := t.Sub(ns.Start); d > MaxSessionDuration {
-					p.errorf(vn.Line, path+".end", "the session would last %s, more than %s: check the date", d, MaxSessionDuration)
+					p.errorf(vn.Line, path+".end", "must be after start (%s)", show(ns.Start, loc))
+				} else if d := t.Sub(ns.Start); d > schedule.MaxSessionDuration {
+					p.errorf(vn.Line, path+".end", "the session would last %s, more than %s: check the date", d, schedule.MaxSessionDuration)
 				} else {
 					ns.End, endOK = t, true
 				}
@@ -460,8 +482,8 @@ func (p *nativeParser) session(n *yaml.Node, i int, loc *time.Location, trackIDs
 				p.errorf(vn.Line, path+".duration", "%q is not a duration: write e.g. 30m, 45m or 1h15m", v)
 			case d <= 0:
 				p.errorf(vn.Line, path+".duration", "must be positive")
-			case d > MaxSessionDuration:
-				p.errorf(vn.Line, path+".duration", "%s is more than %s: a session cannot last that long; check the value", v, MaxSessionDuration)
+			case d > schedule.MaxSessionDuration:
+				p.errorf(vn.Line, path+".duration", "%s is more than %s: a session cannot last that long; check the value", v, schedule.MaxSessionDuration)
 			case startOK:
 				ns.End, endOK = ns.Start.Add(d), true
 			}
@@ -506,20 +528,12 @@ func (p *nativeParser) session(n *yaml.Node, i int, loc *time.Location, trackIDs
 	return ns, true
 }
 
-func (p *nativeParser) speakers(v *yaml.Node, path string) []Speaker {
+func (p *parser) speakers(v *yaml.Node, path string) []schedule.Speaker {
 	items, _ := p.sequence(v, path)
-	var out []Speaker
-	for j, n := range items {
-		sp := fmt.Sprintf("%s[%d]", path, j)
-		m, ok := p.mapping(n, sp, nativeSpeakerFields)
-		if !ok {
-			continue
-		}
-		name, _, ok := p.required(n, m, sp, "name", "the speaker's name")
-		if !ok {
-			continue
-		}
-		s := Speaker{Name: name}
+	var out []schedule.Speaker
+	for _, it := range p.items(items, path, speakerFields, "name", "the speaker's name") {
+		m, sp, name := it.m, it.path, it.value
+		s := schedule.Speaker{Name: name}
 		if e, ok := m["affiliation"]; ok {
 			a, _ := p.scalar(e.val, sp+".affiliation")
 			s.Affiliation = strings.TrimSpace(a)
@@ -530,19 +544,22 @@ func (p *nativeParser) speakers(v *yaml.Node, path string) []Speaker {
 }
 
 // time reads a local time in loc, with an optional offset that pins an
-// ambiguous wall-clock time (see parseNative).
-func (p *nativeParser) time(v string, n *yaml.Node, field string, loc *time.Location) (time.Time, bool) {
+// ambiguous wall-clock time (see Parse).
+func (p *parser) time(v string, n *yaml.Node, field string, loc *time.Location) (time.Time, bool) {
 	t, ok := p.readTime(v, n, field, loc)
-	if ok && !servable(t) {
-		p.errorf(n.Line, field, unservableFormat, unservableArgs(t)...)
+	if !ok {
+		return t, false
+	}
+	if err := schedule.CheckServable(t); err != nil {
+		p.errorf(n.Line, field, "%v", err)
 		return time.Time{}, false
 	}
 	return t, ok
 }
 
 // readTime is time without the range check.
-func (p *nativeParser) readTime(v string, n *yaml.Node, field string, loc *time.Location) (time.Time, bool) {
-	for _, layout := range nativeTimeLayouts {
+func (p *parser) readTime(v string, n *yaml.Node, field string, loc *time.Location) (time.Time, bool) {
+	for _, layout := range timeLayouts {
 		if t, err := time.Parse(layout+"Z07:00", v); err == nil {
 			in := t.In(loc)
 			_, given := t.Zone()
@@ -554,12 +571,12 @@ func (p *nativeParser) readTime(v string, n *yaml.Node, field string, loc *time.
 			return in, true
 		}
 	}
-	for _, layout := range nativeTimeLayouts {
+	for _, layout := range timeLayouts {
 		w, err := time.Parse(layout, v)
 		if err != nil {
 			continue
 		}
-		cands := nativeLocalCandidates(w, loc)
+		cands := build.LocalCandidates(w, loc)
 		switch len(cands) {
 		case 0:
 			p.errorf(n.Line, field, "%s does not exist in %s: the clocks skip it when daylight saving time starts", v, loc)
@@ -575,33 +592,10 @@ func (p *nativeParser) readTime(v string, n *yaml.Node, field string, loc *time.
 	return time.Time{}, false
 }
 
-// nativeLocalCandidates returns, earliest first, the instants whose wall
-// clock in loc reads as w's does in UTC: none in a skipped hour, two in a
-// repeated one. Go's time.Date picks one of two without saying which.
-func nativeLocalCandidates(w time.Time, loc *time.Location) []time.Time {
-	var out []time.Time
-	// Offsets a day either side bracket any single transition.
-	for _, probe := range []time.Duration{-24 * time.Hour, 0, 24 * time.Hour} {
-		_, off := w.Add(probe).In(loc).Zone()
-		c := w.Add(-time.Duration(off) * time.Second).In(loc)
-		if nativeWall(c) != w || slices.ContainsFunc(out, c.Equal) {
-			continue
-		}
-		out = append(out, c)
-	}
-	slices.SortFunc(out, func(a, b time.Time) int { return a.Compare(b) })
-	return out
-}
-
-// nativeWall is t's wall clock as a UTC time, for comparing readings.
-func nativeWall(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
-}
-
 // checkIDs reports duplicate ids and derives the missing ones from track and
 // start, after every given id is known so that a derived id never takes one
 // an organizer wrote.
-func (p *nativeParser) checkIDs(sessions []nativeSession, loc *time.Location) {
+func (p *parser) checkIDs(sessions []session, loc *time.Location) {
 	first := map[string]int{}
 	for i := range sessions {
 		ns := &sessions[i]
@@ -614,28 +608,23 @@ func (p *nativeParser) checkIDs(sessions []nativeSession, loc *time.Location) {
 		}
 		first[ns.ID] = i
 	}
+	ids := build.NewIDs()
+	for id := range first {
+		ids.Reserve(id)
+	}
 	for i := range sessions {
 		ns := &sessions[i]
 		if ns.hasID || ns.Track == "" || ns.Start.IsZero() {
 			continue
 		}
-		base := ns.Track + "-" + ns.Start.In(loc).Format("2006-01-02-1504")
-		id := base
-		for n := 2; ; n++ {
-			if _, taken := first[id]; !taken {
-				break
-			}
-			id = base + "-" + strconv.Itoa(n)
-		}
-		ns.ID = id
-		first[id] = i
+		ns.ID = ids.Unique(build.DerivedID(ns.Track, ns.Start, loc))
 	}
 }
 
 // checkOverlaps reports a session that starts before an earlier one of its
 // track has ended. Back-to-back is fine.
-func (p *nativeParser) checkOverlaps(sessions []nativeSession, loc *time.Location) {
-	byTrack := map[string][]*nativeSession{}
+func (p *parser) checkOverlaps(sessions []session, loc *time.Location) {
+	byTrack := map[string][]*session{}
 	for i := range sessions {
 		if ns := &sessions[i]; ns.valid {
 			byTrack[ns.Track] = append(byTrack[ns.Track], ns)
@@ -643,11 +632,11 @@ func (p *nativeParser) checkOverlaps(sessions []nativeSession, loc *time.Locatio
 	}
 	for track, list := range byTrack {
 		sort.SliceStable(list, func(i, j int) bool { return list[i].Start.Before(list[j].Start) })
-		var longest *nativeSession // the session ending last so far: it catches one inside another
+		var longest *session // the session ending last so far: it catches one inside another
 		for _, cur := range list {
 			if longest != nil && cur.Start.Before(longest.End) {
 				p.errorf(cur.startLn, cur.path+".start", "overlaps %q (line %d, %s to %s) on track %q: sessions of one track may not overlap; move one or put it on another track",
-					longest.Title, longest.line, nativeShow(longest.Start, loc), nativeShow(longest.End, loc), track)
+					longest.Title, longest.line, show(longest.Start, loc), show(longest.End, loc), track)
 			}
 			if longest == nil || cur.End.After(longest.End) {
 				longest = cur
@@ -656,51 +645,18 @@ func (p *nativeParser) checkOverlaps(sessions []nativeSession, loc *time.Locatio
 	}
 }
 
-// nativeDays groups sessions into conference days by dayDate and sets
-// each session's Day. A day runs from its first start to its last end.
-func nativeDays(sessions []Session, loc *time.Location) []Day {
-	byDate := map[string]*Day{}
-	for _, ss := range sessions {
-		date := dayDate(ss.Start, loc)
-		d, ok := byDate[date]
-		if !ok {
-			byDate[date] = &Day{Date: date, Start: ss.Start, End: ss.End}
-			continue
-		}
-		if ss.Start.Before(d.Start) {
-			d.Start = ss.Start
-		}
-		if ss.End.After(d.End) {
-			d.End = ss.End
-		}
-	}
-	days := make([]Day, 0, len(byDate))
-	for _, d := range byDate {
-		days = append(days, *d)
-	}
-	slices.SortFunc(days, func(a, b Day) int { return strings.Compare(a.Date, b.Date) })
-	index := make(map[string]int, len(days))
-	for i, d := range days {
-		index[d.Date] = i
-	}
-	for i := range sessions {
-		sessions[i].Day = index[dayDate(sessions[i].Start, loc)]
-	}
-	return days
-}
-
-func nativeShow(t time.Time, loc *time.Location) string {
+func show(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format("2006-01-02 15:04")
 }
 
-func nativeJoin(path, key string) string {
+func join(path, key string) string {
 	if path == "" {
 		return key
 	}
 	return path + "." + key
 }
 
-func nativeKindName(n *yaml.Node) string {
+func kindName(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.SequenceNode:
 		return "a list"
@@ -717,44 +673,19 @@ func nativeKindName(n *yaml.Node) string {
 	return "a document"
 }
 
-// nativeSlug suggests a slug for a track id that is not one.
-func nativeSlug(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(s) {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			b.WriteRune(r)
-			dash = false
-			continue
-		}
-		dash = true
-	}
-	out := b.String()
-	if len(out) > nativeMaxSlugLen {
-		out = strings.TrimRight(out[:nativeMaxSlugLen], "-")
-	}
-	if out == "" {
-		return "track-1"
-	}
-	return out
-}
-
-// nativeSuggest returns the allowed field closest to a misspelt one, if any
+// suggest returns the allowed field closest to a misspelt one, if any
 // is within two edits.
-func nativeSuggest(got string, allowed []string) string {
+func suggest(got string, allowed []string) string {
 	best, bestDist := "", 3
 	for _, a := range allowed {
-		if d := nativeEditDistance(strings.ToLower(got), a); d < bestDist {
+		if d := editDistance(strings.ToLower(got), a); d < bestDist {
 			best, bestDist = a, d
 		}
 	}
 	return best
 }
 
-func nativeEditDistance(a, b string) int {
+func editDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -772,8 +703,4 @@ func nativeEditDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
-}
-
-func nativeSortDiagnostics(ds []Diagnostic) {
-	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Line < ds[j].Line })
 }

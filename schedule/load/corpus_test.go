@@ -1,4 +1,4 @@
-package schedule
+package load_test
 
 import (
 	"bytes"
@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/internal/schedtest"
+	"github.com/confdash/confdash/schedule/load"
+	"github.com/confdash/confdash/schedule/native"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -59,7 +63,7 @@ func corpusModuleRoot() (string, error) {
 // figures were counted independently of this code.
 type corpusCase struct {
 	file       string
-	format     string
+	format     schedule.Format
 	zone       string // Options.Zone, for sources without one
 	sessions   int
 	tracks     int
@@ -88,21 +92,21 @@ var corpusCases = []corpusCase{
 	{file: "ics-pyconuk-2015.ics", format: "ical", sessions: 162, tracks: 11, days: 4, firstStart: "2015-09-18T07:00:00Z", lastEnd: "2015-09-21T16:00:00Z", assumed: true},
 }
 
-func (c corpusCase) options(tb testing.TB) Options {
+func (c corpusCase) options(tb testing.TB) schedule.Options {
 	if c.zone == "" {
-		return Options{}
+		return schedule.Options{}
 	}
 	loc, err := time.LoadLocation(c.zone)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return Options{Zone: loc}
+	return schedule.Options{Zone: loc}
 }
 
-func corpusParse(tb testing.TB, dir string, c corpusCase) (*Schedule, []Diagnostic) {
+func corpusParse(tb testing.TB, dir string, c corpusCase) (*schedule.Schedule, []schedule.Diagnostic) {
 	tb.Helper()
 	path := filepath.Join(dir, c.file)
-	s, warns, err := ParseFile(path, c.options(tb))
+	s, warns, err := load.ParseFile(path, c.options(tb))
 	if err != nil {
 		tb.Fatalf("%s: %v", c.file, err)
 	}
@@ -119,7 +123,7 @@ func TestCorpusFigures(t *testing.T) {
 			for _, w := range warns {
 				t.Log(w)
 			}
-			sum := Summarize(s)
+			sum := schedule.Summarize(s)
 			if got, want := sum.Format, c.format; got != want {
 				t.Errorf("format = %q, want %q", got, want)
 			}
@@ -141,7 +145,7 @@ func TestCorpusFigures(t *testing.T) {
 			if got, want := sum.ZoneAssumed, c.assumed; got != want {
 				t.Errorf("zone assumed = %v, want %v", got, want)
 			}
-			impCheckSane(t, s)
+			checkSane(t, s)
 		})
 	}
 	// Every schedule in the corpus is covered: a new file needs a row.
@@ -158,8 +162,8 @@ func TestCorpusFigures(t *testing.T) {
 	}
 }
 
-// impCheckSane asserts what every parsed schedule must hold, whatever the input.
-func impCheckSane(tb testing.TB, s *Schedule) {
+// checkSane asserts what every parsed schedule must hold, whatever the input.
+func checkSane(tb testing.TB, s *schedule.Schedule) {
 	tb.Helper()
 	if s.Location == nil {
 		tb.Fatalf("schedule has no Location")
@@ -204,7 +208,7 @@ func impCheckSane(tb testing.TB, s *Schedule) {
 // last column).
 func TestCorpusSpotChecks(t *testing.T) {
 	dir := corpusDir(t)
-	parse := func(file string) (*Schedule, []Diagnostic) {
+	parse := func(file string) (*schedule.Schedule, []schedule.Diagnostic) {
 		for _, c := range corpusCases {
 			if c.file == file {
 				return corpusParse(t, dir, c)
@@ -216,7 +220,7 @@ func TestCorpusSpotChecks(t *testing.T) {
 
 	// 39c3: nested <attachments>/<links> titles are not the event's.
 	s, _ := parse("frab-39c3-2025.xml")
-	if got, want := impTestSession(t, s, "1420").Title, "Hegemony Eroding: Excavating Diversity in Latent Space"; got != want {
+	if got, want := schedtest.Session(t, s, "1420").Title, "Hegemony Eroding: Excavating Diversity in Latent Space"; got != want {
 		t.Errorf("39c3 1420 title = %q, want %q", got, want)
 	}
 	for _, ss := range s.Sessions {
@@ -227,15 +231,15 @@ func TestCorpusSpotChecks(t *testing.T) {
 
 	// 31c3: a talk at midnight listed under the previous <day> stays there.
 	s, _ = parse("frab-31c3-2014.xml")
-	cf := impTestSession(t, s, "6581")
-	if cf.Title != "Citizenfour" || !cf.Start.Equal(impTestUTC(t, "2014-12-27T23:00:00Z")) || s.Days[cf.Day].Date != "2014-12-27" {
+	cf := schedtest.Session(t, s, "6581")
+	if cf.Title != "Citizenfour" || !cf.Start.Equal(schedtest.UTC(t, "2014-12-27T23:00:00Z")) || s.Days[cf.Day].Date != "2014-12-27" {
 		t.Errorf("31c3 6581 = %q at %v on %s, want Citizenfour at 23:00Z on 2014-12-27", cf.Title, cf.Start, s.Days[cf.Day].Date)
 	}
 
 	// camp2019 stages: repeated ids are all kept, renamed and warned about.
 	s, warns := parse("schedulejson-camp2019-stages.json")
 	for _, id := range []string{"140", "140-2", "140-3", "140-4", "155", "155-2"} {
-		impTestSession(t, s, id)
+		schedtest.Session(t, s, id)
 	}
 	dups := 0
 	for _, w := range warns {
@@ -249,19 +253,19 @@ func TestCorpusSpotChecks(t *testing.T) {
 
 	// democon: time_zone_name says UTC, the offsets say +01:00.
 	_, warns = parse("schedulejson-pretalx-democon.json")
-	if !impTestWarned(warns, "36 events carry offsets (such as +01:00) that differ from the zone UTC") {
+	if !schedtest.Warned(warns, "36 events carry offsets (such as +01:00) that differ from the zone UTC") {
 		t.Errorf("democon: no offset warning in %v", warns)
 	}
 
 	// invalid example: daysCount 3 with one day.
 	_, warns = parse("schedulejson-invalid-example.json")
-	if !impTestWarned(warns, "says it has 3 days but the file lists 1") {
+	if !schedtest.Warned(warns, "says it has 3 days but the file lists 1") {
 		t.Errorf("invalid example: no day-count warning in %v", warns)
 	}
 
 	// pyconau: SUMMARY keeps "Title - Speakers" whole; Adelaide is +09:30.
 	s, _ = parse("ics-pretalx-pyconau-2023-tzfixed.ics")
-	ej := impTestSession(t, s, "pretalx-pyconau-2023-EJWEMK@pretalx.com")
+	ej := schedtest.Session(t, s, "pretalx-pyconau-2023-EJWEMK@pretalx.com")
 	if want := "Specialist Tracks Combined Opening Address - Pedro Junqueira, Jack Skinner, Nicky Ringland, Katie McLaughlin, Lilly Ryan"; ej.Title != want {
 		t.Errorf("pyconau title = %q, want %q", ej.Title, want)
 	}
@@ -273,12 +277,12 @@ func TestCorpusSpotChecks(t *testing.T) {
 // corpusRTSession is what must survive import -> native YAML -> Parse.
 type corpusRTSession struct {
 	ID, Track, Title string
-	Speakers         []Speaker
-	Kind             Kind
+	Speakers         []schedule.Speaker
+	Kind             schedule.Kind
 	Start, End       time.Time
 }
 
-func corpusRTView(s *Schedule) []corpusRTSession {
+func corpusRTView(s *schedule.Schedule) []corpusRTSession {
 	out := make([]corpusRTSession, len(s.Sessions))
 	for i, ss := range s.Sessions {
 		out[i] = corpusRTSession{ss.ID, ss.Track, ss.Title, ss.Speakers, ss.Kind, ss.Start.UTC(), ss.End.UTC()}
@@ -300,10 +304,10 @@ func TestCorpusRoundTripNative(t *testing.T) {
 			clean, overlaps, instants := corpusNativeRefusals(s)
 
 			var buf bytes.Buffer
-			if err := WriteNative(&buf, s, "yaml"); err != nil {
+			if err := native.Write(&buf, s, "yaml"); err != nil {
 				t.Fatal(err)
 			}
-			back, _, err := Parse(c.file+".yaml", buf.Bytes(), Options{})
+			back, _, err := load.Parse(c.file+".yaml", buf.Bytes(), schedule.Options{})
 			if overlaps+instants == 0 {
 				if err != nil {
 					t.Fatalf("native parse of the written YAML: %v\n%s", err, corpusFirstLines(buf.String(), 40))
@@ -314,7 +318,7 @@ func TestCorpusRoundTripNative(t *testing.T) {
 			if want := fmt.Sprintf("# Before loading: %d sessions overlap an earlier one of their track and %d have no length", overlaps, instants); !strings.Contains(buf.String(), want) {
 				t.Errorf("the written YAML does not warn %q", want)
 			}
-			var errs Errors
+			var errs schedule.Errors
 			if !errors.As(err, &errs) {
 				t.Fatalf("native parse of a schedule with %d overlaps and %d instants: err = %v, want Errors", overlaps, instants, err)
 			}
@@ -334,10 +338,10 @@ func TestCorpusRoundTripNative(t *testing.T) {
 			}
 
 			buf.Reset()
-			if err := WriteNative(&buf, clean, "yaml"); err != nil {
+			if err := native.Write(&buf, clean, "yaml"); err != nil {
 				t.Fatal(err)
 			}
-			back, _, err = Parse(c.file+".clean.yaml", buf.Bytes(), Options{})
+			back, _, err = load.Parse(c.file+".clean.yaml", buf.Bytes(), schedule.Options{})
 			if err != nil {
 				t.Fatalf("native parse of the written YAML without overlaps: %v", err)
 			}
@@ -346,7 +350,7 @@ func TestCorpusRoundTripNative(t *testing.T) {
 	}
 }
 
-func corpusCompareRoundTrip(t *testing.T, s, back *Schedule) {
+func corpusCompareRoundTrip(t *testing.T, s, back *schedule.Schedule) {
 	t.Helper()
 	if diff := cmp.Diff(corpusRTView(s), corpusRTView(back)); diff != "" {
 		t.Errorf("sessions changed through native YAML (-import +native):\n%s", diff)
@@ -362,7 +366,7 @@ func corpusCompareRoundTrip(t *testing.T, s, back *Schedule) {
 // corpusNativeRefusals counts what the native format refuses in s (sessions that
 // overlap an earlier one of their track, and sessions without a length) and
 // returns s without them.
-func corpusNativeRefusals(s *Schedule) (clean *Schedule, overlaps, instants int) {
+func corpusNativeRefusals(s *schedule.Schedule) (clean *schedule.Schedule, overlaps, instants int) {
 	c := *s
 	c.Sessions = nil
 	longest := map[string]time.Time{}
@@ -405,7 +409,7 @@ func BenchmarkImportLargest(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, _, err := Parse("frab-fosdem-2024.xml", data, Options{Zone: loc}); err != nil {
+		if _, _, err := load.Parse("frab-fosdem-2024.xml", data, schedule.Options{Zone: loc}); err != nil {
 			b.Fatal(err)
 		}
 	}

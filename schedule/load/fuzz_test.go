@@ -1,4 +1,4 @@
-package schedule
+package load_test
 
 import (
 	"bytes"
@@ -6,6 +6,14 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/frab"
+	"github.com/confdash/confdash/schedule/ical"
+	"github.com/confdash/confdash/schedule/internal/schedtest"
+	"github.com/confdash/confdash/schedule/load"
+	"github.com/confdash/confdash/schedule/native"
+	"github.com/confdash/confdash/schedule/schedulejson"
 )
 
 // Fuzz targets: no input may panic or hang a parser, and a schedule a parser
@@ -13,13 +21,13 @@ import (
 // explores from them.
 
 // fuzzCheck asserts the contract of every parser on any input.
-func fuzzCheck(t *testing.T, s *Schedule, warns []Diagnostic, err error) {
+func fuzzCheck(t *testing.T, s *schedule.Schedule, warns []schedule.Diagnostic, err error) {
 	t.Helper()
 	if err != nil {
 		if s != nil {
 			t.Fatalf("a schedule and an error: %v", err)
 		}
-		var errs Errors
+		var errs schedule.Errors
 		if errors.As(err, &errs) && len(errs) == 0 {
 			t.Fatal("empty Errors")
 		}
@@ -31,22 +39,22 @@ func fuzzCheck(t *testing.T, s *Schedule, warns []Diagnostic, err error) {
 	if len(s.Sessions) == 0 && s.Format != "native" {
 		t.Fatal("an import without sessions was accepted")
 	}
-	impCheckSane(t, s)
+	checkSane(t, s)
 	for _, d := range warns {
 		if d.Message == "" {
 			t.Fatalf("warning without a message: %+v", d)
 		}
 	}
 	// Whatever was imported can be written.
-	if err := WriteNative(&bytes.Buffer{}, s, "yaml"); err != nil {
-		t.Fatalf("WriteNative: %v", err)
+	if err := native.Write(&bytes.Buffer{}, s, "yaml"); err != nil {
+		t.Fatalf("native.Write: %v", err)
 	}
-	ts := make([]Timed, len(s.Sessions))
+	ts := make([]schedule.Timed, len(s.Sessions))
 	for i, ss := range s.Sessions {
-		ts[i] = Timed{Session: ss, EstStart: ss.Start, EstEnd: ss.End}
+		ts[i] = schedule.Timed{Session: ss, EstStart: ss.Start, EstEnd: ss.End}
 	}
-	if err := WriteICS(&bytes.Buffer{}, s, ts); err != nil {
-		t.Fatalf("WriteICS: %v", err)
+	if err := ical.Write(&bytes.Buffer{}, s, ts); err != nil {
+		t.Fatalf("ical.Write: %v", err)
 	}
 	fuzzServable(t, s)
 }
@@ -55,7 +63,7 @@ func fuzzCheck(t *testing.T, s *Schedule, warns []Diagnostic, err error) {
 // edges of the day, with and without the largest delay the admin API takes
 // (720 minutes), encode as JSON, and so does the iCalendar feed of the
 // delayed times. The server's own encoder is fuzzed in the server package.
-func fuzzServable(t *testing.T, s *Schedule) {
+func fuzzServable(t *testing.T, s *schedule.Schedule) {
 	t.Helper()
 	if len(s.Sessions) == 0 {
 		return
@@ -66,34 +74,34 @@ func fuzzServable(t *testing.T, s *Schedule) {
 			last = ss.End
 		}
 	}
-	delayed := Adjustments{Delays: map[string]Delay{}}
+	delayed := schedule.Adjustments{Delays: map[string]schedule.Delay{}}
 	for _, tr := range s.Tracks {
-		delayed.Delays[tr.ID] = Delay{Minutes: 720, From: first.Add(-time.Hour)}
+		delayed.Delays[tr.ID] = schedule.Delay{Minutes: 720, From: first.Add(-time.Hour)}
 	}
-	for _, adj := range []Adjustments{{}, delayed} {
+	for _, adj := range []schedule.Adjustments{{}, delayed} {
 		for _, at := range []time.Time{first.Add(-time.Hour), first, last, last.Add(13 * time.Hour)} {
-			if _, err := json.Marshal(Compute(s, adj, at)); err != nil {
+			if _, err := json.Marshal(schedule.Compute(s, adj, at)); err != nil {
 				t.Fatalf("state at %s does not encode: %v", at, err)
 			}
 		}
 		if _, err := json.Marshal(s.Timed(adj)); err != nil {
 			t.Fatalf("timed sessions do not encode: %v", err)
 		}
-		if err := WriteICS(&bytes.Buffer{}, s, s.Timed(adj)); err != nil {
-			t.Fatalf("WriteICS with delays: %v", err)
+		if err := ical.Write(&bytes.Buffer{}, s, s.Timed(adj)); err != nil {
+			t.Fatalf("ical.Write with delays: %v", err)
 		}
 	}
 }
 
-func fuzzZone(t *testing.T, withZone bool) Options {
+func fuzzZone(t *testing.T, withZone bool) schedule.Options {
 	if !withZone {
-		return Options{}
+		return schedule.Options{}
 	}
-	return Options{Zone: impTestZone(t, "Europe/Brussels")}
+	return schedule.Options{Zone: schedtest.Zone(t, "Europe/Brussels")}
 }
 
 var fuzzFrabSeeds = []string{
-	frabTestHead + `<day index="1" date="2025-12-27" start="2025-12-27T10:00:00+01:00"><room name="One"><event id="1" guid="g">` +
+	schedtest.FrabHead + `<day index="1" date="2025-12-27" start="2025-12-27T10:00:00+01:00"><room name="One"><event id="1" guid="g">` +
 		`<date>2025-12-27T16:00:00+01:00</date><start>16:00</start><duration>01:00</duration><room>One</room><title>T</title>` +
 		`<type>lecture</type><persons><person id="1">A</person></persons><attachments><attachment><title>x</title></attachment></attachments></event></room></day></schedule>`,
 	`<schedule><conference><day_change>09:00:00</day_change></conference><day date="2024-02-03"><room name="J"><event id="2"><start>10:30</start><duration>00:25:00</duration><title>F</title></event></room></day></schedule>`,
@@ -111,14 +119,14 @@ func FuzzFrabXML(f *testing.F) {
 		f.Add([]byte(s), true)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, withZone bool) {
-		s, warns, err := parseFrabXML("f.xml", data, fuzzZone(t, withZone))
+		s, warns, err := frab.Parse("f.xml", data, fuzzZone(t, withZone))
 		fuzzCheck(t, s, warns, err)
 	})
 }
 
 var fuzzJSONSeeds = []string{
-	sjTestDoc,
-	sj2TestDoc,
+	schedtest.ScheduleJSONDoc,
+	schedtest.Schedule2JSONDoc,
 	`{"schedule": {"conference": {"time_zone_name": "Europe/Berlin", "days": [{"date": "2024-10-27", "day_start": "2024-10-27T04:00:00+02:00", "rooms": {"R": [{"id": 1, "start": "02:30", "duration": "01:00", "title": "x"}]}}]}}}`,
 	`{"schedule": {"conference": {"days": [{"rooms": {"": [{"date": "2020-01-01T10:00:00", "end": "2020-01-01T09:00:00", "title": ""}]}}]}}}`,
 	`{"schedule": {"conference": {"rooms": [{"guid": "r"}]}, "events": [{"start": "2024-12-28T00:15:00+01:00", "duration": "P1W", "room": "r", "participants": [{"guid": "p"}]}], "persons": [{"guid": "p", "name": "N"}]}}`,
@@ -136,19 +144,19 @@ func FuzzScheduleJSON(f *testing.F) {
 		opts := fuzzZone(t, withZone)
 		// Both JSON parsers, whatever Detect would say: each must cope
 		// with the other's files.
-		s, warns, err := parseScheduleJSON("s.json", data, opts)
+		s, warns, err := schedulejson.Parse("s.json", data, opts)
 		fuzzCheck(t, s, warns, err)
-		s, warns, err = parseSchedule2JSON("s.json", data, opts)
+		s, warns, err = schedulejson.Parse2("s.json", data, opts)
 		fuzzCheck(t, s, warns, err)
-		_ = detectJSON(data)
+		_ = schedulejson.Detect(data)
 	})
 }
 
 var fuzzICalSeeds = []string{
-	string(icalTestCal("BEGIN:VCALENDAR", "X-WR-TIMEZONE:Europe/Berlin", "BEGIN:VEVENT", "UID:a", "DTSTART;TZID=Australia/Adelaide:20230818T090000",
+	string(schedtest.ICal("BEGIN:VCALENDAR", "X-WR-TIMEZONE:Europe/Berlin", "BEGIN:VEVENT", "UID:a", "DTSTART;TZID=Australia/Adelaide:20230818T090000",
 		"DTEND;TZID=Australia/Adelaide:20230818T092000", "SUMMARY:A\\, b - C", " continued", "LOCATION:Hall C", "ATTENDEE;CN=\"X, Y\":mailto:x",
 		"BEGIN:VALARM", "DESCRIPTION:no", "END:VALARM", "END:VEVENT", "END:VCALENDAR")),
-	string(icalTestCal("BEGIN:VCALENDAR", "BEGIN:VEVENT", "DTSTART:20150921T160000Z", "SUMMARY:End", "END:VEVENT",
+	string(schedtest.ICal("BEGIN:VCALENDAR", "BEGIN:VEVENT", "DTSTART:20150921T160000Z", "SUMMARY:End", "END:VEVENT",
 		"BEGIN:VEVENT", "DTSTART:20241027T023000", "DURATION:PT1H", "END:VEVENT", "BEGIN:VEVENT", "DTSTART;VALUE=DATE:20240101", "END:VEVENT", "END:VCALENDAR")),
 	"BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART;TZID=\"/x/Europe/Paris\":20240301T100000\nDTEND:20240301T1100Z\nX-CONFDASH-KIND:panel\nX-SPEAKERS:a\\,b,c\nEND:VEVENT\nEND:VCALENDAR\n",
 	"BEGIN:VCALENDAR\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\n",
@@ -161,7 +169,7 @@ func FuzzICal(f *testing.F) {
 		f.Add([]byte(s), true)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, withZone bool) {
-		s, warns, err := parseICal("c.ics", data, fuzzZone(t, withZone))
+		s, warns, err := ical.Parse("c.ics", data, fuzzZone(t, withZone))
 		fuzzCheck(t, s, warns, err)
 	})
 }
@@ -177,13 +185,13 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		done := make(chan struct{})
 		var (
-			s     *Schedule
-			warns []Diagnostic
+			s     *schedule.Schedule
+			warns []schedule.Diagnostic
 			err   error
 		)
 		go func() {
 			defer close(done)
-			s, warns, err = Parse("p", data, Options{})
+			s, warns, err = load.Parse("p", data, schedule.Options{})
 		}()
 		// A parser that loops is a failure, not a stuck fuzzer.
 		select {
@@ -192,7 +200,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse of %d bytes did not return within 10s", len(data))
 		}
 		if err == nil && s.Format == "native" {
-			impCheckSane(t, s)
+			checkSane(t, s)
 			fuzzServable(t, s)
 			return
 		}

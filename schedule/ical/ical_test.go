@@ -1,4 +1,4 @@
-package schedule
+package ical
 
 import (
 	"errors"
@@ -6,18 +6,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/build"
+	"github.com/confdash/confdash/schedule/internal/schedtest"
 	"github.com/google/go-cmp/cmp"
 )
-
-// icalTestCal joins lines with CRLF, as calendars are written.
-func icalTestCal(lines ...string) []byte {
-	return []byte(strings.Join(lines, "\r\n") + "\r\n")
-}
 
 func TestICalPretalx(t *testing.T) {
 	// A VTIMEZONE with wrong whole-hour offsets (as pretalx shipped): the
 	// TZID name is the truth. Folded lines, escapes, speakers in SUMMARY.
-	src := icalTestCal(
+	src := schedtest.ICal(
 		"BEGIN:VCALENDAR",
 		"VERSION:2.0",
 		"PRODID:-//pretalx//pretalx.com//",
@@ -46,15 +44,15 @@ func TestICalPretalx(t *testing.T) {
 		"END:VEVENT",
 		"END:VCALENDAR",
 	)
-	s, warns, err := parseICal("p.ics", src, Options{})
+	s, warns, err := Parse("p.ics", src, schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Session{
+	want := schedule.Session{
 		ID: "pretalx-pyconau-2023-EJWEMK@pretalx.com", Track: "hall-c-plenary",
 		Title: "Specialist Tracks Combined Opening Address - Pedro Junqueira, Jack Skinner",
-		Kind:  KindTalk,
-		Start: impTestUTC(t, "2023-08-17T23:30:00Z"), End: impTestUTC(t, "2023-08-17T23:50:00Z"),
+		Kind:  schedule.KindTalk,
+		Start: schedtest.UTC(t, "2023-08-17T23:30:00Z"), End: schedtest.UTC(t, "2023-08-17T23:50:00Z"),
 		Abstract: "This year, all four special tracks will share a combined opening address!\nSee you; there \\o/",
 		URL:      "https://pretalx.com/pyconau-2023/talk/EJWEMK/",
 	}
@@ -64,17 +62,17 @@ func TestICalPretalx(t *testing.T) {
 	if s.TimeZone != "Australia/Adelaide" || s.ZoneAssumed {
 		t.Errorf("timezone %q assumed %v, want Australia/Adelaide from the TZID", s.TimeZone, s.ZoneAssumed)
 	}
-	if diff := cmp.Diff([]Track{{ID: "hall-c-plenary", Name: "Hall C (Plenary)"}}, s.Tracks); diff != "" {
+	if diff := cmp.Diff([]schedule.Track{{ID: "hall-c-plenary", Name: "Hall C (Plenary)"}}, s.Tracks); diff != "" {
 		t.Errorf("tracks (-want +got):\n%s", diff)
 	}
-	if len(warns) != 1 || !impTestWarned(warns, "1 of 1 sessions name no speaker") {
+	if len(warns) != 1 || !schedtest.Warned(warns, "1 of 1 sessions name no speaker") {
 		t.Errorf("warnings = %v, want only the speaker summary", warns)
 	}
 }
 
 func TestICalTimes(t *testing.T) {
-	berlin := impTestZone(t, "Europe/Berlin")
-	src := icalTestCal(
+	berlin := schedtest.Zone(t, "Europe/Berlin")
+	src := schedtest.ICal(
 		"BEGIN:VCALENDAR",
 		"BEGIN:VEVENT",
 		"UID:utc",
@@ -117,7 +115,7 @@ func TestICalTimes(t *testing.T) {
 		"END:VEVENT",
 		"END:VCALENDAR",
 	)
-	s, warns, err := parseICal("t.ics", src, Options{Zone: berlin})
+	s, warns, err := Parse("t.ics", src, schedule.Options{Zone: berlin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,8 +126,8 @@ func TestICalTimes(t *testing.T) {
 		{"unknown", "2015-09-18T10:00:00Z", "2015-09-18T11:00:00Z"},
 		{"instant", "2015-09-18T16:00:00Z", "2015-09-18T16:00:00Z"},
 	} {
-		got := impTestSession(t, s, tc.id)
-		if !got.Start.Equal(impTestUTC(t, tc.start)) || !got.End.Equal(impTestUTC(t, tc.end)) {
+		got := schedtest.Session(t, s, tc.id)
+		if !got.Start.Equal(schedtest.UTC(t, tc.start)) || !got.End.Equal(schedtest.UTC(t, tc.end)) {
 			t.Errorf("%s: %v – %v, want %s – %s", tc.id, got.Start.UTC(), got.End.UTC(), tc.start, tc.end)
 		}
 	}
@@ -145,14 +143,14 @@ func TestICalTimes(t *testing.T) {
 		{"t.ics:38", "lasts all day", "skipped"},
 		{"t.ics:9", "session floating", "overlaps utc"},
 	} {
-		if !impTestWarned(warns, want...) {
+		if !schedtest.Warned(warns, want...) {
 			t.Errorf("no warning with %q in:\n%v", want, warns)
 		}
 	}
 }
 
 func TestICalSpeakers(t *testing.T) {
-	src := icalTestCal(
+	src := schedtest.ICal(
 		"BEGIN:VCALENDAR",
 		"X-WR-CALNAME:Con\\, 2024",
 		"X-WR-TIMEZONE:Europe/London",
@@ -185,17 +183,17 @@ func TestICalSpeakers(t *testing.T) {
 		"END:VEVENT",
 		"END:VCALENDAR",
 	)
-	s, warns, err := parseICal("s.ics", src, Options{})
+	s, warns, err := Parse("s.ics", src, schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Name != "Con, 2024" || s.TimeZone != "Europe/London" || s.ZoneAssumed {
 		t.Errorf("name %q zone %q assumed %v", s.Name, s.TimeZone, s.ZoneAssumed)
 	}
-	a, b := impTestSession(t, s, "a"), impTestSession(t, s, "b")
+	a, b := schedtest.Session(t, s, "a"), schedtest.Session(t, s, "b")
 	// The shared organizer is the conference; the attendee is the speaker;
 	// the title stays whole.
-	if diff := cmp.Diff([]Speaker{{Name: "Ann, PhD"}}, a.Speakers); diff != "" {
+	if diff := cmp.Diff([]schedule.Speaker{{Name: "Ann, PhD"}}, a.Speakers); diff != "" {
 		t.Errorf("a speakers (-want +got):\n%s", diff)
 	}
 	if a.Title != "Talk A - Ann" {
@@ -204,13 +202,13 @@ func TestICalSpeakers(t *testing.T) {
 	if diff := cmp.Diff([]string{"Python", "Data, Science"}, a.Tags); diff != "" {
 		t.Errorf("tags (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]Speaker{{Name: "Bea", Affiliation: "Acme; Inc"}}, b.Speakers); diff != "" {
+	if diff := cmp.Diff([]schedule.Speaker{{Name: "Bea", Affiliation: "Acme; Inc"}}, b.Speakers); diff != "" {
 		t.Errorf("b speakers (-want +got):\n%s", diff)
 	}
-	if b.Kind != KindKeynote {
+	if b.Kind != schedule.KindKeynote {
 		t.Errorf("kind = %q, want keynote", b.Kind)
 	}
-	if got, want := a.Start, impTestUTC(t, "2024-03-01T10:00:00Z"); !got.Equal(want) {
+	if got, want := a.Start, schedtest.UTC(t, "2024-03-01T10:00:00Z"); !got.Equal(want) {
 		t.Errorf("floating start in X-WR-TIMEZONE = %v, want %v", got, want)
 	}
 	if len(s.Sessions) != 2 {
@@ -220,11 +218,11 @@ func TestICalSpeakers(t *testing.T) {
 		{"s.ics:22", "property FOO is not used"},
 		{"s.ics:24", "STATUS:CANCELLED: not imported"},
 	} {
-		if !impTestWarned(warns, want...) {
+		if !schedtest.Warned(warns, want...) {
 			t.Errorf("no warning with %q in:\n%v", want, warns)
 		}
 	}
-	if impTestWarned(warns, "X-SOMETHING") {
+	if schedtest.Warned(warns, "X-SOMETHING") {
 		t.Errorf("an X- property was warned about: %v", warns)
 	}
 }
@@ -233,14 +231,14 @@ func TestICalUnfoldLF(t *testing.T) {
 	// LF-only line ends, a tab continuation, a UTF-8 sequence split by the
 	// fold (folding counts octets).
 	src := "BEGIN:VCALENDAR\nBEGIN:VEVENT\nUID:x\nDTSTART:20240301T100000Z\nDTEND:20240301T110000Z\nSUMMARY:Gr\xc3\n \xb6\xc3\x9fe\n\tn\nEND:VEVENT\nEND:VCALENDAR"
-	s, _, err := parseICal("u.ics", []byte(src), Options{})
+	s, _, err := Parse("u.ics", []byte(src), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := s.Sessions[0].Title, "Größen"; got != want {
 		t.Errorf("title = %q, want %q", got, want)
 	}
-	if got, want := s.Tracks[0].Name, impNoRoom; got != want {
+	if got, want := s.Tracks[0].Name, build.NoRoom; got != want {
 		t.Errorf("track without LOCATION = %q, want %q", got, want)
 	}
 }
@@ -255,8 +253,8 @@ func TestICalRefuses(t *testing.T) {
 		{"deep", "BEGIN:VCALENDAR\r\n" + strings.Repeat("BEGIN:X\r\n", 40), "nested deeper"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := parseICal("r.ics", []byte(tc.src), Options{})
-			var errs Errors
+			_, _, err := Parse("r.ics", []byte(tc.src), schedule.Options{})
+			var errs schedule.Errors
 			if !errors.As(err, &errs) {
 				t.Fatalf("err = %v, want Errors", err)
 			}
@@ -284,9 +282,9 @@ func TestICalParseLine(t *testing.T) {
 		{"X;P:v", "", nil, "", false},
 		{":v", "", nil, "", false},
 	} {
-		p, ok := icalParseLine(tc.in)
+		p, ok := parseLine(tc.in)
 		if ok != tc.ok || p.name != tc.name || p.value != tc.value || !cmp.Equal(p.params, tc.params, cmpEmptyMapsEqual) {
-			t.Errorf("icalParseLine(%q) = %+v, %v", tc.in, p, ok)
+			t.Errorf("parseLine(%q) = %+v, %v", tc.in, p, ok)
 		}
 	}
 }
@@ -294,23 +292,23 @@ func TestICalParseLine(t *testing.T) {
 var cmpEmptyMapsEqual = cmp.FilterValues(func(a, b map[string]string) bool { return len(a) == 0 && len(b) == 0 }, cmp.Comparer(func(a, b map[string]string) bool { return true }))
 
 func TestICalZoneIsNotTheMachines(t *testing.T) {
-	src := icalTestCal("BEGIN:VCALENDAR", "X-WR-TIMEZONE:Local", "BEGIN:VEVENT", "DTSTART;TZID=Local:20240301T100000",
+	src := schedtest.ICal("BEGIN:VCALENDAR", "X-WR-TIMEZONE:Local", "BEGIN:VEVENT", "DTSTART;TZID=Local:20240301T100000",
 		"DTEND;TZID=Local:20240301T110000", "END:VEVENT", "END:VCALENDAR")
-	s, warns, err := parseICal("l.ics", src, Options{})
+	s, warns, err := Parse("l.ics", src, schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.TimeZone != "UTC" || !s.ZoneAssumed || !s.Sessions[0].Start.Equal(time.Date(2024, 3, 1, 10, 0, 0, 0, time.UTC)) {
 		t.Errorf("zone %q assumed %v start %v: \"Local\" must not mean this machine's zone", s.TimeZone, s.ZoneAssumed, s.Sessions[0].Start)
 	}
-	if !impTestWarned(warns, `"Local" is not an IANA`) {
+	if !schedtest.Warned(warns, `"Local" is not an IANA`) {
 		t.Errorf("no warning about Local in %v", warns)
 	}
 }
 
 func TestICalLatin1(t *testing.T) {
 	src := "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:20240301T100000Z\r\nDTEND:20240301T110000Z\r\nSUMMARY:K\xe4se\r\nLOCATION:Gro\xdfer Saal\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
-	s, warns, err := parseICal("l.ics", []byte(src), Options{})
+	s, warns, err := Parse("l.ics", []byte(src), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,19 +318,7 @@ func TestICalLatin1(t *testing.T) {
 	if got, want := s.Tracks[0].ID, "grosser-saal"; got != want {
 		t.Errorf("track = %q, want %q", got, want)
 	}
-	if !impTestWarned(warns, "l.ics:5", "not UTF-8") {
+	if !schedtest.Warned(warns, "l.ics:5", "not UTF-8") {
 		t.Errorf("no encoding warning in %v", warns)
-	}
-}
-
-func TestICalDetect(t *testing.T) {
-	for src, want := range map[string]string{
-		"BEGIN:VCALENDAR\r\n":            "ical",
-		"\ufeff\r\n begin:vcalendar\r\n": "ical",
-		"BEGIN:VCAL":                     "native",
-	} {
-		if got := Detect([]byte(src)); got != want {
-			t.Errorf("Detect(%q) = %q, want %q", src, got, want)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package schedule
+package ical
 
 import (
 	"bytes"
@@ -6,6 +6,9 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/build"
 )
 
 // iCalendar (RFC 5545): VEVENTs with DTSTART, DTEND or DURATION, SUMMARY,
@@ -17,26 +20,26 @@ import (
 // SUMMARY stays whole: "Title - Speaker" cannot be split safely (titles hold
 // dashes too). Speakers are taken only where the file marks them: ATTENDEE or
 // ORGANIZER with CN, or an X- property named ...SPEAKER or ...SPEAKERS (as
-// WriteICS writes them).
+// Write writes them).
 
-// icalMaxDepth bounds component nesting (VCALENDAR > VEVENT > VALARM is 3).
-const icalMaxDepth = 32
+// maxDepth bounds component nesting (VCALENDAR > VEVENT > VALARM is 3).
+const maxDepth = 32
 
-type icalProp struct {
+type prop struct {
 	name   string            // upper case
 	params map[string]string // upper-case names; a multi-valued one joined by commas
 	value  string
 	line   int
 }
 
-type icalEvent struct {
-	props []icalProp
+type event struct {
+	props []prop
 	line  int
 }
 
-// icalKnown are VEVENT properties read, or deliberately ignored without a
+// known are VEVENT properties read, or deliberately ignored without a
 // warning. X- properties are always ignored quietly unless read.
-var icalKnown = map[string]bool{
+var known = map[string]bool{
 	"UID": true, "DTSTART": true, "DTEND": true, "DURATION": true, "SUMMARY": true, "LOCATION": true,
 	"DESCRIPTION": true, "URL": true, "CATEGORIES": true, "STATUS": true, "ATTENDEE": true, "ORGANIZER": true,
 	"DTSTAMP": true, "CREATED": true, "LAST-MODIFIED": true, "SEQUENCE": true, "CLASS": true, "TRANSP": true,
@@ -45,20 +48,20 @@ var icalKnown = map[string]bool{
 	"REQUEST-STATUS": true, "COLOR": true, "IMAGE": true, "CONFERENCE": true,
 }
 
-type icalLine struct {
+type contentLine struct {
 	text string
 	line int
 }
 
-// icalUnfold joins folded lines (a line starting with a space or tab
+// unfold joins folded lines (a line starting with a space or tab
 // continues the previous one) and records where each logical line starts.
-func icalUnfold(data []byte) []icalLine {
-	var out []icalLine
+func unfold(data []byte) []contentLine {
+	var out []contentLine
 	var cur strings.Builder
 	start := 0
 	flush := func() {
 		if start > 0 {
-			out = append(out, icalLine{text: cur.String(), line: start})
+			out = append(out, contentLine{text: cur.String(), line: start})
 		}
 		cur.Reset()
 	}
@@ -85,7 +88,7 @@ func icalUnfold(data []byte) []icalLine {
 	return out
 }
 
-func icalLatin1(s string) string {
+func latin1(s string) string {
 	r := make([]rune, len(s))
 	for i := 0; i < len(s); i++ {
 		r[i] = rune(s[i])
@@ -93,19 +96,19 @@ func icalLatin1(s string) string {
 	return string(r)
 }
 
-// icalParseLine splits "NAME;PARAM=a,"b;c":value".
-func icalParseLine(s string) (icalProp, bool) {
+// parseLine splits "NAME;PARAM=a,"b;c":value".
+func parseLine(s string) (prop, bool) {
 	i := strings.IndexAny(s, ";:")
 	if i <= 0 {
-		return icalProp{}, false
+		return prop{}, false
 	}
-	p := icalProp{name: strings.ToUpper(strings.TrimSpace(s[:i]))}
+	p := prop{name: strings.ToUpper(strings.TrimSpace(s[:i]))}
 	rest := s[i:]
 	for rest[0] == ';' {
 		rest = rest[1:]
 		eq := strings.IndexByte(rest, '=')
 		if eq < 0 {
-			return icalProp{}, false
+			return prop{}, false
 		}
 		pname := strings.ToUpper(strings.TrimSpace(rest[:eq]))
 		rest = rest[eq+1:]
@@ -114,14 +117,14 @@ func icalParseLine(s string) (icalProp, bool) {
 			if strings.HasPrefix(rest, `"`) {
 				end := strings.IndexByte(rest[1:], '"')
 				if end < 0 {
-					return icalProp{}, false
+					return prop{}, false
 				}
 				val.WriteString(rest[1 : 1+end])
 				rest = rest[end+2:]
 			} else {
 				j := strings.IndexAny(rest, ",;:")
 				if j < 0 {
-					return icalProp{}, false
+					return prop{}, false
 				}
 				val.WriteString(rest[:j])
 				rest = rest[j:]
@@ -139,18 +142,18 @@ func icalParseLine(s string) (icalProp, bool) {
 			p.params[pname] = val.String()
 		}
 		if rest == "" {
-			return icalProp{}, false
+			return prop{}, false
 		}
 	}
 	if rest[0] != ':' {
-		return icalProp{}, false
+		return prop{}, false
 	}
 	p.value = rest[1:]
 	return p, true
 }
 
-// icalUnescape reads a TEXT value: \\ \; \, \n (and \N).
-func icalUnescape(s string) string {
+// unescape reads a TEXT value: \\ \; \, \n (and \N).
+func unescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
@@ -174,8 +177,8 @@ func icalUnescape(s string) string {
 	return b.String()
 }
 
-// icalSplit splits a TEXT list on unescaped commas and unescapes each item.
-func icalSplit(s string) []string {
+// split splits a TEXT list on unescaped commas and unescapes each item.
+func split(s string) []string {
 	var out []string
 	start := 0
 	for i := 0; i < len(s); i++ {
@@ -183,33 +186,35 @@ func icalSplit(s string) []string {
 		case '\\':
 			i++
 		case ',':
-			out = append(out, icalUnescape(s[start:i]))
+			out = append(out, unescape(s[start:i]))
 			start = i + 1
 		}
 	}
-	return append(out, icalUnescape(s[start:]))
+	return append(out, unescape(s[start:]))
 }
 
-func parseICal(name string, data []byte, opts Options) (*Schedule, []Diagnostic, error) {
-	b := newImpBuilder(name, "ical", opts)
+// Parse reads an iCalendar source. name is used in diagnostics; it returns
+// the schedule and the warnings, or Errors for a source that cannot be read.
+func Parse(name string, data []byte, opts schedule.Options) (*schedule.Schedule, []schedule.Diagnostic, error) {
+	b := build.New(name, schedule.FormatICal, opts)
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	var (
 		stack    []string
-		events   []icalEvent
-		cur      *icalEvent
+		events   []event
+		cur      *event
 		calName  string
 		calZone  string
 		zoneLine int
 		sawCal   bool
 	)
-	lines := icalUnfold(data)
+	lines := unfold(data)
 	// RFC 5545 says UTF-8, but old exporters wrote Latin-1. Checked after
 	// unfolding: a fold may split a UTF-8 sequence.
 	for _, ln := range lines {
 		if !utf8.ValidString(ln.text) {
-			b.warn(ln.line, "", "the file is not UTF-8: read as Latin-1")
+			b.Warn(ln.line, "", "the file is not UTF-8: read as Latin-1")
 			for i := range lines {
-				lines[i].text = icalLatin1(lines[i].text)
+				lines[i].text = latin1(lines[i].text)
 			}
 			break
 		}
@@ -218,9 +223,9 @@ func parseICal(name string, data []byte, opts Options) (*Schedule, []Diagnostic,
 		if strings.TrimSpace(ln.text) == "" {
 			continue
 		}
-		p, ok := icalParseLine(ln.text)
+		p, ok := parseLine(ln.text)
 		if !ok {
-			b.count(ln.line, "a line is not NAME:value: ignored")
+			b.Count(ln.line, "a line is not NAME:value: ignored")
 			continue
 		}
 		p.line = ln.line
@@ -231,11 +236,11 @@ func parseICal(name string, data []byte, opts Options) (*Schedule, []Diagnostic,
 				sawCal = true
 			}
 			stack = append(stack, comp)
-			if len(stack) > icalMaxDepth {
-				return nil, b.warns, Errors{{File: name, Line: ln.line, Message: fmt.Sprintf("components nested deeper than %d: not a calendar", icalMaxDepth)}}
+			if len(stack) > maxDepth {
+				return nil, b.Warns, schedule.Errors{{File: name, Line: ln.line, Message: fmt.Sprintf("components nested deeper than %d: not a calendar", maxDepth)}}
 			}
 			if comp == "VEVENT" && cur == nil {
-				cur = &icalEvent{line: ln.line}
+				cur = &event{line: ln.line}
 			}
 			continue
 		case "END":
@@ -248,14 +253,14 @@ func parseICal(name string, data []byte, opts Options) (*Schedule, []Diagnostic,
 				}
 			}
 			if idx < 0 {
-				b.count(ln.line, fmt.Sprintf("END:%s without BEGIN: ignored", icalShortName(comp)))
+				b.Count(ln.line, fmt.Sprintf("END:%s without BEGIN: ignored", shortName(comp)))
 				continue
 			}
 			if idx != len(stack)-1 {
-				b.warn(ln.line, "END", "BEGIN:%s is not closed before END:%s", icalShortName(stack[len(stack)-1]), icalShortName(comp))
+				b.Warn(ln.line, "END", "BEGIN:%s is not closed before END:%s", shortName(stack[len(stack)-1]), shortName(comp))
 			}
 			stack = stack[:idx]
-			if cur != nil && !icalInside(stack, "VEVENT") {
+			if cur != nil && !inside(stack, "VEVENT") {
 				events = append(events, *cur)
 				cur = nil
 			}
@@ -272,30 +277,30 @@ func parseICal(name string, data []byte, opts Options) (*Schedule, []Diagnostic,
 			switch p.name {
 			case "X-WR-CALNAME", "NAME":
 				if calName == "" {
-					calName = icalUnescape(p.value)
+					calName = unescape(p.value)
 				}
 			case "X-WR-TIMEZONE":
-				calZone, zoneLine = strings.TrimSpace(icalUnescape(p.value)), ln.line
+				calZone, zoneLine = strings.TrimSpace(unescape(p.value)), ln.line
 			}
 		}
 	}
 	if !sawCal {
-		return nil, b.warns, Errors{{File: name, Line: 1, Message: "no BEGIN:VCALENDAR: this is not an iCalendar file"}}
+		return nil, b.Warns, schedule.Errors{{File: name, Line: 1, Message: "no BEGIN:VCALENDAR: this is not an iCalendar file"}}
 	}
 	if len(stack) > 0 {
 		// A cut-off download must not replace a good schedule with half of it.
-		return nil, b.warns, Errors{{File: name, Message: fmt.Sprintf("the calendar is cut off: BEGIN:%s is never closed", icalShortName(stack[len(stack)-1]))}}
+		return nil, b.Warns, schedule.Errors{{File: name, Message: fmt.Sprintf("the calendar is cut off: BEGIN:%s is never closed", shortName(stack[len(stack)-1]))}}
 	}
-	b.name = calName
+	b.Name = calName
 
 	// The conference zone: the calendar's own X-WR-TIMEZONE; else the zone
 	// most of its events name, unless some times float (those are read in
 	// the caller's zone, which is then the conference's); else the caller's.
-	zones := &icalZones{b: b, cache: map[string]*time.Location{}}
-	if calZone == "" && !icalFloats(events) {
+	zones := &zones{b: b, cache: map[string]*time.Location{}}
+	if calZone == "" && !floats(events) {
 		calZone, zoneLine = zones.common(events)
 	}
-	b.setZone(calZone, zoneLine, "X-WR-TIMEZONE")
+	b.SetZone(calZone, zoneLine, "X-WR-TIMEZONE")
 
 	organizers := map[string]int{}
 	withOrganizer := 0
@@ -311,14 +316,14 @@ func parseICal(name string, data []byte, opts Options) (*Schedule, []Diagnostic,
 	// One organizer on every event is the conference, not a speaker.
 	sharedOrganizer := len(organizers) == 1 && withOrganizer > 1
 	for _, ev := range events {
-		icalAdd(b, zones, ev, sharedOrganizer)
+		add(b, zones, ev, sharedOrganizer)
 	}
-	return b.finish()
+	return b.Finish()
 }
 
-// icalFloats reports whether any event's DTSTART or DTEND is a floating
+// floats reports whether any event's DTSTART or DTEND is a floating
 // local time (no Z, no TZID).
-func icalFloats(events []icalEvent) bool {
+func floats(events []event) bool {
 	for _, ev := range events {
 		for _, p := range ev.props {
 			if p.name != "DTSTART" && p.name != "DTEND" {
@@ -333,7 +338,7 @@ func icalFloats(events []icalEvent) bool {
 	return false
 }
 
-func icalInside(stack []string, comp string) bool {
+func inside(stack []string, comp string) bool {
 	for _, c := range stack {
 		if c == comp {
 			return true
@@ -342,48 +347,48 @@ func icalInside(stack []string, comp string) bool {
 	return false
 }
 
-func icalShortName(s string) string {
+func shortName(s string) string {
 	if len(s) > 32 {
 		return s[:32] + "…"
 	}
 	return s
 }
 
-// icalZones resolves TZID parameters once each, warning once per bad name.
-type icalZones struct {
-	b     *impBuilder
+// zones resolves TZID parameters once each, warning once per bad name.
+type zones struct {
+	b     *build.Builder
 	cache map[string]*time.Location // nil value: unresolvable
 }
 
-func (z *icalZones) resolve(tzid string, line int) *time.Location {
+func (z *zones) resolve(tzid string, line int) *time.Location {
 	tzid = strings.TrimSpace(tzid)
 	if loc, ok := z.cache[tzid]; ok {
 		return loc
 	}
-	loc := icalLoadZone(tzid)
+	loc := loadZone(tzid)
 	z.cache[tzid] = loc
 	if loc == nil {
-		z.b.warn(line, "TZID", "time zone %q is not an IANA name: its times are read in %s", impShort(tzid), z.zoneName())
+		z.b.Warn(line, "TZID", "time zone %q is not an IANA name: its times are read in %s", schedule.Short(tzid), z.zoneName())
 	}
 	return loc
 }
 
-func (z *icalZones) zoneName() string {
-	if z.b.zoneName != "" {
-		return z.b.zoneName
+func (z *zones) zoneName() string {
+	if z.b.ZoneName != "" {
+		return z.b.ZoneName
 	}
 	return "the conference zone"
 }
 
-// icalLoadZone resolves a TZID: an IANA name, or one with a vendor prefix
+// loadZone resolves a TZID: an IANA name, or one with a vendor prefix
 // ("/mozilla.org/20050126_1/Europe/Berlin") whose tail is one.
-func icalLoadZone(tzid string) *time.Location {
-	if loc, ok := impLoadZone(tzid); ok {
+func loadZone(tzid string) *time.Location {
+	if loc, ok := build.LoadZone(tzid); ok {
 		return loc
 	}
 	parts := strings.Split(strings.Trim(tzid, "/"), "/")
 	for i := 1; i < len(parts) && i < 8; i++ {
-		if loc, ok := impLoadZone(strings.Join(parts[i:], "/")); ok {
+		if loc, ok := build.LoadZone(strings.Join(parts[i:], "/")); ok {
 			return loc
 		}
 	}
@@ -392,7 +397,7 @@ func icalLoadZone(tzid string) *time.Location {
 
 // common returns the TZID most DTSTARTs name (the first, on a tie), if it
 // resolves.
-func (z *icalZones) common(events []icalEvent) (string, int) {
+func (z *zones) common(events []event) (string, int) {
 	counts := map[string]int{}
 	first := map[string]int{}
 	var order []string
@@ -420,39 +425,39 @@ func (z *icalZones) common(events []icalEvent) (string, int) {
 	if best == "" {
 		return "", 0
 	}
-	loc := icalLoadZone(best)
+	loc := loadZone(best)
 	if loc == nil {
 		return "", 0
 	}
 	return loc.String(), first[best]
 }
 
-// icalWhen is a parsed DTSTART or DTEND.
-type icalWhen struct {
+// when is a parsed DTSTART or DTEND.
+type when struct {
 	t         time.Time
 	hasOffset bool
 	allDay    bool
 }
 
 // time parses a DATE-TIME (UTC with Z, with a TZID, or floating) or a DATE.
-func (z *icalZones) time(p icalProp) (icalWhen, bool) {
+func (z *zones) time(p prop) (when, bool) {
 	v := strings.TrimSpace(p.value)
 	// Leniently accept ISO 8601 punctuation some exporters write.
 	v = strings.NewReplacer("-", "", ":", "").Replace(v)
 	if strings.EqualFold(p.params["VALUE"], "DATE") || len(v) == 8 {
 		d, err := time.Parse("20060102", v)
 		if err != nil {
-			return icalWhen{}, false
+			return when{}, false
 		}
-		return icalWhen{t: d, allDay: true}, true
+		return when{t: d, allDay: true}, true
 	}
 	if strings.HasSuffix(v, "Z") || strings.HasSuffix(v, "z") {
 		for _, layout := range []string{"20060102T150405", "20060102T1504"} {
 			if t, err := time.Parse(layout, v[:len(v)-1]); err == nil {
-				return icalWhen{t: t}, true
+				return when{t: t}, true
 			}
 		}
-		return icalWhen{}, false
+		return when{}, false
 	}
 	var w time.Time
 	ok := false
@@ -463,24 +468,24 @@ func (z *icalZones) time(p icalProp) (icalWhen, bool) {
 		}
 	}
 	if !ok {
-		return icalWhen{}, false
+		return when{}, false
 	}
 	if tzid := p.params["TZID"]; tzid != "" {
 		if loc := z.resolve(tzid, p.line); loc != nil {
-			return icalWhen{t: z.b.wallIn(w, loc), hasOffset: true}, true
+			return when{t: z.b.WallIn(w, loc), hasOffset: true}, true
 		}
 	}
 	// Floating (or an unknown zone): the conference zone.
-	return icalWhen{t: z.b.local(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second())}, true
+	return when{t: z.b.Local(w.Year(), w.Month(), w.Day(), w.Hour(), w.Minute(), w.Second())}, true
 }
 
-// icalAdd turns one VEVENT into a session.
-func icalAdd(b *impBuilder, z *icalZones, ev icalEvent, sharedOrganizer bool) {
-	first := map[string]icalProp{}
+// add turns one VEVENT into a session.
+func add(b *build.Builder, z *zones, ev event, sharedOrganizer bool) {
+	first := map[string]prop{}
 	var organizer string
-	s := impSession{line: ev.line, day: -1}
-	var attendees []Speaker
-	var marked []Speaker
+	s := build.Session{Line: ev.line, Day: -1}
+	var attendees []schedule.Speaker
+	var marked []schedule.Speaker
 	kindSet := false
 	for _, p := range ev.props {
 		if _, seen := first[p.name]; !seen {
@@ -488,102 +493,102 @@ func icalAdd(b *impBuilder, z *icalZones, ev icalEvent, sharedOrganizer bool) {
 		}
 		switch {
 		case p.name == "CATEGORIES":
-			for _, c := range icalSplit(p.value) {
+			for _, c := range split(p.value) {
 				if c = strings.TrimSpace(c); c != "" {
-					s.tags = append(s.tags, c)
+					s.Tags = append(s.Tags, c)
 				}
 			}
 		case p.name == "ATTENDEE":
 			if cn := strings.TrimSpace(p.params["CN"]); cn != "" {
-				attendees = append(attendees, Speaker{Name: cn})
+				attendees = append(attendees, schedule.Speaker{Name: cn})
 			}
 		case p.name == "ORGANIZER":
 			if organizer == "" {
 				organizer = strings.TrimSpace(p.params["CN"])
 			}
 		case strings.HasPrefix(p.name, "X-") && strings.HasSuffix(p.name, "-SPEAKER"):
-			if n := strings.TrimSpace(icalUnescape(p.value)); n != "" {
-				marked = append(marked, Speaker{Name: n, Affiliation: strings.TrimSpace(p.params["X-AFFILIATION"])})
+			if n := strings.TrimSpace(unescape(p.value)); n != "" {
+				marked = append(marked, schedule.Speaker{Name: n, Affiliation: strings.TrimSpace(p.params["X-AFFILIATION"])})
 			}
 		case strings.HasPrefix(p.name, "X-") && strings.HasSuffix(p.name, "-SPEAKERS"):
-			for _, n := range icalSplit(p.value) {
+			for _, n := range split(p.value) {
 				if n = strings.TrimSpace(n); n != "" {
-					marked = append(marked, Speaker{Name: n})
+					marked = append(marked, schedule.Speaker{Name: n})
 				}
 			}
 		case strings.HasPrefix(p.name, "X-") && strings.HasSuffix(p.name, "-KIND") && !kindSet:
-			v := strings.ToLower(strings.TrimSpace(icalUnescape(p.value)))
-			if k := Kind(v); k.Valid() {
-				s.kind = k
+			v := strings.ToLower(strings.TrimSpace(unescape(p.value)))
+			if k := schedule.Kind(v); k.Valid() {
+				s.Kind = k
 			} else {
-				s.kind = impKind(v)
+				s.Kind = build.KindOf(v)
 			}
 			kindSet = true
-		case !icalKnown[p.name] && !strings.HasPrefix(p.name, "X-"):
-			b.count(p.line, fmt.Sprintf("property %s is not used by confdash: ignored", icalShortName(p.name)))
+		case !known[p.name] && !strings.HasPrefix(p.name, "X-"):
+			b.Count(p.line, fmt.Sprintf("property %s is not used by confdash: ignored", shortName(p.name)))
 		}
 	}
-	s.srcID = icalUnescape(first["UID"].value)
-	s.title = icalUnescape(first["SUMMARY"].value)
-	s.room = icalUnescape(first["LOCATION"].value)
-	s.abstract = icalUnescape(first["DESCRIPTION"].value)
-	s.url = strings.TrimSpace(first["URL"].value)
+	s.SourceID = unescape(first["UID"].value)
+	s.Title = unescape(first["SUMMARY"].value)
+	s.Room = unescape(first["LOCATION"].value)
+	s.Abstract = unescape(first["DESCRIPTION"].value)
+	s.URL = strings.TrimSpace(first["URL"].value)
 	switch {
 	case len(marked) > 0:
-		s.speakers = marked
+		s.Speakers = marked
 	case len(attendees) > 0:
-		s.speakers = attendees
+		s.Speakers = attendees
 	case organizer != "" && !sharedOrganizer:
-		s.speakers = []Speaker{{Name: organizer}}
+		s.Speakers = []schedule.Speaker{{Name: organizer}}
 	}
-	label := impLabel(s.srcID, strings.TrimSpace(s.title))
+	label := schedule.Label(s.SourceID, strings.TrimSpace(s.Title))
 
 	if st := strings.ToUpper(strings.TrimSpace(first["STATUS"].value)); st == "CANCELLED" || st == "CANCELED" {
-		b.count(ev.line, "event with STATUS:CANCELLED: not imported")
+		b.Count(ev.line, "event with STATUS:CANCELLED: not imported")
 		return
 	}
 	if _, ok := first["RRULE"]; ok {
-		b.count(first["RRULE"].line, "recurring event (RRULE): only its first occurrence is imported")
+		b.Count(first["RRULE"].line, "recurring event (RRULE): only its first occurrence is imported")
 	} else if _, ok := first["RDATE"]; ok {
-		b.count(first["RDATE"].line, "recurring event (RDATE): only its first occurrence is imported")
+		b.Count(first["RDATE"].line, "recurring event (RDATE): only its first occurrence is imported")
 	}
 	sp, ok := first["DTSTART"]
 	if !ok {
-		b.skip(ev.line, "DTSTART", "event %s has no DTSTART", label)
+		b.Skip(ev.line, "DTSTART", "event %s has no DTSTART", label)
 		return
 	}
 	start, ok := z.time(sp)
 	if !ok {
-		b.skip(sp.line, "DTSTART", "event %s has DTSTART %q, not a date-time", label, impShort(sp.value))
+		b.Skip(sp.line, "DTSTART", "event %s has DTSTART %q, not a date-time", label, schedule.Short(sp.value))
 		return
 	}
 	if start.allDay {
-		b.skip(sp.line, "DTSTART", "event %s lasts all day (a DATE, not a time): not a session", label)
+		b.Skip(sp.line, "DTSTART", "event %s lasts all day (a DATE, not a time): not a session", label)
 		return
 	}
-	s.start, s.hasOffset = start.t, start.hasOffset
+	s.Start, s.HasOffset = start.t, start.hasOffset
 	if ep, ok := first["DTEND"]; ok {
 		end, ok := z.time(ep)
 		if !ok || end.allDay {
-			b.skip(ep.line, "DTEND", "event %s has DTEND %q, not a date-time", label, impShort(ep.value))
+			b.Skip(ep.line, "DTEND", "event %s has DTEND %q, not a date-time", label, schedule.Short(ep.value))
 			return
 		}
-		s.end = end.t
+		s.End = end.t
 	} else if dp, ok := first["DURATION"]; ok {
-		d, err := impISODuration(strings.TrimSpace(dp.value))
+		d, err := build.ISODuration(strings.TrimSpace(dp.value))
 		if err != nil {
-			b.skip(dp.line, "DURATION", "event %s has DURATION %q, not like PT1H30M", label, impShort(dp.value))
+			b.Skip(dp.line, "DURATION", "event %s has DURATION %q, not like PT1H30M", label, schedule.Short(dp.value))
 			return
 		}
-		s.end = s.start.Add(d)
+		s.End = s.Start.Add(d)
 	} else {
 		// RFC 5545 3.6.1: such an event ends when it starts. Inventing a
 		// length would show a closing remark as running for an hour.
-		b.count(ev.line, "event without DTEND or DURATION: kept as an instant (it ends when it starts, RFC 5545), shown as next but never as running; add a DTEND to give it a length")
-		s.end, s.marker = s.start, true
+		b.Count(ev.line, "event without DTEND or DURATION: kept as an instant (it ends when it starts, RFC 5545), shown as next but never as running; add a DTEND to give it a length")
+		s.End, s.Marker = s.Start, true
 	}
-	if s.end.Equal(s.start) {
-		s.marker = true
+	if s.End.Equal(s.Start) {
+		s.Marker = true
 	}
-	b.add(s)
+	b.Add(s)
 }

@@ -1,4 +1,4 @@
-package schedule
+package frab
 
 import (
 	"errors"
@@ -6,68 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/internal/schedtest"
 	"github.com/google/go-cmp/cmp"
 )
 
-// impTestZone loads a zone or fails the test.
-func impTestZone(tb testing.TB, name string) *time.Location {
-	tb.Helper()
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return loc
-}
-
-// impTestUTC parses an RFC 3339 instant or fails the test.
-func impTestUTC(tb testing.TB, s string) time.Time {
-	tb.Helper()
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return t
-}
-
-// impTestWarned reports whether a warning's message contains every part.
-func impTestWarned(warns []Diagnostic, parts ...string) bool {
-	for _, w := range warns {
-		ok := true
-		for _, p := range parts {
-			if !strings.Contains(w.String(), p) {
-				ok = false
-				break
-			}
-		}
-		if ok {
-			return true
-		}
-	}
-	return false
-}
-
-func impTestSession(tb testing.TB, s *Schedule, id string) Session {
-	tb.Helper()
-	for _, ss := range s.Sessions {
-		if ss.ID == id {
-			return ss
-		}
-	}
-	tb.Fatalf("no session %q among %d", id, len(s.Sessions))
-	return Session{}
-}
-
-const frabTestHead = `<?xml version="1.0" encoding="UTF-8"?>
-<schedule>
-  <conference>
-    <title>Test Congress</title>
-    <days>2</days>
-    <time_zone_name>Europe/Berlin</time_zone_name>
-  </conference>
-`
-
 func TestFrabNestedTitleIsNotTheTitle(t *testing.T) {
-	src := frabTestHead + `
+	src := schedtest.FrabHead + `
   <day index="1" date="2025-12-27" start="2025-12-27T10:00:00+01:00" end="2025-12-28T04:00:00+01:00">
     <room name="One">
       <event id="1" guid="g1">
@@ -85,21 +30,21 @@ func TestFrabNestedTitleIsNotTheTitle(t *testing.T) {
     </room>
   </day>
 </schedule>`
-	s, _, err := parseFrabXML("t.xml", []byte(src), Options{})
+	s, _, err := Parse("t.xml", []byte(src), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := impTestSession(t, s, "1")
+	got := schedtest.Session(t, s, "1")
 	if got.Title != "The real title" {
 		t.Fatalf("title = %q, want the event's own <title>", got.Title)
 	}
-	if diff := cmp.Diff([]Speaker{{Name: "Q Misell"}}, got.Speakers); diff != "" {
+	if diff := cmp.Diff([]schedule.Speaker{{Name: "Q Misell"}}, got.Speakers); diff != "" {
 		t.Errorf("speakers (-want +got):\n%s", diff)
 	}
 }
 
 func TestFrabEvent(t *testing.T) {
-	src := frabTestHead + `
+	src := schedtest.FrabHead + `
   <day index="1" date="2025-12-27" start="2025-12-27T10:00:00+01:00" end="2025-12-28T04:00:00+01:00">
     <room name="Saal Zürich">
       <event id="42" guid="g42">
@@ -118,21 +63,21 @@ func TestFrabEvent(t *testing.T) {
     </room>
   </day>
 </schedule>`
-	s, warns, err := parseFrabXML("t.xml", []byte(src), Options{})
+	s, warns, err := Parse("t.xml", []byte(src), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Session{
+	want := schedule.Session{
 		ID: "42", Track: "saal-zuerich", Title: "Opening",
-		Speakers: []Speaker{{Name: "Ann"}, {Name: "Bob"}}, Kind: KindKeynote,
-		Start: impTestUTC(t, "2025-12-27T10:00:00Z"), End: impTestUTC(t, "2025-12-27T10:45:00Z"),
+		Speakers: []schedule.Speaker{{Name: "Ann"}, {Name: "Bob"}}, Kind: schedule.KindKeynote,
+		Start: schedtest.UTC(t, "2025-12-27T10:00:00Z"), End: schedtest.UTC(t, "2025-12-27T10:45:00Z"),
 		Abstract: "Hello \u00a0world", URL: "https://example.org/42", Tags: []string{"CCC & Community"},
 	}
-	got := impTestSession(t, s, "42")
+	got := schedtest.Session(t, s, "42")
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("session (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]Track{{ID: "saal-zuerich", Name: "Saal Zürich"}}, s.Tracks); diff != "" {
+	if diff := cmp.Diff([]schedule.Track{{ID: "saal-zuerich", Name: "Saal Zürich"}}, s.Tracks); diff != "" {
 		t.Errorf("tracks (-want +got):\n%s", diff)
 	}
 	if got, want := s.Name, "Test Congress"; got != want {
@@ -141,11 +86,11 @@ func TestFrabEvent(t *testing.T) {
 	if got, want := s.TimeZone, "Europe/Berlin"; got != want || s.ZoneAssumed {
 		t.Errorf("timezone = %q (assumed %v), want %q stated", got, s.ZoneAssumed, want)
 	}
-	if got, want := s.Format, "frab-xml"; got != want {
+	if got, want := s.Format, schedule.FormatFrabXML; got != want {
 		t.Errorf("format = %q, want %q", got, want)
 	}
 	// <days>2</days> but one <day>: said, with the day's line.
-	if !impTestWarned(warns, "t.xml:9", "says it has 2 days but the file lists 1") {
+	if !schedtest.Warned(warns, "t.xml:9", "says it has 2 days but the file lists 1") {
 		t.Errorf("no day-count warning at line 9 in %v", warns)
 	}
 }
@@ -165,16 +110,16 @@ func TestFrabPentabarfLocalTimes(t *testing.T) {
     </room>
   </day>
 </schedule>`
-	brussels := impTestZone(t, "Europe/Brussels")
-	s, _, err := parseFrabXML("f.xml", []byte(src), Options{Zone: brussels})
+	brussels := schedtest.Zone(t, "Europe/Brussels")
+	s, _, err := Parse("f.xml", []byte(src), schedule.Options{Zone: brussels})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !s.ZoneAssumed || s.TimeZone != "Europe/Brussels" {
 		t.Errorf("timezone %q assumed %v, want Europe/Brussels assumed", s.TimeZone, s.ZoneAssumed)
 	}
-	a, b := impTestSession(t, s, "1"), impTestSession(t, s, "2")
-	if got, want := a.Start, impTestUTC(t, "2024-02-03T09:30:00Z"); !got.Equal(want) {
+	a, b := schedtest.Session(t, s, "1"), schedtest.Session(t, s, "2")
+	if got, want := a.Start, schedtest.UTC(t, "2024-02-03T09:30:00Z"); !got.Equal(want) {
 		t.Errorf("start = %v, want %v", got, want)
 	}
 	if got, want := a.End.Sub(a.Start), 25*time.Minute; got != want {
@@ -183,22 +128,22 @@ func TestFrabPentabarfLocalTimes(t *testing.T) {
 	if got, want := b.End.Sub(b.Start), 30*time.Minute; got != want {
 		t.Errorf("H:MM duration = %v, want %v", got, want)
 	}
-	if a.Kind != KindOther || b.Kind != KindTalk {
+	if a.Kind != schedule.KindOther || b.Kind != schedule.KindTalk {
 		t.Errorf("kinds = %q, %q; want other (devroom), talk (lightningtalk)", a.Kind, b.Kind)
 	}
-	if diff := cmp.Diff([]Track{{ID: "ud2-218a", Name: "UD2.218A"}}, s.Tracks); diff != "" {
+	if diff := cmp.Diff([]schedule.Track{{ID: "ud2-218a", Name: "UD2.218A"}}, s.Tracks); diff != "" {
 		t.Errorf("tracks (-want +got):\n%s", diff)
 	}
 
 	// Without a zone: UTC, and still assumed.
-	s, _, err = parseFrabXML("f.xml", []byte(src), Options{})
+	s, _, err = Parse("f.xml", []byte(src), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !s.ZoneAssumed || s.TimeZone != "UTC" {
 		t.Errorf("timezone %q assumed %v, want UTC assumed", s.TimeZone, s.ZoneAssumed)
 	}
-	if got, want := impTestSession(t, s, "1").Start, impTestUTC(t, "2024-02-03T10:30:00Z"); !got.Equal(want) {
+	if got, want := schedtest.Session(t, s, "1").Start, schedtest.UTC(t, "2024-02-03T10:30:00Z"); !got.Equal(want) {
 		t.Errorf("start in UTC = %v, want %v", got, want)
 	}
 }
@@ -206,7 +151,7 @@ func TestFrabPentabarfLocalTimes(t *testing.T) {
 func TestFrabAfterMidnightStaysOnItsDay(t *testing.T) {
 	// Legacy layout: events directly under <day>, no <room> wrapper and no
 	// <date>; 01:30 under a day starting at 11:00 is the next morning.
-	src := frabTestHead + `
+	src := schedtest.FrabHead + `
   <day index="1" date="2014-12-27" start="2014-12-27T11:00:00+01:00" end="2014-12-28T04:00:00+01:00">
     <event id="a"><start>23:00</start><duration>01:00</duration><room>Saal 1</room><title>Late</title></event>
     <event id="b"><start>01:30</start><duration>00:30</duration><room>Saal 1</room><title>Later</title></event>
@@ -215,12 +160,12 @@ func TestFrabAfterMidnightStaysOnItsDay(t *testing.T) {
     <event id="c"><start>11:00</start><duration>00:30</duration><room>Saal 1</room><title>Morning</title></event>
   </day>
 </schedule>`
-	s, _, err := parseFrabXML("t.xml", []byte(src), Options{})
+	s, _, err := Parse("t.xml", []byte(src), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := impTestSession(t, s, "b")
-	if got, want := b.Start, impTestUTC(t, "2014-12-28T00:30:00Z"); !got.Equal(want) {
+	b := schedtest.Session(t, s, "b")
+	if got, want := b.Start, schedtest.UTC(t, "2014-12-28T00:30:00Z"); !got.Equal(want) {
 		t.Errorf("after-midnight start = %v, want %v", got, want)
 	}
 	if got, want := s.Days[b.Day].Date, "2014-12-27"; got != want {
@@ -230,13 +175,13 @@ func TestFrabAfterMidnightStaysOnItsDay(t *testing.T) {
 		t.Fatalf("days = %d, want %d", got, want)
 	}
 	// The source's day bounds are kept.
-	if got, want := s.Days[0].End, impTestUTC(t, "2014-12-28T03:00:00Z"); !got.Equal(want) {
+	if got, want := s.Days[0].End, schedtest.UTC(t, "2014-12-28T03:00:00Z"); !got.Equal(want) {
 		t.Errorf("day end = %v, want %v", got, want)
 	}
 }
 
 func TestFrabLenientAndLoud(t *testing.T) {
-	src := frabTestHead + `
+	src := schedtest.FrabHead + `
   <day index="1" date="2025-12-27">
     <room name="One">
       <event id="1"><date>2025-12-27T10:00:00+01:00</date><duration>01:00</duration><title>A</title><shiny>x</shiny></event>
@@ -247,7 +192,7 @@ func TestFrabLenientAndLoud(t *testing.T) {
     </room>
   </day>
 </schedule>`
-	s, warns, err := parseFrabXML("t.xml", []byte(src), Options{})
+	s, warns, err := Parse("t.xml", []byte(src), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +211,7 @@ func TestFrabLenientAndLoud(t *testing.T) {
 		{"t.xml:15", "no usable <date> or <start>", "skipped"},
 		{"t.xml:12", "overlaps", "both kept"},
 	} {
-		if !impTestWarned(warns, want...) {
+		if !schedtest.Warned(warns, want...) {
 			t.Errorf("no warning with %q in:\n%v", want, warns)
 		}
 	}
@@ -276,10 +221,10 @@ func TestFrabRefuses(t *testing.T) {
 	for _, tc := range []struct {
 		name, src, want string
 	}{
-		{"no events", frabTestHead + "</schedule>", "no usable session: the file lists no events"},
-		{"all skipped", frabTestHead + `<day date="2025-01-01"><room name="R"><event id="1"><title>T</title></event></room></day></schedule>`,
+		{"no events", schedtest.FrabHead + "</schedule>", "no usable session: the file lists no events"},
+		{"all skipped", schedtest.FrabHead + `<day date="2025-01-01"><room name="R"><event id="1"><title>T</title></event></room></day></schedule>`,
 			"all 1 events were skipped"},
-		{"not well-formed", frabTestHead + "<day>\n<room>\n</day>", "t.xml:10: not well-formed XML"},
+		{"not well-formed", schedtest.FrabHead + "<day>\n<room>\n</day>", "t.xml:10: not well-formed XML"},
 		{"xcal", `<iCalendar xmlns="urn:ietf:params:xml:ns:xcal"><vcalendar/></iCalendar>`, "xCal"},
 		{"other xml", `<html><body/></html>`, "root element is <html>"},
 		{"empty", `<?xml version="1.0"?>`, "no XML element"},
@@ -287,8 +232,8 @@ func TestFrabRefuses(t *testing.T) {
 		{"charset", `<?xml version="1.0" encoding="EBCDIC"?><schedule/>`, "EBCDIC"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := parseFrabXML("t.xml", []byte(tc.src), Options{})
-			var errs Errors
+			_, _, err := Parse("t.xml", []byte(tc.src), schedule.Options{})
+			var errs schedule.Errors
 			if !errors.As(err, &errs) {
 				t.Fatalf("err = %v, want Errors", err)
 			}
@@ -301,57 +246,15 @@ func TestFrabRefuses(t *testing.T) {
 
 func TestFrabLatin1(t *testing.T) {
 	src := []byte("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><schedule><day date=\"2020-01-01\"><room name=\"Gro\xdfer Saal\"><event id=\"1\"><start>10:00</start><duration>00:30</duration><title>K\xe4se</title></event></room></day></schedule>")
-	s, _, err := parseFrabXML("t.xml", src, Options{})
+	s, _, err := Parse("t.xml", src, schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, want := s.Sessions[0].Title, "Käse"; got != want {
 		t.Errorf("title = %q, want %q", got, want)
 	}
-	if diff := cmp.Diff([]Track{{ID: "grosser-saal", Name: "Großer Saal"}}, s.Tracks); diff != "" {
+	if diff := cmp.Diff([]schedule.Track{{ID: "grosser-saal", Name: "Großer Saal"}}, s.Tracks); diff != "" {
 		t.Errorf("tracks (-want +got):\n%s", diff)
-	}
-}
-
-func TestFrabKinds(t *testing.T) {
-	for typ, want := range map[string]Kind{
-		"lecture": KindTalk, "Talk": KindTalk, "Talk 30 min + 10min Q&A": KindTalk, "LIGHTNING_TALK": KindTalk,
-		"keynote": KindKeynote, "Keynote talk": KindKeynote, "panel": KindPanel, "Podium": KindPanel,
-		"break": KindBreak, "Coffee break": KindBreak, "Kaffeepause": KindBreak, "Breakout session": KindOther,
-		"workshop": KindOther, "DJ Set": KindOther, "": KindTalk,
-	} {
-		if got := impKind(typ); got != want {
-			t.Errorf("impKind(%q) = %q, want %q", typ, got, want)
-		}
-	}
-}
-
-func TestFrabSlugs(t *testing.T) {
-	for name, want := range map[string]string{
-		"Saal 1": "saal-1", "r3s - Monheim/Rhein": "r3s-monheim-rhein", "Fireplace (Workshop THM)": "fireplace-workshop-thm",
-		"Ça Größe": "ca-groesse", "会议室": "room", "  --  ": "room",
-		strings.Repeat("long ", 20): strings.TrimRight(strings.Repeat("long-", 9), "-"),
-	} {
-		if got := impSlug(name); got != want {
-			t.Errorf("impSlug(%q) = %q, want %q", name, got, want)
-		}
-	}
-}
-
-func TestFrabDurations(t *testing.T) {
-	for in, want := range map[string]time.Duration{
-		"00:30": 30 * time.Minute, "1:30": 90 * time.Minute, "00:25:00": 25 * time.Minute, "12:59": 12*time.Hour + 59*time.Minute,
-		"26:00": 26 * time.Hour, "PT1H30M": 90 * time.Minute, "P1D": 24 * time.Hour, "PT45S": 45 * time.Second,
-	} {
-		got, err := impDuration(in)
-		if err != nil || got != want {
-			t.Errorf("impDuration(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "90", "1:60", "a:b", "-1:00", "1:2:3:4", "P", "PT", "P1M", "PT1H2", "P1Y", "999999:00:00:00"} {
-		if got, err := impDuration(in); err == nil {
-			t.Errorf("impDuration(%q) = %v, want an error", in, got)
-		}
 	}
 }
 
@@ -367,7 +270,7 @@ func TestFrabIDs(t *testing.T) {
 		ev.WriteString(`<event id="dup"><start>12:00</start><duration>00:30</duration><title>V</title></event>`)
 	}
 	src := `<schedule><day date="2025-12-27"><room name="One">` + ev.String() + `</room></day></schedule>`
-	s, _, err := parseFrabXML("t.xml", []byte(src), Options{})
+	s, _, err := Parse("t.xml", []byte(src), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

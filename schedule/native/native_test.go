@@ -1,4 +1,4 @@
-package schedule
+package native_test
 
 import (
 	"errors"
@@ -6,40 +6,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/internal/schedtest"
+	"github.com/confdash/confdash/schedule/load"
+	"github.com/confdash/confdash/schedule/native"
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // nativeTestParse parses a native source that must be valid.
-func nativeTestParse(t testing.TB, src string) *Schedule {
+func nativeTestParse(t testing.TB, src string) *schedule.Schedule {
 	t.Helper()
-	s, _, err := Parse("test.yaml", []byte(src), Options{})
+	s, _, err := load.Parse("test.yaml", []byte(src), schedule.Options{})
 	if err != nil {
 		t.Fatalf("Parse: %v", err)
 	}
 	return s
-}
-
-// nativeTestTime is an instant written as a wall-clock time in zone.
-func nativeTestTime(t testing.TB, zone, wall string) time.Time {
-	t.Helper()
-	loc, err := time.LoadLocation(zone)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at, err := time.ParseInLocation("2006-01-02 15:04", wall, loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return at
-}
-
-// nativeCmpSchedule compares schedules without the zone's internals and the
-// unexported index.
-var nativeCmpSchedule = cmp.Options{
-	cmpopts.IgnoreFields(Schedule{}, "Location"),
-	cmpopts.IgnoreUnexported(Schedule{}),
-	cmpopts.EquateEmpty(),
 }
 
 const nativeExample = `name: P99 CONF 2021
@@ -69,35 +50,35 @@ sessions:
 `
 
 func TestParseNativeExample(t *testing.T) {
-	s, warns, err := Parse("example.yaml", []byte(nativeExample), Options{})
+	s, warns, err := load.Parse("example.yaml", []byte(nativeExample), schedule.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(warns) != 0 {
 		t.Errorf("warnings: %v", warns)
 	}
-	la := nativeTestTime(t, "America/Los_Angeles", "2021-10-06 08:10").Location()
+	la := schedtest.Wall(t, "America/Los_Angeles", "2021-10-06 08:10").Location()
 	at := func(h, m int) time.Time { return time.Date(2021, 10, 6, h, m, 0, 0, la) }
-	want := &Schedule{
+	want := &schedule.Schedule{
 		Name:     "P99 CONF 2021",
 		TimeZone: "America/Los_Angeles",
-		Days:     []Day{{Date: "2021-10-06", Start: at(8, 10), End: at(9, 55)}},
-		Tracks:   []Track{{ID: "general", Name: "General Sessions"}, {ID: "track-a", Name: "Track A"}},
-		Sessions: []Session{
+		Days:     []schedule.Day{{Date: "2021-10-06", Start: at(8, 10), End: at(9, 55)}},
+		Tracks:   []schedule.Track{{ID: "general", Name: "General Sessions"}, {ID: "track-a", Name: "Track A"}},
+		Sessions: []schedule.Session{
 			{
 				ID: "avi-kivity-keynote", Track: "general",
 				Title:    "Keeping Latency Low and Throughput High with Application-level Priority Management",
-				Speakers: []Speaker{{Name: "Avi Kivity", Affiliation: "ScyllaDB"}},
-				Kind:     KindKeynote, Start: at(8, 10), End: at(8, 40),
+				Speakers: []schedule.Speaker{{Name: "Avi Kivity", Affiliation: "ScyllaDB"}},
+				Kind:     schedule.KindKeynote, Start: at(8, 10), End: at(8, 40),
 				Abstract: "Throughput and latency are at a constant tension.",
 				URL:      "https://www.p99conf.io/", Tags: []string{"scheduling"},
 			},
-			{ID: "track-a-2021-10-06-0840", Track: "track-a", Title: "Second", Kind: KindTalk, Start: at(8, 40), End: at(9, 55)},
+			{ID: "track-a-2021-10-06-0840", Track: "track-a", Title: "Second", Kind: schedule.KindTalk, Start: at(8, 40), End: at(9, 55)},
 		},
 		Version: s.Version,
 		Format:  "native",
 	}
-	if diff := cmp.Diff(want, s, nativeCmpSchedule); diff != "" {
+	if diff := cmp.Diff(want, s, schedtest.CmpSchedule); diff != "" {
 		t.Errorf("schedule (-want +got):\n%s", diff)
 	}
 	if got, want := s.Location.String(), "America/Los_Angeles"; got != want {
@@ -124,21 +105,21 @@ func TestParseNativeJSON(t *testing.T) {
 		{"track": "track-a", "title": "Second", "start": "2021-10-06T08:40:00-07:00", "duration": "1h15m"}
 	]
 }`
-	fromJSON, _, err := parseNative("example.json", []byte(src))
+	fromJSON, _, err := native.Parse("example.json", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromYAML, _, err := parseNative("example.yaml", []byte(nativeExample))
+	fromYAML, _, err := native.Parse("example.yaml", []byte(nativeExample))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(fromYAML, fromJSON, nativeCmpSchedule); diff != "" {
+	if diff := cmp.Diff(fromYAML, fromJSON, schedtest.CmpSchedule); diff != "" {
 		t.Errorf("JSON differs from YAML (-yaml +json):\n%s", diff)
 	}
 
 	// A JSON mistake is located too.
-	_, _, err = parseNative("bad.json", []byte("{\n\t\"name\": \"x\",\n\t\"timezone\": \"UTC\",\n\t\"tracks\": [{\"id\": \"Main\"}],\n\t\"sessions\": []\n}"))
-	var errs Errors
+	_, _, err = native.Parse("bad.json", []byte("{\n\t\"name\": \"x\",\n\t\"timezone\": \"UTC\",\n\t\"tracks\": [{\"id\": \"Main\"}],\n\t\"sessions\": []\n}"))
+	var errs schedule.Errors
 	if !errors.As(err, &errs) {
 		t.Fatalf("err = %v, want Errors", err)
 	}
@@ -182,6 +163,13 @@ func TestParseNativeErrors(t *testing.T) {
 		}},
 		{"machine-dependent timezone", "name: x\ntimezone: Local\ntracks: [{id: a, name: A}]\nsessions: [{track: a, title: t, start: 2026-01-01 10:00, duration: 1h}]\n", []diag{
 			{2, "timezone", "depends on the machine"},
+		}},
+		// The suggestion follows the one slug rule the importers name tracks
+		// by (build.Slug), so it spells "ß" and "ü" as an import of the
+		// same room would.
+		{"track id suggestion spells letters", "name: x\ntimezone: UTC\ntracks:\n  - id: Große Übung\n    name: Main\nsessions: [{track: grosse-uebung, title: t, start: 2026-01-01 10:00, duration: 1h}]\n", []diag{
+			{4, "tracks[0].id", `(e.g. "grosse-uebung")`},
+			{6, "sessions[0].track", `unknown track "grosse-uebung"`},
 		}},
 		{"track id not a slug", "name: x\ntimezone: UTC\ntracks:\n  - id: Main Hall\n    name: Main\nsessions: [{track: main-hall, title: t, start: 2026-01-01 10:00, duration: 1h}]\n", []diag{
 			{4, "tracks[0].id", `not a slug: use lowercase letters, digits and single dashes, at most 64 characters (e.g. "main-hall")`},
@@ -292,11 +280,11 @@ func TestParseNativeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, _, err := parseNative("t.yaml", []byte(tt.src))
+			s, _, err := native.Parse("t.yaml", []byte(tt.src))
 			if s != nil {
 				t.Errorf("got a schedule despite errors")
 			}
-			var errs Errors
+			var errs schedule.Errors
 			if !errors.As(err, &errs) {
 				t.Fatalf("err = %v, want Errors", err)
 			}
@@ -338,8 +326,8 @@ sessions:
     duration: 1h
     colour: red
 `
-	_, _, err := parseNative("all.yaml", []byte(src))
-	var errs Errors
+	_, _, err := native.Parse("all.yaml", []byte(src))
+	var errs schedule.Errors
 	if !errors.As(err, &errs) {
 		t.Fatalf("err = %v, want Errors", err)
 	}
@@ -373,7 +361,7 @@ sessions:
     start: 2026-10-06 09:00
     duration: 1h
 `
-	s, warns, err := parseNative("w.yaml", []byte(src))
+	s, warns, err := native.Parse("w.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,8 +410,8 @@ func TestParseNativeDays(t *testing.T) {
   - {id: early, track: main, title: Early, start: 2026-10-07 04:00, end: 2026-10-07 05:00}
   - {id: first, track: main, title: First, start: 2026-10-06 10:00, duration: 1h}
 `)
-	at := func(wall string) time.Time { return nativeTestTime(t, "Europe/Berlin", wall) }
-	wantDays := []Day{
+	at := func(wall string) time.Time { return schedtest.Wall(t, "Europe/Berlin", wall) }
+	wantDays := []schedule.Day{
 		{Date: "2026-10-06", Start: at("2026-10-06 10:00"), End: at("2026-10-07 03:00")},
 		{Date: "2026-10-07", Start: at("2026-10-07 04:00"), End: at("2026-10-07 05:00")},
 	}
@@ -439,9 +427,9 @@ func TestParseNativeDays(t *testing.T) {
 }
 
 func TestParseNativeTimeForms(t *testing.T) {
-	want := nativeTestTime(t, "Europe/Berlin", "2026-10-06 09:05")
+	want := schedtest.Wall(t, "Europe/Berlin", "2026-10-06 09:05")
 	for _, v := range []string{"2026-10-06 09:05", "2026-10-06T09:05", "2026-10-06 09:05:00", "2026-10-06T09:05:00", "2026-10-06 09:05+02:00", "2026-10-06T09:05:00+02:00", `"2026-10-06 09:05"`} {
-		s, _, err := parseNative("t.yaml", []byte(nativeHead+"  - {track: main, title: T, start: "+v+", duration: 5m}\n"))
+		s, _, err := native.Parse("t.yaml", []byte(nativeHead+"  - {track: main, title: T, start: "+v+", duration: 5m}\n"))
 		if err != nil {
 			t.Errorf("start: %s: %v", v, err)
 			continue
@@ -465,7 +453,7 @@ func TestParseNativeDST(t *testing.T) {
   - {id: pinned, track: side, title: Pinned, start: 2026-10-25 02:00+02:00, duration: 15m}
   - {id: long, track: main, title: Long, start: 2026-10-25 03:30, duration: 3h}
 `
-	s, warns, err := parseNative("dst.yaml", []byte(src))
+	s, warns, err := native.Parse("dst.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -473,7 +461,7 @@ func TestParseNativeDST(t *testing.T) {
 		!strings.Contains(warns[0].Message, "happens twice in Europe/Berlin (the clocks go back); read as the first, 2026-10-25 02:30+02:00; write 2026-10-25 02:30+01:00 for the second") {
 		t.Errorf("warnings = %v, want one about sessions[1].start on line 10", warns)
 	}
-	byID := map[string]Session{}
+	byID := map[string]schedule.Session{}
 	for _, ss := range s.Sessions {
 		byID[ss.ID] = ss
 	}
@@ -499,19 +487,20 @@ func TestParseNativeDST(t *testing.T) {
 	}
 }
 
-// Parse hands native sources (anything that is not XML, iCalendar or a
-// known JSON export) to parseNative, then versions and indexes the result.
+// load.Parse hands native sources (anything that is not XML, iCalendar or a
+// known JSON export) to native.Parse, then versions and indexes the result
+// (the index itself is checked in package schedule, TestIndex).
 func TestParseNativeThroughParse(t *testing.T) {
 	s := nativeTestParse(t, nativeHead+`  - {id: b, track: main, title: B, start: 2026-10-06 10:00, duration: 1h}
   - {id: a, track: main, title: A, start: 2026-10-06 09:00, duration: 1h}
 `)
-	if got, want := s.Format, "native"; got != want {
+	if got, want := s.Format, schedule.FormatNative; got != want {
 		t.Errorf("Format = %q, want %q", got, want)
 	}
 	if got, want := s.Sessions[0].ID, "a"; got != want {
 		t.Errorf("first session %q, want %q (sorted by start)", got, want)
 	}
-	if got, want := len(s.byTrack["main"]), 2; got != want {
-		t.Errorf("index holds %d sessions of main, want %d", got, want)
+	if s.Version == "" {
+		t.Error("no Version")
 	}
 }

@@ -1,4 +1,4 @@
-package schedule
+package load
 
 import (
 	"bytes"
@@ -8,26 +8,22 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"time"
 	"unicode/utf16"
+
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/frab"
+	"github.com/confdash/confdash/schedule/ical"
+	"github.com/confdash/confdash/schedule/native"
+	"github.com/confdash/confdash/schedule/schedulejson"
 )
 
 // MaxSourceBytes bounds what Parse reads: a real schedule is a few MB at
 // most (the largest public frab file, FOSDEM's, is under 2 MB).
 const MaxSourceBytes = 64 << 20
 
-// Options are what a caller knows that a source may not say.
-type Options struct {
-	// Zone is the time zone for sources that give only local times (FOSDEM's
-	// pentabarf XML, floating iCalendar times). When nil, such a source is
-	// read in UTC and the schedule says a zone was assumed.
-	Zone *time.Location
-}
-
 // ParseFile reads and parses a schedule file. A file larger than
 // MaxSourceBytes is refused without reading it into memory.
-func ParseFile(path string, opts Options) (*Schedule, []Diagnostic, error) {
+func ParseFile(path string, opts schedule.Options) (*schedule.Schedule, []schedule.Diagnostic, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open schedule: %w", err)
@@ -54,12 +50,12 @@ func ReadLimited(r io.Reader, name string) ([]byte, error) {
 
 // Parse detects the format of data by its content (never by file name) and
 // parses it. name is used in diagnostics. It returns the schedule and the
-// warnings (odd but importable things), or an error: Errors for a source with
+// warnings (odd but importable things), or an error: schedule.Errors for a source with
 // located problems.
-func Parse(name string, data []byte, opts Options) (*Schedule, []Diagnostic, error) {
+func Parse(name string, data []byte, opts schedule.Options) (*schedule.Schedule, []schedule.Diagnostic, error) {
 	var (
-		s     *Schedule
-		warns []Diagnostic
+		s     *schedule.Schedule
+		warns []schedule.Diagnostic
 	)
 	// The version hashes the bytes as given, before any decoding.
 	sum := sha256.Sum256(data)
@@ -67,17 +63,17 @@ func Parse(name string, data []byte, opts Options) (*Schedule, []Diagnostic, err
 	if err != nil {
 		return nil, nil, err
 	}
-	switch format := Detect(text); format {
-	case "frab-xml":
-		s, warns, err = parseFrabXML(name, text, opts)
-	case "schedule-json":
-		s, warns, err = parseScheduleJSON(name, text, opts)
-	case "schedule2-json":
-		s, warns, err = parseSchedule2JSON(name, text, opts)
-	case "ical":
-		s, warns, err = parseICal(name, text, opts)
+	switch Detect(text) {
+	case schedule.FormatFrabXML:
+		s, warns, err = frab.Parse(name, text, opts)
+	case schedule.FormatScheduleJSON:
+		s, warns, err = schedulejson.Parse(name, text, opts)
+	case schedule.FormatSchedule2JSON:
+		s, warns, err = schedulejson.Parse2(name, text, opts)
+	case schedule.FormatICal:
+		s, warns, err = ical.Parse(name, text, opts)
 	default:
-		s, warns, err = parseNative(name, text)
+		s, warns, err = native.Parse(name, text)
 	}
 	if err == nil {
 		// Every format ends here: what is returned can be encoded and
@@ -88,7 +84,7 @@ func Parse(name string, data []byte, opts Options) (*Schedule, []Diagnostic, err
 		return nil, warns, err
 	}
 	s.Version = hex.EncodeToString(sum[:6])
-	s.index()
+	s.Index()
 	return s, warns, nil
 }
 
@@ -97,7 +93,7 @@ func Parse(name string, data []byte, opts Options) (*Schedule, []Diagnostic, err
 // betray another encoding, are refused with what to do.
 func toUTF8(name string, data []byte) ([]byte, error) {
 	refuse := func(what string) error {
-		return Errors{{File: name, Line: 1, Message: what + ": save the file as UTF-8 and try again"}}
+		return schedule.Errors{{File: name, Line: 1, Message: what + ": save the file as UTF-8 and try again"}}
 	}
 	switch {
 	case bytes.HasPrefix(data, []byte{0, 0, 0xFE, 0xFF}), bytes.HasPrefix(data, []byte{0xFF, 0xFE, 0, 0}):
@@ -119,7 +115,7 @@ func toUTF8(name string, data []byte) ([]byte, error) {
 // surrogates become U+FFFD, as invalid UTF-8 does in the parsers.
 func decodeUTF16(name string, data []byte, order binary.ByteOrder) ([]byte, error) {
 	if len(data)%2 != 0 {
-		return nil, Errors{{File: name, Message: "the file starts as UTF-16 but has an odd number of bytes: it is cut off; save it again as UTF-8"}}
+		return nil, schedule.Errors{{File: name, Message: "the file starts as UTF-16 but has an odd number of bytes: it is cut off; save it again as UTF-8"}}
 	}
 	units := make([]uint16, len(data)/2)
 	for i := range units {
@@ -129,34 +125,16 @@ func decodeUTF16(name string, data []byte, order binary.ByteOrder) ([]byte, erro
 }
 
 // Detect names the format of a source from its first bytes and structure.
-func Detect(data []byte) string {
+func Detect(data []byte) schedule.Format {
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	trimmed = bytes.TrimPrefix(trimmed, []byte("\xef\xbb\xbf"))
 	switch {
 	case bytes.HasPrefix(trimmed, []byte("<")):
-		return "frab-xml"
+		return schedule.FormatFrabXML
 	case len(trimmed) >= 15 && bytes.EqualFold(trimmed[:15], []byte("BEGIN:VCALENDAR")): // names are case-insensitive (RFC 5545 3.1)
-		return "ical"
+		return schedule.FormatICal
 	case bytes.HasPrefix(trimmed, []byte("{")):
-		return detectJSON(trimmed)
+		return schedulejson.Detect(trimmed)
 	}
-	return "native"
-}
-
-// index sorts the sessions and builds the per-track lookup used by Compute.
-func (s *Schedule) index() {
-	sort.SliceStable(s.Sessions, func(i, j int) bool {
-		a, b := s.Sessions[i], s.Sessions[j]
-		if !a.Start.Equal(b.Start) {
-			return a.Start.Before(b.Start)
-		}
-		if a.Track != b.Track {
-			return a.Track < b.Track
-		}
-		return a.End.Before(b.End)
-	})
-	s.byTrack = make(map[string][]int, len(s.Tracks))
-	for i, ss := range s.Sessions {
-		s.byTrack[ss.Track] = append(s.byTrack[ss.Track], i)
-	}
+	return schedule.FormatNative
 }
