@@ -226,6 +226,9 @@ const deliveryBound = time.Second
 // one instance reach the clients of the others, viewer totals agree, an
 // instance stops, NATS stops and comes back, and two organizers collide.
 func TestClusterSharesLiveState(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end test; runs without -short")
+	}
 	n := startTestNATS(t)
 	a, pathA := startClusterNode(t, n.url(), "a", "")
 	b, _ := startClusterNode(t, n.url(), "b", "")
