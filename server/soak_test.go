@@ -32,7 +32,7 @@ const (
 	// soakAbuseFor is how long the hostile clients run; the organizer works
 	// throughout. With connecting the audience before and draining after,
 	// the test takes well under a minute.
-	soakAbuseFor = 20 * time.Second
+	soakAbuseFor = 15 * time.Second
 	// soakStep is the organizer's pace: an announcement a step, a delay
 	// every other step, and the announcement of soakKeep steps ago removed,
 	// so the live state stays the size of a real day's.
@@ -45,11 +45,13 @@ const (
 	// and then nothing.
 	soakHalfOpen = 300
 	// soakHeapSlack is the absolute slack on "the heap returns to within 10%
-	// of its start": the runtime keeps part of a span class's pages in use
-	// after GC (a span with one live object is in use whole), and fasthttp
-	// and Fiber keep pooled contexts and buffers of the connections they
-	// served. Neither grows with the abuse's length, which is what the bound
-	// is about.
+	// of its start": heap in use counts whole spans (a span with one live
+	// object left is in use whole), and the HTTP layer keeps the idle
+	// workers of a burst of connections for a while after it. Neither grows
+	// with the length of the abuse, as a leak would: here about 1.5 MiB over
+	// a 17 MiB heap stayed, after up to 4 MiB more in the first seconds
+	// (idle workers are let go 10 s after their last request, which is why
+	// the check polls for 15 s).
 	soakHeapSlack = 4 << 20
 )
 
@@ -68,8 +70,8 @@ type soakViewer struct {
 	c      *websocket.Conn
 	anns   [soakMaxSteps]atomic.Uint32 // a hash of each announcement's id, by its number
 	delays [soakMaxSteps/2 + 2]atomic.Bool
-	got    atomic.Int32 // announcements recorded
-	err    atomic.Value // why reading ended, if it did
+	got    atomic.Int32          // announcements recorded
+	err    atomic.Pointer[error] // why reading ended, if it did
 }
 
 // soakMsg is the part of a server message a viewer looks at.
@@ -96,23 +98,33 @@ func soakHash(s string) uint32 {
 
 const soakText = "Soak notice "
 
+func (v *soakViewer) fail(err error) { v.err.Store(&err) }
+
+// ended is why reading ended, or nil while the viewer reads.
+func (v *soakViewer) ended() error {
+	if p := v.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 func (v *soakViewer) read() {
 	for {
 		_, raw, err := v.c.ReadMessage()
 		if err != nil {
-			v.err.Store(err)
+			v.fail(err)
 			return
 		}
 		var m soakMsg
 		if err := json.Unmarshal(raw, &m); err != nil {
-			v.err.Store(fmt.Errorf("message %s: %v", raw, err))
+			v.fail(fmt.Errorf("message %s: %v", raw, err))
 			return
 		}
 		switch {
 		case m.Type == "announcement" && m.Action == "add" && m.Announcement != nil:
 			n, err := strconv.Atoi(strings.TrimPrefix(m.Announcement.Text, soakText))
 			if err != nil || n < 0 || n >= soakMaxSteps {
-				v.err.Store(fmt.Errorf("an announcement the organizer did not post: %s", raw))
+				v.fail(fmt.Errorf("an announcement the organizer did not post: %s", raw))
 				return
 			}
 			if v.anns[n].Swap(soakHash(m.ID)) == 0 {
@@ -246,21 +258,20 @@ func TestSoakUnderAbuse(t *testing.T) {
 	wsFrom := func(d *net.Dialer) *websocket.Dialer {
 		return &websocket.Dialer{NetDialContext: d.DialContext, HandshakeTimeout: 5 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
 	}
-	// Floods: pings far beyond the budget, then text that is not the
-	// protocol, as fast as the socket takes them.
+	// Floods: JSON pings as fast as the socket takes them, far beyond the
+	// ping budget, with websocket pings between them whose pongs are never
+	// read, until the server closes the socket.
 	abuse(0, 4, "127.0.0.2", func(d *net.Dialer) {
 		c, _, err := wsFrom(d).Dial(ts.ws, nil)
 		if err != nil {
 			return
 		}
 		defer c.Close()
-		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		for i := 0; !stopped(); i++ {
-			msg := `{"type":"ping","client_time_ms":1}`
-			if i%2 == 1 {
-				msg = `{"type":"subscribe","track":"main"}`
-			}
-			if c.WriteMessage(websocket.TextMessage, []byte(msg)) != nil {
+		deadline := time.Now().Add(5 * time.Second)
+		c.SetWriteDeadline(deadline)
+		ping := []byte(`{"type":"ping","client_time_ms":1}`)
+		for !stopped() {
+			if c.WriteMessage(websocket.TextMessage, ping) != nil || c.WriteControl(websocket.PingMessage, nil, deadline) != nil {
 				return
 			}
 		}
@@ -404,7 +415,9 @@ func TestSoakUnderAbuse(t *testing.T) {
 	complete := func(v *soakViewer) bool {
 		return int(v.got.Load()) == len(posted) && v.delays[delay].Load()
 	}
-	if !testserver.Eventually(15*time.Second, func() bool {
+	// On a loaded machine the fan-out to 1,000 viewers lags by seconds; 20 s
+	// is far beyond that, and keeps the test within a minute.
+	if !testserver.Eventually(20*time.Second, func() bool {
 		for _, v := range viewers {
 			if !complete(v) {
 				return false
@@ -419,7 +432,7 @@ func TestSoakUnderAbuse(t *testing.T) {
 			}
 			if missing++; missing <= 5 {
 				t.Errorf("viewer %d: %d of %d announcements, delay %d seen %v; reading ended with %v",
-					i, v.got.Load(), len(posted), delay, v.delays[delay].Load(), v.err.Load())
+					i, v.got.Load(), len(posted), delay, v.delays[delay].Load(), v.ended())
 			}
 		}
 		t.Fatalf("%d of %d viewers missed changes", missing, audience)
