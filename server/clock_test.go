@@ -124,9 +124,7 @@ func TestTransitionsArriveOnTime(t *testing.T) {
 			t.Fatal(err)
 		}
 		conn := &recConn{}
-		srv.live.mu.Lock()
-		_, err = srv.hub.Subscribe(trackTopic("a"), conn, srv.live.states[trackTopic("a")])
-		srv.live.mu.Unlock()
+		_, err = srv.live.subscribe(trackTopic("a"), conn, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,505 +2,160 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"os"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/confdash/confdash/schedule"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/confdash/confdash/schedule/load"
+	"github.com/confdash/confdash/server/cluster"
 )
 
-// Cluster mode: several confdash instances behind one load balancer, no
-// sticky sessions. Each instance computes now/next from the same schedule and
-// its own (NTP-synchronised) clock, so transitions need no coordination. What
-// organizers change is shared through two NATS JetStream key-value buckets:
-//
-//	Bucket            "adjustments"  announcements and delays, one JSON value
-//	                                 written by compare-and-set on its revision
-//	                  "schedule"     the source bytes of the running schedule
-//	Bucket-viewers    "viewers.ID"   each instance's viewer counts; the bucket's
-//	                                 MaxAge drops an instance that stops writing
-//
-// Every instance watches both buckets and applies what the watch delivers,
-// its own writes included, so an admin call on any instance reaches every
-// instance's clients within the watch's latency (milliseconds). Without NATS an
-// instance serves the last state it saw, refuses admin writes with 503 and
-// reports itself degraded; on reconnecting it watches again, and the watch
-// replays the current values.
+// Cluster mode (package cluster): several confdash instances behind one
+// load balancer share the organizers' adjustments, the running schedule and
+// their viewer counts through NATS. This file links a Server to it.
 
-// ClusterConfig turns on cluster mode. The zero value is a single instance
+// ClusterConfig turns on cluster mode; the zero value is a single instance
 // that keeps its state in the state file.
-type ClusterConfig struct {
-	// URL lists the NATS servers ("nats://host:4222", comma-separated);
-	// user and password may be given in it. Empty: no cluster.
-	URL string
-	// CredsFile is a NATS credentials file (JWT and NKey seed).
-	CredsFile string
-	// Bucket names the key-value bucket of shared state (default
-	// "confdash"); viewer counts go to Bucket+"-viewers".
-	Bucket string
-	// Replicas is the buckets' replication factor when they are created
-	// (default 1; 3 on a NATS cluster of three). Existing buckets are used
-	// as they are.
-	Replicas int
-	// InstanceID names this instance's viewer counts (default
-	// hostname-pid). Characters other than letters, digits, '-' and '_'
-	// become '_'.
-	InstanceID string
-}
+type ClusterConfig = cluster.Config
 
-const (
-	keyAdjustments = "adjustments"
-	keySchedule    = "schedule"
-	viewersKeyPfx  = "viewers."
-
-	// viewersHeartbeat is how often an instance rewrites its counts even
-	// when they do not change; viewersTTL (the viewers bucket's MaxAge, and
-	// how long a silent instance's counts are still summed) is three
-	// heartbeats, so one lost write does not drop an instance's viewers.
-	viewersHeartbeat = 5 * time.Second
-	viewersTTL       = 3 * viewersHeartbeat
-
-	// natsReconnectWait is the pause between reconnection attempts, and
-	// between attempts to watch again when JetStream is not ready yet after
-	// a NATS restart.
-	natsReconnectWait = time.Second
-	// natsPingInterval detects a NATS server that vanished without closing
-	// the connection (a host that died) in about two intervals, rather than
-	// the client's default four minutes.
-	natsPingInterval = 10 * time.Second
-	// clusterOpTimeout bounds one admin write (including compare-and-set
-	// retries): past it the write answers 503.
-	clusterOpTimeout = 3 * time.Second
-	// casAttempts is how often a write without If-Match is applied again on
-	// top of a newer value before it answers 409.
-	casAttempts = 5
-)
-
-// cluster is one instance's link to the others through NATS.
-type cluster struct {
-	s   *Server
-	cfg ClusterConfig
-	log *slog.Logger
-	nc  *nats.Conn
-	js  jetstream.JetStream
-
-	events        chan struct{} // the connection changed state (capacity 1)
-	viewersSignal chan struct{} // this instance's counts changed (capacity 1)
-
-	synced atomic.Bool                        // watching, and the current values have been applied
-	kv     atomic.Pointer[jetstream.KeyValue] // the state bucket while synced
-
-	// Guarded by s.live.mu, with the adjustments they describe.
-	rev uint64 // revision of s.live.adj in the bucket
-
-	schedMu  sync.Mutex // orders schedule writes and watch deliveries
-	schedRev uint64
-
-	importMu  sync.Mutex
-	importAdj *schedule.Adjustments // the state file, imported once into an empty bucket
-
-	vmu    sync.Mutex
-	local  viewerCounts            // this instance's counts, as last shown to its clients
-	remote map[string]remoteCounts // other instances' counts, by instance id
-	// gaugeTracks are the track labels of viewersGauge, so that a track a
-	// reload removed is deleted without a Reset (a scrape never sees none).
-	gaugeTracks map[string]bool
-
-	connected     prometheus.GaugeFunc
-	viewersGauge  *prometheus.GaugeVec // track
-	conflicts     prometheus.Counter
-	watchRestarts prometheus.Counter
-}
-
-// newCluster connects to NATS. The connection retries in the background, so
-// an instance starts (and serves the schedule) while NATS is down; only a
-// malformed configuration is an error.
-func newCluster(s *Server, cfg ClusterConfig, imported schedule.Adjustments) (*cluster, error) {
-	if cfg.Bucket == "" {
-		cfg.Bucket = "confdash"
-	}
-	if cfg.Replicas <= 0 {
-		cfg.Replicas = 1
-	}
-	if cfg.InstanceID == "" {
-		host, _ := os.Hostname()
-		cfg.InstanceID = fmt.Sprintf("%s-%d", host, os.Getpid())
-	}
-	cfg.InstanceID = sanitizeKey(cfg.InstanceID)
-	cl := &cluster{
-		s: s, cfg: cfg, log: s.log.With(slog.String("instance", cfg.InstanceID)),
-		events:        make(chan struct{}, 1),
-		viewersSignal: make(chan struct{}, 1),
-		remote:        map[string]remoteCounts{},
-		gaugeTracks:   map[string]bool{},
-		viewersGauge: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "confdash_cluster_viewers", Help: "Viewers of the whole cluster, by track (\"all\" for all-track pages); every instance reports the same sums, so aggregate with max, not sum.",
-		}, []string{"track"}),
-		conflicts: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "confdash_cluster_write_conflicts_total", Help: "Admin writes whose compare-and-set on the shared adjustments found a newer revision (retried, or answered 409).",
-		}),
-		watchRestarts: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "confdash_cluster_watch_starts_total", Help: "Times this instance started watching the shared state (once at start, then after each NATS reconnection).",
-		}),
-	}
-	if len(imported.Announcements) > 0 || len(imported.Delays) > 0 {
-		cl.importAdj = &imported
-	}
-	// Derived from the same facts as /readyz at each scrape, so the two
-	// never disagree.
-	cl.connected = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-		Name: "confdash_nats_connected", Help: "1 while this instance is connected to NATS and has applied the cluster's current state; 0 while it serves the last known state and refuses admin writes.",
-	}, func() float64 {
-		if cl.ready() {
-			return 1
-		}
-		return 0
+// newCluster connects this server to the cluster; the state file's
+// adjustments are imported once into an empty bucket.
+func (s *Server) newCluster(imported schedule.Adjustments) (*cluster.Cluster, error) {
+	return cluster.New(cluster.Options{
+		Config:    s.cfg.Cluster,
+		Host:      clusterHost{s},
+		Logger:    s.log,
+		Registry:  s.m.reg,
+		Imported:  imported,
+		StatePath: s.cfg.StatePath,
 	})
-	s.m.reg.MustRegister(cl.connected, cl.viewersGauge, cl.conflicts, cl.watchRestarts)
+}
 
-	signal := func(*nats.Conn) {
-		select {
-		case cl.events <- struct{}{}:
-		default:
+// clusterHost is what the cluster sees of the server.
+type clusterHost struct{ s *Server }
+
+func (h clusterHost) Now() time.Time                                   { return h.s.clock.Now() }
+func (h clusterHost) Schedule() *schedule.Schedule                     { return h.s.live.schedule() }
+func (h clusterHost) ViewersChanged()                                  { h.s.markViewersDirty() }
+func (h clusterHost) OnAdjustments(_ uint64, adj schedule.Adjustments) { h.s.live.onAdjustments(adj) }
+
+// ScheduleRecord reads the source's bytes again (the file, or a URL's last
+// good copy) and encodes them for the bucket, with the version they parse
+// to.
+func (h clusterHost) ScheduleRecord() ([]byte, string, error) {
+	src := h.s.cfg.Source
+	if src == nil {
+		return nil, "", nil // the built-in demo
+	}
+	path := src.Location
+	if src.IsURL() {
+		if src.CachePath == "" {
+			return nil, "", fmt.Errorf("a URL schedule is shared through its last good copy on disk, and %s has none", src.Location)
 		}
+		path = src.CachePath
 	}
-	opts := []nats.Option{
-		nats.Name("confdash " + cfg.InstanceID),
-		nats.RetryOnFailedConnect(true),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(natsReconnectWait),
-		nats.PingInterval(natsPingInterval),
-		// No buffering while disconnected: a write must fail at once (503),
-		// not be sent late, after other writes.
-		nats.ReconnectBufSize(-1),
-		nats.ConnectHandler(signal),
-		nats.ReconnectHandler(signal),
-		nats.ClosedHandler(signal),
-		nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
-			if err != nil {
-				cl.log.Warn("NATS connection lost; serving the last known state", slog.Any("err", err))
-			}
-			signal(nc)
-		}),
-	}
-	if cfg.CredsFile != "" {
-		opts = append(opts, nats.UserCredentials(cfg.CredsFile))
-	}
-	nc, err := nats.Connect(cfg.URL, opts...)
+	data, err := readSourceFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("NATS %s: %w (check --nats)", redactURL(cfg.URL), err)
+		return nil, "", err
 	}
-	js, err := jetstream.New(nc)
+	sc, _, err := load.Parse(src.Location, data, src.Options)
 	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("NATS JetStream: %w", err)
+		return nil, "", err
 	}
-	cl.nc, cl.js = nc, js
-	cl.log.Info("cluster mode: live state shared through NATS; the state file is only imported into an empty bucket",
-		slog.String("nats", redactURL(cfg.URL)), slog.String("bucket", cfg.Bucket))
-	return cl, nil
+	rec, err := cluster.EncodeSchedule(src.Location, sc.Version, data)
+	return rec, sc.Version, err
 }
 
-// sanitizeKey keeps a key token to the characters NATS keys allow.
-func sanitizeKey(id string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '-' || r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (r >= '0' && r <= '9') {
-			return r
-		}
-		return '_'
-	}, id)
-}
-
-// redactURL drops passwords and tokens from NATS URLs before they are
-// logged.
-func redactURL(raw string) string {
-	parts := strings.Split(raw, ",")
-	for i, p := range parts {
-		if u, err := url.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
-			if _, ok := u.User.Password(); ok {
-				u.User = url.User(u.User.Username())
-			} else {
-				u.User = url.User("REDACTED") // a lone user name is a token
-			}
-			parts[i] = u.String()
-		}
-	}
-	return strings.Join(parts, ",")
-}
-
-// ready reports whether admin writes can be shared: connected, watching, and
-// the current values applied.
-func (cl *cluster) ready() bool { return cl.synced.Load() && cl.nc != nil && cl.nc.IsConnected() }
-
-// status explains a degraded instance for /readyz.
-func (cl *cluster) status() string {
-	switch {
-	case cl.ready():
-		return ""
-	case !cl.nc.IsConnected():
-		return "NATS unreachable: serving the last known state; admin writes are refused until it returns"
-	}
-	return "connected to NATS, synchronizing the shared state"
-}
-
-// revision is the revision of the adjustments this instance shows.
-func (cl *cluster) revision() uint64 {
-	cl.s.live.mu.Lock()
-	defer cl.s.live.mu.Unlock()
-	return cl.rev
-}
-
-// run keeps a session with NATS while ctx lives: watch, apply, publish the
-// viewer counts; after a disconnection it waits for the client library to
-// reconnect and starts again.
-func (cl *cluster) run(ctx context.Context) {
-	defer cl.close()
-	for {
-		if cl.nc.IsConnected() {
-			if err := cl.session(ctx); err != nil && ctx.Err() == nil && !errors.Is(err, errDisconnected) {
-				cl.log.Warn("NATS session ended; retrying", slog.Any("err", err))
-			}
-			cl.synced.Store(false)
-			cl.kv.Store(nil)
-		}
-		t := time.NewTimer(natsReconnectWait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-cl.events:
-		case <-t.C:
-		}
-		t.Stop()
-	}
-}
-
-func (cl *cluster) close() {
-	if cl.nc.IsConnected() {
-		// Leaving: the others stop counting this instance's viewers now
-		// rather than when its counts expire.
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		if vkv, err := cl.js.KeyValue(ctx, cl.cfg.Bucket+"-viewers"); err == nil {
-			vkv.Delete(ctx, viewersKeyPfx+cl.cfg.InstanceID)
-		}
-		cancel()
-	}
-	cl.nc.Close()
-	cl.synced.Store(false)
-}
-
-var errDisconnected = errors.New("disconnected from NATS")
-
-// session runs while the connection lasts. Each session starts fresh
-// watches, whose first deliveries are the current values: that is how an
-// instance catches up after an outage.
-func (cl *cluster) session(ctx context.Context) error {
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	reconnects := cl.nc.Stats().Reconnects
-	kv, vkv, err := cl.buckets(sctx)
-	if err != nil {
-		return err
-	}
-	cl.importState(sctx, kv)
-	cl.seedSchedule(sctx, kv)
-
-	w, err := kv.WatchFiltered(sctx, []string{keyAdjustments, keySchedule})
-	if err != nil {
-		return fmt.Errorf("watch %s: %w", cl.cfg.Bucket, err)
-	}
-	defer stopWatcher(w)
-	vw, err := vkv.WatchAll(sctx)
-	if err != nil {
-		return fmt.Errorf("watch %s-viewers: %w", cl.cfg.Bucket, err)
-	}
-	defer stopWatcher(vw)
-	cl.watchRestarts.Inc()
-	started := time.Now()
-	replaying, sawAdjustments := true, false
-
-	var lastSent *viewerCounts
-	publish := func(force bool) {
-		cl.vmu.Lock()
-		cur := cl.local
-		cl.vmu.Unlock()
-		if !force && lastSent != nil && equalCounts(*lastSent, cur) {
-			return
-		}
-		wctx, cancel := context.WithTimeout(sctx, clusterOpTimeout)
-		defer cancel()
-		if _, err := vkv.Put(wctx, viewersKeyPfx+cl.cfg.InstanceID, mustJSON(cur)); err != nil {
-			cl.log.Debug("viewer counts not published", slog.Any("err", err))
-			return
-		}
-		lastSent = &cur
-	}
-	publish(true)
-	tick := time.NewTicker(viewersHeartbeat)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-cl.events:
-			// Also after a reconnection this loop missed (disconnected and
-			// back between two looks): watch again, to replay what the
-			// outage hid.
-			if !cl.nc.IsConnected() || cl.nc.Stats().Reconnects != reconnects {
-				return errDisconnected
-			}
-		case e, ok := <-w.Updates():
-			if !ok {
-				return errors.New("the watch of the shared state ended")
-			}
-			if e == nil { // the current values have all been delivered
-				if !sawAdjustments {
-					cl.resetRevision()
-				}
-				replaying = false
-				cl.kv.Store(&kv)
-				cl.synced.Store(true)
-				cl.log.Info("synchronized with NATS", slog.String("bucket", cl.cfg.Bucket), slog.Uint64("revision", cl.revision()))
-				continue
-			}
-			if e.Key() == keyAdjustments {
-				sawAdjustments = true
-			}
-			cl.apply(e, replaying)
-		case e, ok := <-vw.Updates():
-			if !ok {
-				return errors.New("the watch of the viewer counts ended")
-			}
-			cl.applyViewers(e, started)
-		case <-tick.C:
-			publish(true)
-			cl.expireViewers(time.Now())
-		case <-cl.viewersSignal:
-			publish(false)
-		}
-	}
-}
-
-// stopWatcher ends a watch and drains what it still delivers: the library's
-// callback blocks on a full channel, and would never see the close.
-func stopWatcher(w jetstream.KeyWatcher) {
-	w.Stop()
-	t := time.NewTimer(2 * time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case _, ok := <-w.Updates():
-			if !ok {
-				return
-			}
-		case <-t.C:
-			return
-		}
-	}
-}
-
-// buckets binds the two buckets, creating them when missing. An existing
-// bucket is used as it is: an instance started with other flags must not
-// reconfigure the cluster's storage.
-func (cl *cluster) buckets(ctx context.Context) (kv, vkv jetstream.KeyValue, err error) {
-	if kv, err = cl.bucket(ctx, jetstream.KeyValueConfig{
-		Bucket:      cl.cfg.Bucket,
-		Description: "confdash: announcements, delays and the running schedule",
-		History:     5,
-		Storage:     jetstream.FileStorage,
-		Replicas:    cl.cfg.Replicas,
-	}); err != nil {
-		return nil, nil, err
-	}
-	vkv, err = cl.bucket(ctx, jetstream.KeyValueConfig{
-		Bucket:      cl.cfg.Bucket + "-viewers",
-		Description: "confdash: viewer counts of each instance",
-		History:     1,
-		TTL:         viewersTTL,
-		Storage:     jetstream.MemoryStorage, // rewritten every few seconds; nothing to keep
-		Replicas:    cl.cfg.Replicas,
-	})
-	return kv, vkv, err
-}
-
-func (cl *cluster) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-	octx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	kv, err := cl.js.KeyValue(octx, cfg.Bucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		kv, err = cl.js.CreateKeyValue(octx, cfg)
-		if errors.Is(err, jetstream.ErrBucketExists) { // another instance was faster
-			kv, err = cl.js.KeyValue(octx, cfg.Bucket)
-		}
-		if err == nil {
-			cl.log.Info("created NATS key-value bucket", slog.String("bucket", cfg.Bucket), slog.Int("replicas", cfg.Replicas))
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("NATS key-value bucket %s: %w", cfg.Bucket, err)
-	}
-	return kv, nil
-}
-
-// importState puts the state file's adjustments into an empty bucket, once:
-// Create fails when the key exists, so of several instances started from
-// state files only the first is imported, and a bucket in use is never
-// overwritten.
-func (cl *cluster) importState(ctx context.Context, kv jetstream.KeyValue) {
-	cl.importMu.Lock()
-	defer cl.importMu.Unlock()
-	if cl.importAdj == nil {
+// LoadSchedule runs the schedule another instance published, parsed with
+// this instance's options (all instances run with the same flags), unless
+// it runs already.
+func (h clusterHost) LoadSchedule(rec []byte) {
+	s := h.s
+	version, err := cluster.ScheduleVersion(rec)
+	if err == nil && version == s.live.schedule().Version {
 		return
 	}
-	octx, cancel := context.WithTimeout(ctx, clusterOpTimeout)
-	defer cancel()
-	data := mustJSON(stateFile{Version: stateFileVersion, Adjustments: *cl.importAdj})
-	switch _, err := kv.Create(octx, keyAdjustments, data); {
-	case err == nil:
-		cl.log.Info("imported the state file's announcements and delays into NATS", slog.String("path", cl.s.cfg.StatePath))
-	case errors.Is(err, jetstream.ErrKeyExists):
-		cl.log.Info("NATS already holds announcements and delays; the state file is not imported", slog.String("path", cl.s.cfg.StatePath))
-	default:
-		cl.log.Warn("state file not imported yet", slog.Any("err", err))
-		return // next session
+	var sc *schedule.Schedule
+	if err == nil {
+		sc, err = parseScheduleRecord(rec, s.cfg)
 	}
-	cl.importAdj = nil
+	if err != nil {
+		s.m.reloads.WithLabelValues("invalid").Inc()
+		s.log.Error("the cluster's schedule cannot be loaded here; this instance keeps its own (are all instances the same version, with the same --timezone?)",
+			slog.String("version", version), slog.Any("err", err))
+		return
+	}
+	if src := s.cfg.Source; src != nil {
+		// This instance's own source may still be at the old version: make
+		// its next refresh fetch the whole document rather than a 304.
+		src.Forget()
+	}
+	s.live.setSchedule(sc)
 }
 
-// apply handles one delivery of the state watch. During the replay that
-// starts each watch the values are taken whatever their revision: after a
-// NATS restart with lost storage revisions start again from 1.
-func (cl *cluster) apply(e jetstream.KeyValueEntry, replay bool) {
-	switch e.Key() {
-	case keyAdjustments:
-		var adj schedule.Adjustments
-		if e.Operation() == jetstream.KeyValuePut {
-			var sf stateFile
-			err := json.Unmarshal(e.Value(), &sf)
-			if err == nil && sf.Version != stateFileVersion {
-				err = fmt.Errorf("version %d, this confdash reads %d", sf.Version, stateFileVersion)
-			}
-			if err != nil {
-				cl.log.Error("the shared announcements and delays are unreadable; keeping the last good ones (was a newer confdash writing?)",
-					slog.Uint64("revision", e.Revision()), slog.Any("err", err))
-				return
-			}
-			adj = sf.Adjustments
+func parseScheduleRecord(rec []byte, cfg Config) (*schedule.Schedule, error) {
+	location, version, gz, err := cluster.DecodeSchedule(rec)
+	if err != nil {
+		return nil, err
+	}
+	data, err := load.ReadLimited(gz, location)
+	if err != nil {
+		return nil, err
+	}
+	opts := cfg.ScheduleOptions
+	if cfg.Source != nil {
+		opts = cfg.Source.Options
+	}
+	sc, _, err := load.Parse(location, data, opts)
+	if err != nil {
+		return nil, err
+	}
+	if sc.Version != version {
+		return nil, fmt.Errorf("the source bytes hash to %s, not %s", sc.Version, version)
+	}
+	return sc, nil
+}
+
+// proposeSchedule is SetSchedule in cluster mode: a schedule read from the
+// source (reload or refresh) goes to NATS first, so that every instance
+// runs the same version; it runs here only once NATS has it.
+func (s *Server) proposeSchedule(sc *schedule.Schedule) bool {
+	if sc.Version == s.live.schedule().Version {
+		return s.live.setSchedule(sc) // counted as unchanged
+	}
+	changed := false
+	err := s.cluster.ProposeSchedule(sc.Version, func() { changed = s.live.setSchedule(sc) })
+	if err != nil {
+		s.m.reloads.WithLabelValues("failed").Inc()
+		msg := "schedule change not applied"
+		if errors.Is(err, cluster.ErrUnavailable) {
+			msg = "schedule change not applied: it must go through NATS so that every instance runs it, and NATS is unreachable"
 		}
-		cl.applyAdjustments(e.Revision(), adj, replay)
-	case keySchedule:
-		if e.Operation() == jetstream.KeyValuePut {
-			cl.applySchedule(e.Revision(), e.Value(), replay)
+		s.log.Warn(msg, slog.String("version", sc.Version), slog.Any("err", err))
+		if s.cfg.Source != nil {
+			s.cfg.Source.Forget() // the next refresh tries again
 		}
 	}
+	return changed
+}
+
+// clusterStore is the cluster as the admin API's store: its errors in the
+// store's terms.
+type clusterStore struct{ cl *cluster.Cluster }
+
+func (c clusterStore) revision() uint64 { return c.cl.Revision() }
+func (c clusterStore) ready() bool      { return c.cl.Ready() }
+
+func (c clusterStore) apply(ctx context.Context, cond ifMatch, edit schedule.Edit) (uint64, schedule.Adjustments, error) {
+	rev, adj, err := c.cl.Apply(ctx, cond.rev, cond.set, edit)
+	var ce *cluster.ConflictError
+	switch {
+	case errors.As(err, &ce):
+		return 0, adj, &conflictError{based: ce.Based, current: ce.Current}
+	case errors.Is(err, cluster.ErrUnavailable):
+		return 0, adj, errStoreUnavailable
+	}
+	return rev, adj, err
 }

@@ -99,12 +99,12 @@ func FuzzAdminBodies(f *testing.F) {
 		"control_character": 422, "no_visible_text": 422, "unbalanced_bidi": 422}
 	refused := func(t *testing.T, what string, err error) {
 		t.Helper()
-		var be *bodyError
-		if !errors.As(err, &be) {
-			t.Fatalf("%s: refused with %T %v, not a bodyError", what, err, err)
+		var ae *apiErr
+		if !errors.As(err, &ae) {
+			t.Fatalf("%s: refused with %T %v, not an apiErr", what, err, err)
 		}
-		if status, ok := codes[be.code]; !ok || status != be.status || be.message == "" {
-			t.Fatalf("%s: refused with %d %q %q", what, be.status, be.code, be.message)
+		if status, ok := codes[ae.Code]; !ok || status != ae.Status || ae.Message == "" {
+			t.Fatalf("%s: refused with %d %q %q", what, ae.Status, ae.Code, ae.Message)
 		}
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {

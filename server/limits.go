@@ -299,7 +299,7 @@ func newLimits(cfg Config, reg prometheus.Registerer) *limits {
 func tooMany(c *fiber.Ctx, wait time.Duration, what string) error {
 	secs := max(int(math.Ceil(wait.Seconds())), 1)
 	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
-	return apiError(c, fiber.StatusTooManyRequests, "rate_limited",
+	return apiError(fiber.StatusTooManyRequests, "rate_limited",
 		"too many "+what+" from your address: retry in "+strconv.Itoa(secs)+" s")
 }
 

@@ -3,9 +3,11 @@ package server
 import (
 	"bytes"
 	"context"
+	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/confdash/confdash/hub"
 	"github.com/confdash/confdash/schedule"
 )
 
@@ -14,10 +16,16 @@ const topicAll = "all"
 func trackTopic(id string) string { return "track:" + id }
 
 // live is the running day: the schedule, the organizers' adjustments, and the
-// encoded documents every client is sent. All fields are guarded by mu, which
-// also orders publishing against subscribing, so that a new client's first
-// state and the broadcasts after it never cross.
+// encoded documents every client is sent. Its methods are the only way in:
+// each takes mu, which also orders publishing against subscribing, so that a
+// new client's first state and the broadcasts after it never cross.
 type live struct {
+	hub   *hub.Hub
+	m     *metrics
+	clock Clock
+	log   *slog.Logger
+	wake  func() // re-arms the clock loop after a change
+
 	mu      sync.Mutex
 	sched   *schedule.Schedule
 	adj     schedule.Adjustments
@@ -32,16 +40,198 @@ type live struct {
 	lastAcc  time.Time      // when viewer-seconds were last accumulated
 }
 
+func newLive(h *hub.Hub, m *metrics, clock Clock, log *slog.Logger, wake func(), sc *schedule.Schedule, adj schedule.Adjustments) *live {
+	l := &live{
+		hub: h, m: m, clock: clock, log: log, wake: wake,
+		sched: sc, adj: adj,
+		changed: map[string]schedule.Change{},
+		nowIDs:  map[string]string{},
+		stats:   map[string]*sessionStats{},
+		viewers: map[string]int{},
+	}
+	l.setScheduleMetrics()
+	l.refresh(clock.Now())
+	return l
+}
+
 // sessionStats is what the report gives per session.
 type sessionStats struct {
 	Peak          int
 	ViewerSeconds float64
 }
 
-// refreshLocked recomputes the state at now, publishes every topic whose
+// schedule is the running schedule.
+func (l *live) schedule() *schedule.Schedule {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sched
+}
+
+// snapshot is the running schedule with the adjustments shown on it.
+func (l *live) snapshot() (*schedule.Schedule, schedule.Adjustments) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sched, l.adj
+}
+
+// state is the encoded state message of a topic; false for a track the
+// schedule does not have.
+func (l *live) state(topic string) ([]byte, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	msg, ok := l.states[topic]
+	return msg, ok
+}
+
+// scheduleDoc is the encoded schedule document.
+func (l *live) scheduleDoc() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.schedDoc
+}
+
+// recentChanges are the latest schedule changes, newest reload first.
+func (l *live) recentChanges() []schedule.Change {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.changes
+}
+
+// report gives each session's audience up to now.
+func (l *live) report(now time.Time) []reportRow {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.accumulateLocked(now)
+	rows := make([]reportRow, 0, len(l.sched.Sessions))
+	for _, t := range l.sched.Timed(l.adj) {
+		st := l.stats[t.ID]
+		r := reportRow{Track: t.Track, Session: t.ID, Title: t.Title, Start: t.Start.UTC(), DelayMinutes: t.DelayMinutes}
+		if st != nil {
+			r.PeakViewers, r.ViewerMinutes = st.Peak, float64(int(st.ViewerSeconds/60*10))/10
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// subscribe registers conn with the hub on topic, with head's messages
+// (given the running schedule's version), the topic's current state and
+// tail queued first, under the lock: no broadcast can come between them.
+// The hub's error means it is shutting down.
+func (l *live) subscribe(topic string, conn hub.Conn, head func(version string) [][]byte, tail ...[]byte) (*hub.Client, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var initial [][]byte
+	if head != nil {
+		initial = head(l.sched.Version)
+	}
+	initial = append(initial, l.states[topic])
+	initial = append(initial, tail...)
+	return l.hub.Subscribe(topic, conn, initial...)
+}
+
+// onAdjustments makes adj what every client sees: the announcement events
+// between the adjustments shown and adj, then the new state. It is the one
+// way changes come back from a store (the state file's or the cluster's),
+// called once the change is saved.
+func (l *live) onAdjustments(adj schedule.Adjustments) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	old := l.adj
+	l.adj = adj
+	l.publishAnnouncementEvents(old, adj)
+	for _, t := range l.sched.Tracks { // the tracks stay: no Reset, which a scrape could see
+		l.m.delay.WithLabelValues(t.ID).Set(float64(adj.Delays[t.ID].Minutes * 60))
+	}
+	l.refreshLocked(l.clock.Now(), true)
+	l.wake()
+}
+
+// setSchedule replaces the running schedule, records what changed, and
+// pushes the new state at once. It reports whether the schedule differs
+// from the running one.
+func (l *live) setSchedule(sc *schedule.Schedule) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if sc.Version == l.sched.Version {
+		l.m.reloads.WithLabelValues("unchanged").Inc()
+		return false
+	}
+	changes := schedule.Diff(l.sched, sc)
+	l.sched = sc
+	l.changed = make(map[string]schedule.Change, len(changes))
+	for _, ch := range changes {
+		l.changed[ch.SessionID] = ch
+	}
+	l.changes = append(changes, l.changes...)
+	if len(l.changes) > 200 {
+		l.changes = l.changes[:200]
+	}
+	l.m.reloads.WithLabelValues("changed").Inc()
+	l.setScheduleMetrics()
+	l.refreshLocked(l.clock.Now(), true)
+	l.wake()
+	l.log.Info("schedule loaded", slog.String("version", sc.Version), slog.Int("sessions", len(sc.Sessions)), slog.Int("changes", len(changes)))
+	return true
+}
+
+func (l *live) setScheduleMetrics() {
+	l.m.scheduleInfo.Reset()
+	l.m.scheduleInfo.WithLabelValues(l.sched.Version, string(l.sched.Format)).Set(1)
+	l.m.delay.Reset()
+	for _, t := range l.sched.Tracks {
+		l.m.transitions.WithLabelValues(t.ID)
+		l.m.delay.WithLabelValues(t.ID).Set(float64(l.adj.Delays[t.ID].Minutes * 60))
+	}
+}
+
+// publishAnnouncementEvents sends the announcement events between two
+// versions of the adjustments: a remove for each one gone (removed or
+// expired), an add for each new or edited one. Every instance of a cluster
+// calls it when its store delivers a change, so every client gets the same
+// events whichever instance it is connected to.
+func (l *live) publishAnnouncementEvents(old, cur schedule.Adjustments) {
+	for _, a := range old.Announcements {
+		if _, ok := findAnnouncement(cur, a.ID); !ok {
+			l.publishAnnouncement(a.Track, mustJSON(map[string]any{"type": "announcement", "action": "remove", "id": a.ID}))
+		}
+	}
+	for _, a := range cur.Announcements {
+		if b, ok := findAnnouncement(old, a.ID); !ok || b.Text != a.Text || b.Track != a.Track {
+			l.publishAnnouncement(a.Track, mustJSON(map[string]any{"type": "announcement", "action": "add", "id": a.ID, "announcement": a}))
+		}
+	}
+}
+
+func findAnnouncement(adj schedule.Adjustments, id string) (schedule.Announcement, bool) {
+	for _, a := range adj.Announcements {
+		if a.ID == id {
+			return a, true
+		}
+	}
+	return schedule.Announcement{}, false
+}
+
+// publishAnnouncement sends an announcement event to the clients that show
+// it: subscribers of its track and of all tracks, or everyone.
+func (l *live) publishAnnouncement(track string, msg []byte) {
+	if track == "" {
+		l.hub.PublishAll(msg)
+		return
+	}
+	l.hub.Publish(topicAll, msg)
+	l.hub.Publish(trackTopic(track), msg)
+}
+
+// refresh recomputes the state at now, publishes every topic whose
 // document changed, and returns the next instant anything changes.
-func (s *Server) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
-	l := &s.live
+func (l *live) refresh(now time.Time) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.refreshLocked(now, false)
+}
+
+func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 	st := schedule.Compute(l.sched, l.adj, now)
 	l.accumulateLocked(now)
 	docs := encodeStates(l.sched, st, l.changed)
@@ -52,7 +242,7 @@ func (s *Server) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 			continue
 		}
 		msgs[topic] = wrapState(doc)
-		s.hub.Publish(topic, msgs[topic])
+		l.hub.Publish(topic, msgs[topic])
 	}
 	l.states = msgs
 	if scheduleChanged || l.schedDoc == nil {
@@ -65,21 +255,21 @@ func (s *Server) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 		}
 		prev, seen := l.nowIDs[ts.Track.ID]
 		if seen && prev != id {
-			s.m.transitions.WithLabelValues(ts.Track.ID).Inc()
-			s.m.lastTransition.Set(float64(now.UnixMilli()) / 1000)
+			l.m.transitions.WithLabelValues(ts.Track.ID).Inc()
+			l.m.lastTransition.Set(float64(now.UnixMilli()) / 1000)
 		}
 		l.nowIDs[ts.Track.ID] = id
 		if id != "" {
-			l.notePeakLocked(s, ts.Track.ID, id)
+			l.notePeakLocked(ts.Track.ID, id)
 		}
 	}
-	s.m.announcements.Set(float64(len(st.Announcements)))
+	l.m.announcements.Set(float64(len(st.Announcements)))
 	// The alert on a missed transition compares this with the wall clock, so
 	// it holds under --at/--speed too.
 	if st.NextChange.IsZero() {
-		s.m.nextTransition.Set(0)
+		l.m.nextTransition.Set(0)
 	} else {
-		s.m.nextTransition.Set(float64(time.Now().Add(s.clock.Until(st.NextChange)).Unix()))
+		l.m.nextTransition.Set(float64(time.Now().Add(l.clock.Until(st.NextChange)).Unix()))
 	}
 	return st.NextChange
 }
@@ -108,12 +298,34 @@ func (l *live) statsFor(id string) *sessionStats {
 	return st
 }
 
-func (l *live) notePeakLocked(s *Server, track, id string) {
+func (l *live) notePeakLocked(track, id string) {
 	st := l.statsFor(id)
 	if n := l.viewers[track]; n > st.Peak {
 		st.Peak = n
-		s.m.sessionPeak.WithLabelValues(track, id).Set(float64(n))
+		l.m.sessionPeak.WithLabelValues(track, id).Set(float64(n))
 	}
+}
+
+// viewerDelta records a viewer of a track arriving (+1) or leaving (-1).
+func (l *live) viewerDelta(track string, d int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.accumulateLocked(l.clock.Now())
+	l.viewers[track] += d
+	if id := l.nowIDs[track]; id != "" && d > 0 {
+		l.notePeakLocked(track, id)
+	}
+}
+
+// trackViewers are the viewers of each of the schedule's tracks now.
+func (l *live) trackViewers() map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	tracks := make(map[string]int, len(l.sched.Tracks))
+	for _, t := range l.sched.Tracks {
+		tracks[t.ID] = l.viewers[t.ID]
+	}
+	return tracks
 }
 
 // viewerDelta records a viewer arriving (+1) or leaving (-1) on a track
@@ -125,19 +337,9 @@ func (s *Server) viewerDelta(track, view string, d int) {
 	}
 	s.m.viewers.WithLabelValues(label, view).Add(float64(d))
 	if track != "" {
-		l := &s.live
-		l.mu.Lock()
-		l.accumulateLocked(s.clock.Now())
-		l.viewers[track] += d
-		if id := l.nowIDs[track]; id != "" && d > 0 {
-			l.notePeakLocked(s, track, id)
-		}
-		l.mu.Unlock()
+		s.live.viewerDelta(track, d)
 	}
-	select {
-	case s.viewersDirty <- struct{}{}:
-	default:
-	}
+	s.markViewersDirty()
 }
 
 // clockLoop is the one goroutine that sleeps until the schedule's next change
@@ -145,9 +347,7 @@ func (s *Server) viewerDelta(track, view string, d int) {
 // wake it early so that it re-arms for the new next change.
 func (s *Server) clockLoop(ctx context.Context) {
 	for {
-		s.live.mu.Lock()
-		next := s.refreshLocked(s.clock.Now(), false)
-		s.live.mu.Unlock()
+		next := s.live.refresh(s.clock.Now())
 		var fire <-chan time.Time
 		var timer *time.Timer
 		if !next.IsZero() {
@@ -220,20 +420,22 @@ func (s *Server) currentViewersMessage() []byte {
 }
 
 func (s *Server) viewersMessage() []byte {
-	l := &s.live
-	l.mu.Lock()
-	tracks := make(map[string]int, len(l.sched.Tracks))
-	for _, t := range l.sched.Tracks {
-		tracks[t.ID] = l.viewers[t.ID]
-	}
-	l.mu.Unlock()
+	tracks := s.live.trackViewers()
 	total := s.viewerTotal.Load()
 	if s.cluster != nil {
-		total = s.cluster.viewers(total, tracks) // plus the other instances'
+		total = s.cluster.Viewers(total, tracks) // plus the other instances'
 	}
 	return mustJSON(struct {
 		Type   string         `json:"type"`
 		Total  int64          `json:"total"`
 		Tracks map[string]int `json:"tracks"`
 	}{"viewers", total, tracks})
+}
+
+// markViewersDirty asks the viewers loop for a new viewers message.
+func (s *Server) markViewersDirty() {
+	select {
+	case s.viewersDirty <- struct{}{}:
+	default:
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/confdash/confdash/hub"
 	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/server/cluster"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -76,13 +77,14 @@ type Server struct {
 	app    *fiber.App
 	assets *assetSet
 
-	live         live
+	live         *live
+	store        adjStore // where organizers' changes are saved
 	wake         chan struct{}
 	viewersDirty chan struct{}
 	viewerTotal  atomic.Int64
 	viewersMsg   atomic.Pointer[[]byte] // the last viewers message sent
 	reloadMu     sync.Mutex             // one reload at a time
-	cluster      *cluster               // nil: a single instance
+	cluster      *cluster.Cluster       // nil: a single instance
 	lim          *limits
 	metricsSrv   metricsServers
 
@@ -126,6 +128,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.lim = newLimits(cfg, s.m.reg)
 	var adj schedule.Adjustments
+	var rev uint64
 	if cfg.StatePath != "" {
 		// In a cluster the file is only read once, into NATS.
 		if cfg.Cluster.URL == "" {
@@ -134,7 +137,7 @@ func New(cfg Config) (*Server, error) {
 			}
 		}
 		var err error
-		if adj, err = loadState(cfg.StatePath, cfg.Schedule, time.Now(), cfg.Logger); err != nil {
+		if adj, rev, err = loadState(cfg.StatePath, cfg.Schedule, time.Now(), cfg.Logger); err != nil {
 			return nil, err
 		}
 		adj = rebaseAnnouncements(adj, cfg.Clock.Now())
@@ -146,31 +149,26 @@ func New(cfg Config) (*Server, error) {
 	s.assets = assets
 	if cfg.Cluster.URL != "" {
 		// NATS holds the adjustments: the state file is only imported, once.
-		if s.cluster, err = newCluster(s, cfg.Cluster, adj); err != nil {
+		if s.cluster, err = s.newCluster(adj); err != nil {
 			return nil, err
 		}
 		adj = schedule.Adjustments{}
 	}
 	s.hub = hub.New(hub.Options{Observer: hubObserver{s.m}, PingPeriod: cfg.PingPeriod})
-	s.live = live{
-		sched: cfg.Schedule, adj: adj,
-		changed: map[string]schedule.Change{},
-		nowIDs:  map[string]string{},
-		stats:   map[string]*sessionStats{},
-		viewers: map[string]int{},
+	s.live = newLive(s.hub, s.m, s.clock, s.log, s.wakeClock, cfg.Schedule, adj)
+	if s.cluster != nil {
+		s.store = clusterStore{s.cluster}
+	} else {
+		s.store = &fileStore{path: cfg.StatePath, live: s.live, clock: s.clock, m: s.m, log: s.log, rev: rev, adj: adj}
 	}
-	s.setScheduleMetrics(cfg.Schedule, adj)
 	s.app = s.newApp()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.live.mu.Lock()
-	s.refreshLocked(s.clock.Now(), true)
-	s.live.mu.Unlock()
 	s.wg.Add(2)
 	go func() { defer s.wg.Done(); s.clockLoop(s.ctx) }()
 	go func() { defer s.wg.Done(); s.viewersLoop(s.ctx) }()
 	if s.cluster != nil {
 		s.wg.Add(1)
-		go func() { defer s.wg.Done(); s.cluster.run(s.ctx) }()
+		go func() { defer s.wg.Done(); s.cluster.Run(s.ctx) }()
 	}
 	if cfg.Source != nil && cfg.Source.IsURL() && cfg.Refresh > 0 {
 		s.wg.Add(1)
@@ -199,16 +197,6 @@ func rebaseAnnouncements(adj schedule.Adjustments, now time.Time) schedule.Adjus
 	return adj
 }
 
-func (s *Server) setScheduleMetrics(sc *schedule.Schedule, adj schedule.Adjustments) {
-	s.m.scheduleInfo.Reset()
-	s.m.scheduleInfo.WithLabelValues(sc.Version, string(sc.Format)).Set(1)
-	s.m.delay.Reset()
-	for _, t := range sc.Tracks {
-		s.m.transitions.WithLabelValues(t.ID)
-		s.m.delay.WithLabelValues(t.ID).Set(float64(adj.Delays[t.ID].Minutes * 60))
-	}
-}
-
 // Serve answers HTTP and websocket requests on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
 	return s.app.Listener(ln)
@@ -235,3 +223,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) metricsHandler() fiber.Handler { return metricsHandler(s.m.reg) }
 
 var errNoSchedulePath = fmt.Errorf("the server runs the built-in demo: start it with --schedule FILE to reload from a file")
+
+// SetSchedule replaces the running schedule (after a reload or a refresh of
+// a live source), records what changed, and pushes the new state at once. It
+// reports whether the schedule differs from the running one. In cluster
+// mode the schedule goes to NATS first, and every instance loads it.
+func (s *Server) SetSchedule(sc *schedule.Schedule) bool {
+	if s.cluster != nil {
+		return s.proposeSchedule(sc)
+	}
+	return s.live.setSchedule(sc)
+}

@@ -654,8 +654,8 @@ func TestEndpoints(t *testing.T) {
 			Version string `json:"schedule_version"`
 		}
 		json.Unmarshal(ts.get(t, "/readyz"), &r)
-		if r.Status != "ready" || r.Version != ts.live.sched.Version {
-			t.Errorf("/readyz = %+v, want ready with version %q", r, ts.live.sched.Version)
+		if r.Status != "ready" || r.Version != ts.live.schedule().Version {
+			t.Errorf("/readyz = %+v, want ready with version %q", r, ts.live.schedule().Version)
 		}
 	})
 
@@ -665,7 +665,7 @@ func TestEndpoints(t *testing.T) {
 			t.Fatalf("/schedule.ics = %d %s", r.status, r.header.Get("Content-Type"))
 		}
 		events := checkICS(t, r.body)
-		if got, want := len(events), len(ts.live.sched.Sessions); got != want {
+		if got, want := len(events), len(ts.live.schedule().Sessions); got != want {
 			t.Errorf("/schedule.ics has %d VEVENTs, want %d (one per session)", got, want)
 		}
 		events = checkICS(t, ts.get(t, "/schedule.ics?track=side"))
@@ -682,14 +682,14 @@ func TestEndpoints(t *testing.T) {
 		if err := json.Unmarshal(ts.get(t, "/api/v1/report"), &rep); err != nil {
 			t.Fatal(err)
 		}
-		if got, want := len(rep.Sessions), len(ts.live.sched.Sessions); got != want {
+		if got, want := len(rep.Sessions), len(ts.live.schedule().Sessions); got != want {
 			t.Fatalf("report has %d rows, want %d", got, want)
 		}
 		ids := map[string]bool{}
 		for _, r := range rep.Sessions {
 			ids[r.Session] = true
 		}
-		for _, s := range ts.live.sched.Sessions {
+		for _, s := range ts.live.schedule().Sessions {
 			if !ids[s.ID] {
 				t.Errorf("report lacks session %q", s.ID)
 			}
@@ -702,7 +702,7 @@ func TestEndpoints(t *testing.T) {
 		if got, want := lines[0], "track,session,title,start,peak_viewers,viewer_minutes,delay_minutes"; got != want {
 			t.Errorf("csv header = %q, want %q", got, want)
 		}
-		if got, want := len(lines), 1+len(ts.live.sched.Sessions); got != want {
+		if got, want := len(lines), 1+len(ts.live.schedule().Sessions); got != want {
 			t.Errorf("csv has %d lines, want %d", got, want)
 		}
 	})

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -22,6 +20,7 @@ import (
 	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
 	"github.com/confdash/confdash/schedule/load"
+	"github.com/confdash/confdash/server/cluster"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
@@ -110,15 +109,9 @@ func TestLiveSourceFollowsGoodVersionsAndSurvivesBadOnes(t *testing.T) {
 	}
 	defer srv.Shutdown(context.Background())
 	conn := &recConn{}
-	srv.live.mu.Lock()
 	srv.hub.Subscribe(topicAll, conn)
-	srv.live.mu.Unlock()
 	v1 := sc.Version
-	version := func() string {
-		srv.live.mu.Lock()
-		defer srv.live.mu.Unlock()
-		return srv.live.sched.Version
-	}
+	version := func() string { return srv.live.schedule().Version }
 	reloads := func(result string) float64 { return testutil.ToFloat64(srv.m.reloads.WithLabelValues(result)) }
 
 	// Unchanged: a conditional request answered 304.
@@ -148,10 +141,8 @@ func TestLiveSourceFollowsGoodVersionsAndSurvivesBadOnes(t *testing.T) {
 			} `json:"change"`
 		} `json:"sessions"`
 	}
-	srv.live.mu.Lock()
-	json.Unmarshal(srv.live.schedDoc, &doc)
-	changes := srv.live.changes
-	srv.live.mu.Unlock()
+	json.Unmarshal(srv.live.scheduleDoc(), &doc)
+	changes := srv.live.recentChanges()
 	flags := map[string]string{}
 	for _, s := range doc.Sessions {
 		if s.Change != nil {
@@ -266,7 +257,7 @@ func TestReloadRefusesUnservableSchedule(t *testing.T) {
 	if !strings.Contains(string(r.body), "day.yaml:10: sessions[3].start") || !strings.Contains(string(r.body), "check the year") {
 		t.Errorf("reload error %s does not name the line and say what to do", r.body)
 	}
-	if got := ts.runningVersion(); got != sc.Version {
+	if got := ts.live.schedule().Version; got != sc.Version {
 		t.Fatalf("running version %s after a refused reload, want %s", got, sc.Version)
 	}
 	ts.announce(t, "Still here", "")
@@ -340,7 +331,7 @@ func TestURLRefreshRefusesUnservableSchedule(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "check the year") {
 		t.Fatalf("refresh of a year-0 schedule: err = %v, want it refused", err)
 	}
-	if got := srv.runningVersion(); got != sc.Version {
+	if got := srv.live.schedule().Version; got != sc.Version {
 		t.Fatalf("running version %s, want %s", got, sc.Version)
 	}
 	if cached, err := os.ReadFile(src.CachePath); err != nil || string(cached) != sourceV1 {
@@ -416,15 +407,12 @@ func TestSourceRedirects(t *testing.T) {
 func TestClusterScheduleRefusesUnservable(t *testing.T) {
 	ts := startServer(t, Config{})
 	src := strings.Replace(sourceV1, "start: 2026-10-25 11:00, end: 2026-10-25 11:30", "start: 9999-12-31 20:00, end: 9999-12-31 23:00", 1)
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	zw.Write([]byte(src))
-	if err := zw.Close(); err != nil {
+	sum := sha256.Sum256([]byte(src))
+	rec, err := cluster.EncodeSchedule("https://example.org/schedule.yaml", hex.EncodeToString(sum[:6]), []byte(src))
+	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256([]byte(src))
-	rec := mustJSON(scheduleRecord{Version: hex.EncodeToString(sum[:6]), Location: "https://example.org/schedule.yaml", Gzip: buf.Bytes()})
-	sc, _, err := ts.parseScheduleRecord(rec)
+	sc, err := parseScheduleRecord(rec, ts.cfg)
 	if err == nil || sc != nil || !strings.Contains(err.Error(), "check the year") {
 		t.Fatalf("parseScheduleRecord = %v, %v; want the year refused", sc, err)
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -19,7 +21,12 @@ import (
 // stateFile is what the state file holds: the organizers' live adjustments.
 // The schedule itself lives in its own file; this one survives restarts.
 type stateFile struct {
-	Version     int                  `json:"version"`
+	Version int `json:"version"`
+	// Revision counts the changes saved (the ETag of the admin API), so
+	// that it goes on from where it was after a restart: an organizer's
+	// If-Match from before the restart must not match a different state.
+	// Files written before it was kept have none: 0.
+	Revision    uint64               `json:"revision,omitempty"`
 	Adjustments schedule.Adjustments `json:"adjustments"`
 }
 
@@ -29,7 +36,8 @@ const stateFileVersion = 1
 // (hand-edited, or written by an older confdash that checked less) costs
 // only itself.
 type rawStateFile struct {
-	Version     int `json:"version"`
+	Version     int    `json:"version"`
+	Revision    uint64 `json:"revision"`
 	Adjustments struct {
 		Announcements []json.RawMessage          `json:"announcements"`
 		Delays        map[string]json.RawMessage `json:"delays"`
@@ -40,9 +48,10 @@ type rawStateFile struct {
 // is in the file and what is wrong with it.
 type droppedEntry struct{ field, problem string }
 
-// loadState reads the adjustments from path for the schedule sc. A missing
-// file is an empty state. A damaged file (not JSON, another version) is
-// moved aside (nothing is lost) and reported with what to do next.
+// loadState reads the adjustments and their revision from path for the
+// schedule sc. A missing file is an empty state. A damaged file (not JSON,
+// another version) is moved aside (nothing is lost) and reported with what
+// to do next.
 //
 // Every entry goes through the admin API's own checks (checkAnnouncement,
 // checkDelay): an entry the API would refuse is dropped with a warning
@@ -50,13 +59,13 @@ type droppedEntry struct{ field, problem string }
 // file as it was is kept beside it first, as PATH.damaged-TIME, and the
 // state file is rewritten with the sound entries, so the warnings are not
 // repeated at every start.
-func loadState(path string, sc *schedule.Schedule, now time.Time, log *slog.Logger) (schedule.Adjustments, error) {
+func loadState(path string, sc *schedule.Schedule, now time.Time, log *slog.Logger) (schedule.Adjustments, uint64, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return schedule.Adjustments{}, nil
+		return schedule.Adjustments{}, 0, nil
 	}
 	if err != nil {
-		return schedule.Adjustments{}, fmt.Errorf("read state file %s: %w", path, err)
+		return schedule.Adjustments{}, 0, fmt.Errorf("read state file %s: %w", path, err)
 	}
 	// Beside the file itself: a state file linked onto a volume keeps its
 	// copies there, and the link stays.
@@ -72,28 +81,30 @@ func loadState(path string, sc *schedule.Schedule, now time.Time, log *slog.Logg
 	}
 	if err != nil {
 		if rerr := os.Rename(real, aside); rerr != nil {
-			return schedule.Adjustments{}, fmt.Errorf("state file %s is damaged (%v) and could not be moved aside (%v): repair or remove it, then start again", path, err, rerr)
+			return schedule.Adjustments{}, 0, fmt.Errorf("state file %s is damaged (%v) and could not be moved aside (%v): repair or remove it, then start again", path, err, rerr)
 		}
-		return schedule.Adjustments{}, fmt.Errorf("state file %s is damaged (%v); it was moved to %s: start again to continue without saved announcements and delays, or repair that copy and move it back", path, err, aside)
+		return schedule.Adjustments{}, 0, fmt.Errorf("state file %s is damaged (%v); it was moved to %s: start again to continue without saved announcements and delays, or repair that copy and move it back", path, err, aside)
 	}
 	adj, dropped := checkState(sf, sc)
 	if len(dropped) == 0 {
-		return adj, nil
+		return adj, sf.Revision, nil
 	}
 	if err := writeFileAtomic(aside, data); err != nil {
-		return schedule.Adjustments{}, fmt.Errorf("state file %s: %s: %s; a copy could not be kept at %s (%v): repair or remove that entry, then start again", path, dropped[0].field, dropped[0].problem, aside, err)
+		return schedule.Adjustments{}, 0, fmt.Errorf("state file %s: %s: %s; a copy could not be kept at %s (%v): repair or remove that entry, then start again", path, dropped[0].field, dropped[0].problem, aside, err)
 	}
 	for _, d := range dropped {
 		log.Warn("state file entry dropped: the admin API would refuse it",
 			slog.String("file", path), slog.String("field", d.field), slog.String("problem", d.problem), slog.String("copy", aside))
 	}
-	if err := saveState(path, adj); err != nil {
-		return schedule.Adjustments{}, fmt.Errorf("state file %s has %d invalid entries (kept in %s) and could not be rewritten without them: %w", path, len(dropped), aside, err)
+	// A new revision: what an organizer saw before the restart is not this.
+	rev := sf.Revision + 1
+	if err := saveState(path, rev, adj); err != nil {
+		return schedule.Adjustments{}, 0, fmt.Errorf("state file %s has %d invalid entries (kept in %s) and could not be rewritten without them: %w", path, len(dropped), aside, err)
 	}
 	log.Warn("state file loaded without its invalid entries; post any that is still needed again from the admin console",
 		slog.String("file", path), slog.Int("dropped", len(dropped)), slog.Int("announcements", len(adj.Announcements)),
 		slog.Int("delays", len(adj.Delays)), slog.String("copy", aside))
-	return adj, nil
+	return adj, rev, nil
 }
 
 // checkState decodes each entry of sf and keeps those the admin API would
@@ -181,11 +192,11 @@ func checkStateWritable(path string) error {
 	return fmt.Errorf("state file %s cannot be saved: the directory %s does not take new files (%v). Create that directory and let the user running confdash write to it, or choose another state file with --state (CONFDASH_STATE)", path, dir, err)
 }
 
-// saveState writes the adjustments atomically (writeFileAtomic: temporary
-// file, fsync, rename, fsync of the directory), so a crash leaves either the
-// old or the new file, never a torn one.
-func saveState(path string, adj schedule.Adjustments) error {
-	data, err := json.MarshalIndent(stateFile{Version: stateFileVersion, Adjustments: adj}, "", "  ")
+// saveState writes the adjustments at revision rev atomically
+// (writeFileAtomic: temporary file, fsync, rename, fsync of the directory),
+// so a crash leaves either the old or the new file, never a torn one.
+func saveState(path string, rev uint64, adj schedule.Adjustments) error {
+	data, err := json.MarshalIndent(stateFile{Version: stateFileVersion, Revision: rev, Adjustments: adj}, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -193,4 +204,98 @@ func saveState(path string, adj schedule.Adjustments) error {
 		return fmt.Errorf("write state file: %w", err)
 	}
 	return nil
+}
+
+// adjStore keeps the organizers' adjustments and applies their edits: the
+// state file of a single instance (fileStore), or NATS shared by a cluster
+// (clusterStore). Either way a change is saved before anyone sees it, and
+// comes back to the live state through live.onAdjustments.
+type adjStore interface {
+	// revision is the revision of the adjustments this instance shows:
+	// the ETag of the admin API.
+	revision() uint64
+	// ready reports whether a change can be saved now.
+	ready() bool
+	// apply runs edit on the current adjustments and saves the result
+	// with compare-and-set: with a condition, only if the revision is
+	// still cond.rev (else *conflictError). It returns the new revision
+	// and adjustments, or the edit's error (schedule.ErrUnknownTrack...),
+	// errStoreUnavailable or a *stateWriteError.
+	apply(ctx context.Context, cond ifMatch, edit schedule.Edit) (uint64, schedule.Adjustments, error)
+}
+
+// ifMatch is an admin request's optional If-Match: the revision its change
+// is based on.
+type ifMatch struct {
+	rev uint64
+	set bool
+}
+
+// conflictError is a change based on a revision that is no longer the
+// current one: someone else changed the adjustments since.
+type conflictError struct{ based, current uint64 }
+
+func (e *conflictError) Error() string {
+	return fmt.Sprintf("the announcements and delays changed since revision %d (now %d), probably by another organizer: "+
+		"look at the current state, then send the change again with If-Match: %s", e.based, e.current, etag(e.current))
+}
+
+// errStoreUnavailable is a change that could not be shared with the other
+// instances of a cluster, so it was not made.
+var errStoreUnavailable = errors.New("NATS is unreachable, so the change could not be shared with the other instances and was not applied; viewers keep the last known state. Try again when /readyz reports \"ready\"")
+
+// stateWriteError is a change not applied because the state file could not
+// be written.
+type stateWriteError struct{ err error }
+
+func (e *stateWriteError) Error() string { return e.err.Error() }
+func (e *stateWriteError) Unwrap() error { return e.err }
+
+// fileStore is a single instance's store: the adjustments in memory, saved
+// to the state file (if any) before they are shown. If the file cannot be
+// written, the change is not applied, so the file and what clients see
+// never disagree.
+type fileStore struct {
+	path  string // "" keeps the adjustments in memory only
+	live  *live
+	clock Clock
+	m     *metrics
+	log   *slog.Logger
+
+	mu  sync.Mutex // one change at a time, from edit to save to show
+	rev uint64
+	adj schedule.Adjustments
+}
+
+func (f *fileStore) revision() uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.rev
+}
+
+func (f *fileStore) ready() bool { return true }
+
+func (f *fileStore) apply(_ context.Context, cond ifMatch, edit schedule.Edit) (uint64, schedule.Adjustments, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if cond.set && cond.rev != f.rev {
+		return 0, schedule.Adjustments{}, &conflictError{based: cond.rev, current: f.rev}
+	}
+	next, err := edit(f.live.schedule(), f.adj, f.clock.Now())
+	if err != nil {
+		return 0, schedule.Adjustments{}, err
+	}
+	rev := f.rev + 1
+	if f.path != "" {
+		if err := saveState(f.path, rev, next); err != nil {
+			f.m.stateWriteErrors.Inc()
+			f.log.Error("state file not written", slog.String("path", f.path), slog.Any("err", err))
+			return 0, schedule.Adjustments{}, &stateWriteError{err}
+		}
+	}
+	f.rev, f.adj = rev, next
+	// Shown only after the save: a change that is not saved must not
+	// reach any client either.
+	f.live.onAdjustments(next)
+	return rev, next, nil
 }

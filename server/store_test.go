@@ -72,7 +72,7 @@ func TestStateFileSymlink(t *testing.T) {
 			}
 			target := filepath.Join(volume, "state.json")
 			if tc.existing {
-				if err := saveState(target, stateFile{}.Adjustments); err != nil {
+				if err := saveState(target, 0, stateFile{}.Adjustments); err != nil {
 					t.Fatal(err)
 				}
 				if err := os.Chmod(target, tc.mode); err != nil {

@@ -43,7 +43,7 @@ type wsParams struct {
 // wsPrecheck validates the upgrade request: origin, parameters, capacity.
 func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 	if !contrib.IsWebSocketUpgrade(c) {
-		return apiError(c, fiber.StatusUpgradeRequired, "upgrade_required", "this endpoint speaks websocket: connect with a websocket client")
+		return apiError(fiber.StatusUpgradeRequired, "upgrade_required", "this endpoint speaks websocket: connect with a websocket client")
 	}
 	// Every attempt costs a token, refused or not: the limit is on how fast
 	// an address may try.
@@ -52,7 +52,7 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 	}
 	if !s.originAllowed(c) {
 		s.m.upgradesRejected.WithLabelValues("origin").Inc()
-		return apiError(c, fiber.StatusForbidden, "origin_not_allowed", "websocket connections are accepted from this server's own pages; add your origin with --allowed-origins")
+		return apiError(fiber.StatusForbidden, "origin_not_allowed", "websocket connections are accepted from this server's own pages; add your origin with --allowed-origins")
 	}
 	p := wsParams{
 		track:  c.Query("track"),
@@ -62,15 +62,13 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 	}
 	if !views[p.view] {
 		s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
-		return apiError(c, fiber.StatusBadRequest, "bad_view", "view must be one of tab, screen, overlay, admin")
+		return apiError(fiber.StatusBadRequest, "bad_view", "view must be one of tab, screen, overlay, admin")
 	}
-	s.live.mu.Lock()
-	sc := s.live.sched
-	s.live.mu.Unlock()
+	sc := s.live.schedule()
 	for _, id := range []string{p.track, p.watch} {
 		if _, ok := sc.Track(id); id != "" && !ok {
 			s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
-			return apiError(c, fiber.StatusNotFound, "unknown_track", "no track "+quote(id)+" in the schedule; see /api/v1/schedule for the track ids")
+			return unknownTrack(id)
 		}
 	}
 	// One address is held to its share before the server's total is
@@ -80,12 +78,12 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 	addr := s.remoteAddr(c)
 	if s.lim.sockets.full(addr) {
 		s.m.upgradesRejected.WithLabelValues("per_address").Inc()
-		return apiError(c, fiber.StatusTooManyRequests, "too_many_connections",
+		return apiError(fiber.StatusTooManyRequests, "too_many_connections",
 			fmt.Sprintf("your address holds %d connections, the most one address may: close some tabs or screens, then retry", s.cfg.MaxViewersPerAddress))
 	}
 	if max := s.cfg.MaxViewers; max > 0 && s.viewerTotal.Load() >= int64(max) {
 		s.m.upgradesRejected.WithLabelValues("max_viewers").Inc()
-		return apiError(c, fiber.StatusServiceUnavailable, "server_full", "this server holds its maximum number of viewers; try again shortly")
+		return apiError(fiber.StatusServiceUnavailable, "server_full", "this server holds its maximum number of viewers; try again shortly")
 	}
 	// The connection outlives the request: copy what it keeps.
 	c.Locals("ws", wsParams{
@@ -229,14 +227,13 @@ func (s *Server) subscribe(c *websocket.Conn, p wsParams, watch string, counted 
 	// The current counts, so an admin console that just signed in does not
 	// wait for the next arrival to see them.
 	viewers := s.currentViewersMessage()
-	s.live.mu.Lock()
-	initial := [][]byte{mustJSON(helloMsg{"hello", protocolVersion, s.clock.Now().UnixMilli(), s.live.sched.Version, s.assets.version})}
-	if p.assets != "" && p.assets != s.assets.version {
-		initial = append(initial, []byte(`{"type":"reload"}`))
-	}
-	initial = append(initial, s.live.states[topic], viewers)
-	client, err := s.hub.Subscribe(topic, newWSConn(c), initial...)
-	s.live.mu.Unlock()
+	client, err := s.live.subscribe(topic, newWSConn(c), func(version string) [][]byte {
+		head := [][]byte{mustJSON(helloMsg{"hello", protocolVersion, s.clock.Now().UnixMilli(), version, s.assets.version})}
+		if p.assets != "" && p.assets != s.assets.version {
+			head = append(head, []byte(`{"type":"reload"}`))
+		}
+		return head
+	}, viewers)
 	if err != nil { // shutting down
 		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 		return nil

@@ -1,8 +1,9 @@
-package server
+package cluster
 
 import (
 	"encoding/json"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,10 +25,14 @@ type remoteCounts struct {
 	seen time.Time // when this instance last received them
 }
 
-// viewers adds the other instances' counts to this instance's (total, and
+// allTracks is the cluster gauge's label for the viewers of pages that watch
+// no track in particular (the server's topic of all tracks).
+const allTracks = "all"
+
+// Viewers adds the other instances' counts to this instance's (total, and
 // tracks in place), records this instance's for publishing, and sets the
 // cluster gauge. It returns the cluster's total.
-func (cl *cluster) viewers(total int64, tracks map[string]int) int64 {
+func (cl *Cluster) Viewers(total int64, tracks map[string]int) int64 {
 	mine := viewerCounts{Total: total, Tracks: map[string]int{}}
 	for t, n := range tracks {
 		if n != 0 {
@@ -57,7 +62,7 @@ func (cl *cluster) viewers(total int64, tracks map[string]int) int64 {
 		cl.viewersGauge.WithLabelValues(t).Set(float64(n))
 		rest -= int64(n)
 	}
-	cl.viewersGauge.WithLabelValues(topicAll).Set(float64(rest))
+	cl.viewersGauge.WithLabelValues(allTracks).Set(float64(rest))
 	cl.vmu.Lock()
 	for t := range cl.gaugeTracks { // tracks a reload removed
 		if _, ok := tracks[t]; !ok {
@@ -79,7 +84,7 @@ func equalCounts(a, b viewerCounts) bool {
 // applyViewers records another instance's counts (or its leaving). The nil
 // that ends the watch's replay drops instances the replay did not mention:
 // they left while this instance was disconnected.
-func (cl *cluster) applyViewers(e jetstream.KeyValueEntry, replayStarted time.Time) {
+func (cl *Cluster) applyViewers(e jetstream.KeyValueEntry, replayStarted time.Time) {
 	changed := false
 	cl.vmu.Lock()
 	switch {
@@ -108,7 +113,7 @@ func (cl *cluster) applyViewers(e jetstream.KeyValueEntry, replayStarted time.Ti
 	}
 	cl.vmu.Unlock()
 	if changed {
-		cl.s.markViewersDirty()
+		cl.host.ViewersChanged()
 	}
 }
 
@@ -116,7 +121,7 @@ func (cl *cluster) applyViewers(e jetstream.KeyValueEntry, replayStarted time.Ti
 // saying goodbye (a crash): the bucket expires their key without telling
 // watchers. It runs only while connected, so an outage keeps the last known
 // counts.
-func (cl *cluster) expireViewers(now time.Time) {
+func (cl *Cluster) expireViewers(now time.Time) {
 	changed := false
 	cl.vmu.Lock()
 	for id, r := range cl.remote {
@@ -127,14 +132,13 @@ func (cl *cluster) expireViewers(now time.Time) {
 	}
 	cl.vmu.Unlock()
 	if changed {
-		cl.s.markViewersDirty()
+		cl.host.ViewersChanged()
 	}
 }
 
-// markViewersDirty asks the viewers loop for a new viewers message.
-func (s *Server) markViewersDirty() {
-	select {
-	case s.viewersDirty <- struct{}{}:
-	default:
-	}
+// Instances lists the other instances whose viewer counts are summed.
+func (cl *Cluster) Instances() []string {
+	cl.vmu.Lock()
+	defer cl.vmu.Unlock()
+	return slices.Sorted(maps.Keys(cl.remote))
 }

@@ -1,0 +1,121 @@
+package server
+
+import (
+	"bytes"
+	"encoding/csv"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/ical"
+	"github.com/gofiber/fiber/v2"
+)
+
+// The public reads: anyone may ask, nothing changes.
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	if s.ctx.Err() != nil {
+		return apiError(fiber.StatusServiceUnavailable, "shutting_down", "the server is shutting down")
+	}
+	v := s.live.schedule().Version
+	if s.cluster != nil && !s.cluster.Ready() {
+		// 200, not 503: a load balancer must keep sending viewers to an
+		// instance that serves the last known state while NATS is away.
+		return c.JSON(fiber.Map{"status": "degraded", "schedule_version": v, "reason": s.cluster.Status()})
+	}
+	return c.JSON(fiber.Map{"status": "ready", "schedule_version": v})
+}
+
+// getState serves the pre-encoded state document: no encoding per request.
+func (s *Server) getState(c *fiber.Ctx) error {
+	topic := topicAll
+	if t := c.Query("track"); t != "" {
+		topic = trackTopic(t)
+	}
+	msg, ok := s.live.state(topic)
+	if !ok {
+		return unknownTrack(c.Query("track"))
+	}
+	doc := docOfState(msg)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(doc)
+}
+
+func (s *Server) getSchedule(c *fiber.Ctx) error {
+	doc := s.live.scheduleDoc()
+	c.Set(fiber.HeaderCacheControl, "no-cache")
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(doc)
+}
+
+func (s *Server) getICS(c *fiber.Ctx) error {
+	track := c.Query("track")
+	sc, adj := s.live.snapshot()
+	if _, ok := sc.Track(track); track != "" && !ok {
+		return apiError(fiber.StatusNotFound, "unknown_track", "no track "+quote(track)+" in the schedule")
+	}
+	var sessions []schedule.Timed
+	for _, t := range sc.Timed(adj) {
+		if track == "" || t.Track == track {
+			sessions = append(sessions, t)
+		}
+	}
+	var buf bytes.Buffer
+	if err := ical.Write(&buf, sc, sessions); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `inline; filename="schedule.ics"`)
+	return c.Send(buf.Bytes())
+}
+
+func (s *Server) getChanges(c *fiber.Ctx) error {
+	changes := s.live.recentChanges()
+	if changes == nil {
+		changes = []schedule.Change{}
+	}
+	return c.JSON(fiber.Map{"changes": changes})
+}
+
+type reportRow struct {
+	Track         string    `json:"track"`
+	Session       string    `json:"session"`
+	Title         string    `json:"title"`
+	Start         time.Time `json:"start"`
+	PeakViewers   int       `json:"peak_viewers"`
+	ViewerMinutes float64   `json:"viewer_minutes"`
+	DelayMinutes  int       `json:"delay_minutes"`
+}
+
+func (s *Server) getReport(c *fiber.Ctx) error {
+	rows := s.live.report(s.clock.Now())
+	if c.Query("format") != "csv" {
+		return c.JSON(fiber.Map{"sessions": rows})
+	}
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	w.Write([]string{"track", "session", "title", "start", "peak_viewers", "viewer_minutes", "delay_minutes"})
+	for _, r := range rows {
+		w.Write([]string{csvText(r.Track), csvText(r.Session), csvText(r.Title), r.Start.Format(time.RFC3339), strconv.Itoa(r.PeakViewers),
+			strconv.FormatFloat(r.ViewerMinutes, 'f', 1, 64), strconv.Itoa(r.DelayMinutes)})
+	}
+	w.Flush()
+	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="confdash-report.csv"`)
+	return c.Send(buf.Bytes())
+}
+
+// csvText makes a cell of text from the schedule (a title, an id) inert in
+// a spreadsheet: one starting with =, +, -, @, a tab or a carriage return
+// would be read as a formula (=HYPERLINK(...) in a talk's title), so it gets
+// a leading apostrophe, as the OWASP guidance on CSV injection says. The
+// numbers and instants the report writes itself are never passed here and
+// stay numbers.
+func csvText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

@@ -1,0 +1,243 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/confdash/confdash/schedule"
+	"github.com/gofiber/fiber/v2"
+)
+
+// What organizers may send, checked before a change is made: the admin
+// API's bodies, and the state file's entries at start-up (the same checks).
+
+// Limits of what organizers may post: a screen shows an announcement in huge
+// type, so it stays short.
+const (
+	maxAnnouncementRunes = 280
+	maxTTL               = 7 * 24 * time.Hour
+	maxDelayMinutes      = 720
+	maxBodyBytes         = 16 << 10
+)
+
+// decodeJSONBody decodes body, which must be exactly one JSON object, into
+// v. Unknown fields are errors, so a typo ("minute") is not silently
+// ignored.
+func decodeJSONBody(body []byte, v any) error {
+	if b := bytes.TrimLeft(body, " \t\r\n"); len(b) == 0 || b[0] != '{' {
+		return badJSON("the body must be a JSON object as documented in docs/protocol.md")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badJSON("the body must be a JSON object as documented in docs/protocol.md: " + err.Error())
+	}
+	// Only white space may follow (Decoder.More would let a stray "}" by).
+	if len(bytes.TrimLeft(body[dec.InputOffset():], " \t\r\n")) != 0 {
+		return badJSON("the body must hold exactly one JSON object")
+	}
+	return nil
+}
+
+type announcementRequest struct {
+	Text       string `json:"text"`
+	Track      string `json:"track"`
+	TTLSeconds int    `json:"ttl_seconds"`
+}
+
+// parseAnnouncement decodes and checks the body of POST /api/v1/announcements
+// (whether the track exists is checked against the running schedule later,
+// by checkAnnouncement). The text comes back as screens show it
+// (checkAnnouncementText).
+func parseAnnouncement(body []byte) (announcementRequest, error) {
+	var req announcementRequest
+	if err := decodeJSONBody(body, &req); err != nil {
+		return req, err
+	}
+	text, err := checkAnnouncementText(req.Text)
+	if err != nil {
+		return req, err
+	}
+	req.Text = text
+	// Compared in seconds: a huge ttl_seconds times time.Second would
+	// overflow and pass as a short one.
+	if req.TTLSeconds < 0 || req.TTLSeconds > int(maxTTL/time.Second) {
+		return req, invalid("bad_ttl", "ttl_seconds must be between 0 (until removed) and 604800 (a week)")
+	}
+	return req, nil
+}
+
+// invalid is a field refused with 422: by the admin API in its answer, or
+// by the state file's check at start-up in a warning.
+func invalid(code, message string) error {
+	return apiError(fiber.StatusUnprocessableEntity, code, message)
+}
+
+// badJSON is a body that is not the JSON object documented.
+func badJSON(msg string) error { return apiError(fiber.StatusBadRequest, "bad_json", msg) }
+
+// checkAnnouncement is the state file's check of an announcement at
+// start-up, the same as an organizer's post meets (parseAnnouncement, then
+// schedule.AddAnnouncement for the track): a sound id, a text screens can
+// show (checkAnnouncementText), a time to live within a week, and a track
+// of the schedule sc. It returns the announcement with its text as screens
+// show it.
+func checkAnnouncement(a schedule.Announcement, sc *schedule.Schedule) (schedule.Announcement, error) {
+	if !validAnnouncementID(a.ID) {
+		return a, invalid("bad_id", "the id must be 1 to 64 letters, digits, '-' or '_'")
+	}
+	text, err := checkAnnouncementText(a.Text)
+	if err != nil {
+		return a, err
+	}
+	a.Text = text
+	if a.Created.IsZero() {
+		return a, invalid("bad_time", "created must be the RFC 3339 instant the announcement was posted")
+	}
+	if a.Expires != nil && (!a.Expires.After(a.Created) || a.Expires.Sub(a.Created) > maxTTL) {
+		return a, invalid("bad_ttl", "expires must lie after created, by a week at most; leave it out to show the announcement until it is removed")
+	}
+	return a, checkTrack(sc, a.Track, true)
+}
+
+// checkDelay is the state file's check of a track's delay; the admin API
+// checks the same with parseDelay and schedule.SetDelay.
+func checkDelay(track string, d schedule.Delay, sc *schedule.Schedule) error {
+	if err := checkDelayMinutes(d.Minutes); err != nil {
+		return err
+	}
+	if d.From.IsZero() {
+		return invalid("bad_time", "from must be the RFC 3339 instant the delay was set")
+	}
+	return checkTrack(sc, track, false)
+}
+
+// checkTrack refuses a track id the schedule does not have; an empty one
+// means every track where that is allowed.
+func checkTrack(sc *schedule.Schedule, track string, emptyMeansAll bool) error {
+	if track == "" && emptyMeansAll {
+		return nil
+	}
+	if _, ok := sc.Track(track); !ok {
+		return unknownTrack(track)
+	}
+	return nil
+}
+
+// validAnnouncementID accepts the ids the server makes (12 hex digits) and
+// any like them: they appear in URLs (DELETE /api/v1/announcements/{id}) and
+// logs, so nothing that needs escaping there.
+func validAnnouncementID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkAnnouncementText checks an announcement's text and returns it as
+// screens show it: one line, trimmed. Screens show it in huge type on one
+// line, so line breaks and tabs (pressed or pasted in the admin console's
+// text box) become one space each run; any other control character is
+// refused, as is a text with nothing visible (only spaces and invisible
+// format characters such as U+200B or U+FEFF) and one whose direction
+// controls are not closed in order (U+202A..U+202E, U+2066..U+2069): one
+// left open can reverse what a screen shows after the text.
+func checkAnnouncementText(text string) (string, error) {
+	var b strings.Builder
+	var open []rune // the embeddings and isolates not closed yet
+	inBreak, visible, i := false, false, 0
+	for _, r := range text {
+		i++ // the character's position, for the messages
+		if isLineBreak(r) {
+			if !inBreak {
+				b.WriteByte(' ')
+			}
+			inBreak = true
+			continue
+		}
+		inBreak = false
+		switch {
+		case unicode.IsControl(r):
+			return "", invalid("control_character", fmt.Sprintf("text contains the control character U+%04X at character %d: remove it (announcements are plain text)", r, i))
+		case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+			var ok bool
+			if open, ok = balanceBidi(open, r); !ok {
+				return "", invalid("unbalanced_bidi", fmt.Sprintf("text has an unmatched direction control U+%04X at character %d: remove it, or close each U+202A..U+202E with U+202C and each U+2066..U+2068 with U+2069, innermost first", r, i))
+			}
+		case !unicode.IsSpace(r) && !unicode.In(r, unicode.Cf, unicode.Zs, unicode.Zl, unicode.Zp):
+			visible = true
+		}
+		b.WriteRune(r)
+	}
+	if len(open) > 0 {
+		return "", invalid("unbalanced_bidi", fmt.Sprintf("text leaves the direction control U+%04X open: close it (U+202C for U+202A..U+202E, U+2069 for U+2066..U+2068) or remove it", open[len(open)-1]))
+	}
+	text = strings.TrimSpace(b.String())
+	switch {
+	case text == "":
+		return "", invalid("empty_text", "text is required: write the announcement's words")
+	case !visible:
+		return "", invalid("no_visible_text", "text has no visible characters, only spaces or invisible formatting characters (such as U+200B): write the announcement's words")
+	case utf8.RuneCountInString(text) > maxAnnouncementRunes:
+		return "", invalid("text_too_long", fmt.Sprintf("text is limited to %d characters: screens show it in huge type", maxAnnouncementRunes))
+	}
+	return text, nil
+}
+
+// isLineBreak reports the characters an announcement's text turns into a
+// space: tabs, line and paragraph breaks (including NEL, U+2028, U+2029).
+func isLineBreak(r rune) bool {
+	switch r {
+	case '\t', '\n', '\v', '\f', '\r', 0x85, 0x2028, 0x2029:
+		return true
+	}
+	return false
+}
+
+// balanceBidi applies one direction control to the stack of open ones: an
+// embedding or override (U+202A, U+202B, U+202D, U+202E) or an isolate
+// (U+2066..U+2068) opens; U+202C closes the innermost if it is an
+// embedding, U+2069 if it is an isolate. Anything else is unmatched.
+func balanceBidi(open []rune, r rune) ([]rune, bool) {
+	isolate := func(r rune) bool { return r >= 0x2066 && r <= 0x2068 }
+	if r != 0x202C && r != 0x2069 {
+		return append(open, r), true
+	}
+	if len(open) == 0 || isolate(open[len(open)-1]) != (r == 0x2069) {
+		return open, false
+	}
+	return open[:len(open)-1], true
+}
+
+// parseDelay decodes and checks the body of POST /api/v1/tracks/{track}/delay.
+func parseDelay(body []byte) (int, error) {
+	var req struct {
+		Minutes *int `json:"minutes"`
+	}
+	if err := decodeJSONBody(body, &req); err != nil {
+		return 0, err
+	}
+	if req.Minutes == nil {
+		return 0, errBadMinutes
+	}
+	return *req.Minutes, checkDelayMinutes(*req.Minutes)
+}
+
+var errBadMinutes = invalid("bad_minutes", fmt.Sprintf("minutes must be a number from 0 (clears the delay) to %d", maxDelayMinutes))
+
+func checkDelayMinutes(m int) error {
+	if m < 0 || m > maxDelayMinutes {
+		return errBadMinutes
+	}
+	return nil
+}
