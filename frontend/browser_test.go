@@ -237,9 +237,14 @@ func startServerWith(t *testing.T, yaml string, from time.Time, speed float64) *
 		t.Fatalf("test schedule: warnings %v", warns)
 	}
 	ts := &testServer{t: t, clock: server.NewClock(from, speed), sched: s, path: path, state: filepath.Join(dir, "state.json")}
-	ts.serve(testserver.Listen(t, "127.0.0.1:0"))
-	ts.addr = ts.run.Addr
-	ts.url = ts.run.Base
+	return ts.start()
+}
+
+// start serves ts on a free loopback port until the test ends.
+func (ts *testServer) start() *testServer {
+	ts.t.Helper()
+	ts.serve(testserver.Listen(ts.t, "127.0.0.1:0"))
+	ts.addr, ts.url = ts.run.Addr, ts.run.Base
 	return ts
 }
 
