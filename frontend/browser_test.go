@@ -13,7 +13,6 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -243,31 +242,32 @@ func startServerWith(t *testing.T, yaml string, from time.Time, speed float64) *
 // start serves ts on a free loopback port until the test ends.
 func (ts *testServer) start() *testServer {
 	ts.t.Helper()
-	ts.serve(testserver.Listen(ts.t, "127.0.0.1:0"))
+	ts.run = testserver.Start(ts.t, ts.newServer())
 	ts.addr, ts.url = ts.run.Addr, ts.run.Base
 	return ts
 }
 
-func (ts *testServer) serve(ln net.Listener) {
+func (ts *testServer) newServer() *server.Server {
 	ts.t.Helper()
 	srv, err := server.New(server.Config{
 		Schedule: ts.sched, SchedulePath: ts.path, StatePath: ts.state,
 		Clock: ts.clock, AdminToken: adminToken, Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
-		ln.Close()
 		ts.t.Fatal(err)
 	}
-	ts.run = testserver.StartOn(ts.t, srv, ln)
+	return srv
 }
 
 // stop shuts the server down: every websocket gets 1001.
 func (ts *testServer) stop() { ts.run.Stop() }
 
-// restart serves again on the same address, clock and state file.
+// restart serves again on the same address, clock and state file. The
+// server still stops after the tabs opened since have closed, so that they
+// never see it go.
 func (ts *testServer) restart() {
 	ts.t.Helper()
-	ts.serve(testserver.Listen(ts.t, ts.addr))
+	ts.run.Restart(ts.newServer())
 }
 
 // admin calls the admin API and returns the status and body.

@@ -82,10 +82,7 @@ func StartOn(t testing.TB, srv Server, ln net.Listener) *Running {
 		Addr: addr, Base: "http://" + addr, WS: "ws://" + addr + "/ws",
 		t: t, srv: srv, done: make(chan struct{}),
 	}
-	go func() {
-		r.err = srv.Serve(ln)
-		close(r.done)
-	}()
+	r.serve(ln)
 	t.Cleanup(r.Stop)
 	return r
 }
@@ -105,6 +102,28 @@ func (r *Running) Stop() {
 			r.t.Errorf("Serve did not return within %v of Shutdown", shutdownWithin)
 		}
 	})
+}
+
+// Restart serves srv on the address a Stop freed, so that clients reconnect
+// to the address they know. The cleanup that Start registered stops it, in
+// its place among the test's cleanups: after those registered since (a
+// browser tab opened on the first server is closed before the server stops,
+// as it was before the restart).
+func (r *Running) Restart(srv Server) {
+	r.t.Helper()
+	<-r.done // Serve has returned: r is stopped
+	ln := Listen(r.t, r.Addr)
+	r.srv, r.err, r.once = srv, nil, sync.Once{}
+	r.done = make(chan struct{})
+	r.serve(ln)
+}
+
+func (r *Running) serve(ln net.Listener) {
+	done := r.done
+	go func() {
+		r.err = r.srv.Serve(ln)
+		close(done)
+	}()
 }
 
 // Done is closed when Serve has returned.

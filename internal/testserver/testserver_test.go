@@ -50,9 +50,41 @@ func TestStartStopRestart(t *testing.T) {
 	}
 	run.Stop() // a second Stop, like the test's cleanup after an explicit one, does nothing
 
-	again := testserver.StartOn(t, newServer(), testserver.Listen(t, run.Addr))
-	if got, want := healthy(again.Base), http.StatusOK; got != want {
+	run.Restart(newServer())
+	if got, want := healthy(run.Base), http.StatusOK; got != want {
 		t.Fatalf("after the restart on %s: /healthz %d, want %d", run.Addr, got, want)
+	}
+}
+
+// A server restarted in a test still stops after what the test set up since
+// it first started (a browser tab must close before the server it watches
+// goes, or it reports the lost connection).
+func TestRestartedServerStopsInItsPlace(t *testing.T) {
+	var run *testserver.Running
+	t.Run("test", func(t *testing.T) {
+		srv, err := server.New(server.Config{Schedule: demo.Schedule(time.Now()), StatePath: filepath.Join(t.TempDir(), "state.json")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run = testserver.Start(t, srv)
+		t.Cleanup(func() {
+			select {
+			case <-run.Done():
+				t.Error("the restarted server stopped before a cleanup registered after its start")
+			default:
+			}
+		})
+		run.Stop()
+		srv2, err := server.New(server.Config{Schedule: demo.Schedule(time.Now()), StatePath: filepath.Join(t.TempDir(), "state2.json")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.Restart(srv2)
+	})
+	select {
+	case <-run.Done():
+	default:
+		t.Error("the restarted server still serves after its test ended")
 	}
 }
 
