@@ -53,6 +53,7 @@ type trackDoc struct {
 	Next         *sessionDoc `json:"next"`
 	DelayMinutes int         `json:"delay_minutes"`
 	NextChange   *time.Time  `json:"next_change"`
+	Status       *statusDoc  `json:"status,omitempty"` // rooms.go; omitted when open
 }
 
 type stateDoc struct {
@@ -67,9 +68,10 @@ type scheduleDoc struct {
 	ScheduleVersion string                    `json:"schedule_version"`
 	Conference      confDoc                   `json:"conference"`
 	Days            []schedule.Day            `json:"days"`
-	Tracks          []schedule.Track          `json:"tracks"`
+	Tracks          []scheduleTrackDoc        `json:"tracks"`
 	Sessions        []sessionDoc              `json:"sessions"`
 	Delays          map[string]schedule.Delay `json:"delays"`
+	Aliases         map[string]string         `json:"aliases,omitempty"` // renamed rooms: old id -> id
 }
 
 func utc(t time.Time) time.Time { return t.UTC() }
@@ -114,6 +116,7 @@ func encodeStates(s *schedule.Schedule, st schedule.State, changes map[string]sc
 	tracks := make([]trackDoc, len(st.Tracks))
 	for i, ts := range st.Tracks {
 		tracks[i] = newTrackDoc(ts, changes)
+		tracks[i].Status = newStatusDoc(st, i)
 	}
 	anns := st.Announcements
 	if anns == nil {
@@ -154,7 +157,7 @@ func encodeSchedule(s *schedule.Schedule, adj schedule.Adjustments, changes map[
 	}
 	return mustJSON(scheduleDoc{
 		ScheduleVersion: s.Version, Conference: confDoc{Name: s.Name, TimeZone: s.TimeZone},
-		Days: s.Days, Tracks: s.Tracks, Sessions: sessions, Delays: delays,
+		Days: s.Days, Tracks: scheduleTracks(s, adj), Sessions: sessions, Delays: delays, Aliases: adj.Aliases,
 	})
 }
 

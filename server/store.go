@@ -41,6 +41,8 @@ type rawStateFile struct {
 	Adjustments struct {
 		Announcements []json.RawMessage          `json:"announcements"`
 		Delays        map[string]json.RawMessage `json:"delays"`
+		Statuses      map[string]json.RawMessage `json:"statuses"`
+		Aliases       map[string]string          `json:"aliases"`
 	} `json:"adjustments"`
 }
 
@@ -153,6 +155,7 @@ func checkState(sf rawStateFile, sc *schedule.Schedule) (schedule.Adjustments, [
 		}
 		adj.Delays[track] = d
 	}
+	adj, dropped = checkRoomEntries(sf, sc, adj, dropped)
 	return adj, dropped
 }
 
