@@ -5,6 +5,7 @@
 import { start } from './live.js';
 import * as fmt from './fmt.js';
 import { $, h, text, css, show, sync, say, watch, announcer, params, pathTrack } from './ui.js';
+import { statusRibbon, roomGone } from './rooms.js';
 
 const AMBER_FROM = 5 * 60e3; // the last five minutes turn amber
 const OVERTIME_FOR = 10 * 60e3; // a session that runs into a gap shows its overtime this long
@@ -124,6 +125,7 @@ function render(t) {
   renderAnnouncements(anns, t);
 
   if (!ready) return;
+  if (!lobby && roomGone(live, 'screen')) return;
   const dark = night(t, day);
   document.body.classList.toggle('night', dark);
   const k = Math.floor(t / SHIFT_EVERY);
@@ -244,6 +246,7 @@ function renderScreen(t, tz, day) {
   const x = situation(tr.id, t, day);
   const w = words(x, t, tz);
   text($('room'), tr.name);
+  statusRibbon($('title').parentElement, live.track(tr.id, t).status);
   const b = document.body;
   b.dataset.mode = x.mode;
   b.dataset.cue = x.cue;
@@ -314,6 +317,7 @@ function renderLobby(t, tz, day) {
       row.dataset.cue = x.cue;
       text(row.querySelector('.row-room'), tr.name);
       const now = row.querySelector('.row-now');
+      statusRibbon(now, live.track(tr.id, t).status);
       text(now.querySelector('.eyebrow'), x.mode === 'done' ? 'That’s all for today' : `${w.label.split(' · ')[0]} · ${w.short}`);
       text(now.querySelector('.row-title'), x.s ? x.s.title : '');
       text(now.querySelector('.row-speakers'), x.s ? fmt.speakers(x.s.speakers) : '');

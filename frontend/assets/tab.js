@@ -7,6 +7,7 @@ import { start, clock } from './live.js';
 import * as fmt from './fmt.js';
 import * as favs from './favs.js';
 import { $, h, text, attr, css, show, sync, say, watch, announcer, params } from './ui.js';
+import { statusRibbon } from './rooms.js';
 
 const FOLLOW_KEY = 'confdash:follow';
 let follow = params.get('track') || localStorage.getItem(FOLLOW_KEY) || '';
@@ -155,8 +156,9 @@ function fill(el, s, t, tz, what) {
 const daySessions = (id, day) => (day ? live.sessions(id).filter((s) => s.s0 >= day.start && s.s0 < day.end) : []);
 
 function updateCard(card, tr, t, tz, day) {
-  const { now, next, delay } = live.track(tr.id, t);
+  const { now, next, delay, status } = live.track(tr.id, t);
   text(card.querySelector('h2'), tr.name);
+  statusRibbon(card.nowEl, status);
   const following = tr.id === follow;
   card.classList.toggle('followed', following);
   attr(card.follows, 'aria-pressed', String(following));
