@@ -59,6 +59,7 @@ func TestRoomStatusOnAudienceViews(t *testing.T) {
 		return r.width > 0 && r.bottom <= t.top + 1 && r.right <= innerWidth && getComputedStyle(document.querySelector('.room-status')).backgroundColor !== 'rgb(255, 0, 0)'; })()`) {
 		t.Error("the ribbon is not shown whole above the title")
 	}
+	screen.screenshot(shotsDir(t), "screen-room-full", 1920, 1080, 0)
 
 	lobby := b.open(t, "lobby", ts.url+"/screen", tabOpt{width: 1920, height: 1080})
 	lobby.wait("room A's row full", has(`.row[data-key="room-a"] .room-status`, "Room full"), 10*time.Second)
@@ -75,7 +76,6 @@ func TestRoomStatusOnAudienceViews(t *testing.T) {
 	for _, v := range []*tab{screen, lobby, tabView} {
 		v.wait("no ribbon", `!document.querySelector('.room-status')`, 5*time.Second)
 	}
-	screen.screenshot(shotsDir(t), "screen-room-open", 1920, 1080, 0)
 }
 
 func TestRoomRemovedAndRenamedOnScreens(t *testing.T) {
