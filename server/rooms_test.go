@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -300,5 +301,48 @@ func TestRoomStatusInCluster(t *testing.T) {
 		return s != nil && s.Status == "moved" && s.MovedToName == "Side Room"
 	}) {
 		t.Error("C's state does not show main moved to the Side Room")
+	}
+}
+
+// A rename read by one instance of a cluster: every instance follows it
+// (the schedule through NATS, the moved live changes through the store).
+func TestRoomRenameInCluster(t *testing.T) {
+	n := startTestNATS(t)
+	node := func(id string) (*testServer, string) {
+		sc, path := parseTestSchedule(t, roomsV1)
+		return startServer(t, Config{
+			Schedule: sc, SchedulePath: path, AdminToken: adminToken,
+			Cluster: ClusterConfig{URL: n.url(), Bucket: "confdash-test", InstanceID: id},
+		}), path
+	}
+	a, pathA := node("a")
+	b, _ := node("b")
+	c, _ := node("c")
+	waitReady(t, "ready", 10*time.Second, a, b, c)
+	c.admin(t, http.MethodPost, "/api/v1/tracks/room-a/delay", `{"minutes": 7}`, http.StatusOK)
+	screen := b.dial(t, "screen of room A on B", "track=room-a&view=screen")
+
+	if err := os.WriteFile(pathA, []byte(roomsV2), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a.admin(t, http.MethodPost, "/api/v1/reload", "", http.StatusOK)
+	waitMsg(t, screen, 5*deliveryBound, "state of the auditorium, 7 minutes late", func(m wsMsg, _ []byte) bool {
+		_, tr := roomsOf(t, m.State)
+		return m.Type == "state" && len(tr) == 1 && tr[0].ID == "auditorium" && tr[0].DelayMinutes == 7
+	})
+	if !eventually(5*deliveryBound, func() bool {
+		_, tr := roomsOf(t, c.get(t, "/api/v1/state?track=room-a"))
+		return len(tr) == 1 && tr[0].ID == "auditorium" && tr[0].DelayMinutes == 7
+	}) {
+		t.Error("C does not answer state?track=room-a with the auditorium, 7 minutes late")
+	}
+	noFollow := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.Get(c.base + "/screen/room-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/screen/auditorium" {
+		t.Errorf("C: GET /screen/room-a = %d to %q, want 302 to /screen/auditorium", resp.StatusCode, resp.Header.Get("Location"))
 	}
 }
