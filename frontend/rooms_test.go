@@ -29,13 +29,13 @@ sessions:
   - {id: s3, track: room-c, title: Rust in prod, start: 2026-10-06 09:00, end: 2026-10-06 10:00, tags: [rust]}
 `
 
-// roomsDayRenamed renames Room A to Auditorium (same GUID) and removes
-// Room C.
+// roomsDayRenamed renames Room A to Auditorium (same GUID), lists it
+// second, and removes Room C.
 const roomsDayRenamed = `name: Rooms Conf
 timezone: America/Los_Angeles
 tracks:
-  - {id: auditorium, name: Auditorium, guid: 1d0c-a}
   - {id: room-b, name: Room B}
+  - {id: auditorium, name: Auditorium, guid: 1d0c-a}
 sessions:
   - {id: s1, track: auditorium, title: Go at scale, start: 2026-10-06 09:00, end: 2026-10-06 10:00, tags: [go]}
   - {id: s2, track: room-b, title: Go tooling, start: 2026-10-06 09:00, end: 2026-10-06 10:00, tags: [go, tools]}
@@ -92,7 +92,11 @@ func TestRoomRemovedAndRenamedOnScreens(t *testing.T) {
 	}
 	screenA := b.open(t, "screen of room A", ts.url+"/screen/room-a", tabOpt{width: 1280, height: 720})
 	screenC := b.open(t, "screen of room C", ts.url+"/screen/room-c", tabOpt{width: 1280, height: 720})
+	lobby := b.open(t, "lobby of room A and B", ts.url+"/screen?tracks=room-a,room-b", tabOpt{width: 1920, height: 1080})
+	follower := b.open(t, "tab following room A", ts.url+"/?track=room-a", tabOpt{})
 	screenA.wait("room A full", has(".room-status", "Room full"), 10*time.Second)
+	lobby.wait("room A's row", `document.querySelectorAll('.row').length === 2`, 10*time.Second)
+	follower.wait("the tab title on room A", `document.title.includes('Go at scale') && document.title.includes('Room A')`, 10*time.Second)
 	screenC.wait("room C closed", has(".room-status", "Closed"), 10*time.Second)
 
 	if err := os.WriteFile(ts.path, []byte(roomsDayRenamed), 0o644); err != nil {
@@ -114,7 +118,7 @@ func TestRoomRemovedAndRenamedOnScreens(t *testing.T) {
 	screenC.wait("the notice of a removed room", has("#room-gone", "This room is no longer in the schedule"), 5*time.Second)
 	t.Logf("removed room's notice %v after the reload answered", time.Since(reloaded))
 	links := eval[[]string](screenC, `[...document.querySelectorAll('#room-gone a')].map((a) => a.getAttribute('href') + ' ' + a.textContent)`)
-	if want := []string{"/screen/auditorium Auditorium", "/screen/room-b Room B"}; strings.Join(links, "|") != strings.Join(want, "|") {
+	if want := []string{"/screen/room-b Room B", "/screen/auditorium Auditorium"}; strings.Join(links, "|") != strings.Join(want, "|") {
 		t.Errorf("links = %q, want %q", links, want)
 	}
 	screenC.screenshot(shotsDir(t), "screen-room-gone", 1280, 720, 0)
@@ -127,4 +131,10 @@ func TestRoomRemovedAndRenamedOnScreens(t *testing.T) {
 	if eval[bool](screenA, `!!document.getElementById('room-gone')`) {
 		t.Error("the renamed room's screen says its room is gone")
 	}
+	// A lobby set up with the old id, and a tab that followed it, keep it.
+	lobby.wait("the auditorium's row", has(`.row[data-key="auditorium"] .row-room`, "Auditorium"), 5*time.Second)
+	if n, hint := eval[int](lobby, `document.querySelectorAll('.row').length`), lobby.text("#hint"); n != 2 || hint != "" {
+		t.Errorf("lobby ?tracks=room-a,room-b shows %d rows and the hint %q, want 2 rows and no hint", n, hint)
+	}
+	follower.wait("the tab title on the auditorium", `document.title.includes('Auditorium')`, 5*time.Second)
 }

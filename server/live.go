@@ -269,7 +269,9 @@ func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 	l.publishRoomTopicsLocked(msgs, st)
 	l.states = msgs
 	if scheduleChanged || l.schedDoc == nil {
-		l.schedDoc = encodeSchedule(l.sched, l.adj, l.changed)
+		withAliases := l.adj // and the last reload's renames, before its edit is saved
+		withAliases.Aliases = l.aliasesLocked()
+		l.schedDoc = encodeSchedule(l.sched, withAliases, l.changed)
 		l.schedZ = newCompressedDoc(l.schedDoc)
 		l.ics = newICSFeeds(l.sched, l.adj)
 	}

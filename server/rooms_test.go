@@ -278,6 +278,15 @@ func checkRoomURLs(t *testing.T, ts *testServer) {
 	}
 	cl := ts.dial(t, "screen opened as room-a", "track=room-a&view=screen")
 	cl.c.Close()
+	var doc struct {
+		Aliases map[string]string `json:"aliases"`
+	}
+	if err := json.Unmarshal(ts.get(t, "/api/v1/schedule"), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"room-a": "auditorium"}; !cmp.Equal(doc.Aliases, want) {
+		t.Errorf("schedule document aliases = %v, want %v", doc.Aliases, want)
+	}
 }
 
 // Three instances on one NATS server: a status set on one reaches the

@@ -89,6 +89,9 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     tracks: trackList,
     track: trackAt,
     gone,
+    // current is the id a track has now: a renamed room's former id (a
+    // kiosk's ?tracks=, a followed track kept from before) gives the new one.
+    current: (id) => live.doc?.aliases?.[id] || id,
     announcements,
     day: (t) => (live.doc ? model.day(live.doc, live.idx.all, t) : null),
     sessions: (id) => live.idx?.byTrack.get(id) || [],

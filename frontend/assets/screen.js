@@ -230,7 +230,7 @@ function renderNight(t, tz) {
 // (?tracks= picks some).
 function shownTracks() {
   const all = live.tracks();
-  return lobby && ONLY.length ? all.filter((tr) => ONLY.includes(tr.id)) : all;
+  return lobby && ONLY.length ? all.filter((tr) => ONLY.map(live.current).includes(tr.id)) : all;
 }
 
 // hint shows the page's parameter problems and more, or nothing.
@@ -280,7 +280,7 @@ const doneToday = (x, day) => x.mode === 'done' || (x.mode === 'gap' && day?.pha
 
 function renderLobby(t, tz, day) {
   const picked = shownTracks();
-  const unknown = ONLY.filter((id) => !live.tracks().some((tr) => tr.id === id));
+  const unknown = ONLY.filter((id) => !live.tracks().some((tr) => tr.id === live.current(id)));
   const wrong = unknown.length
     ? [`No track ${unknown.map((id) => `“${id}”`).join(', ')} in this schedule: ?tracks= takes ids among ${live.tracks().map((tr) => tr.id).join(', ')}`]
     : [];

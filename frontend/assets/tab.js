@@ -315,6 +315,7 @@ function draw(t) {
 
   if (!ready) return false;
   $('loading')?.remove();
+  follow = live.current(follow); // a renamed room keeps its followers
   if (!tracks.some((x) => x.id === follow) && tracks.length) follow = tracks[0].id;
   live.watch(follow);
   const some = tracks.slice(0, shown);
