@@ -126,6 +126,7 @@ type Orphan struct {
 	Delay         *Delay
 	Status        *RoomStatus
 	Announcements int
+	Live          int // sessions with live timing (started, ended)
 }
 
 // Orphans are the live changes of adj that the schedule sc has no track
@@ -156,6 +157,11 @@ func Orphans(sc *Schedule, adj Adjustments, renames map[string]string) []Orphan 
 			get(a.Track).Announcements++
 		}
 	}
+	for _, l := range adj.Live {
+		if !known(l.Track) {
+			get(l.Track).Live++
+		}
+	}
 	out := make([]Orphan, 0, len(by))
 	for _, id := range slices.Sorted(maps.Keys(by)) {
 		out = append(out, *by[id])
@@ -164,7 +170,8 @@ func Orphans(sc *Schedule, adj Adjustments, renames map[string]string) []Orphan 
 }
 
 // ReconcileRooms is the edit a reload makes when rooms were renamed or
-// removed: the delay, status and announcements of each renamed track move
+// removed: the delay, status, announcements and sessions' live timing of
+// each renamed track move
 // to its new id, which keeps the old one as an alias (an alias of an alias
 // follows too); those of tracks that are gone (Orphans) are dropped, so
 // they do not come back if a later schedule reuses the id.
@@ -202,6 +209,13 @@ func ReconcileRooms(renames map[string]string) Edit {
 				anns = append(anns, a)
 			}
 		}
+		live := map[string]Live{}
+		for id, l := range out.Live {
+			if track, ok := follow(l.Track); ok {
+				l.Track = track
+				live[id] = l
+			}
+		}
 		aliases := map[string]string{}
 		for old, cur := range out.Aliases {
 			if _, real := sc.Track(old); real {
@@ -217,6 +231,7 @@ func ReconcileRooms(renames map[string]string) Edit {
 			}
 		}
 		out.Delays, out.Statuses, out.Aliases, out.Announcements = nilIfEmpty(delays), nilIfEmpty(statuses), nilIfEmpty(aliases), anns
+		out.Live = nilIfEmpty(live)
 		return out, nil
 	}
 }

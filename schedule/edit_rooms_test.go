@@ -85,9 +85,10 @@ func TestRenamesAndReconcile(t *testing.T) {
 			"annex":  {Status: StatusClosed, Since: t0},
 		},
 		Aliases: map[string]string{"a-old": "room-a", "hall-2": "hall"},
+		Live:    map[string]Live{"talk-a": {Track: "room-a", Started: &t0}, "talk-x": {Track: "annex", Started: &t0}},
 	}
 	five, closed := adj.Delays["hall"], adj.Statuses["annex"]
-	wantOrphans := []Orphan{{Track: "annex", Status: &closed, Announcements: 1}, {Track: "hall", Delay: &five}}
+	wantOrphans := []Orphan{{Track: "annex", Status: &closed, Announcements: 1, Live: 1}, {Track: "hall", Delay: &five}}
 	if diff := cmp.Diff(wantOrphans, Orphans(next, adj, renames)); diff != "" {
 		t.Errorf("orphans (-want +got):\n%s", diff)
 	}
@@ -104,6 +105,7 @@ func TestRenamesAndReconcile(t *testing.T) {
 		},
 		// a-old followed room-a to its new id; hall-2 is a room again.
 		Aliases: map[string]string{"a-old": "auditorium", "room-a": "auditorium"},
+		Live:    map[string]Live{"talk-a": {Track: "auditorium", Started: &t0}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("reconciled (-want +got):\n%s", diff)

@@ -72,6 +72,9 @@ func orphanMessage(o schedule.Orphan) string {
 	if o.Announcements > 0 {
 		what = append(what, fmt.Sprintf("%d announcements for it", o.Announcements))
 	}
+	if o.Live > 0 {
+		what = append(what, fmt.Sprintf("the live timing (started, ended) of %d of its sessions", o.Live))
+	}
 	return fmt.Sprintf("room %s is no longer in the schedule: %s were cleared; set them again on the room that takes its sessions", quote(o.Track), strings.Join(what, ", "))
 }
 

@@ -46,6 +46,11 @@ sessions:
 type roomState struct {
 	ID           string `json:"id"`
 	DelayMinutes int    `json:"delay_minutes"`
+	Now          *struct {
+		Live *struct {
+			Started *time.Time `json:"started"`
+		} `json:"live"`
+	} `json:"now"`
 	Status       *struct {
 		Status      string     `json:"status"`
 		Note        string     `json:"note"`
@@ -202,6 +207,7 @@ func TestRoomRenameInLiveSource(t *testing.T) {
 	ts := serveOn(t, srv, clock)
 	ts.admin(t, http.MethodPost, "/api/v1/tracks/room-a/delay", `{"minutes": 7}`, http.StatusOK)
 	ts.admin(t, http.MethodPost, "/api/v1/tracks/room-a/status", `{"status": "full"}`, http.StatusOK)
+	ts.admin(t, http.MethodPost, "/api/v1/tracks/room-a/started", `{}`, http.StatusOK)
 	ts.admin(t, http.MethodPost, "/api/v1/tracks/room-c/delay", `{"minutes": 5}`, http.StatusOK)
 	ts.admin(t, http.MethodPost, "/api/v1/tracks/room-c/status", `{"status": "closed"}`, http.StatusOK)
 	screenA := ts.dial(t, "screen of room A", "track=room-a&view=screen")
@@ -275,6 +281,9 @@ func checkRoomURLs(t *testing.T, ts *testServer) {
 	_, tr := roomsOf(t, ts.get(t, "/api/v1/state?track=room-a"))
 	if len(tr) != 1 || tr[0].ID != "auditorium" || tr[0].DelayMinutes != 7 || tr[0].Status == nil || tr[0].Status.Status != "full" {
 		t.Errorf("state?track=room-a = %+v, want the auditorium, 7 minutes late, full", tr)
+	}
+	if len(tr) == 1 && (tr[0].Now == nil || tr[0].Now.Live == nil || tr[0].Now.Live.Started == nil || !tr[0].Now.Live.Started.Equal(testNow)) {
+		t.Errorf("the auditorium's session now = %+v, want it started at %v (room A's live timing moved)", tr[0].Now, testNow)
 	}
 	cl := ts.dial(t, "screen opened as room-a", "track=room-a&view=screen")
 	cl.c.Close()
