@@ -51,7 +51,7 @@ type roomState struct {
 			Started *time.Time `json:"started"`
 		} `json:"live"`
 	} `json:"now"`
-	Status       *struct {
+	Status *struct {
 		Status      string     `json:"status"`
 		Note        string     `json:"note"`
 		MovedTo     string     `json:"moved_to"`
