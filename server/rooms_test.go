@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
 	"github.com/google/go-cmp/cmp"
 )
@@ -199,7 +200,7 @@ func TestRoomRenameInLiveSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &testClock{now: testNow}
+	clock := testserver.NewClock(testNow)
 	srv, err := New(Config{Schedule: sc, Source: src, StatePath: state, AdminToken: adminToken, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
@@ -313,7 +314,7 @@ func TestRoomStatusInCluster(t *testing.T) {
 		_, tr := roomsOf(t, m.State)
 		return m.Type == "state" && len(tr) == 1 && tr[0].Status != nil && tr[0].Status.MovedTo == "side"
 	})
-	if !eventually(deliveryBound, func() bool {
+	if !testserver.Eventually(deliveryBound, func() bool {
 		_, tr := roomsOf(t, c.get(t, "/api/v1/state"))
 		s := roomByID(tr, "main").Status
 		return s != nil && s.Status == "moved" && s.MovedToName == "Side Room"
@@ -348,7 +349,7 @@ func TestRoomRenameInCluster(t *testing.T) {
 		_, tr := roomsOf(t, m.State)
 		return m.Type == "state" && len(tr) == 1 && tr[0].ID == "auditorium" && tr[0].DelayMinutes == 7
 	})
-	if !eventually(5*deliveryBound, func() bool {
+	if !testserver.Eventually(5*deliveryBound, func() bool {
 		_, tr := roomsOf(t, c.get(t, "/api/v1/state?track=room-a"))
 		return len(tr) == 1 && tr[0].ID == "auditorium" && tr[0].DelayMinutes == 7
 	}) {
