@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -363,5 +364,44 @@ func TestRoomRenameInCluster(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/screen/auditorium" {
 		t.Errorf("C: GET /screen/room-a = %d to %q, want 302 to /screen/auditorium", resp.StatusCode, resp.Header.Get("Location"))
+	}
+}
+
+// The state file's room entries go through the admin API's checks: a sound
+// status and alias are kept, each unsound one is dropped alone.
+func TestRoomEntriesOfStateFile(t *testing.T) {
+	sc, _ := parseTestSchedule(t, roomsV1)
+	state := filepath.Join(t.TempDir(), "state.json")
+	since := testNow.Add(-time.Hour).Format(time.RFC3339)
+	file := `{"version": 1, "revision": 4, "adjustments": {"announcements": [],
+  "statuses": {
+    "room-a": {"status": "full", "note": "Standing room only", "since": "` + since + `"},
+    "room-b": {"status": "moved", "moved_to": "nowhere", "since": "` + since + `"},
+    "room-c": {"status": "closed"},
+    "ghost":  {"status": "closed", "since": "` + since + `"}
+  },
+  "aliases": {"hall-a": "room-a", "room-b": "room-c", "old-c": "nowhere"}}}`
+	if err := os.WriteFile(state, []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs := &testserver.LockedBuffer{}
+	ts := startServer(t, Config{Schedule: sc, AdminToken: adminToken, StatePath: state, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	_, all := roomsOf(t, ts.get(t, "/api/v1/state"))
+	if a := roomByID(all, "room-a").Status; a == nil || a.Status != "full" || a.Note != "Standing room only" {
+		t.Errorf("room-a = %+v, want full with its note", a)
+	}
+	for _, id := range []string{"room-b", "room-c"} {
+		if s := roomByID(all, id).Status; s != nil {
+			t.Errorf("%s = %+v, want its unsound status dropped", id, s)
+		}
+	}
+	for _, field := range []string{`adjustments.statuses.\"room-b\"`, `adjustments.statuses.\"room-c\"`, `adjustments.statuses.\"ghost\"`, `adjustments.aliases.\"room-b\"`, `adjustments.aliases.\"old-c\"`} {
+		if !strings.Contains(logs.String(), field) {
+			t.Errorf("no warning names %s; logs:\n%s", field, logs)
+		}
+	}
+	_, tr := roomsOf(t, ts.get(t, "/api/v1/state?track=hall-a"))
+	if len(tr) != 1 || tr[0].ID != "room-a" {
+		t.Errorf("state?track=hall-a = %+v, want room-a (the kept alias)", tr)
 	}
 }
