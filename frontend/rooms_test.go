@@ -68,6 +68,8 @@ func TestRoomStatusOnAudienceViews(t *testing.T) {
 	}
 	tabView := b.open(t, "tab", ts.url+"/", tabOpt{})
 	tabView.wait("room A's card full", has(card("room-a", ".room-status"), "Room full"), 10*time.Second)
+	lobby.screenshot(shotsDir(t), "lobby-room-full", 1920, 1080, 0)
+	tabView.screenshot(shotsDir(t), "tab-room-full", 1280, 800, 0)
 
 	// Open again: every view drops the ribbon.
 	if code, body := ts.admin("POST", "/api/v1/tracks/room-a/status", map[string]string{"status": "open"}); code != http.StatusOK {
