@@ -95,6 +95,9 @@ func (s *Server) newApp() *fiber.App {
 	api.Delete("/announcements/:id", admin(s.deleteAnnouncement)...)
 	api.Post("/tracks/:track/delay", admin(s.postDelay)...)
 	api.Post("/reload", admin(s.postReload)...)
+	api.Get("/screens", admin(s.getScreens)...)
+	api.Post("/screens/:id/reload", admin(s.postScreenReload)...)
+	api.Get("/qr", s.getQR)
 
 	// Pages and their assets (pages.go), then the fallback.
 	app.Get("/", s.page("tab"))

@@ -86,6 +86,7 @@ type Server struct {
 	reloadMu     sync.Mutex             // one reload at a time
 	cluster      *cluster.Cluster       // nil: a single instance
 	lim          *limits
+	screens      *screens // the fleet (screens.go)
 	metricsSrv   metricsServers
 
 	ctx    context.Context
@@ -127,6 +128,7 @@ func New(cfg Config) (*Server, error) {
 		viewersDirty: make(chan struct{}, 1),
 	}
 	s.lim = newLimits(cfg, s.m.reg)
+	s.screens = newScreens(s.m.screens)
 	var adj schedule.Adjustments
 	var rev uint64
 	if cfg.StatePath != "" {
