@@ -1,7 +1,9 @@
 package server
 
 import (
+	"cmp"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/confdash/confdash/schedule"
@@ -19,6 +21,8 @@ type changeDoc struct {
 	Type          string     `json:"type"`
 	PreviousStart *time.Time `json:"previous_start,omitempty"`
 	PreviousTrack string     `json:"previous_track,omitempty"`
+	PreviousTitle string     `json:"previous_title,omitempty"`
+	Seen          time.Time  `json:"seen"` // the reload that brought the change
 }
 
 type sessionDoc struct {
@@ -36,6 +40,9 @@ type sessionDoc struct {
 	URL          string             `json:"url,omitempty"`
 	Tags         []string           `json:"tags,omitempty"`
 	Change       *changeDoc         `json:"change,omitempty"`
+	// Cancelled: gone from the schedule, kept in the schedule document in
+	// its slot (never now or next) while its change is recent.
+	Cancelled bool `json:"cancelled,omitempty"`
 }
 
 type trackDoc struct {
@@ -62,6 +69,9 @@ type scheduleDoc struct {
 	Tracks          []schedule.Track          `json:"tracks"`
 	Sessions        []sessionDoc              `json:"sessions"`
 	Delays          map[string]schedule.Delay `json:"delays"`
+	// ChangesRecentSeconds is how long after it was seen a change is
+	// flagged (0: never), so a page drops a badge when it ages out.
+	ChangesRecentSeconds int `json:"changes_recent_seconds"`
 }
 
 func utc(t time.Time) time.Time { return t.UTC() }
@@ -74,7 +84,7 @@ func optTime(t time.Time) *time.Time {
 	return &u
 }
 
-func newSessionDoc(t *schedule.Timed, changes map[string]schedule.Change) *sessionDoc {
+func newSessionDoc(t *schedule.Timed, changes map[string]seenChange) *sessionDoc {
 	if t == nil {
 		return nil
 	}
@@ -84,12 +94,13 @@ func newSessionDoc(t *schedule.Timed, changes map[string]schedule.Change) *sessi
 		DelayMinutes: t.DelayMinutes, Abstract: t.Abstract, URL: t.URL, Tags: t.Tags,
 	}
 	if c, ok := changes[t.ID]; ok {
-		d.Change = &changeDoc{Type: string(c.Type), PreviousTrack: c.PreviousTrack, PreviousStart: optTime(c.PreviousStart)}
+		d.Change = &changeDoc{Type: string(c.Type), PreviousTrack: c.PreviousTrack, PreviousStart: optTime(c.PreviousStart),
+			PreviousTitle: c.PreviousTitle, Seen: c.Seen.UTC()}
 	}
 	return d
 }
 
-func newTrackDoc(ts schedule.TrackState, changes map[string]schedule.Change) trackDoc {
+func newTrackDoc(ts schedule.TrackState, changes map[string]seenChange) trackDoc {
 	return trackDoc{
 		ID: ts.Track.ID, Name: ts.Track.Name,
 		Now: newSessionDoc(ts.Now, changes), Next: newSessionDoc(ts.Next, changes),
@@ -99,7 +110,7 @@ func newTrackDoc(ts schedule.TrackState, changes map[string]schedule.Change) tra
 
 // encodeStates encodes the state document for every topic: the whole
 // conference under topicAll and one per track. Only the bytes are kept.
-func encodeStates(s *schedule.Schedule, st schedule.State, changes map[string]schedule.Change) map[string][]byte {
+func encodeStates(s *schedule.Schedule, st schedule.State, changes map[string]seenChange) map[string][]byte {
 	conf := confDoc{Name: s.Name, TimeZone: s.TimeZone}
 	tracks := make([]trackDoc, len(st.Tracks))
 	for i, ts := range st.Tracks {
@@ -132,11 +143,30 @@ func encodeStates(s *schedule.Schedule, st schedule.State, changes map[string]sc
 	return out
 }
 
-func encodeSchedule(s *schedule.Schedule, adj schedule.Adjustments, changes map[string]schedule.Change) []byte {
+// encodeSchedule encodes the schedule document: every session with its
+// estimated times, and the cancelled ones whose change is recent, in their
+// slots.
+func encodeSchedule(s *schedule.Schedule, adj schedule.Adjustments, changes map[string]seenChange, recent time.Duration) []byte {
 	timed := s.Timed(adj)
-	sessions := make([]sessionDoc, len(timed))
+	sessions := make([]sessionDoc, len(timed), len(timed)+len(changes))
 	for i := range timed {
 		sessions[i] = *newSessionDoc(&timed[i], changes)
+	}
+	cancelled := false
+	for _, c := range changes {
+		if c.Type != schedule.ChangeCancelled || c.gone == nil {
+			continue
+		}
+		t := schedule.Timed{Session: *c.gone, EstStart: c.gone.Start, EstEnd: c.gone.End}
+		d := newSessionDoc(&t, changes)
+		d.Cancelled = true
+		sessions = append(sessions, *d)
+		cancelled = true
+	}
+	if cancelled { // in their slots: the document is sorted by start
+		slices.SortStableFunc(sessions, func(a, b sessionDoc) int {
+			return cmp.Or(a.EstStart.Compare(b.EstStart), cmp.Compare(a.Track, b.Track), cmp.Compare(a.ID, b.ID))
+		})
 	}
 	delays := adj.Delays
 	if delays == nil {
@@ -145,6 +175,7 @@ func encodeSchedule(s *schedule.Schedule, adj schedule.Adjustments, changes map[
 	return mustJSON(scheduleDoc{
 		ScheduleVersion: s.Version, Conference: confDoc{Name: s.Name, TimeZone: s.TimeZone},
 		Days: s.Days, Tracks: s.Tracks, Sessions: sessions, Delays: delays,
+		ChangesRecentSeconds: int(max(recent, 0) / time.Second),
 	})
 }
 

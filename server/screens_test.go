@@ -53,7 +53,7 @@ func TestScreensFleet(t *testing.T) {
 	room := ts.dial(t, "main screen", "track=main&view=screen&id=room-A_1&v="+v+"&w=1920&h=1080&off=-120")
 	lobby := ts.dial(t, "lobby", "view=screen&id=lobby1&w=720&h=1280")
 	ts.dial(t, "script", "view=screen") // no id: served, not listed
-	room.ping(1)                         // a fence: every connection is registered
+	room.ping(1)                        // a fence: every connection is registered
 	lobby.ping(1)
 
 	l := ts.screensList(t)

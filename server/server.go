@@ -65,6 +65,22 @@ type Config struct {
 	// pings, since PongWait must exceed PingPeriod). Tests shorten them.
 	PingPeriod time.Duration
 	PongWait   time.Duration
+	// ChangesRecent is how long after a reload its schedule changes are
+	// flagged on the pages (badges; a cancelled session kept in its slot):
+	// 0 means DefaultChangesRecent, a negative value flags none.
+	ChangesRecent time.Duration
+}
+
+// DefaultChangesRecent: a change stays flagged for two hours, long enough
+// for everyone in the building to pass a screen, short enough that
+// yesterday's edits do not fill today's screens.
+const DefaultChangesRecent = 2 * time.Hour
+
+func (c Config) changesRecent() time.Duration {
+	if c.ChangesRecent == 0 {
+		return DefaultChangesRecent
+	}
+	return max(c.ChangesRecent, -1)
 }
 
 // Server is a running confdash: the clock loop, the hub and the HTTP app.
@@ -157,7 +173,7 @@ func New(cfg Config) (*Server, error) {
 		adj = schedule.Adjustments{}
 	}
 	s.hub = hub.New(hub.Options{Observer: hubObserver{s.m}, PingPeriod: cfg.PingPeriod})
-	s.live = newLive(s.hub, s.m, s.clock, s.log, s.wakeClock, cfg.Schedule, adj)
+	s.live = newLive(s.hub, s.m, s.clock, s.log, s.wakeClock, cfg.Schedule, adj, cfg.changesRecent())
 	if s.cluster != nil {
 		s.store = clusterStore{s.cluster}
 	} else {
