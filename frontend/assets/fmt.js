@@ -63,9 +63,10 @@ export function dual(ms, tz, viewer) {
 }
 
 // slot writes the time of a slot, "14:00", or "14:00 → est. 14:07" when it
-// is late. s0 is the scheduled start, t0 the estimated one (model.js).
-export function slot(s, tz) {
-  return s.t0 !== s.s0 ? `${hm(s.s0, tz)} → est. ${hm(s.t0, tz)}` : hm(s.t0, tz);
+// is late. s0 is the scheduled start, t0 the estimated one (model.js); at
+// writes a time (hm, or hm12 where a producer asks for a 12-hour clock).
+export function slot(s, tz, at = hm) {
+  return s.t0 !== s.s0 ? `${at(s.s0, tz)} → est. ${at(s.t0, tz)}` : at(s.t0, tz);
 }
 
 // duration writes a span for people: "12 min", "2 h 10 min", "< 1 min".
@@ -106,3 +107,7 @@ export const speakers = (list) =>
   (list || []).map((p) => (p.affiliation ? `${iso(p.name)} (${iso(p.affiliation)})` : iso(p.name))).join(', ');
 
 export const kinds = { keynote: 'Keynote', talk: 'Talk', panel: 'Panel', break: 'Break', other: 'Session' };
+
+// hm12 writes a time on a 12-hour clock, "9:30 AM", for the stream overlay's
+// ?clock=12 (an audience used to it); every other view keeps 24-hour clocks.
+export const hm12 = (ms, tz) => format(tz, { hour: 'numeric', minute: '2-digit', hourCycle: 'h12' }).format(ms);

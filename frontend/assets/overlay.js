@@ -1,27 +1,97 @@
 // The stream overlay (/overlay/{track}): an OBS browser source on a
 // transparent page, a lower-third card with now and next that animates in on
-// a transition. Query: ?position=bottom-left|bottom-center|bottom-right|
-// top-left|top-center|top-right &scale=1.2 &theme=dark|light.
+// a transition, or a full-frame holding slide. Every parameter is in
+// docs/operations.md ("Overlay parameters"); a wrong one is named on the page
+// with what to write instead, and its default is used.
 
 import { start } from './live.js';
 import * as fmt from './fmt.js';
 import { $, h, text, attr, css, show, sync, say, watch, params, pathTrack } from './ui.js';
 
 const POSITIONS = ['bottom-left', 'bottom-center', 'bottom-right', 'top-left', 'top-center', 'top-right'];
+const PARTS = ['title', 'speakers', 'next', 'progress'];
+const SLIDES = ['next', 'soon', 'brb'];
+// Generic families every browser resolves to an installed font. Any other
+// name must be a plain font-family name (letters, digits, spaces, hyphens):
+// it is quoted and never reaches CSS as written.
+const GENERIC = ['system-ui', 'sans-serif', 'serif', 'monospace', 'ui-sans-serif', 'ui-serif', 'ui-monospace', 'ui-rounded'];
 const body = document.body;
-body.dataset.position = POSITIONS.includes(params.get('position')) ? params.get('position') : 'bottom-left';
-body.dataset.theme = params.get('theme') === 'light' ? 'light' : 'dark';
-css(body, '--scale', Math.min(4, Math.max(0.25, parseFloat(params.get('scale')) || 1)));
+const bad = [];
+
+// opt reads a parameter: absent or empty gives dflt; a value parse rejects
+// (returns undefined) is reported with the hint and gives dflt.
+function opt(name, dflt, parse, hint) {
+  const raw = params.get(name);
+  if (raw == null || raw === '') return dflt;
+  const v = parse(raw.trim());
+  if (v !== undefined) return v;
+  bad.push(`?${name}=${raw.slice(0, 40)} is not understood: ${hint}.`);
+  return dflt;
+}
+const oneOf = (list) => (v) => (list.includes(v) ? v : undefined);
+const number = (lo, hi) => (v) => (/^\d+(\.\d+)?$/.test(v) && +v >= lo && +v <= hi ? +v : undefined);
+
+const conf = {
+  position: opt('position', 'bottom-left', oneOf(POSITIONS), `use one of ${POSITIONS.join(', ')}`),
+  theme: opt('theme', 'dark', oneOf(['dark', 'light']), 'use dark or light'),
+  scale: opt('scale', 1, number(0.25, 4), 'use a factor from 0.25 to 4, like 1.2'),
+  width: opt('width', 0, number(160, 3840), 'use the card width in pixels, from 160 to 3840, like 720'),
+  hold: opt('hold', 0, number(1, 3600), 'use the seconds the card stays after a transition, from 1 to 3600'),
+  show: opt('show', PARTS, (v) => {
+    const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+    return list.every((s) => PARTS.includes(s)) ? list : undefined;
+  }, `list some of ${PARTS.join(',')}`),
+  brand: opt('brand', '', (v) => (/^#?([0-9a-f]{3}|[0-9a-f]{6})$/i.test(v) ? '#' + v.replace('#', '') : undefined),
+    'use a hex colour without the #, like ff6600'),
+  font: opt('font', '', (v) => (GENERIC.includes(v) ? v : /^[A-Za-z][A-Za-z0-9 -]{0,47}$/.test(v) ? `"${v}"` : undefined),
+    `use ${GENERIC.slice(0, 4).join(', ')} or a font name of letters, digits and spaces, like Open Sans`),
+  slide: opt('slide', '', oneOf(SLIDES), `use one of ${SLIDES.join(', ')}`),
+  message: (params.get('message') || '').trim().slice(0, 280),
+  clock: opt('clock', 24, (v) => (v === '12' || v === '24' ? +v : undefined), 'use 12 or 24'),
+  announcements: opt('announcements', 'on', oneOf(['on', 'off']), 'use off to leave announcements out'),
+};
+
+body.dataset.position = conf.position;
+body.dataset.theme = conf.theme;
+body.dataset.hide = PARTS.filter((p) => !conf.show.includes(p)).join(' ');
+css(body, '--scale', conf.scale);
+// The card is as wide as this whatever it shows, so it never jumps at a
+// transition: the producer's width, or a share of the canvas.
+if (conf.width) css(body, '--card-w', `${conf.width}px`);
+if (conf.font) css(body, '--card-font', `${conf.font}, var(--font)`);
+if (conf.brand) {
+  css(body, '--card-brand', conf.brand);
+  // Text takes the brand colour only where it stays readable on the card;
+  // the bar and the edge take it anyway.
+  if (contrast(conf.brand, conf.theme === 'light' ? '#ffffff' : '#0a0d12') >= 4.5) css(body, '--card-accent', conf.brand);
+}
+if (conf.slide) body.dataset.slide = conf.slide;
+const at = conf.clock === 12 ? fmt.hm12 : fmt.hm;
+if (bad.length) {
+  text($('bad'), bad.join(' '));
+  show($('bad'), true);
+  console.warn('confdash overlay:', bad.join(' '));
+}
+
+function contrast(a, b) {
+  const lum = (hex) => {
+    const d = hex.length === 4 ? [...hex.slice(1)].map((c) => c + c) : [hex.slice(1, 3), hex.slice(3, 5), hex.slice(5, 7)];
+    return d.map((x) => parseInt(x, 16) / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+      .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  };
+  const [x, y] = [lum(a), lum(b)];
+  return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+}
 
 const changed = watch();
 const live = start({ track: pathTrack(), view: 'overlay', render });
 
 function render(t) {
-  const tz = live.tz();
   const tr = live.tracks()[0];
+  renderAnnouncements(conf.announcements === 'on' ? live.announcements(t) : []);
+  if (conf.slide) return renderSlide(t, tr);
+  const tz = live.tz();
   const card = $('card');
-  const anns = live.announcements(t);
-  sync($('ann'), anns, (a) => a.id, () => h('p', { class: 'announcement' }), (el, a) => text(el, a.text));
   if (!tr) return show(card, false);
   const { now, next } = live.track(tr.id, t);
   const s = now || next;
@@ -29,7 +99,7 @@ function render(t) {
   if (!s) return;
   const mode = now ? (now.kind === 'break' ? 'break' : 'now') : 'next';
   card.dataset.mode = mode;
-  text($('label'), mode === 'now' ? 'Now' : mode === 'break' ? 'Break' : `Up next · ${fmt.slot(s, tz)}`);
+  text($('label'), mode === 'now' ? 'Now' : mode === 'break' ? 'Break' : `Up next · ${fmt.slot(s, tz, at)}`);
   text($('track'), tr.name);
   text($('title'), s.title);
   attr($('title'), 'title', s.title); // the card shows two lines of it
@@ -37,15 +107,105 @@ function render(t) {
   const p = now ? Math.min(1, Math.max(0, (t - now.t0) / (now.t1 - now.t0))) : 0;
   css($('bar'), '--p', p.toFixed(4));
   show($('bar'), !!now);
-  text($('aside'), mode === 'break' ? `Back at ${fmt.hm(now.t1, tz)}` : now ? `until ${fmt.hm(now.t1, tz)}` : `in ${fmt.duration(s.t0 - t)}`);
+  text($('aside'), mode === 'break' ? `Back at ${at(now.t1, tz)}` : now ? `until ${at(now.t1, tz)}` : `in ${fmt.duration(s.t0 - t)}`);
   const n = now && next;
   show($('next'), !!n);
-  if (n) text($('next'), `Next ${fmt.slot(next, tz)} · ${fmt.iso(next.title)}`);
-  if (changed('card', `${mode}:${s.id}`)) {
+  if (n) text($('next'), `Next ${fmt.slot(next, tz, at)} · ${fmt.iso(next.title)}`);
+  const moved = changed('card', `${mode}:${s.id}`);
+  if (moved) {
     // Restart the entrance animation (CSS turns it off for reduced motion).
     card.classList.remove('enter');
     void card.offsetWidth;
     card.classList.add('enter');
     say(`${tr.name}: ${mode === 'next' ? 'up next' : 'now'} ${s.title}`);
   }
+  if (conf.hold && (moved || !holdTimer)) hold(card);
 }
+
+// hold shows the card for conf.hold seconds of real time (what the stream
+// shows), then slides it out until the next transition. The page opening
+// counts as a transition: a producer sees the card when the scene comes up.
+let holdTimer = 0;
+function hold(card) {
+  clearTimeout(holdTimer);
+  card.classList.remove('out');
+  card.dataset.held = 'in';
+  holdTimer = setTimeout(() => {
+    card.classList.add('out');
+    card.dataset.held = 'out';
+  }, conf.hold * 1000);
+}
+
+// The holding slide fills the frame: what comes next on this track, the
+// producer's message and the time. It is opaque: it stands in for the video.
+function renderSlide(t, tr) {
+  const tz = live.tz();
+  show($('slide'), true);
+  text($('slide-conf'), [live.conference().name, tr?.name].filter(Boolean).join(' · '));
+  text($('slide-clock'), at(t, tz));
+  const { now, next } = tr ? live.track(tr.id, t) : {};
+  // During a talk "next" is the talk on now (the stream holds while it
+  // runs); in a break or a gap it is the one to come.
+  const talk = now && now.kind !== 'break' ? now : next;
+  const shown = conf.slide === 'next' ? talk : null;
+  // "Starting soon" and "Be right back" are the headline; only the talk
+  // slide needs a label over its title.
+  text($('slide-label'), shown ? (shown === now ? 'Now' : 'Up next') : '');
+  text($('slide-title'), shown ? shown.title : { next: 'That’s all for today', soon: 'Starting soon', brb: 'Be right back' }[conf.slide]);
+  attr($('slide-title'), 'title', shown ? shown.title : null);
+  // A long title (39C3 has 171 characters) steps down a size to show whole.
+  attr($('slide-title'), 'data-long', shown && shown.title.length > 90);
+  text($('slide-speakers'), shown ? fmt.speakers(shown.speakers) : '');
+  text($('slide-when'), !shown ? '' : shown === now ? `until ${at(now.t1, tz)}` : `${fmt.slot(shown, tz, at)} · in ${fmt.duration(shown.t0 - t)}`);
+  text($('slide-message'), conf.message);
+  const after = conf.slide === 'next' ? null : talk;
+  text($('slide-next'), after ? `${after === now ? 'Now' : 'Next'} · ${fmt.slot(after, tz, at)} · ${fmt.iso(after.title)}` : '');
+}
+
+// ---- announcements: one at a time in a band of at most three lines, as wide
+// as the card. A longer one turns its pages; several take turns, "1/3".
+// The band never grows, so it never pushes the card off the frame.
+let annKeys = [];
+let annIdx = 0;
+let annPage = 0;
+let annTimer = 0;
+const band = () => $('ann');
+
+function renderAnnouncements(list) {
+  if (conf.slide && band().parentElement !== $('slide-ann')) $('slide-ann').append(band());
+  sync($('ann-list'), list, (a) => a.id, () => h('p', { class: 'announcement text', hidden: true }), (el, a) => text(el, a.text));
+  const keys = list.map((a) => a.id).join('\n');
+  if (keys === annKeys.join('\n')) return;
+  const current = annKeys[annIdx];
+  annKeys = list.map((a) => a.id);
+  const i = annKeys.indexOf(current);
+  if (i < 0) [annIdx, annPage] = [0, 0];
+  else annIdx = i;
+  paintAnnouncement();
+}
+
+function paintAnnouncement() {
+  clearTimeout(annTimer);
+  const items = [...$('ann-list').children];
+  show(band(), items.length > 0);
+  if (!items.length) return;
+  if (annIdx >= items.length) [annIdx, annPage] = [0, 0];
+  items.forEach((el, i) => show(el, i === annIdx));
+  const el = items[annIdx];
+  text($('ann-count'), items.length > 1 ? `${annIdx + 1}/${items.length}` : '');
+  const view = $('ann-view').clientHeight || 1;
+  const pages = Math.max(1, Math.ceil((el.scrollHeight - 1) / view));
+  if (annPage >= pages) annPage = 0;
+  css(el, '--shift', `${-annPage * view}px`);
+  band().dataset.pages = `${annPage + 1}/${pages}`;
+  // Reading time: six seconds at least, about 18 characters a second,
+  // shared out over the pages.
+  const dwell = Math.max(6000, 1500 + el.textContent.length * 55) / pages;
+  if (items.length < 2 && pages < 2) return;
+  annTimer = setTimeout(() => {
+    if (++annPage >= pages) [annIdx, annPage] = [(annIdx + 1) % items.length, 0];
+    paintAnnouncement();
+  }, Math.max(dwell, 3000));
+}
+// A new size of the browser source reflows the band: page again.
+addEventListener('resize', () => paintAnnouncement());
