@@ -212,6 +212,9 @@ type testServer struct {
 	url   string
 	srv   *server.Server
 	done  chan error
+	// changesRecent is the server's ChangesRecent (0: its default); set it,
+	// then restart, to see a change badge age out within a test.
+	changesRecent time.Duration
 }
 
 // startServer runs the real server on 127.0.0.1:0 with the test day and a
@@ -253,6 +256,7 @@ func (ts *testServer) serve(ln net.Listener) {
 	srv, err := server.New(server.Config{
 		Schedule: ts.sched, SchedulePath: ts.path, StatePath: ts.state,
 		Clock: ts.clock, AdminToken: adminToken, Logger: slog.New(slog.DiscardHandler),
+		ChangesRecent: ts.changesRecent,
 	})
 	if err != nil {
 		ln.Close()

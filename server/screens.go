@@ -121,15 +121,16 @@ func parseScreenInfo(q func(string) string, view, track, assets string) (screenI
 	if s := q("off"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || n < -maxOffsetMS || n > maxOffsetMS {
-			return screenInfo{}, false, apiError(fiber.StatusBadRequest, "bad_clock_offset", "off must be the page's measured clock offset in whole milliseconds, within a year")
+			return screenInfo{}, false, apiError(fiber.StatusBadRequest, "bad_clock_offset", "off must be the page's measured clock offset in whole milliseconds, within a century")
 		}
 		info.OffsetMS = &n
 	}
 	return info, true, nil
 }
 
-// maxOffsetMS bounds a reported clock offset: a year.
-const maxOffsetMS = 366 * 24 * 3600 * 1000
+// maxOffsetMS bounds a reported clock offset: a century, since a rehearsal
+// clock (--at) may run years away from the screen's own.
+const maxOffsetMS = 100 * 366 * 24 * 3600 * 1000
 
 // keepClipped copies s cut to screenTextMax bytes on a character boundary
 // (clip in store.go shortens for log lines, with an ellipsis).

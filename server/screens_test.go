@@ -149,7 +149,7 @@ func TestScreensBadIdentity(t *testing.T) {
 	}
 	// A ping whose offset is out of bounds is refused like any bad message.
 	cl := ts.dial(t, "screen", "view=screen&id=x")
-	cl.c.WriteMessage(websocket.TextMessage, []byte(`{"type":"ping","client_time_ms":1,"offset_ms":1e15}`))
+	cl.c.WriteMessage(websocket.TextMessage, []byte(`{"type":"ping","client_time_ms":1,"offset_ms":1e13}`))
 	if code, _ := cl.expectClose(); code != websocket.ClosePolicyViolation {
 		t.Errorf("close code %d, want 1008", code)
 	}

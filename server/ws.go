@@ -347,7 +347,7 @@ type clientMsg struct {
 var (
 	errNotUnderstood = errors.New(`not understood: send {"type":"ping","client_time_ms":N}`)
 	errTooLarge      = errors.New("message larger than 512 bytes")
-	errBadOffset     = errors.New("offset_ms must be whole milliseconds within a year")
+	errBadOffset     = errors.New("offset_ms must be whole milliseconds within a century")
 	errPingFlood     = errors.New("too many pings: at most 10 at once, then one per 5 s")
 )
 

@@ -6,7 +6,7 @@
 import { start, clock } from './live.js';
 import * as fmt from './fmt.js';
 import * as favs from './favs.js';
-import { $, h, text, attr, css, show, sync, say, watch, announcer, params } from './ui.js';
+import { $, h, text, attr, css, show, sync, say, watch, announcer, params, changeBadge } from './ui.js';
 
 const FOLLOW_KEY = 'confdash:follow';
 let follow = params.get('track') || localStorage.getItem(FOLLOW_KEY) || '';
@@ -139,6 +139,7 @@ function fill(el, s, t, tz, what) {
   el.classList.toggle('is-break', s?.kind === 'break');
   text(el.q('.title'), s ? s.title : '');
   attr(el.q('.title'), 'title', s ? s.title : null); // the card shows three lines of it
+  changeBadge(el.q('.title'), s, t, live.doc);
   text(el.q('.speakers'), s ? fmt.speakers(s.speakers) : '');
   text(el.q('.kind'), s ? fmt.kinds[s.kind] || s.kind : '');
   if (what === 'now') {
@@ -260,6 +261,7 @@ function updateAgenda(card, list, t, tz, now) {
     const s = byId.get(li.dataset.id);
     li.classList.toggle('past', !!s && s.t1 <= t);
     li.classList.toggle('is-now', li.dataset.id === now?.id);
+    li.hidden = !changeBadge(li.querySelector('.title'), s, t, live.doc) && !!s?.cancelled; // a cancellation long past is gone
   }
 }
 
