@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -185,5 +187,31 @@ func TestScreensRegistryBounds(t *testing.T) {
 		if !s.Online {
 			t.Errorf("the offline device %q was kept over a newcomer", s.ID)
 		}
+	}
+}
+
+// TestQR: the server draws QR codes of its own pages as SVG, with no
+// network; any other URL (another host, an API path, another scheme) is
+// refused with what it accepts.
+func TestQR(t *testing.T) {
+	ts := startServer(t, Config{AdminToken: adminToken})
+	host := strings.TrimPrefix(ts.base, "http://")
+	for _, page := range []string{"/", "/screen", "/screen/main", "/overlay/main", "/admin"} {
+		r := ts.do(t, http.MethodGet, "/api/v1/qr?url="+url.QueryEscape("http://"+host+page), "", "")
+		if r.status != http.StatusOK || r.header.Get("Content-Type") != "image/svg+xml" {
+			t.Fatalf("QR of %s: %d %s %s", page, r.status, r.header.Get("Content-Type"), r.body)
+		}
+		if !bytes.HasPrefix(r.body, []byte("<svg ")) || !bytes.Contains(r.body, []byte("M")) || len(r.body) > 64<<10 {
+			t.Errorf("QR of %s: not a small SVG: %.200s", page, r.body)
+		}
+	}
+	for _, bad := range []string{
+		"https://example.org/screen/main",    // another host
+		"http://" + host + "/api/v1/screens", // not a page
+		"javascript:alert(1)",
+		"http://user@" + host + "/",
+		"",
+	} {
+		checkAPIError(t, ts.do(t, http.MethodGet, "/api/v1/qr?url="+url.QueryEscape(bad), "", ""), http.StatusBadRequest, "bad_qr_url")
 	}
 }
