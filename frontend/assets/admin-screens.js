@@ -45,6 +45,14 @@ function status(d, now) {
   return `offline since ${fmt.hm(Date.parse(d.since), doc?.conference?.timezone)} (${fmt.duration(now - Date.parse(d.since))} ago)`;
 }
 
+// offset says a clock offset: tenths of a second when small, else a
+// duration (a rehearsal clock under --at is days away).
+function offset(ms) {
+  if (ms == null) return '—';
+  const sign = ms < 0 ? '−' : '+';
+  return Math.abs(ms) < 60e3 ? `${sign}${(Math.abs(ms) / 1000).toFixed(1)} s` : `${sign}${fmt.duration(Math.abs(ms))}`;
+}
+
 function deviceRow(d) {
   const btn = h('button', { type: 'button', class: 'reload', text: 'Reload' });
   btn.addEventListener('click', async () => {
@@ -69,7 +77,7 @@ function fillDevice(tr, d, now) {
   text(tr.querySelector('.id'), d.id);
   text(tr.querySelector('.view'), d.view === 'screen' && !d.track ? 'lobby' : d.view);
   text(tr.querySelector('.state'), status(d, now));
-  text(tr.querySelector('.offset'), d.clock_offset_ms == null ? '—' : `${d.clock_offset_ms > 0 ? '+' : ''}${(d.clock_offset_ms / 1000).toFixed(1)} s`);
+  text(tr.querySelector('.offset'), offset(d.clock_offset_ms));
   text(tr.querySelector('.ver'), d.assets ? (d.assets_stale ? `${d.assets} (old)` : d.assets) : '—');
   text(tr.querySelector('.size'), d.width ? `${d.width}×${d.height}` : '');
   tr.btn.disabled = !d.online;

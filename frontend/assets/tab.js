@@ -240,7 +240,7 @@ function updateTimeline(card, list, t, day, now) {
 function updateAgenda(card, list, t, tz, now) {
   const det = card.querySelector('.agenda');
   show(det, list.length > 0);
-  const sig = list.map((s) => s.id + s.t0 + s.t1).join() + tz;
+  const sig = list.map((s) => s.id + s.t0 + s.t1 + s.title).join() + tz; // a retitled session too
   if (card.agendaSig !== sig) {
     card.agendaSig = sig;
     text(det.querySelector('summary'), `Full day · ${list.length} session${list.length === 1 ? '' : 's'}`);
