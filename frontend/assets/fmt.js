@@ -111,3 +111,17 @@ export const kinds = { keynote: 'Keynote', talk: 'Talk', panel: 'Panel', break: 
 // hm12 writes a time on a 12-hour clock, "9:30 AM", for the stream overlay's
 // ?clock=12 (an audience used to it); every other view keeps 24-hour clocks.
 export const hm12 = (ms, tz) => format(tz, { hour: 'numeric', minute: '2-digit', hourCycle: 'h12' }).format(ms);
+
+// ---- s-screen: when a session starts, for a screen read from afar.
+
+// startsAt writes when ms starts, seen at t: "in 2 h 10 min" while it is
+// near, then "at 18:00" (today), "tomorrow 08:00", "Tue 08:00" (this week),
+// "Tue 6 Oct 08:00". A countdown of 13 or 166 hours tells a reader nothing.
+export function startsAt(ms, t, tz) {
+  if (ms - t <= 3 * 3600e3) return `in ${duration(ms - t)}`;
+  const days = dayNumber(ymd(ms, tz)) - dayNumber(ymd(t, tz));
+  if (days === 0) return `at ${hm(ms, tz)}`;
+  if (days === 1) return `tomorrow ${hm(ms, tz)}`;
+  const day = weekday(ms, tz);
+  return `${days < 7 ? day.split(' ')[0] : day} ${hm(ms, tz)}`;
+}

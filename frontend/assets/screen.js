@@ -8,11 +8,41 @@ import { $, h, text, css, show, sync, say, watch, announcer, params, pathTrack, 
 
 const AMBER_FROM = 5 * 60e3; // the last five minutes turn amber
 const OVERTIME_FOR = 10 * 60e3; // a session that runs into a gap shows its overtime this long
-// The lobby shows at most ROWS tracks at once (?rows= changes it) and turns
-// the page every PAGE_EVERY of server time, so every lobby screen shows the
-// same page.
-const ROWS = Math.max(1, parseInt(params.get('rows'), 10) || 8);
+// The lobby shows at most ROWS tracks at once (?rows= changes it, 1 to
+// MAX_ROWS: more would make the titles unreadable from the back of a
+// foyer) and turns the page every PAGE_EVERY of server time, so every lobby
+// screen shows the same page. A portrait screen holds fewer rows, each
+// stacked; an announcement band takes two rows' room.
+const MAX_ROWS = 8;
+// A parameter the page cannot use is named on the screen (#hint), with
+// what to write instead: whoever set up the kiosk sees it at once.
+const problems = [];
+const asked = parseInt(params.get('rows'), 10);
+const ROWS = asked > 0 ? Math.min(MAX_ROWS, asked) : 0; // 0: as many as the screen's shape holds
+if (params.has('rows') && !(String(asked) === params.get('rows').trim() && asked >= 1 && asked <= MAX_ROWS))
+  problems.push(`?rows=${params.get('rows')}: write a whole number from 1 to ${MAX_ROWS}; showing ${ROWS || 'as many as fit'}`);
 const PAGE_EVERY = 15e3;
+// ?tracks=a,b: the lobby shows only these tracks (a screen per floor).
+const ONLY = (params.get('tracks') || '').split(',').map((x) => x.trim()).filter(Boolean);
+// Several announcements take turns in one band, ANN_EVERY each, switched
+// on server time so that every screen shows the same one.
+const ANN_EVERY = 10e3;
+// Night: from the day's last session end + night_after minutes to the next
+// day's first start − night_before minutes the screen goes dark, showing
+// only a small drifting clock (a static, bright screen all night burns in).
+const minutes = (name, d) => {
+  if (!params.has(name)) return d * 60e3;
+  const v = Number(params.get(name));
+  if (params.get(name).trim() !== '' && Number.isFinite(v) && v >= 0) return v * 60e3;
+  problems.push(`?${name}=${params.get(name)}: write a number of minutes, 0 or more; using ${d}`);
+  return d * 60e3;
+};
+const NIGHT_AFTER = minutes('night_after', 30);
+const NIGHT_BEFORE = minutes('night_before', 60);
+// By day, static parts move by a few pixels every SHIFT_EVERY: never more
+// than the pages' paddings, so nothing leaves the screen.
+const SHIFT_EVERY = 120e3;
+const SHIFTS = [[0, 0], [2, 1], [3, -1], [1, -3], [-1, -2], [-3, 0], [-2, 2], [0, 3]];
 
 const track = pathTrack();
 const lobby = !track;
@@ -60,13 +90,15 @@ function words(x, t, tz) {
         short: `over by ${fmt.overtime(t - s.t1).slice(1)}`,
       };
     case 'gap':
-    case 'before':
+    case 'before': {
+      const when = fmt.startsAt(s.t0, t, tz);
       return {
         label: x.mode === 'before' ? `First up · ${fmt.slot(s, tz)}` : `Up next · ${fmt.slot(s, tz)}`,
-        big: `Starts in ${fmt.duration(s.t0 - t)}`,
+        big: `Starts ${when}`,
         small: '',
-        short: `starts in ${fmt.duration(s.t0 - t)}`,
+        short: `starts ${when}`,
       };
+    }
     default:
       return { label: 'Thank you', big: '', small: '', short: '' };
   }
@@ -89,15 +121,125 @@ function render(t) {
 
   const anns = live.announcements(t);
   for (const a of freshAnnouncements(anns)) say(`Announcement: ${a.text}`);
-  sync($('ann'), anns, (a) => a.id, () => h('p', { class: 'announcement' }), (el, a) => text(el, a.text));
-  document.body.classList.toggle('has-ann', anns.length > 0);
+  renderAnnouncements(anns, t);
 
   if (!ready) return;
+  const dark = night(t, day);
+  document.body.classList.toggle('night', dark);
+  const k = Math.floor(t / SHIFT_EVERY);
+  const [sx, sy] = SHIFTS[k % SHIFTS.length];
+  css(document.body, '--sx', `${sx}px`);
+  css(document.body, '--sy', `${sy}px`);
   if (lobby) renderLobby(t, tz, day);
   else renderScreen(t, tz, day);
+  if (dark) renderNight(t, tz);
+}
+
+// ---- announcements: one band of bounded height, one announcement at a
+// time, the whole text always shown: it gets smaller type until it fits,
+// and only text that still does not fit scrolls slowly. "urgent" ones come
+// first, highlighted; "emergency" ones take over the whole screen.
+
+const LEVELS = { emergency: 0, urgent: 1 };
+const rank = (a) => LEVELS[a.level] ?? 2;
+
+function renderAnnouncements(all, t) {
+  const emergency = all.some((a) => a.level === 'emergency');
+  const list = (emergency ? all.filter((a) => a.level === 'emergency') : all).slice().sort((a, b) => rank(a) - rank(b));
+  const cur = list.length ? Math.floor(t / ANN_EVERY) % list.length : -1;
+  document.body.classList.toggle('has-ann', list.length > 0);
+  document.body.classList.toggle('emergency', emergency);
+  sync(
+    $('ann'),
+    list,
+    (a) => a.id,
+    () => h('div', { class: 'announcement' }, h('p', { class: 'ann-where' }), h('p', { class: 'ann-text' }), h('p', { class: 'ann-count' })),
+    (el, a) => {
+      const i = list.indexOf(a);
+      el.dataset.level = a.level || '';
+      show(el, i === cur);
+      // The lobby shows every room's announcements: say which room.
+      const where = lobby && a.track ? live.idx?.tracks.get(a.track)?.name || a.track : '';
+      text(el.querySelector('.ann-where'), where);
+      text(el.querySelector('.ann-text'), a.text);
+      text(el.querySelector('.ann-count'), list.length > 1 ? `${i + 1}/${list.length}` : '');
+    },
+  );
+  // Measured once in the page: a new element is built before it is placed.
+  const shown = $('ann').children[cur];
+  if (shown) fit(shown);
+}
+
+// fit gives the announcement the largest type (down to half size) at which
+// its whole text fits its bounded band; what still overflows scrolls. It
+// measures again only when the text or the screen's size changed.
+function fit(el) {
+  const body = el.querySelector('.ann-text');
+  const key = `${body.textContent}|${innerWidth}x${innerHeight}|${document.body.className}`;
+  if (el.dataset.fit === key) return;
+  el.dataset.fit = key;
+  el.classList.remove('scroll');
+  let f = 1;
+  css(el, '--fit', f);
+  while (el.scrollHeight > el.clientHeight + 1 && f > 0.5) {
+    f = Math.round((f - 0.05) * 100) / 100;
+    css(el, '--fit', f);
+  }
+  const over = el.scrollHeight - el.clientHeight;
+  if (over > 1) {
+    css(el, '--over', `${-over}px`);
+    el.classList.add('scroll');
+  }
+}
+addEventListener('resize', () => live.changed());
+
+// ---- night and burn-in care
+
+// night reports whether t lies outside the conference's day: after the last
+// session of a day (+ NIGHT_AFTER) and before the first of the next
+// (− NIGHT_BEFORE), or before the first day and after the last.
+function night(t, day) {
+  if (!day) return false;
+  if (day.phase === 'after') return t >= day.last + NIGHT_AFTER;
+  if (day.phase !== 'before' || t >= day.first - NIGHT_BEFORE) return false;
+  return !day.prev || t >= day.prev.last + NIGHT_AFTER;
+}
+
+// renderNight writes the clock and what comes first, and moves them to
+// another place every minute.
+function renderNight(t, tz) {
+  const m = Math.floor(t / 60e3);
+  css($('night-box'), '--nx', ((m * 37) % 100) / 100);
+  css($('night-box'), '--ny', ((m * 61) % 100) / 100);
+  text($('night-clock'), fmt.hm(t, tz));
+  let first = null;
+  let where = '';
+  for (const tr of shownTracks()) {
+    const n = live.track(tr.id, t).next;
+    if (n && (!first || n.t0 < first.t0)) [first, where] = [n, tr.name];
+  }
+  text(
+    $('night-first'),
+    first ? `First up ${fmt.startsAt(first.t0, t, tz)} · ${fmt.iso(first.title)}${lobby ? ` · ${fmt.iso(where)}` : ''}` : 'That’s all · thank you',
+  );
+}
+
+// shownTracks is the tracks this page shows: its own, or the lobby's
+// (?tracks= picks some).
+function shownTracks() {
+  const all = live.tracks();
+  return lobby && ONLY.length ? all.filter((tr) => ONLY.includes(tr.id)) : all;
+}
+
+// hint shows the page's parameter problems and more, or nothing.
+function hint(more = []) {
+  const all = [...problems, ...more];
+  show($('hint'), all.length > 0);
+  text($('hint'), all.join(' · '));
 }
 
 function renderScreen(t, tz, day) {
+  hint();
   const tr = live.tracks()[0] || { id: track, name: track };
   const x = situation(tr.id, t, day);
   const w = words(x, t, tz);
@@ -131,13 +273,30 @@ function renderScreen(t, tz, day) {
   if (changedNow(tr.id, cur) && cur) say(`Now: ${x.s.title}`);
 }
 
+// doneToday reports a lobby row with nothing more today: its next session
+// lies on a later day.
+const doneToday = (x, day) => x.mode === 'done' || (x.mode === 'gap' && day?.phase === 'during' && x.s.t0 >= day.end);
+
 function renderLobby(t, tz, day) {
-  const all = live.tracks();
-  const pages = Math.ceil(all.length / ROWS);
+  const picked = shownTracks();
+  const unknown = ONLY.filter((id) => !live.tracks().some((tr) => tr.id === id));
+  const wrong = unknown.length
+    ? [`No track ${unknown.map((id) => `“${id}”`).join(', ')} in this schedule: ?tracks= takes ids among ${live.tracks().map((tr) => tr.id).join(', ')}`]
+    : [];
+  hint(wrong);
+  // Rooms done for the day give their place to those still running; when
+  // every room is done they all stay, each saying so.
+  const going = picked.filter((tr) => !doneToday(situation(tr.id, t, day), day));
+  const all = going.length ? going : picked;
+  const portrait = innerHeight > innerWidth;
+  const want = ROWS || (portrait ? 5 : 6);
+  const rows = Math.max(1, document.body.classList.contains('has-ann') ? want - 2 : want);
+  const pages = Math.ceil(all.length / rows);
   const page = pages > 1 ? Math.floor(t / PAGE_EVERY) % pages : 0;
-  const tracks = all.slice(page * ROWS, (page + 1) * ROWS);
-  text($('room'), fmt.iso(live.conference().name || 'Now on') + (pages > 1 ? ` · ${page + 1}/${pages}` : ''));
-  css(document.body, '--rows', Math.max(1, Math.min(all.length, ROWS)));
+  const tracks = all.slice(page * rows, (page + 1) * rows);
+  // The page number first: a long conference name is cut at its end.
+  text($('room'), (pages > 1 ? `${page + 1}/${pages} · ` : '') + fmt.iso(live.conference().name || 'Now on'));
+  css(document.body, '--rows', Math.max(1, Math.min(all.length, rows)));
   sync(
     $('lobby'),
     tracks,
