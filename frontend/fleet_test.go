@@ -159,9 +159,10 @@ func TestChangeBadges(t *testing.T) {
 	}
 }
 
-// TestScreensPage: a real room screen connects; the console's Screens page
-// lists it online with its size and clock offset, and its Reload button
-// reloads that screen, which comes back as the same device.
+// TestScreensPage: a real room screen and a phone's tab connect; the
+// console's Screens page lists the screen online with its size (and counts
+// the tab), and its Reload button reloads that screen, which comes back as
+// the same device.
 func TestScreensPage(t *testing.T) {
 	b := newBrowser(t)
 	_, sc := corpus(t, democon)
@@ -174,6 +175,8 @@ func TestScreensPage(t *testing.T) {
 		t.Fatal("the screen keeps no device id in localStorage")
 	}
 
+	phone := b.open(t, "phone", ts.url+"/", tabOpt{width: 390, height: 844, mobile: true})
+	phone.wait("the phone's tab connected", `document.documentElement.dataset.conn === 'open'`, 10*time.Second)
 	admin := b.open(t, "admin", ts.url+"/admin", tabOpt{width: 1280, height: 900})
 	err := chromedp.Do(admin.ctx,
 		chromedp.WaitVisible(chromedp.CSS("#token")),
@@ -185,6 +188,8 @@ func TestScreensPage(t *testing.T) {
 	}
 	row := fmt.Sprintf(`#screens-rooms .screen-room[data-key=%q] tr[data-key=%q]`, track, id)
 	admin.wait("the screen listed online", fmt.Sprintf(`(() => { const r = document.querySelector(%q); return !!r && r.dataset.online === 'true' && r.querySelector('.size').textContent === '1280×720'; })()`, row), 15*time.Second)
+	// A phone's tab is counted, not listed.
+	admin.wait("the phone counted", has("#screens-summary", "1 phone tab")+` && document.querySelectorAll('#screens-rooms tbody tr').length === 1`, 10*time.Second)
 	// Every room has its addresses with a QR code the server drew.
 	admin.wait("the QR codes", fmt.Sprintf(`(() => { const img = document.querySelector('#screens-rooms .screen-room[data-key=%q] img'); return !!img && img.complete && img.naturalWidth > 0; })()`, track), 10*time.Second)
 	if got := eval[string](admin, fmt.Sprintf(`document.querySelector('#screens-rooms .screen-room[data-key=%q] a').href`, track)); got != ts.url+"/screen/"+track {

@@ -83,10 +83,13 @@ function fillDevice(tr, d, now) {
   tr.btn.disabled = !d.online;
 }
 
-function render(list) {
+function render(all) {
   const now = Date.now();
+  // Phones' tabs are counted, not listed: a keynote brings hundreds.
+  const list = all.filter((d) => d.view !== 'tab');
+  const tabs = all.length - list.length;
   const tracks = doc?.tracks || [];
-  const rooms = [{ id: '', name: 'Lobby and tabs' }, ...tracks];
+  const rooms = [{ id: '', name: 'Lobby' }, ...tracks];
   sync(
     $('screens-rooms'),
     rooms,
@@ -106,7 +109,7 @@ function render(list) {
     },
   );
   const on = list.filter((d) => d.online).length;
-  text($('screens-summary'), `${on} online, ${list.length - on} offline in the last 24 h`);
+  text($('screens-summary'), `${on} online, ${list.length - on} offline in the last 24 h; ${tabs} phone tab${tabs === 1 ? '' : 's'}`);
 }
 
 let timer = 0;
