@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/confdash/confdash/schedule"
@@ -51,6 +52,14 @@ type sessionDoc struct {
 	// Cancelled: gone from the schedule, kept in the schedule document in
 	// its slot (never now or next) while its change is recent.
 	Cancelled bool `json:"cancelled,omitempty"`
+	// What the crew said on stage (docs/live-timing.md).
+	Live *liveDoc `json:"live,omitempty"`
+}
+
+// liveDoc is what was said about a session on stage (docs/live-timing.md).
+type liveDoc struct {
+	Started *time.Time `json:"started,omitempty"`
+	Ended   *time.Time `json:"ended,omitempty"`
 }
 
 type trackDoc struct {
@@ -60,6 +69,10 @@ type trackDoc struct {
 	Next         *sessionDoc `json:"next"`
 	DelayMinutes int         `json:"delay_minutes"`
 	NextChange   *time.Time  `json:"next_change"`
+	// Timing changes whenever the track's live timing does (the schedule
+	// document carries the same per track): a page whose schedule document
+	// holds another one fetches it again, so its own estimates agree.
+	Timing string `json:"timing,omitempty"`
 }
 
 type stateDoc struct {
@@ -77,9 +90,22 @@ type scheduleDoc struct {
 	Tracks          []schedule.Track          `json:"tracks"`
 	Sessions        []sessionDoc              `json:"sessions"`
 	Delays          map[string]schedule.Delay `json:"delays"`
+	Timing          map[string]string         `json:"timing"`
 	// ChangesRecentSeconds is how long after it was seen a change is
 	// flagged (0: never), so a page drops a badge when it ages out.
 	ChangesRecentSeconds int `json:"changes_recent_seconds"`
+}
+
+// trackTimingDoc is the answer of the live-timing calls: the track's delay,
+// what runs now and next, and every session of the track with its scheduled
+// and estimated times.
+type trackTimingDoc struct {
+	Track        string          `json:"track"`
+	DelayMinutes int             `json:"delay_minutes"`
+	Delay        *schedule.Delay `json:"delay,omitempty"`
+	Now          *sessionDoc     `json:"now"`
+	Next         *sessionDoc     `json:"next"`
+	Sessions     []sessionDoc    `json:"sessions"`
 }
 
 func utc(t time.Time) time.Time { return t.UTC() }
@@ -107,24 +133,86 @@ func newSessionDoc(t *schedule.Timed, changes map[string]seenChange) *sessionDoc
 		d.Change = &changeDoc{Type: string(c.Type), PreviousTrack: c.PreviousTrack, PreviousStart: optTime(c.PreviousStart),
 			PreviousTitle: c.PreviousTitle, Seen: c.Seen.UTC()}
 	}
+	if t.Live != nil {
+		d.Live = &liveDoc{Started: optPtr(t.Live.Started), Ended: optPtr(t.Live.Ended)}
+	}
 	return d
 }
 
-func newTrackDoc(ts schedule.TrackState, changes map[string]seenChange) trackDoc {
+func optPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	return optTime(*t)
+}
+
+// timingOf fingerprints each track's live timing: how many instants were
+// said and the latest of them (each Started or Ended adds a later one), and
+// the session its delay applies to (the minutes are in delay_minutes).
+func timingOf(adj schedule.Adjustments) map[string]string {
+	type acc struct {
+		n      int
+		latest time.Time
+	}
+	by := map[string]acc{}
+	for _, l := range adj.Live {
+		a := by[l.Track]
+		for _, t := range []*time.Time{l.Started, l.Ended} {
+			if t != nil {
+				a.n++
+				if t.After(a.latest) {
+					a.latest = *t
+				}
+			}
+		}
+		by[l.Track] = a
+	}
+	out := make(map[string]string, len(by)+len(adj.Delays))
+	for tr, a := range by {
+		out[tr] = strconv.Itoa(a.n) + "@" + strconv.FormatInt(a.latest.UnixMilli(), 10)
+	}
+	for tr, d := range adj.Delays {
+		if d.Minutes != 0 {
+			out[tr] += "/" + d.Session
+		}
+	}
+	return out
+}
+
+// encodeTrackTiming is a track's timing at instant at (trackTimingDoc).
+func encodeTrackTiming(s *schedule.Schedule, adj schedule.Adjustments, track string, at time.Time) trackTimingDoc {
+	ts, _ := schedule.ComputeTrack(s, adj, track, at)
+	doc := trackTimingDoc{Track: track, DelayMinutes: ts.DelayMinutes, Now: newSessionDoc(ts.Now, nil), Next: newSessionDoc(ts.Next, nil), Sessions: []sessionDoc{}}
+	if d, ok := adj.Delays[track]; ok {
+		d.From = d.From.UTC()
+		doc.Delay = &d
+	}
+	timed := s.Timed(adj)
+	for i := range timed {
+		if timed[i].Track == track {
+			doc.Sessions = append(doc.Sessions, *newSessionDoc(&timed[i], nil))
+		}
+	}
+	return doc
+}
+
+func newTrackDoc(ts schedule.TrackState, changes map[string]seenChange, timing map[string]string) trackDoc {
 	return trackDoc{
 		ID: ts.Track.ID, Name: ts.Track.Name,
 		Now: newSessionDoc(ts.Now, changes), Next: newSessionDoc(ts.Next, changes),
 		DelayMinutes: ts.DelayMinutes, NextChange: optTime(ts.NextChange),
+		Timing: timing[ts.Track.ID],
 	}
 }
 
 // encodeStates encodes the state document for every topic: the whole
 // conference under topicAll and one per track. Only the bytes are kept.
-func encodeStates(s *schedule.Schedule, st schedule.State, changes map[string]seenChange) map[string][]byte {
+func encodeStates(s *schedule.Schedule, adj schedule.Adjustments, st schedule.State, changes map[string]seenChange) map[string][]byte {
 	conf := confDoc{Name: s.Name, TimeZone: s.TimeZone}
+	timing := timingOf(adj)
 	tracks := make([]trackDoc, len(st.Tracks))
 	for i, ts := range st.Tracks {
-		tracks[i] = newTrackDoc(ts, changes)
+		tracks[i] = newTrackDoc(ts, changes, timing)
 	}
 	anns := st.Announcements
 	if anns == nil {
@@ -184,7 +272,7 @@ func encodeSchedule(s *schedule.Schedule, adj schedule.Adjustments, changes map[
 	}
 	return mustJSON(scheduleDoc{
 		ScheduleVersion: s.Version, Conference: confDoc{Name: s.Name, TimeZone: s.TimeZone},
-		Days: s.Days, Tracks: s.Tracks, Sessions: sessions, Delays: delays,
+		Days: s.Days, Tracks: s.Tracks, Sessions: sessions, Delays: delays, Timing: timingOf(adj),
 		ChangesRecentSeconds: int(max(recent, 0) / time.Second),
 	})
 }

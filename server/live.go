@@ -277,7 +277,7 @@ func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 	if expires.scheduleChanged {
 		scheduleChanged = true
 	}
-	docs := encodeStates(l.sched, st, l.changed)
+	docs := encodeStates(l.sched, l.adj, st, l.changed)
 	msgs := make(map[string][]byte, len(docs))
 	for topic, doc := range docs {
 		if old, ok := l.states[topic]; ok && bytes.Equal(docOfState(old), doc) {
