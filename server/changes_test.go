@@ -101,9 +101,7 @@ func TestChangesRecent(t *testing.T) {
 	}
 
 	// Past the window: the clock loop drops the changes on time.
-	ts.clock.mu.Lock()
-	ts.clock.now = testNow.Add(DefaultChangesRecent)
-	ts.clock.mu.Unlock()
+	ts.clock.Set(testNow.Add(DefaultChangesRecent))
 	ts.wakeClock()
 	deadline := time.Now().Add(readTimeout)
 	for {
