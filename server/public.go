@@ -30,7 +30,11 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 func (s *Server) getState(c *fiber.Ctx) error {
 	topic := topicAll
 	if t := c.Query("track"); t != "" {
-		topic = trackTopic(t)
+		id, ok := s.live.resolveTrack(t) // a renamed room's former id too
+		if !ok {
+			return unknownTrack(t)
+		}
+		topic = trackTopic(id)
 	}
 	msg, ok := s.live.state(topic)
 	if !ok {

@@ -66,12 +66,16 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 		s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
 		return apiError(fiber.StatusBadRequest, "bad_view", "view must be one of tab, screen, overlay, admin")
 	}
-	sc := s.live.schedule()
-	for _, id := range []string{p.track, p.watch} {
-		if _, ok := sc.Track(id); id != "" && !ok {
-			s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
-			return unknownTrack(id)
+	for _, id := range []*string{&p.track, &p.watch} {
+		if *id == "" {
+			continue
 		}
+		cur, ok := s.live.resolveTrack(*id) // a renamed room's former id too
+		if !ok {
+			s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
+			return unknownTrack(*id)
+		}
+		*id = cur
 	}
 	// One address is held to its share before the server's total is
 	// checked: a host opening sockets in a loop must not take the places of
