@@ -211,6 +211,9 @@ type testServer struct {
 	addr  string
 	url   string
 	run   *testserver.Running
+	// changesRecent is the server's ChangesRecent (0: its default); set it,
+	// then restart, to see a change badge age out within a test.
+	changesRecent time.Duration
 }
 
 // startServer runs the real server on 127.0.0.1:0 with the test day and a
@@ -252,6 +255,7 @@ func (ts *testServer) newServer() *server.Server {
 	srv, err := server.New(server.Config{
 		Schedule: ts.sched, SchedulePath: ts.path, StatePath: ts.state,
 		Clock: ts.clock, AdminToken: adminToken, Logger: slog.New(slog.DiscardHandler),
+		ChangesRecent: ts.changesRecent,
 	})
 	if err != nil {
 		ts.t.Fatal(err)

@@ -98,6 +98,9 @@ func (s *Server) newApp() *fiber.App {
 	api.Post("/tracks/:track/ended", admin(s.postEnded)...)
 	api.Post("/tracks/:track/status", admin(s.postStatus)...)
 	api.Post("/reload", admin(s.postReload)...)
+	api.Get("/screens", admin(s.getScreens)...)
+	api.Post("/screens/:id/reload", admin(s.postScreenReload)...)
+	api.Get("/qr", s.getQR)
 
 	// Pages and their assets (pages.go), then the fallback.
 	app.Get("/", s.page("tab"))

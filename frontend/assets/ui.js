@@ -121,3 +121,20 @@ export function keepAwake() {
   document.addEventListener('visibilitychange', take);
   take();
 }
+
+// ---- change badges (the screens fleet's part: schedule changes)
+
+// changeBadge flags a session's recent schedule change on el, its title:
+// data-change names it (moved, room, cancelled, new, retitled) and app.css
+// draws the badge, a cancelled session struck through. A change is recent
+// for the schedule document's changes_recent_seconds after the reload that
+// brought it, so the badge goes at that instant without a reload. It
+// returns whether the badge shows (a cancelled session whose change aged
+// out is no longer shown at all).
+export function changeBadge(el, s, t, doc) {
+  const c = s?.change;
+  const recent = doc ? (doc.changes_recent_seconds || 0) * 1000 : Infinity;
+  const on = !!c && recent > 0 && (!c.seen || t < Date.parse(c.seen) + recent);
+  attr(el, 'data-change', on ? c.type : null);
+  return on;
+}
