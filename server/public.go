@@ -63,6 +63,7 @@ func (s *Server) getICS(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	c.Set(fiber.HeaderCacheControl, "no-cache") // revalidated: the feed changes with every delay
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `inline; filename="schedule.ics"`)
 	return doc.send(c)
