@@ -236,7 +236,9 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     }
     fetching = true;
     try {
-      const r = await fetch('/api/v1/schedule', { cache: 'no-store' });
+      // Revalidated, not refetched: the server answers 304 while the
+      // document is unchanged, and the browser hands over its copy.
+      const r = await fetch('/api/v1/schedule', { cache: 'no-cache' });
       if (r.ok) setDoc(await r.json());
     } catch {
       // Offline: keep the last document; the next state asks again.
