@@ -2,8 +2,12 @@ package server
 
 import (
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/confdash/confdash/schedule"
+	"github.com/confdash/confdash/schedule/load"
 )
 
 // revalidate sends GET path with Accept-Encoding enc ("" for none) and, if
@@ -192,4 +196,24 @@ func TestNoneMatchNames(t *testing.T) {
 			t.Errorf("If-None-Match %q names %s: %v, want %v", tc.field, tag, got, tc.want)
 		}
 	}
+}
+
+// TestLargeScheduleRevalidates: for FOSDEM (hundreds of KB even with
+// brotli), a page that has the document costs a 304 and no body.
+func TestLargeScheduleRevalidates(t *testing.T) {
+	dir := fuzzCorpusDir(t)
+	if dir == "" {
+		t.Skip("the schedule corpus is not beside the module (set CONFDASH_CORPUS)")
+	}
+	sc, _, err := load.ParseFile(filepath.Join(dir, "frab-fosdem-2024.xml"), schedule.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, Config{Schedule: sc})
+	ok := ts.revalidate(t, "/api/v1/schedule", "br", "")
+	if ok.status != http.StatusOK || len(ok.body) < 50_000 {
+		t.Fatalf("GET /api/v1/schedule (br) = %d with %d bytes, want 200 and the whole document", ok.status, len(ok.body))
+	}
+	checkNotModified(t, "GET /api/v1/schedule (br) with its tag", ts.revalidate(t, "/api/v1/schedule", "br", ok.header.Get("ETag")), ok)
+	t.Logf("the schedule document: %d bytes with brotli, 0 on revalidation", len(ok.body))
 }
