@@ -46,7 +46,7 @@ func AddAnnouncement(an Announcement, ttl time.Duration) Edit {
 		if err := checkTrack(sc, an.Track, true); err != nil {
 			return adj, err
 		}
-		an = scheduleAnnouncement(normalizeAnnouncement(an), ttl, now)
+		an = scheduleAnnouncement(an.Normalized(), ttl, now)
 		return adj.Prune(now).WithAnnouncement(an), nil
 	}
 }

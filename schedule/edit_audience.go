@@ -39,10 +39,12 @@ var Levels = []Level{LevelInfo, LevelUrgent, LevelEmergency}
 // For reports whether audience is among a's.
 func (a Announcement) For(audience string) bool { return slices.Contains(a.Audience, audience) }
 
-// normalizeAnnouncement fills what a caller left out (the default audience,
-// level info) and puts the audience in the order of Audiences without
-// repeats, so that equal audiences are equal slices.
-func normalizeAnnouncement(an Announcement) Announcement {
+// Normalized is an with what a caller left out filled in (the default
+// audience, level info) and the audience in the order of Audiences without
+// repeats, so that equal audiences are equal slices. AddAnnouncement stores
+// announcements so; a state file written before audiences existed is read
+// so.
+func (an Announcement) Normalized() Announcement {
 	if len(an.Audience) == 0 {
 		an.Audience = DefaultAudience()
 	} else {

@@ -108,7 +108,7 @@ func FuzzAdminBodies(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if req, err := parseAnnouncement(body); err != nil {
+		if req, err := parseAnnouncement(body, testNow); err != nil {
 			refused(t, "announcement", err)
 		} else {
 			switch {

@@ -27,11 +27,12 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ready", "schedule_version": v})
 }
 
-// getState serves the pre-encoded state document: no encoding per request.
+// getState serves the pre-encoded state document of a view (view=, tab by
+// default; see audience.go): no encoding per request.
 func (s *Server) getState(c *fiber.Ctx) error {
-	topic := topicAll
-	if t := c.Query("track"); t != "" {
-		topic = trackTopic(t)
+	topic, err := viewTopic(c.Query("view", "tab"), c.Query("track"))
+	if err != nil {
+		return err
 	}
 	msg, ok := s.live.state(topic)
 	if !ok {

@@ -31,12 +31,11 @@ const (
 	drainWait  = time.Second
 )
 
-var views = map[string]bool{"tab": true, "screen": true, "overlay": true, "admin": true}
-
 // wsParams are a subscription's parameters, checked before the upgrade so a
 // bad request gets an HTTP error rather than a websocket that closes at once.
 type wsParams struct {
 	track, watch, view, assets string
+	topic                      string     // the view's topic (audience.go)
 	addr                       netip.Addr // as the per-address limits key it
 }
 
@@ -60,9 +59,10 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 		view:   c.Query("view", "tab"),
 		assets: c.Query("v"),
 	}
-	if !views[p.view] {
+	topic, err := viewTopic(p.view, p.track)
+	if err != nil {
 		s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
-		return apiError(fiber.StatusBadRequest, "bad_view", "view must be one of tab, screen, overlay, admin")
+		return err
 	}
 	sc := s.live.schedule()
 	for _, id := range []string{p.track, p.watch} {
@@ -88,7 +88,7 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 	// The connection outlives the request: copy what it keeps.
 	c.Locals("ws", wsParams{
 		track: keep(p.track), watch: keep(p.watch),
-		view: keep(p.view), assets: keep(p.assets), addr: addr,
+		view: keep(p.view), assets: keep(p.assets), topic: keep(topic), addr: addr,
 	})
 	keepUpgradeHeaders(c)
 	return c.Next()
@@ -220,14 +220,10 @@ func (s *Server) serveWS(ws *websocket.Conn, client *hub.Client, p wsParams, wat
 // current state and viewer counts queued first, and counts it. It returns
 // nil, having sent 1001, when the server is shutting down.
 func (s *Server) subscribe(c *websocket.Conn, p wsParams, watch string, counted bool) *hub.Client {
-	topic := topicAll
-	if p.track != "" {
-		topic = trackTopic(p.track)
-	}
 	// The current counts, so an admin console that just signed in does not
 	// wait for the next arrival to see them.
 	viewers := s.currentViewersMessage()
-	client, err := s.live.subscribe(topic, newWSConn(c), func(version string) [][]byte {
+	client, err := s.live.subscribe(p.topic, newWSConn(c), func(version string) [][]byte {
 		head := [][]byte{mustJSON(helloMsg{"hello", protocolVersion, s.clock.Now().UnixMilli(), version, s.assets.version})}
 		if p.assets != "" && p.assets != s.assets.version {
 			head = append(head, []byte(`{"type":"reload"}`))
