@@ -56,6 +56,21 @@ type Session struct {
 	// Day is the index into Schedule.Days of the conference day the source
 	// lists the session under (a talk after midnight stays on its day).
 	Day int `json:"day"`
+
+	// What the source tells the crew, kept as the source gives it: the
+	// stage view and the admin show it, audience views do not need it.
+	Subtitle string `json:"subtitle,omitempty"`
+	Language string `json:"language,omitempty"` // as the source writes it ("en", "de-formal")
+	// Type is the source's own session type ("Workshop", "LIGHTNING_TALK"),
+	// kept beside Kind, which is confdash's reading of it: a pretalx
+	// workshop and a panel are both KindOther or KindPanel, but the crew
+	// prepares a room differently for each.
+	Type string `json:"type,omitempty"`
+	// DoNotRecord and DoNotStream are the speaker's opt-outs: the video
+	// crew must not record, or not stream, this session.
+	DoNotRecord bool   `json:"do_not_record,omitempty"`
+	DoNotStream bool   `json:"do_not_stream,omitempty"`
+	FeedbackURL string `json:"feedback_url,omitempty"` // an http(s) address where attendees rate the session
 }
 
 // Day is one conference day as the source defines it.

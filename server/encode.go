@@ -37,6 +37,14 @@ type sessionDoc struct {
 	URL          string             `json:"url,omitempty"`
 	Tags         []string           `json:"tags,omitempty"`
 	Change       *changeDoc         `json:"change,omitempty"`
+	// What the source tells the crew (schedule.Session); only set fields
+	// are sent.
+	Subtitle    string `json:"subtitle,omitempty"`
+	Language    string `json:"language,omitempty"`
+	Type        string `json:"type,omitempty"`
+	DoNotRecord bool   `json:"do_not_record,omitempty"`
+	DoNotStream bool   `json:"do_not_stream,omitempty"`
+	FeedbackURL string `json:"feedback_url,omitempty"`
 }
 
 type trackDoc struct {
@@ -84,6 +92,8 @@ func newSessionDoc(t *schedule.Timed, changes map[string]schedule.Change) *sessi
 		ID: t.ID, Track: t.Track, Title: t.Title, Speakers: t.Speakers, Kind: t.Kind,
 		Start: utc(t.Start), End: utc(t.End), EstStart: utc(t.EstStart), EstEnd: utc(t.EstEnd),
 		DelayMinutes: t.DelayMinutes, Abstract: t.Abstract, URL: t.URL, Tags: t.Tags,
+		Subtitle: t.Subtitle, Language: t.Language, Type: t.Type,
+		DoNotRecord: t.DoNotRecord, DoNotStream: t.DoNotStream, FeedbackURL: t.FeedbackURL,
 	}
 	if c, ok := changes[t.ID]; ok {
 		d.Change = &changeDoc{Type: string(c.Type), PreviousTrack: c.PreviousTrack, PreviousStart: optTime(c.PreviousStart)}

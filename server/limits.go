@@ -220,7 +220,13 @@ func ParsePrefixes(list string) ([]netip.Prefix, error) {
 
 // limits are the per-address limiters and what they count.
 type limits struct {
-	conn, admin   *limiter
+	conn, admin *limiter
+	// adminAll is one budget for the whole server, spent by every admin
+	// request without the right token beside its address's: a client
+	// inside a trusted-proxy range names a new address in X-Forwarded-For
+	// with every request, and its per-address budget is always full. It
+	// costs organizers nothing (the right token is never limited).
+	adminAll      *limiter
 	sockets       *addrCount
 	adminRejected *prometheus.CounterVec // reason
 }
@@ -282,9 +288,12 @@ func (a *addrCount) release(addr netip.Addr) {
 
 func newLimits(cfg Config, reg prometheus.Registerer) *limits {
 	l := &limits{
-		conn:    newLimiter(cfg.ConnRate, cfg.ConnBurst),
-		admin:   newLimiter(cfg.AdminRate, cfg.AdminBurst),
-		sockets: newAddrCount(cfg.MaxViewersPerAddress),
+		conn:  newLimiter(cfg.ConnRate, cfg.ConnBurst),
+		admin: newLimiter(cfg.AdminRate, cfg.AdminBurst),
+		// Room for a few addresses failing at once (a console with an old
+		// token on several laptops), far below what guessing a token needs.
+		adminAll: newLimiter(cfg.AdminRate*adminAllFactor, cfg.AdminBurst*adminAllFactor),
+		sockets:  newAddrCount(cfg.MaxViewersPerAddress),
 		adminRejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "confdash_admin_requests_rejected_total",
 			Help: "Admin API requests refused before they ran, by reason (rate_limit, unauthorized).",
@@ -307,12 +316,21 @@ func tooMany(c *fiber.Ctx, wait time.Duration, what string) error {
 // request without the right token (requireAdmin), answering 429 when there
 // is none left.
 func (s *Server) limitAdminFailure(c *fiber.Ctx) (bool, error) {
-	if ok, wait := s.lim.admin.allow(s.remoteAddr(c), time.Now()); !ok {
+	now := time.Now()
+	ok, wait := s.lim.admin.allow(s.remoteAddr(c), now)
+	if ok {
+		ok, wait = s.lim.adminAll.allow(netip.Addr{}, now)
+	}
+	if !ok {
 		s.lim.adminRejected.WithLabelValues("rate_limit").Inc()
 		return false, tooMany(c, wait, "admin requests without the right token")
 	}
 	return true, nil
 }
+
+// adminAllFactor sizes the server's budget of admin requests without the
+// right token (limits.adminAll) as that many addresses' budgets.
+const adminAllFactor = 4
 
 // limitUpgrade reports whether a new websocket from c's address is within the
 // connection limit, answering 429 when it is not.

@@ -35,6 +35,8 @@ type live struct {
 
 	states   map[string][]byte // topic -> state message, encoded once (docOfState gives the document)
 	schedDoc []byte            // the schedule document, re-encoded when sched or adj change
+	schedZ   *compressedDoc    // schedDoc, compressed on demand
+	ics      *icsFeeds         // the iCalendar feeds, replaced when sched or adj change
 	nowIDs   map[string]string // track -> id of the session playing (for transitions)
 	stats    map[string]*sessionStats
 	viewers  map[string]int // track -> viewers now (tabs watching it, screens, overlays)
@@ -89,6 +91,21 @@ func (l *live) scheduleDoc() []byte {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.schedDoc
+}
+
+// compressedScheduleDoc is the encoded schedule document, compressed on
+// demand.
+func (l *live) compressedScheduleDoc() *compressedDoc {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.schedZ
+}
+
+// icsFeeds are the iCalendar feeds of the running schedule and adjustments.
+func (l *live) icsFeeds() *icsFeeds {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.ics
 }
 
 // recentChanges are the latest schedule changes, newest reload first.
@@ -263,6 +280,8 @@ func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 	l.states = msgs
 	if scheduleChanged || l.schedDoc == nil {
 		l.schedDoc = encodeSchedule(l.sched, l.adj, l.changed)
+		l.schedZ = newCompressedDoc(l.schedDoc)
+		l.ics = newICSFeeds(l.sched, l.adj)
 	}
 	for _, ts := range st.Tracks {
 		id := ""

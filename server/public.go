@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/schedule"
-	"github.com/confdash/confdash/schedule/ical"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -45,31 +44,25 @@ func (s *Server) getState(c *fiber.Ctx) error {
 }
 
 func (s *Server) getSchedule(c *fiber.Ctx) error {
-	doc := s.live.scheduleDoc()
+	doc := s.live.compressedScheduleDoc()
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Send(doc)
+	return doc.send(c)
 }
 
 func (s *Server) getICS(c *fiber.Ctx) error {
 	track := c.Query("track")
-	sc, adj := s.live.snapshot()
-	if _, ok := sc.Track(track); track != "" && !ok {
+	feeds := s.live.icsFeeds()
+	if _, ok := feeds.sched.Track(track); track != "" && !ok {
 		return apiError(fiber.StatusNotFound, "unknown_track", "no track "+quote(track)+" in the schedule")
 	}
-	var sessions []schedule.Timed
-	for _, t := range sc.Timed(adj) {
-		if track == "" || t.Track == track {
-			sessions = append(sessions, t)
-		}
-	}
-	var buf bytes.Buffer
-	if err := ical.Write(&buf, sc, sessions); err != nil {
+	doc, err := feeds.feed(keep(track)) // the id becomes a map key
+	if err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `inline; filename="schedule.ics"`)
-	return c.Send(buf.Bytes())
+	return doc.send(c)
 }
 
 func (s *Server) getChanges(c *fiber.Ctx) error {

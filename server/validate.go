@@ -209,7 +209,7 @@ func checkAnnouncementText(text string) (string, error) {
 			if open, ok = balanceBidi(open, r); !ok {
 				return "", invalid("unbalanced_bidi", fmt.Sprintf("text has an unmatched direction control U+%04X at character %d: remove it, or close each U+202A..U+202E with U+202C and each U+2066..U+2068 with U+2069, innermost first", r, i))
 			}
-		case !unicode.IsSpace(r) && !unicode.In(r, unicode.Cf, unicode.Zs, unicode.Zl, unicode.Zp):
+		case !unicode.IsSpace(r) && !invisible(r):
 			visible = true
 		}
 		b.WriteRune(r)
@@ -227,6 +227,16 @@ func checkAnnouncementText(text string) (string, error) {
 		return "", invalid("text_too_long", fmt.Sprintf("text is limited to %d characters: screens show it in huge type", maxAnnouncementRunes))
 	}
 	return text, nil
+}
+
+// invisible reports the characters that show nothing on their own: format
+// characters (U+200B), spaces, the rest of Unicode's default-ignorable code
+// points (U+034F, the Hangul fillers U+115F, U+3164, U+FFA0) and variation
+// selectors, and the braille blank U+2800, which fonts draw empty and which
+// is the usual way to post a "blank" text where one is refused.
+func invisible(r rune) bool {
+	return r == 0x2800 || unicode.In(r, unicode.Cf, unicode.Zs, unicode.Zl, unicode.Zp,
+		unicode.Other_Default_Ignorable_Code_Point, unicode.Variation_Selector)
 }
 
 // isLineBreak reports the characters an announcement's text turns into a

@@ -15,7 +15,7 @@ import (
 // loadArg declares --timezone on fs, parses the command line, and loads the
 // one schedule FILE it names, printing warnings and every error to stderr.
 func loadArg(fs *flag.FlagSet, args []string, stderr io.Writer) (*schedule.Schedule, string, []schedule.Diagnostic, error) {
-	zone := fs.String("timezone", "", "IANA time zone for schedules that give only local times")
+	zone := fs.String("timezone", "", "IANA time zone for schedules that give only local times, or to show one whose events carry offsets that agree with it")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return nil, "", nil, err

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -42,8 +43,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.at, "at", "", "run the schedule clock from this RFC 3339 instant (rehearsals)")
 	fs.Float64Var(&f.speed, "speed", 1, "run the schedule clock this many times faster than real time")
 	fs.StringVar(&f.logFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&f.timezone, "timezone", "", "IANA time zone for schedules that give only local times (e.g. Europe/Brussels)")
-	fs.IntVar(&f.maxViewers, "max-viewers", 0, "refuse websocket connections beyond this many (0: no limit)")
+	fs.StringVar(&f.timezone, "timezone", "", "IANA time zone for schedules that give only local times (e.g. Europe/Brussels), or to show one whose events carry offsets that agree with it")
+	fs.IntVar(&f.maxViewers, "max-viewers", 0, "refuse websocket connections beyond this many (0: no limit); one address then holds at most half of them unless --max-viewers-per-address is given")
 	fs.IntVar(&f.maxViewersPerAddress, "max-viewers-per-address", server.DefaultMaxViewersPerAddress, "refuse websocket connections from one address beyond this many open at once, with 429 (0: no limit); generous for a venue NAT. Behind a reverse proxy, set --trusted-proxies")
 	fs.DurationVar(&f.refresh, "refresh", 5*time.Minute, "how often a --schedule URL is fetched again (conditional GET)")
 	fs.Float64Var(&f.connRate, "conn-rate", server.DefaultConnRate, "new websocket connections a second from one address, after --conn-burst at once; beyond, 429 (0: no limit). Behind a reverse proxy, set --trusted-proxies")
@@ -70,10 +71,27 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The default per-address bound (generous for a venue NAT) is far above
+	// a small --max-viewers: one host looping on connect would take every
+	// place, and screens from other addresses would get 503. Unless the
+	// operator chose the bound, one address gets at most half the places.
+	perAddressSet := false
+	fs.Visit(func(fl *flag.Flag) { perAddressSet = perAddressSet || fl.Name == "max-viewers-per-address" })
+	if f.maxViewers > 0 && !perAddressSet {
+		f.maxViewersPerAddress = min(f.maxViewersPerAddress, max(f.maxViewers/2, 1))
+	} else if f.maxViewers > 0 && (f.maxViewersPerAddress == 0 || f.maxViewersPerAddress >= f.maxViewers) {
+		log.Warn("one address may take every place of --max-viewers: set --max-viewers-per-address below it so that screens from other addresses still get in",
+			slog.Int("max_viewers", f.maxViewers), slog.Int("max_viewers_per_address", f.maxViewersPerAddress))
+	}
 	var at time.Time
 	if f.at != "" {
 		if at, err = time.Parse(time.RFC3339, f.at); err != nil {
 			return fmt.Errorf("--at %q: use an RFC 3339 instant such as 2026-10-06T08:30:00-07:00", f.at)
+		}
+		// Announcements posted at the rehearsal clock last up to a week, and
+		// their instants must be written to the state file and sent.
+		if err := errors.Join(schedule.CheckServable(at), schedule.CheckServable(at.AddDate(0, 0, 7))); err != nil {
+			return fmt.Errorf("--at %q: the clock and a week after it must stay within the years confdash can serve: %v", f.at, err)
 		}
 	}
 	if f.connRate < 0 || (f.connRate > 0 && f.connBurst < 1) {

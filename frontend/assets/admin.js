@@ -196,7 +196,18 @@ function renderDay(t, tz, tracks) {
     $('day-rows'),
     list,
     (s) => s.id,
-    () => h('tr', {}, h('td', { class: 'c-sched num' }), h('td', { class: 'c-est num' }), h('td', { class: 'c-track' }), h('td', { class: 'c-title' }, h('span', { class: 'clamp' })), h('td', { class: 'c-kind' })),
+    () =>
+      h(
+        'tr',
+        {},
+        h('td', { class: 'c-sched num' }),
+        h('td', { class: 'c-est num' }),
+        h('td', { class: 'c-track' }),
+        // The speaker's opt-outs, for the video crew: badges, not a column,
+        // since most sessions have none.
+        h('td', { class: 'c-title' }, h('span', { class: 'clamp' }), h('span', { class: 'badge no-record', text: 'DO NOT RECORD' }), h('span', { class: 'badge no-stream', text: 'DO NOT STREAM' })),
+        h('td', { class: 'c-kind' }),
+      ),
     (row, s) => {
       text(row.querySelector('.c-sched'), `${fmt.hm(s.s0, tz)}–${fmt.hm(s.s1, tz)}`);
       text(row.querySelector('.c-est'), s.t0 !== s.s0 || s.t1 !== s.s1 ? `${fmt.hm(s.t0, tz)}–${fmt.hm(s.t1, tz)}` : '');
@@ -205,6 +216,9 @@ function renderDay(t, tz, tracks) {
       text(row.querySelector('.c-title .clamp'), title);
       attr(row.querySelector('.c-title .clamp'), 'title', title);
       text(row.querySelector('.c-kind'), fmt.kinds[s.kind] || s.kind);
+      attr(row.querySelector('.c-kind'), 'title', s.type ? `in the schedule: ${s.type}` : null);
+      show(row.querySelector('.no-record'), !!s.do_not_record);
+      show(row.querySelector('.no-stream'), !!s.do_not_stream);
       row.classList.toggle('past', s.t1 <= t);
       row.classList.toggle('is-now', s.t0 <= t && t < s.t1);
       row.classList.toggle('late', s.t0 !== s.s0);

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -36,6 +37,10 @@ type Session struct {
 	Tags     []string
 	Day      int // index into Builder.Days, or -1 to derive it
 	Line     int
+
+	// What the source tells the crew (schedule.Session has the meaning).
+	Subtitle, Language, Type, FeedbackURL string
+	DoNotRecord, DoNotStream              bool
 }
 
 // SourceDay is a conference day as the source lists it; zero fields are unknown.
@@ -61,6 +66,12 @@ type Builder struct {
 	Loc        *time.Location
 	ZoneName   string
 	zoneStated bool
+	// statedAt is where the source names its zone, for the messages
+	// about a different zone the caller gives.
+	statedAt struct {
+		line  int
+		field string
+	}
 	// assumed is set when any local time was read in a zone the source
 	// did not name.
 	assumed bool
@@ -105,6 +116,17 @@ func (b *Builder) Skip(line int, field, format string, args ...any) {
 	b.Warns = append(b.Warns, schedule.Diagnostic{File: b.File, Line: line, Field: field, Message: msg + ": skipped"})
 }
 
+// SkipDuration skips an event whose duration could not be read (err from
+// Duration or ISODuration): a negative one is named as such, anything else
+// is shown with the form the format expects (want, e.g. "H:MM").
+func (b *Builder) SkipDuration(line int, field, label, value string, err error, want string) {
+	if errors.Is(err, ErrNegativeDuration) {
+		b.Skip(line, field, "event %s has a negative duration %q: give its length without a minus sign, or an end after its start", label, schedule.Short(value))
+		return
+	}
+	b.Skip(line, field, "event %s has duration %q, not %s", label, schedule.Short(value), want)
+}
+
 // Count aggregates a repeated observation into one warning; key is the
 // message shown, with the number of events and the first line appended.
 func (b *Builder) Count(line int, key string) {
@@ -147,9 +169,9 @@ func (b *Builder) SetZone(stated string, line int, field string) {
 	if stated != "" {
 		if loc, ok := LoadZone(stated); ok {
 			b.Loc, b.ZoneName, b.zoneStated = loc, loc.String(), true
-			if b.opts.Zone != nil && b.opts.Zone.String() != b.ZoneName {
-				b.Warn(line, field, "the file names time zone %q; the given zone %q is not used", b.ZoneName, b.opts.Zone.String())
-			}
+			// Whether a different given zone is used depends on the
+			// events' offsets: Finish decides (givenZone).
+			b.statedAt.line, b.statedAt.field = line, field
 			return
 		}
 		b.Warn(line, field, "%q is not an IANA time zone name: ignored", stated)
@@ -208,6 +230,7 @@ func (b *Builder) Add(s Session) {
 	clean := func(v string) string { return strings.TrimSpace(strings.ToValidUTF8(v, "\uFFFD")) }
 	s.Title, s.Room, s.SourceID = clean(s.Title), clean(s.Room), clean(s.SourceID)
 	s.Abstract, s.URL = clean(s.Abstract), clean(s.URL)
+	s.Subtitle, s.Language, s.Type, s.FeedbackURL = clean(s.Subtitle), clean(s.Language), clean(s.Type), clean(s.FeedbackURL)
 	for i := range s.Speakers {
 		s.Speakers[i].Name, s.Speakers[i].Affiliation = clean(s.Speakers[i].Name), clean(s.Speakers[i].Affiliation)
 	}
@@ -242,12 +265,21 @@ func (b *Builder) Add(s Session) {
 		b.Warn(s.Line, "url", "event %s: link %q is not an http(s) address: dropped", schedule.Label(s.SourceID, s.Title), s.URL)
 		s.URL = ""
 	}
+	if s.FeedbackURL != "" && !WebURL(s.FeedbackURL) {
+		b.Warn(s.Line, "feedback_url", "event %s: feedback link %q is not an http(s) address: dropped", schedule.Label(s.SourceID, s.Title), s.FeedbackURL)
+		s.FeedbackURL = ""
+	}
 	if s.Title == "" {
 		s.Title = "Untitled"
 		b.Count(s.Line, "event without a title: imported as \"Untitled\"")
 	}
 	if s.Kind == "" {
 		s.Kind = schedule.KindTalk
+	}
+	// A source without a title shows its subtitle as the title: once is
+	// enough.
+	if s.Subtitle == s.Title {
+		s.Subtitle = ""
 	}
 	b.sessions = append(b.sessions, s)
 }
@@ -264,6 +296,10 @@ func (b *Builder) Finish() (*schedule.Schedule, []schedule.Diagnostic, error) {
 	}
 	if b.Loc == nil {
 		b.SetZone("", 0, "")
+	}
+	if err := b.givenZone(); err != nil {
+		b.flushCounts()
+		return nil, b.Warns, err
 	}
 	b.guessZone()
 	b.checkOffsets()
@@ -294,6 +330,13 @@ func (b *Builder) Finish() (*schedule.Schedule, []schedule.Diagnostic, error) {
 			Abstract: strings.TrimSpace(is.Abstract),
 			URL:      strings.TrimSpace(is.URL),
 			Tags:     is.Tags,
+
+			Subtitle:    is.Subtitle,
+			Language:    is.Language,
+			Type:        is.Type,
+			DoNotRecord: is.DoNotRecord,
+			DoNotStream: is.DoNotStream,
+			FeedbackURL: is.FeedbackURL,
 		}
 	}
 	if b.DeclaredDays > 0 && len(b.Days) > 0 && b.DeclaredDays != len(b.Days) {
@@ -313,6 +356,53 @@ func (b *Builder) Finish() (*schedule.Schedule, []schedule.Diagnostic, error) {
 	SortDiagnostics(b.Warns)
 	s.Index()
 	return s, b.Warns, nil
+}
+
+// givenZone settles the zone the caller gives (Options.Zone, --timezone)
+// against what the file says. When every event carries its own offset the
+// instants do not depend on any zone, which only shows them: the given zone
+// is used if it agrees with every offset (pretalx files name UTC while their
+// events are +01:00) and refused if it does not, since screens would show
+// times the source never meant. When some times are local they were read in
+// the file's own zone (or the given one, when the file names none), which
+// therefore stays.
+func (b *Builder) givenZone() error {
+	given := b.opts.Zone
+	if given == nil || b.zoneStated && given.String() == b.ZoneName {
+		return nil
+	}
+	for _, s := range b.sessions {
+		if !s.HasOffset {
+			if b.zoneStated {
+				b.Warn(b.statedAt.line, b.statedAt.field, "the file names time zone %q; the given zone %q is not used: the file gives local times, which are read in its own zone", b.ZoneName, given.String())
+			}
+			return nil
+		}
+	}
+	for _, s := range b.sessions {
+		for _, t := range []time.Time{s.Start, s.End} {
+			_, off := t.Zone()
+			if _, g := t.In(given).Zone(); g != off {
+				return schedule.Errors{{File: b.File, Line: s.Line, Field: "timezone", Message: fmt.Sprintf(
+					"the given time zone %s does not agree with the file's offsets: event %s is at %s, when %s is at %s; give a zone with the file's offsets, or no zone to show the times in %s",
+					given, schedule.Label(s.SourceID, s.Title), t.Format("2006-01-02 15:04 -07:00"), given, t.In(given).Format("-07:00"), b.shownZone())}}
+			}
+		}
+	}
+	if b.zoneStated {
+		b.Warn(b.statedAt.line, b.statedAt.field, "the file names time zone %q but every event carries offsets of %s: shown in %s, as given", b.ZoneName, given, given)
+	}
+	b.Loc, b.ZoneName = given, given.String()
+	return nil
+}
+
+// shownZone names the zone the file's times are shown in without a given
+// zone: the one it names, or else the one its offsets suggest.
+func (b *Builder) shownZone() string {
+	if b.zoneStated {
+		return b.ZoneName
+	}
+	return "the zone of their offsets"
 }
 
 // guessZone gives a schedule whose source names no zone, but whose every

@@ -45,6 +45,19 @@ func KindOf(typ string) schedule.Kind {
 	return schedule.KindOther
 }
 
+// Flag reads a yes/no the way exports write it: "true"/"false", "1"/"0",
+// "yes"/"no", any case. An empty value is false; ok is false for anything
+// else, which the caller warns about.
+func Flag(v string) (yes, ok bool) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "true", "1", "yes":
+		return true, true
+	case "false", "0", "no", "":
+		return false, true
+	}
+	return false, false
+}
+
 // Clock parses a wall-clock time "15:04", "9:30" or "15:04:05".
 func Clock(s string) (h, m, sec int, ok bool) {
 	parts := strings.Split(strings.TrimSpace(s), ":")
@@ -67,13 +80,27 @@ func Clock(s string) (h, m, sec int, ok bool) {
 
 var errDuration = errors.New("not a duration")
 
+// ErrNegativeDuration is returned for a duration written with a minus sign
+// ("-00:30", "-PT30M"). It is told apart from an unreadable one because
+// dropping the sign would give the session a length nobody wrote.
+var ErrNegativeDuration = errors.New("negative duration")
+
 // Duration parses the durations schedules write: "0:30", "01:30",
 // "00:25:00" (frab and pentabarf), "90" is refused; ISO 8601 "PT1H30M"
-// (schedule2, iCalendar) is accepted too.
+// (schedule2, iCalendar) is accepted too. A readable duration with a minus
+// sign is ErrNegativeDuration.
 func Duration(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	if strings.HasPrefix(s, "P") || strings.HasPrefix(s, "+P") || strings.HasPrefix(s, "-P") {
 		return ISODuration(s)
+	}
+	if rest, neg := strings.CutPrefix(s, "-"); neg {
+		// The sign is checked before the parts: parsed alone, "-00" of
+		// "-00:30" is zero hours and the duration would come out positive.
+		if _, err := Duration(rest); err != nil || strings.HasPrefix(rest, "-") {
+			return 0, errDuration
+		}
+		return 0, ErrNegativeDuration
 	}
 	parts := strings.Split(s, ":")
 	if len(parts) < 2 || len(parts) > 3 {
@@ -95,7 +122,9 @@ func Duration(s string) (time.Duration, error) {
 
 // ISODuration parses an ISO 8601 / RFC 5545 duration such as "PT1H30M",
 // "P1D" or "P2W". Years and months are refused: their length depends on the
-// calendar, and no session lasts that long.
+// calendar, and no session lasts that long. A readable duration with a minus
+// sign ("-PT30M", which RFC 5545 allows for alarms, not for events) is
+// ErrNegativeDuration.
 func ISODuration(s string) (time.Duration, error) {
 	neg := false
 	switch {
@@ -153,7 +182,7 @@ func ISODuration(s string) (time.Duration, error) {
 		return 0, errDuration
 	}
 	if neg {
-		d = -d
+		return 0, ErrNegativeDuration
 	}
 	return d, nil
 }

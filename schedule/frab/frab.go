@@ -46,31 +46,43 @@ type anyElement struct {
 }
 
 type event struct {
-	ID          string       `xml:"id,attr"`
-	GUID        string       `xml:"guid,attr"`
-	Date        string       `xml:"date"`
-	Start       string       `xml:"start"`
-	Duration    string       `xml:"duration"`
-	End         string       `xml:"end"`
-	Room        string       `xml:"room"`
-	Title       string       `xml:"title"`
-	Subtitle    string       `xml:"subtitle"`
-	Track       string       `xml:"track"`
-	Type        string       `xml:"type"`
-	Abstract    string       `xml:"abstract"`
-	Description string       `xml:"description"`
-	URL         string       `xml:"url"`
-	Slug        string       `xml:"slug"`
+	ID          string    `xml:"id,attr"`
+	GUID        string    `xml:"guid,attr"`
+	Date        string    `xml:"date"`
+	Start       string    `xml:"start"`
+	Duration    string    `xml:"duration"`
+	End         string    `xml:"end"`
+	Room        string    `xml:"room"`
+	Title       string    `xml:"title"`
+	Subtitle    string    `xml:"subtitle"`
+	Track       string    `xml:"track"`
+	Type        string    `xml:"type"`
+	Abstract    string    `xml:"abstract"`
+	Description string    `xml:"description"`
+	URL         string    `xml:"url"`
+	Slug        string    `xml:"slug"`
+	Language    string    `xml:"language"`
+	FeedbackURL string    `xml:"feedback_url"`
+	Recording   recording `xml:"recording"`
+	// Some exports put the opt-out directly in the event.
+	DoNotRecord string       `xml:"do_not_record"`
+	Optout      string       `xml:"optout"`
 	Persons     []person     `xml:"persons>person"`
 	Other       []anyElement `xml:",any"`
+}
+
+// recording is frab's <recording><license/><optout>true</optout></recording>:
+// optout true means the speaker does not want the session recorded.
+type recording struct {
+	Optout string `xml:"optout"`
 }
 
 // known are event children that frab, pretalx, the hub and pentabarf
 // write and confdash has no use for: ignored without a warning.
 var known = map[string]bool{
-	"language": true, "recording": true, "links": true, "attachments": true, "logo": true,
-	"code": true, "origin_url": true, "feedback_url": true, "video_download_url": true,
-	"persons": true, "do_not_record": true, "optout": true, "license": true, "answers": true,
+	"links": true, "attachments": true, "logo": true,
+	"code": true, "origin_url": true, "video_download_url": true,
+	"persons": true, "license": true, "answers": true,
 }
 
 type raw struct {
@@ -254,6 +266,14 @@ func add(b *build.Builder, r raw, dayChange int) {
 			s.Speakers = append(s.Speakers, schedule.Speaker{Name: n})
 		}
 	}
+	s.Subtitle, s.Language, s.Type, s.FeedbackURL = ev.Subtitle, ev.Language, ev.Type, ev.FeedbackURL
+	for _, v := range []string{ev.Recording.Optout, ev.DoNotRecord, ev.Optout} {
+		if yes, ok := build.Flag(v); ok && yes {
+			s.DoNotRecord = true
+		} else if !ok {
+			b.Count(r.line, fmt.Sprintf("recording opt-out %q is not true or false: read as false", schedule.ClipValue(strings.TrimSpace(v))))
+		}
+	}
 	if strings.TrimSpace(s.Title) == "" {
 		s.Title = strings.TrimSpace(ev.Subtitle)
 	}
@@ -270,7 +290,7 @@ func add(b *build.Builder, r raw, dayChange int) {
 	case strings.TrimSpace(ev.Duration) != "":
 		d, err := build.Duration(ev.Duration)
 		if err != nil {
-			b.Skip(r.line, "duration", "event %s has duration %q, not H:MM or H:MM:SS", label, schedule.Short(ev.Duration))
+			b.SkipDuration(r.line, "duration", label, ev.Duration, err, "H:MM or H:MM:SS")
 			return
 		}
 		s.End = s.Start.Add(d)

@@ -72,6 +72,7 @@ func TestFrabEvent(t *testing.T) {
 		Speakers: []schedule.Speaker{{Name: "Ann"}, {Name: "Bob"}}, Kind: schedule.KindKeynote,
 		Start: schedtest.UTC(t, "2025-12-27T10:00:00Z"), End: schedtest.UTC(t, "2025-12-27T10:45:00Z"),
 		Abstract: "Hello \u00a0world", URL: "https://example.org/42", Tags: []string{"CCC & Community"},
+		Subtitle: "sub", Type: "Keynote",
 	}
 	got := schedtest.Session(t, s, "42")
 	if diff := cmp.Diff(want, got); diff != "" {

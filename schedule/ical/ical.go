@@ -530,6 +530,9 @@ func add(b *build.Builder, z *zones, ev event, sharedOrganizer bool) {
 	}
 	s.SourceID = unescape(first["UID"].value)
 	s.Title = unescape(first["SUMMARY"].value)
+	// RFC 5545 has no property for a session's language, but its LANGUAGE
+	// parameter (3.2.10) says which language the title is in.
+	s.Language = first["SUMMARY"].params["LANGUAGE"]
 	s.Room = unescape(first["LOCATION"].value)
 	s.Abstract = unescape(first["DESCRIPTION"].value)
 	s.URL = strings.TrimSpace(first["URL"].value)
@@ -577,7 +580,7 @@ func add(b *build.Builder, z *zones, ev event, sharedOrganizer bool) {
 	} else if dp, ok := first["DURATION"]; ok {
 		d, err := build.ISODuration(strings.TrimSpace(dp.value))
 		if err != nil {
-			b.Skip(dp.line, "DURATION", "event %s has DURATION %q, not like PT1H30M", label, schedule.Short(dp.value))
+			b.SkipDuration(dp.line, "DURATION", label, dp.value, err, "like PT1H30M")
 			return
 		}
 		s.End = s.Start.Add(d)

@@ -72,7 +72,11 @@ func Write(w io.Writer, s *schedule.Schedule, sessions []schedule.Timed) error {
 		line("DTSTAMP", utc(stamp))
 		line("DTSTART", utc(start))
 		line("DTEND", utc(end))
-		line("SUMMARY", escape(t.Title))
+		summary := "SUMMARY"
+		if t.Language != "" {
+			summary += ";LANGUAGE=" + param(t.Language)
+		}
+		line(summary, escape(t.Title))
 		if n := names[t.Track]; n != "" {
 			line("LOCATION", escape(n))
 		} else if t.Track != "" {

@@ -280,12 +280,16 @@ type corpusRTSession struct {
 	Speakers         []schedule.Speaker
 	Kind             schedule.Kind
 	Start, End       time.Time
+	// What the crew needs survives too.
+	Subtitle, Language, Type, FeedbackURL string
+	DoNotRecord, DoNotStream              bool
 }
 
 func corpusRTView(s *schedule.Schedule) []corpusRTSession {
 	out := make([]corpusRTSession, len(s.Sessions))
 	for i, ss := range s.Sessions {
-		out[i] = corpusRTSession{ss.ID, ss.Track, ss.Title, ss.Speakers, ss.Kind, ss.Start.UTC(), ss.End.UTC()}
+		out[i] = corpusRTSession{ss.ID, ss.Track, ss.Title, ss.Speakers, ss.Kind, ss.Start.UTC(), ss.End.UTC(),
+			ss.Subtitle, ss.Language, ss.Type, ss.FeedbackURL, ss.DoNotRecord, ss.DoNotStream}
 	}
 	return out
 }

@@ -21,7 +21,8 @@ import (
 var (
 	rootFields    = []string{"name", "timezone", "tracks", "sessions"}
 	trackFields   = []string{"id", "name"}
-	sessionFields = []string{"id", "track", "title", "kind", "start", "end", "duration", "speakers", "abstract", "url", "tags"}
+	sessionFields = []string{"id", "track", "title", "kind", "start", "end", "duration", "speakers", "abstract", "url", "tags",
+		"subtitle", "language", "type", "do_not_record", "do_not_stream", "feedback_url"}
 	speakerFields = []string{"name", "affiliation"}
 
 	yamlErrorRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -480,7 +481,9 @@ func (p *parser) session(n *yaml.Node, i int, loc *time.Location, trackIDs []str
 			switch {
 			case err != nil:
 				p.errorf(vn.Line, path+".duration", "%q is not a duration: write e.g. 30m, 45m or 1h15m", v)
-			case d <= 0:
+			case d < 0:
+				p.errorf(vn.Line, path+".duration", "must be positive: %s is negative; write how long the session lasts, e.g. 30m, or give its end", v)
+			case d == 0:
 				p.errorf(vn.Line, path+".duration", "must be positive")
 			case d > schedule.MaxSessionDuration:
 				p.errorf(vn.Line, path+".duration", "%s is more than %s: a session cannot last that long; check the value", v, schedule.MaxSessionDuration)
@@ -500,18 +503,19 @@ func (p *parser) session(n *yaml.Node, i int, loc *time.Location, trackIDs []str
 		v, _ := p.scalar(e.val, path+".abstract")
 		ns.Abstract = strings.TrimSpace(v)
 	}
-	if e, ok := m["url"]; ok {
-		if v, ok := p.scalar(e.val, path+".url"); ok && strings.TrimSpace(v) != "" {
-			v = strings.TrimSpace(v)
-			// Pages turn this into a link: only web addresses, never
-			// javascript: or data: URLs.
-			if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-				p.errorf(e.val.Line, path+".url", "%q is not a web address: use an absolute http(s) URL", v)
-			} else {
-				ns.URL = v
-			}
+	ns.URL = p.webURL(m, path, "url")
+	ns.FeedbackURL = p.webURL(m, path, "feedback_url")
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"subtitle", &ns.Subtitle}, {"language", &ns.Language}, {"type", &ns.Type}} {
+		if e, ok := m[f.key]; ok {
+			v, _ := p.scalar(e.val, path+"."+f.key)
+			*f.dst = strings.TrimSpace(v)
 		}
 	}
+	ns.DoNotRecord = p.flag(m, path, "do_not_record")
+	ns.DoNotStream = p.flag(m, path, "do_not_stream")
 	if e, ok := m["tags"]; ok {
 		items, _ := p.sequence(e.val, path+".tags")
 		for j, t := range items {
@@ -526,6 +530,41 @@ func (p *parser) session(n *yaml.Node, i int, loc *time.Location, trackIDs []str
 		}
 	}
 	return ns, true
+}
+
+// webURL reads an optional link field. Pages turn it into a link: only web
+// addresses, never javascript: or data: URLs.
+func (p *parser) webURL(m map[string]entry, path, key string) string {
+	e, ok := m[key]
+	if !ok {
+		return ""
+	}
+	v, ok := p.scalar(e.val, path+"."+key)
+	if v = strings.TrimSpace(v); !ok || v == "" {
+		return ""
+	}
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		p.errorf(e.val.Line, path+"."+key, "%q is not a web address: use an absolute http(s) URL", v)
+		return ""
+	}
+	return v
+}
+
+// flag reads an optional yes/no field, which must be true or false: a typo
+// in an opt-out must not silently allow a recording.
+func (p *parser) flag(m map[string]entry, path, key string) bool {
+	e, ok := m[key]
+	if !ok {
+		return false
+	}
+	if e.val.Kind == yaml.ScalarNode && e.val.ShortTag() == "!!bool" {
+		var b bool
+		if err := e.val.Decode(&b); err == nil {
+			return b
+		}
+	}
+	p.typeError(e.val, path+"."+key, "true or false")
+	return false
 }
 
 func (p *parser) speakers(v *yaml.Node, path string) []schedule.Speaker {

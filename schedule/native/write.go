@@ -38,6 +38,13 @@ type outSession struct {
 	Abstract string        `yaml:"abstract,omitempty" json:"abstract,omitempty"`
 	URL      string        `yaml:"url,omitempty" json:"url,omitempty"`
 	Tags     []string      `yaml:"tags,omitempty" json:"tags,omitempty"`
+
+	Subtitle    string `yaml:"subtitle,omitempty" json:"subtitle,omitempty"`
+	Language    string `yaml:"language,omitempty" json:"language,omitempty"`
+	Type        string `yaml:"type,omitempty" json:"type,omitempty"`
+	DoNotRecord bool   `yaml:"do_not_record,omitempty" json:"do_not_record,omitempty"`
+	DoNotStream bool   `yaml:"do_not_stream,omitempty" json:"do_not_stream,omitempty"`
+	FeedbackURL string `yaml:"feedback_url,omitempty" json:"feedback_url,omitempty"`
 }
 
 type outSpeaker struct {
@@ -67,6 +74,8 @@ func Write(w io.Writer, s *schedule.Schedule, format string) error {
 			ID: ss.ID, Track: ss.Track, Title: ss.Title, Kind: ss.Kind,
 			Start: formatTime(ss.Start, loc), End: formatTime(ss.End, loc),
 			Abstract: ss.Abstract, URL: ss.URL, Tags: ss.Tags,
+			Subtitle: ss.Subtitle, Language: ss.Language, Type: ss.Type,
+			DoNotRecord: ss.DoNotRecord, DoNotStream: ss.DoNotStream, FeedbackURL: ss.FeedbackURL,
 		}
 		for _, sp := range ss.Speakers {
 			ws.Speakers = append(ws.Speakers, outSpeaker(sp))

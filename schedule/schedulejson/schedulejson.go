@@ -415,6 +415,7 @@ func event(r *reader, m member, roomKey string, dayIndex int) {
 		s.Tags = []string{tag}
 	}
 	s.Speakers = persons(r, f, nil)
+	crew(r, f, &s, "")
 
 	dateStr, startStr := r.str(f, "date", "event"), r.str(f, "start", "event")
 	if t, hasOff, ok := build.Instant(dateStr); ok {
@@ -431,6 +432,41 @@ func event(r *reader, m member, roomKey string, dayIndex int) {
 		return
 	}
 	b.Add(s)
+}
+
+// crew reads what an event tells the crew, the same in both formats:
+// subtitle (a translation map in schedule2), language, the source's type,
+// the recording and streaming opt-outs and the feedback link.
+func crew(r *reader, f map[string]member, s *build.Session, lang string) {
+	s.Subtitle = r.localized(f, "subtitle", "event", lang)
+	s.Language = r.str(f, "language", "event")
+	s.Type = r.str(f, "type", "event")
+	s.FeedbackURL = r.str(f, "feedback_url", "event")
+	s.DoNotRecord = r.flag(f, "do_not_record")
+	s.DoNotStream = r.flag(f, "do_not_stream")
+}
+
+// flag reads a yes/no event field: a JSON boolean, null (no), or a string
+// such as "true" (the schema allows one for do_not_stream). Anything else
+// is counted in a warning and read as no.
+func (r *reader) flag(f map[string]member, key string) bool {
+	m, ok := f[key]
+	if !ok || isNull(m.val) {
+		return false
+	}
+	switch string(m.val) {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	if v, ok := text(m.val); ok {
+		if yes, ok := build.Flag(v); ok {
+			return yes
+		}
+	}
+	r.b.Count(r.line(m.off), fmt.Sprintf("event field %q is not true or false: read as false", key))
+	return false
 }
 
 // local reads a date-time without offset in the conference zone.
@@ -482,7 +518,7 @@ func readEnd(r *reader, f map[string]member, s *build.Session, label string) boo
 	}
 	d, err := build.Duration(durStr)
 	if err != nil {
-		b.Skip(s.Line, "duration", "event %s has duration %q, not HH:MM", label, schedule.Short(durStr))
+		b.SkipDuration(s.Line, "duration", label, durStr, err, "HH:MM")
 		return false
 	}
 	s.End = s.Start.Add(d)
@@ -685,6 +721,7 @@ func event2(r *reader, m member, roomByRef, trackBySlug, personByGUID map[string
 		s.Tags = []string{tag}
 	}
 	s.Speakers = persons(r, f, personByGUID)
+	crew(r, f, &s, lang)
 
 	startStr := r.str(f, "start", "event")
 	t, hasOff, ok := build.Instant(startStr)

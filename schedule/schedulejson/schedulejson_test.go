@@ -48,7 +48,7 @@ func TestSJScheduleJSON(t *testing.T) {
 		ID: "25", Track: "zebra-room", Title: "First", Kind: schedule.KindTalk,
 		Speakers: []schedule.Speaker{{Name: "Brian"}, {Name: "Nadia"}},
 		Start:    schedtest.UTC(t, "2020-12-14T08:00:00Z"), End: schedtest.UTC(t, "2020-12-14T08:30:00Z"),
-		Abstract: "abs", URL: "https://x/25", Tags: []string{"Phased"},
+		Abstract: "abs", URL: "https://x/25", Tags: []string{"Phased"}, Type: "Talk",
 	}
 	if diff := cmp.Diff(want, schedtest.Session(t, s, "25")); diff != "" {
 		t.Errorf("session (-want +got):\n%s", diff)
@@ -168,7 +168,7 @@ func TestSJSchedule2(t *testing.T) {
 		ID: "HQCCYH", Track: "saal-1", Title: "Opening", Kind: schedule.KindTalk,
 		Speakers: []schedule.Speaker{{Name: "Gabriela"}, {Name: "Moderator Mo"}},
 		Start:    schedtest.UTC(t, "2024-12-27T09:30:00Z"), End: schedtest.UTC(t, "2024-12-27T10:00:00Z"),
-		Abstract: "Hallo", Tags: []string{"Art & Beauty"},
+		Abstract: "Hallo", Tags: []string{"Art & Beauty"}, Type: "TALK",
 	}
 	if diff := cmp.Diff(want, schedtest.Session(t, s, "HQCCYH")); diff != "" {
 		t.Errorf("session (-want +got):\n%s", diff)
