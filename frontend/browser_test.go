@@ -814,7 +814,10 @@ func testDelay(t *testing.T, b *browser, out string, sizes *sync.Map) {
 		t.Fatalf("clear delay: %d %s", code, body)
 	}
 	views[1].wait("the estimate to go", `!document.querySelector('#next-when').textContent.includes('est.')`, 5*time.Second)
-	if err := chromedp.Do(admin.ctx, chromedp.Click(chromedp.CSS(`button[data-track="side"][data-delta="10"]`))); err != nil {
+	if err := chromedp.Do(admin.ctx,
+		chromedp.SendKeys(chromedp.CSS(`input.delay-field[data-track="side"]`), "10"),
+		chromedp.Click(chromedp.CSS(`button[data-track="side"][data-set]`)),
+	); err != nil {
 		t.Fatal(err)
 	}
 	admin.wait("Room B's delay", has(`#track-rows tr[data-key="side"] .tr-delay`, "+10 min"), 5*time.Second)
@@ -1067,16 +1070,16 @@ func testDayEdges(t *testing.T, b *browser, out string) {
 	sc := b.open(t, "screen", early.url+"/screen/side", tabOpt{width: 1280, height: 720})
 	sc.wait("the first session", has("#label", "First up · 09:00")+" && "+has("#big", "Starts in 2 h 10 min"), 10*time.Second)
 
-	// Room B's 09:31 talk was due to end at 09:33; nothing follows until
-	// 09:40: its screen gives the speaker the overtime cue.
+	// Room B's 09:31 talk ended at 09:33; nothing follows until 09:40: its
+	// screen shows what comes next, calmly (overtime is the stage view's).
 	over := startServer(t, at("09:36:12"), 1)
 	sc = b.open(t, "screen", over.url+"/screen/side", tabOpt{width: 1280, height: 720})
-	sc.wait("the overtime", has("#big", "+3:1")+` && document.body.dataset.cue === 'red'`, 10*time.Second)
-	if got, want := sc.text("#title"), "Profiling in Production"; got != want {
-		t.Errorf("overtime: title %q, want %q", got, want)
+	sc.wait("the next session", has("#label", "Up next · 09:40")+` && document.body.dataset.cue !== 'red'`, 10*time.Second)
+	if got, want := sc.text("#title"), "Async I/O in Practice"; got != want {
+		t.Errorf("gap: title %q, want %q", got, want)
 	}
-	checkContrast(t, sc, "screen in overtime")
-	sc.screenshot(out, "screen-overtime", 1280, 720, 0)
+	checkContrast(t, sc, "screen in a gap")
+	sc.screenshot(out, "screen-gap", 1280, 720, 0)
 
 	late := startServer(t, at("18:00:00"), 1)
 	tb = b.open(t, "tab", late.url+"/", tabOpt{})

@@ -7,6 +7,18 @@ import "time"
 type Adjustments struct {
 	Announcements []Announcement   `json:"announcements"`
 	Delays        map[string]Delay `json:"delays,omitempty"` // by track id
+	// Live is what happened on stage, by session id: when a session really
+	// started and ended (docs/live-timing.md).
+	Live map[string]Live `json:"live,omitempty"`
+}
+
+// Live is what an organizer said about one session on stage: it started
+// (Started), it ended (Ended). Each is nil until said. Track is the
+// session's track, so that a track's timing is found without the schedule.
+type Live struct {
+	Track   string     `json:"track"`
+	Started *time.Time `json:"started,omitempty"`
+	Ended   *time.Time `json:"ended,omitempty"`
 }
 
 // Announcement is a message for everyone, or for one track's viewers, shown
@@ -36,22 +48,29 @@ func (a Announcement) Active(at time.Time) bool {
 	return !at.Before(a.Shown()) && (a.Expires == nil || at.Before(*a.Expires))
 }
 
-// Delay says "from the session running at From on, this track runs Minutes
-// late". Sessions that ended before From keep their times; the session
-// running at From keeps its start and ends Minutes later; every later session
-// starts and ends Minutes later.
+// Delay says "the session on stage runs Minutes late": Session (the one
+// running at From, or the next one if none ran) ends Minutes after its
+// scheduled end and, if it had not started, starts Minutes late. The
+// sessions after it are pushed only by what the gaps before them do not
+// absorb (docs/live-timing.md). A Delay without a Session (written before
+// sessions were named) applies to the session on stage at From by the
+// scheduled times.
 type Delay struct {
 	Minutes int       `json:"minutes"`
 	From    time.Time `json:"from"`
+	Session string    `json:"session,omitempty"`
 }
 
 // Timed is a session with its estimated times (equal to the scheduled ones
-// when no delay applies).
+// when no delay or live timing applies), how many minutes late it runs
+// (the later of its start's and its end's lateness, rounded; 0 when on time
+// or early) and what was said about it on stage.
 type Timed struct {
 	Session
 	EstStart     time.Time `json:"est_start"`
 	EstEnd       time.Time `json:"est_end"`
 	DelayMinutes int       `json:"delay_minutes,omitempty"`
+	Live         *Live     `json:"live,omitempty"`
 }
 
 // TrackState is what one track shows at an instant.

@@ -33,25 +33,36 @@ func (a Adjustments) WithoutAnnouncement(id string) (Adjustments, bool) {
 	return out, true
 }
 
-// WithDelay sets a track's delay as of instant at; 0 minutes clears it. When
-// the track already runs late, the delay keeps its From: changing 7 minutes
-// to 12 re-estimates the session running when the delay was first set and
-// everything after it, and leaves the sessions that had already ended alone.
-// The track is not checked against a schedule: the caller knows it.
-func (a Adjustments) WithDelay(track string, minutes int, at time.Time) Adjustments {
+// WithDelay says the track's session on stage (session) runs minutes late
+// as of instant at; 0 minutes clears the track's delay. Changing the delay
+// of the same session (7 minutes to 12) keeps the instant it was first set.
+// Neither the track nor the session is checked against a schedule: the
+// caller knows them.
+func (a Adjustments) WithDelay(track, session string, minutes int, at time.Time) Adjustments {
 	out := a.adjClone()
 	if minutes == 0 {
 		delete(out.Delays, track)
 		return out
 	}
-	d := Delay{Minutes: minutes, From: at}
-	if old, ok := out.Delays[track]; ok && old.Minutes != 0 {
+	d := Delay{Minutes: minutes, From: at, Session: session}
+	if old, ok := out.Delays[track]; ok && old.Minutes != 0 && old.Session == session {
 		d.From = old.From
 	}
 	if out.Delays == nil {
 		out.Delays = make(map[string]Delay, 1)
 	}
 	out.Delays[track] = d
+	return out
+}
+
+// WithLive records what happened on stage for one session (replacing what
+// was recorded for it).
+func (a Adjustments) WithLive(session string, l Live) Adjustments {
+	out := a.adjClone()
+	if out.Live == nil {
+		out.Live = make(map[string]Live, 1)
+	}
+	out.Live[session] = l
 	return out
 }
 
@@ -71,6 +82,7 @@ func (a Adjustments) adjClone() Adjustments {
 	out := Adjustments{
 		Announcements: make([]Announcement, len(a.Announcements), len(a.Announcements)+1),
 		Delays:        maps.Clone(a.Delays),
+		Live:          maps.Clone(a.Live),
 	}
 	copy(out.Announcements, a.Announcements)
 	return out

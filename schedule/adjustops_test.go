@@ -34,8 +34,8 @@ func TestAdjustmentsOpsArePure(t *testing.T) {
 			out, _ := a.WithoutAnnouncement("a1")
 			return out
 		},
-		"WithDelay set":   func(a Adjustments) Adjustments { return a.WithDelay("side", 5, at) },
-		"WithDelay clear": func(a Adjustments) Adjustments { return a.WithDelay("main", 0, at) },
+		"WithDelay set":   func(a Adjustments) Adjustments { return a.WithDelay("side", "s1", 5, at) },
+		"WithDelay clear": func(a Adjustments) Adjustments { return a.WithDelay("main", "", 0, at) },
 		"Prune":           func(a Adjustments) Adjustments { return a.Prune(at) },
 	}
 	for name, op := range ops {
@@ -96,12 +96,13 @@ func TestWithDelay(t *testing.T) {
 		adj  Adjustments
 		want map[string]Delay
 	}{
-		{"new delay starts now", Adjustments{}.WithDelay("main", 7, t0), map[string]Delay{"main": {7, t0}}},
-		{"change keeps From", Adjustments{}.WithDelay("main", 7, t0).WithDelay("main", 12, t1), map[string]Delay{"main": {12, t0}}},
-		{"clear", Adjustments{}.WithDelay("main", 7, t0).WithDelay("main", 0, t1), map[string]Delay{}},
-		{"after a clear, From is new", Adjustments{}.WithDelay("main", 7, t0).WithDelay("main", 0, t1).WithDelay("main", 3, t1), map[string]Delay{"main": {3, t1}}},
-		{"tracks are independent", Adjustments{}.WithDelay("main", 7, t0).WithDelay("side", 2, t1), map[string]Delay{"main": {7, t0}, "side": {2, t1}}},
-		{"clearing nothing", Adjustments{}.WithDelay("main", 0, t0), nil},
+		{"new delay starts now", Adjustments{}.WithDelay("main", "a", 7, t0), map[string]Delay{"main": {7, t0, "a"}}},
+		{"change keeps From", Adjustments{}.WithDelay("main", "a", 7, t0).WithDelay("main", "a", 12, t1), map[string]Delay{"main": {12, t0, "a"}}},
+		{"another session, From is new", Adjustments{}.WithDelay("main", "a", 7, t0).WithDelay("main", "b", 12, t1), map[string]Delay{"main": {12, t1, "b"}}},
+		{"clear", Adjustments{}.WithDelay("main", "a", 7, t0).WithDelay("main", "", 0, t1), map[string]Delay{}},
+		{"after a clear, From is new", Adjustments{}.WithDelay("main", "a", 7, t0).WithDelay("main", "", 0, t1).WithDelay("main", "a", 3, t1), map[string]Delay{"main": {3, t1, "a"}}},
+		{"tracks are independent", Adjustments{}.WithDelay("main", "a", 7, t0).WithDelay("side", "s1", 2, t1), map[string]Delay{"main": {7, t0, "a"}, "side": {2, t1, "s1"}}},
+		{"clearing nothing", Adjustments{}.WithDelay("main", "", 0, t0), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,7 +7,7 @@
 // builder (build); load detects a source's format and is what callers use,
 // and demo is the built-in demo schedule. This package imports none of
 // them. A Schedule never changes once loaded. Adjustments are the organizers' live changes on top of it
-// (announcements, per-track delays), changed only through pure operations
+// (announcements, per-track delays, when sessions really started and ended), changed only through pure operations
 // that return new values. Compute turns (schedule, adjustments, instant) into
 // a State: what each track plays now and next, and the next instant anything
 // changes, at which the caller computes again.

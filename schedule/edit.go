@@ -62,18 +62,6 @@ func RemoveAnnouncement(id string) Edit {
 	}
 }
 
-// SetDelay makes a track of the schedule run minutes late from the instant
-// of the edit (WithDelay: a track already late keeps the instant its delay
-// began); 0 minutes clears the delay.
-func SetDelay(track string, minutes int) Edit {
-	return func(sc *Schedule, adj Adjustments, now time.Time) (Adjustments, error) {
-		if err := checkTrack(sc, track, false); err != nil {
-			return adj, err
-		}
-		return adj.Prune(now).WithDelay(track, minutes, now), nil
-	}
-}
-
 // checkTrack refuses a track id the schedule does not have; an empty one
 // means every track where emptyMeansAll.
 func checkTrack(sc *Schedule, track string, emptyMeansAll bool) error {

@@ -56,27 +56,6 @@ func TestEdits(t *testing.T) {
 			wantErr: ErrNoSuchAnnouncement,
 		},
 		{
-			name: "delay a track on time",
-			edit: SetDelay("side", 5),
-			want: Adjustments{
-				Announcements: []Announcement{adjTestBase().Announcements[1]},
-				Delays:        map[string]Delay{"main": {Minutes: 7, From: t0}, "side": {Minutes: 5, From: now}},
-			},
-		},
-		{
-			name: "change a delay keeps its start",
-			edit: SetDelay("main", 12),
-			want: Adjustments{
-				Announcements: []Announcement{adjTestBase().Announcements[1]},
-				Delays:        map[string]Delay{"main": {Minutes: 12, From: t0}},
-			},
-		},
-		{
-			name: "clear a delay",
-			edit: SetDelay("main", 0),
-			want: Adjustments{Announcements: []Announcement{adjTestBase().Announcements[1]}, Delays: map[string]Delay{}},
-		},
-		{
 			name:    "delay an unknown track",
 			edit:    SetDelay("nope", 5),
 			wantErr: ErrUnknownTrack,

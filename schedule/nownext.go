@@ -9,12 +9,19 @@ import (
 )
 
 // Timed returns every session, in s.Sessions order, with its estimated times
-// under adj's delays (see Delay).
+// under adj's delays and live timing (timing.go, docs/live-timing.md).
 func (s *Schedule) Timed(adj Adjustments) []Timed {
 	out := make([]Timed, len(s.Sessions))
 	for i := range s.Sessions {
 		ss := &s.Sessions[i]
-		out[i] = timedOf(ss, adj.Delays[ss.Track])
+		out[i] = timedFrom(ss, span{ss.Start, ss.End}, adj)
+	}
+	idx := trackIndexes(s)
+	for tr := range timedTracks(adj) {
+		est := estimateTrack(s, idx[tr], tr, adj)
+		for k, i := range idx[tr] {
+			out[i] = timedFrom(&s.Sessions[i], est[k], adj)
+		}
 	}
 	return out
 }
@@ -30,6 +37,7 @@ func (s *Schedule) Timed(adj Adjustments) []Timed {
 // State.NextChange.
 func Compute(s *Schedule, adj Adjustments, at time.Time) State {
 	idx := trackIndexes(s)
+	timed := timedTracks(adj)
 	st := State{
 		At:            at,
 		Tracks:        make([]TrackState, 0, len(s.Tracks)),
@@ -39,7 +47,7 @@ func Compute(s *Schedule, adj Adjustments, at time.Time) State {
 	// per track.
 	slots := make([]Timed, 2*len(s.Tracks))
 	for i, tr := range s.Tracks {
-		ts := trackStateAt(s, idx[tr.ID], tr, adj.Delays[tr.ID], at, slots[2*i:2*i+2])
+		ts := trackStateAt(s, idx[tr.ID], tr, adj, timed[tr.ID], at, slots[2*i:2*i+2])
 		st.Tracks = append(st.Tracks, ts)
 		st.NextChange = earliestAfter(st.NextChange, ts.NextChange)
 	}
@@ -74,74 +82,36 @@ func ComputeTrack(s *Schedule, adj Adjustments, track string, at time.Time) (Tra
 	if !ok {
 		return TrackState{}, false
 	}
-	return trackStateAt(s, trackIndexes(s)[track], tr, adj.Delays[track], at, make([]Timed, 2)), true
+	return trackStateAt(s, trackIndexes(s)[track], tr, adj, timedTracks(adj)[track], at, make([]Timed, 2)), true
 }
 
-// trackStateAt finds now and next by binary search over the track's
-// sessions. Estimated starts keep the scheduled order (timedEstimate makes
-// sure of it), so the search is valid under any delay. Now and Next point
-// into slots (two of them).
-func trackStateAt(s *Schedule, idxs []int, tr Track, d Delay, at time.Time, slots []Timed) TrackState {
-	ts := TrackState{Track: tr, DelayMinutes: d.Minutes}
-	k := sort.Search(len(idxs), func(k int) bool {
-		start, _, _ := timedEstimate(&s.Sessions[idxs[k]], d)
-		return start.After(at)
-	})
+// trackStateAt finds now and next. A track with live timing (timed) is
+// walked (trackStateTimed); the others run as scheduled, found by binary
+// search over the track's sessions. Now and Next point into slots (two of
+// them).
+func trackStateAt(s *Schedule, idxs []int, tr Track, adj Adjustments, timed bool, at time.Time, slots []Timed) TrackState {
+	if timed {
+		return trackStateTimed(s, idxs, tr, adj, at, slots)
+	}
+	ts := TrackState{Track: tr}
+	k := sort.Search(len(idxs), func(k int) bool { return s.Sessions[idxs[k]].Start.After(at) })
 	if k < len(idxs) {
-		slots[1] = timedOf(&s.Sessions[idxs[k]], d)
+		ss := &s.Sessions[idxs[k]]
+		slots[1] = timedFrom(ss, span{ss.Start, ss.End}, adj)
 		ts.Next = &slots[1]
 		ts.NextChange = slots[1].EstStart
 	}
 	// Without overlaps only idxs[k-1] can be running; the walk back past it
 	// is for a long session that encloses shorter ones (imported schedules).
-	// No estimate ends later than the scheduled end plus a positive delay,
-	// which rules most sessions out without estimating them.
-	endsAfter := at.Add(-max(time.Duration(d.Minutes)*time.Minute, 0))
 	for j := k - 1; j >= 0; j-- {
-		ss := &s.Sessions[idxs[j]]
-		if !ss.End.After(endsAfter) {
-			continue
-		}
-		if _, end, _ := timedEstimate(ss, d); end.After(at) {
-			slots[0] = timedOf(ss, d)
+		if ss := &s.Sessions[idxs[j]]; ss.End.After(at) {
+			slots[0] = timedFrom(ss, span{ss.Start, ss.End}, adj)
 			ts.Now = &slots[0]
-			ts.NextChange = earliestAfter(ts.NextChange, end)
+			ts.NextChange = earliestAfter(ts.NextChange, ss.End)
 			break
 		}
 	}
 	return ts
-}
-
-func timedOf(ss *Session, d Delay) Timed {
-	start, end, minutes := timedEstimate(ss, d)
-	return Timed{Session: *ss, EstStart: start, EstEnd: end, DelayMinutes: minutes}
-}
-
-// timedEstimate applies d to one session of its track (see Delay). A
-// negative delay (running early) is clamped at d.From, so no estimate moves
-// into the past of when the delay was set, and estimated starts keep their
-// scheduled order, which the binary search in trackStateAt relies on.
-func timedEstimate(ss *Session, d Delay) (start, end time.Time, minutes int) {
-	if d.Minutes == 0 || !ss.End.After(d.From) {
-		return ss.Start, ss.End, 0
-	}
-	delta := time.Duration(d.Minutes) * time.Minute
-	if !ss.Start.After(d.From) {
-		// Running at From: it started on time and ends late.
-		end = ss.End.Add(delta)
-		if end.Before(d.From) {
-			end = d.From
-		}
-		return ss.Start, end, d.Minutes
-	}
-	start, end = ss.Start.Add(delta), ss.End.Add(delta)
-	if start.Before(d.From) {
-		start = d.From
-	}
-	if end.Before(start) {
-		end = start
-	}
-	return start, end, d.Minutes
 }
 
 // trackIndexes is s.byTrack, or the same lookup built on the spot for a

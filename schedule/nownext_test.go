@@ -265,7 +265,7 @@ func BenchmarkCompute(b *testing.B) {
 	s := nnBenchSchedule(b)
 	start := s.Sessions[0].Start
 	adj := schedule.Adjustments{}.
-		WithDelay("t3", 7, start.Add(10*time.Hour)).
+		WithDelay("t3", "", 7, start.Add(10*time.Hour)).
 		WithAnnouncement(schedule.Announcement{ID: "a", Text: "x", Created: start})
 	// Talks start every 25 minutes (plus up to 8 minutes of stagger) and
 	// last 20: minute 12 of a slot is inside a talk on every track, minute

@@ -103,16 +103,37 @@ func (s *Server) postDelay(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	adj, err := s.applyEdit(c, schedule.SetDelay(track, minutes))
+	return s.applyTiming(c, track, "delay set", schedule.SetDelay(track, minutes))
+}
+
+// postStarted and postEnded say the session on stage of a track started or
+// ended now (docs/live-timing.md). The body is an empty object.
+func (s *Server) postStarted(c *fiber.Ctx) error {
+	track := keep(c.Params("track"))
+	if err := parseEmpty(c.Body()); err != nil {
+		return err
+	}
+	return s.applyTiming(c, track, "session started", schedule.Started(track))
+}
+
+func (s *Server) postEnded(c *fiber.Ctx) error {
+	track := keep(c.Params("track"))
+	if err := parseEmpty(c.Body()); err != nil {
+		return err
+	}
+	return s.applyTiming(c, track, "session ended", schedule.Ended(track))
+}
+
+// applyTiming applies a live-timing edit of track and answers the track's
+// updated timing (encodeTrackTiming).
+func (s *Server) applyTiming(c *fiber.Ctx, track, what string, edit schedule.Edit) error {
+	adj, err := s.applyEdit(c, edit)
 	if err != nil {
 		return err
 	}
-	s.log.Info("delay set", slog.String("track", track), slog.Int("minutes", minutes))
-	resp := fiber.Map{"track": track, "minutes": minutes}
-	if minutes > 0 {
-		resp["from"] = adj.Delays[track].From.UTC()
-	}
-	return c.JSON(resp)
+	doc := encodeTrackTiming(s.live.schedule(), adj, track, s.clock.Now())
+	s.log.Info(what, slog.String("track", track), slog.Int("delay_minutes", doc.DelayMinutes))
+	return c.JSON(doc)
 }
 
 // postReload reads the schedule's source again and runs it if it is sound

@@ -15,6 +15,8 @@ var adminCalls = []struct{ method, path, body string }{
 	{http.MethodPost, "/api/v1/announcements", `{"text": "hi"}`},
 	{http.MethodDelete, "/api/v1/announcements/abc", ""},
 	{http.MethodPost, "/api/v1/tracks/main/delay", `{"minutes": 3}`},
+	{http.MethodPost, "/api/v1/tracks/main/started", `{}`},
+	{http.MethodPost, "/api/v1/tracks/main/ended", `{}`},
 	{http.MethodPost, "/api/v1/reload", ""},
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,14 @@ type sessionDoc struct {
 	DoNotRecord bool   `json:"do_not_record,omitempty"`
 	DoNotStream bool   `json:"do_not_stream,omitempty"`
 	FeedbackURL string `json:"feedback_url,omitempty"`
+	// What the crew said on stage (docs/live-timing.md).
+	Live *liveDoc `json:"live,omitempty"`
+}
+
+// liveDoc is what was said about a session on stage (docs/live-timing.md).
+type liveDoc struct {
+	Started *time.Time `json:"started,omitempty"`
+	Ended   *time.Time `json:"ended,omitempty"`
 }
 
 type trackDoc struct {
@@ -54,6 +63,10 @@ type trackDoc struct {
 	Next         *sessionDoc `json:"next"`
 	DelayMinutes int         `json:"delay_minutes"`
 	NextChange   *time.Time  `json:"next_change"`
+	// Timing changes whenever the track's live timing does (the schedule
+	// document carries the same per track): a page whose schedule document
+	// holds another one fetches it again, so its own estimates agree.
+	Timing string `json:"timing,omitempty"`
 }
 
 type stateDoc struct {
@@ -72,6 +85,19 @@ type scheduleDoc struct {
 	Tracks          []schedule.Track          `json:"tracks"`
 	Sessions        []sessionDoc              `json:"sessions"`
 	Delays          map[string]schedule.Delay `json:"delays"`
+	Timing          map[string]string         `json:"timing"`
+}
+
+// trackTimingDoc is the answer of the live-timing calls: the track's delay,
+// what runs now and next, and every session of the track with its scheduled
+// and estimated times.
+type trackTimingDoc struct {
+	Track        string          `json:"track"`
+	DelayMinutes int             `json:"delay_minutes"`
+	Delay        *schedule.Delay `json:"delay,omitempty"`
+	Now          *sessionDoc     `json:"now"`
+	Next         *sessionDoc     `json:"next"`
+	Sessions     []sessionDoc    `json:"sessions"`
 }
 
 func utc(t time.Time) time.Time { return t.UTC() }
@@ -98,14 +124,75 @@ func newSessionDoc(t *schedule.Timed, changes map[string]schedule.Change) *sessi
 	if c, ok := changes[t.ID]; ok {
 		d.Change = &changeDoc{Type: string(c.Type), PreviousTrack: c.PreviousTrack, PreviousStart: optTime(c.PreviousStart)}
 	}
+	if t.Live != nil {
+		d.Live = &liveDoc{Started: optPtr(t.Live.Started), Ended: optPtr(t.Live.Ended)}
+	}
 	return d
 }
 
-func newTrackDoc(ts schedule.TrackState, changes map[string]schedule.Change) trackDoc {
+func optPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	return optTime(*t)
+}
+
+// timingOf fingerprints each track's live timing: how many instants were
+// said and the latest of them (each Started or Ended adds a later one), and
+// the session its delay applies to (the minutes are in delay_minutes).
+func timingOf(adj schedule.Adjustments) map[string]string {
+	type acc struct {
+		n      int
+		latest time.Time
+	}
+	by := map[string]acc{}
+	for _, l := range adj.Live {
+		a := by[l.Track]
+		for _, t := range []*time.Time{l.Started, l.Ended} {
+			if t != nil {
+				a.n++
+				if t.After(a.latest) {
+					a.latest = *t
+				}
+			}
+		}
+		by[l.Track] = a
+	}
+	out := make(map[string]string, len(by)+len(adj.Delays))
+	for tr, a := range by {
+		out[tr] = strconv.Itoa(a.n) + "@" + strconv.FormatInt(a.latest.UnixMilli(), 10)
+	}
+	for tr, d := range adj.Delays {
+		if d.Minutes != 0 {
+			out[tr] += "/" + d.Session
+		}
+	}
+	return out
+}
+
+// encodeTrackTiming is a track's timing at instant at (trackTimingDoc).
+func encodeTrackTiming(s *schedule.Schedule, adj schedule.Adjustments, track string, at time.Time) trackTimingDoc {
+	ts, _ := schedule.ComputeTrack(s, adj, track, at)
+	doc := trackTimingDoc{Track: track, DelayMinutes: ts.DelayMinutes, Now: newSessionDoc(ts.Now, nil), Next: newSessionDoc(ts.Next, nil), Sessions: []sessionDoc{}}
+	if d, ok := adj.Delays[track]; ok {
+		d.From = d.From.UTC()
+		doc.Delay = &d
+	}
+	timed := s.Timed(adj)
+	for i := range timed {
+		if timed[i].Track == track {
+			doc.Sessions = append(doc.Sessions, *newSessionDoc(&timed[i], nil))
+		}
+	}
+	return doc
+}
+
+func newTrackDoc(ts schedule.TrackState, changes map[string]schedule.Change, timing map[string]string) trackDoc {
 	return trackDoc{
 		ID: ts.Track.ID, Name: ts.Track.Name,
 		Now: newSessionDoc(ts.Now, changes), Next: newSessionDoc(ts.Next, changes),
 		DelayMinutes: ts.DelayMinutes, NextChange: optTime(ts.NextChange),
+		Timing: timing[ts.Track.ID],
 	}
 }
 
@@ -117,11 +204,12 @@ func newTrackDoc(ts schedule.TrackState, changes map[string]schedule.Change) tra
 // one, so documents with the same track and the same announcements (the
 // usual case: most messages go to the default audience) are encoded once
 // and their bytes shared. Only the bytes are kept.
-func encodeStates(s *schedule.Schedule, st schedule.State, changes map[string]schedule.Change) map[string][]byte {
+func encodeStates(s *schedule.Schedule, adj schedule.Adjustments, st schedule.State, changes map[string]schedule.Change) map[string][]byte {
 	conf := confDoc{Name: s.Name, TimeZone: s.TimeZone}
+	timing := timingOf(adj)
 	tracks := make([]trackDoc, len(st.Tracks))
 	for i, ts := range st.Tracks {
-		tracks[i] = newTrackDoc(ts, changes)
+		tracks[i] = newTrackDoc(ts, changes, timing)
 	}
 	out := make(map[string][]byte, len(perTrackClasses)*len(tracks)+len(wholeClasses))
 	encoded := map[string][]byte{} // by track and announcement ids
@@ -176,7 +264,7 @@ func encodeSchedule(s *schedule.Schedule, adj schedule.Adjustments, changes map[
 	}
 	return mustJSON(scheduleDoc{
 		ScheduleVersion: s.Version, Conference: confDoc{Name: s.Name, TimeZone: s.TimeZone},
-		Days: s.Days, Tracks: s.Tracks, Sessions: sessions, Delays: delays,
+		Days: s.Days, Tracks: s.Tracks, Sessions: sessions, Delays: delays, Timing: timingOf(adj),
 	})
 }
 

@@ -16,11 +16,11 @@ func BenchmarkEncodeStates(b *testing.B) {
 	sc := demo.Schedule(now)
 	adj := schedule.Adjustments{}.
 		WithAnnouncement(schedule.Announcement{ID: "a", Text: "Lunch is served in the lounge", Created: now}).
-		WithDelay("track-a", 7, now)
+		WithDelay("track-a", "", 7, now)
 	b.ReportAllocs()
 	for b.Loop() {
 		st := schedule.Compute(sc, adj, now)
-		if docs := encodeStates(sc, st, nil); len(docs) != len(perTrackClasses)*len(sc.Tracks)+len(wholeClasses) {
+		if docs := encodeStates(sc, schedule.Adjustments{}, st, nil); len(docs) != len(perTrackClasses)*len(sc.Tracks)+len(wholeClasses) {
 			b.Fatalf("%d documents, want one per track and class and one per whole-conference class", len(docs))
 		}
 	}

@@ -219,7 +219,7 @@ func serveParsed(t *testing.T, data []byte) {
 		}
 		if len(sc.Sessions) == 0 {
 			st := schedule.Compute(sc, schedule.Adjustments{}, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-			encodeStates(sc, st, nil)
+			encodeStates(sc, schedule.Adjustments{}, st, nil)
 			encodeSchedule(sc, schedule.Adjustments{}, nil)
 			return
 		}
@@ -240,7 +240,7 @@ func serveParsed(t *testing.T, data []byte) {
 		}
 		for _, a := range []schedule.Adjustments{{}, adj} {
 			for _, at := range []time.Time{first.Add(-time.Hour), first, first.Add(last.Sub(first) / 2), last, last.Add(13 * time.Hour)} {
-				encodeStates(sc, schedule.Compute(sc, a, at), nil)
+				encodeStates(sc, a, schedule.Compute(sc, a, at), nil)
 			}
 			encodeSchedule(sc, a, nil)
 			if err := ical.Write(io.Discard, sc, sc.Timed(a)); err != nil {

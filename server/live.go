@@ -267,7 +267,7 @@ func (l *live) refresh(now time.Time) time.Time {
 func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 	st := schedule.Compute(l.sched, l.adj, now)
 	l.accumulateLocked(now)
-	docs := encodeStates(l.sched, st, l.changed)
+	docs := encodeStates(l.sched, l.adj, st, l.changed)
 	msgs := make(map[string][]byte, len(docs))
 	for topic, doc := range docs {
 		if old, ok := l.states[topic]; ok && bytes.Equal(docOfState(old), doc) {

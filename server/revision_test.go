@@ -74,7 +74,9 @@ func TestAdminRevisions(t *testing.T) {
 						}
 						annID = a.ID
 					}},
+				{"say the session started", http.MethodPost, func() string { return "/api/v1/tracks/main/started" }, `{}`, http.StatusOK, nil},
 				{"set a delay", http.MethodPost, func() string { return "/api/v1/tracks/main/delay" }, `{"minutes": 6}`, http.StatusOK, nil},
+				{"say the session ended", http.MethodPost, func() string { return "/api/v1/tracks/main/ended" }, `{}`, http.StatusOK, nil},
 				{"remove the announcement", http.MethodDelete, func() string { return "/api/v1/announcements/" + annID }, "", http.StatusNoContent, nil},
 			}
 			for _, w := range writes {

@@ -94,6 +94,8 @@ func (s *Server) newApp() *fiber.App {
 	api.Post("/announcements", admin(s.postAnnouncement)...)
 	api.Delete("/announcements/:id", admin(s.deleteAnnouncement)...)
 	api.Post("/tracks/:track/delay", admin(s.postDelay)...)
+	api.Post("/tracks/:track/started", admin(s.postStarted)...)
+	api.Post("/tracks/:track/ended", admin(s.postEnded)...)
 	api.Post("/reload", admin(s.postReload)...)
 
 	// Pages and their assets (pages.go), then the fallback.

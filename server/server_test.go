@@ -414,19 +414,16 @@ func TestStateDocument(t *testing.T) {
 
 // TestDelayShiftsEstimates sets a 7-minute delay on main at 09:40: the
 // running talk keeps its start and ends at 10:07, the coffee break after it
-// moves by 7 minutes, and the side room is untouched.
+// starts 7 minutes late and absorbs them (it still ends at 10:30), and the
+// side room is untouched.
 func TestDelayShiftsEstimates(t *testing.T) {
 	ts := startServer(t, Config{AdminToken: adminToken})
 	body := ts.admin(t, http.MethodPost, "/api/v1/tracks/main/delay", `{"minutes": 7}`, http.StatusOK)
-	var resp struct {
-		Track   string    `json:"track"`
-		Minutes int       `json:"minutes"`
-		From    time.Time `json:"from"`
-	}
+	var resp trackTimingDoc
 	if err := json.Unmarshal(body, &resp); err != nil {
 		t.Fatal(err)
 	}
-	if resp.Track != "main" || resp.Minutes != 7 || !resp.From.Equal(testNow) {
+	if resp.Track != "main" || resp.DelayMinutes != 7 || resp.Delay == nil || !resp.Delay.From.Equal(testNow) || resp.Delay.Session != "tail-latency" {
 		t.Fatalf("delay answer = %s, want track main, 7 minutes, from %v", body, testNow)
 	}
 
@@ -454,7 +451,7 @@ func TestDelayShiftsEstimates(t *testing.T) {
 		return times{s.ID, s.Start, s.End, s.EstStart, s.EstEnd, s.DelayMinutes}
 	}
 	wantNow := times{"tail-latency", at("09:30"), at("10:00"), at("09:30"), at("10:07"), 7}
-	wantNext := times{"coffee", at("10:00"), at("10:30"), at("10:07"), at("10:37"), 7}
+	wantNext := times{"coffee", at("10:00"), at("10:30"), at("10:07"), at("10:30"), 7}
 
 	d := stateDocOf(t, ts.get(t, "/api/v1/state"))
 	if got := d.Tracks[0]; got.ID != "main" || got.DelayMinutes != 7 {

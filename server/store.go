@@ -41,6 +41,7 @@ type rawStateFile struct {
 	Adjustments struct {
 		Announcements []json.RawMessage          `json:"announcements"`
 		Delays        map[string]json.RawMessage `json:"delays"`
+		Live          map[string]json.RawMessage `json:"live"`
 	} `json:"adjustments"`
 }
 
@@ -152,6 +153,22 @@ func checkState(sf rawStateFile, sc *schedule.Schedule) (schedule.Adjustments, [
 			adj.Delays = map[string]schedule.Delay{}
 		}
 		adj.Delays[track] = d
+	}
+	for _, id := range slices.Sorted(maps.Keys(sf.Adjustments.Live)) {
+		field := "adjustments.live." + quote(id)
+		var l schedule.Live
+		if err := json.Unmarshal(sf.Adjustments.Live[id], &l); err != nil {
+			drop(field, fmt.Errorf("not a session's live timing (%v): it needs a track and started or ended in RFC 3339", err))
+			continue
+		}
+		if err := checkLive(id, l, sc); err != nil {
+			drop(field, err)
+			continue
+		}
+		if adj.Live == nil {
+			adj.Live = map[string]schedule.Live{}
+		}
+		adj.Live[id] = l
 	}
 	return adj, dropped
 }

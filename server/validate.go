@@ -149,7 +149,54 @@ func checkDelay(track string, d schedule.Delay, sc *schedule.Schedule) error {
 	if d.From.IsZero() {
 		return invalid("bad_time", "from must be the RFC 3339 instant the delay was set")
 	}
-	return checkTrack(sc, track, false)
+	if err := checkTrack(sc, track, false); err != nil {
+		return err
+	}
+	if d.Session != "" && !hasSession(sc, track, d.Session) {
+		return invalid("unknown_session", "session "+quote(d.Session)+" is not on track "+quote(track)+" in the schedule: set the delay again from the admin console")
+	}
+	return nil
+}
+
+// checkLive is the state file's check of what was said about a session on
+// stage; the admin API makes the same with schedule.Started and Ended.
+func checkLive(id string, l schedule.Live, sc *schedule.Schedule) error {
+	if err := checkTrack(sc, l.Track, false); err != nil {
+		return err
+	}
+	if !hasSession(sc, l.Track, id) {
+		return invalid("unknown_session", "session "+quote(id)+" is not on track "+quote(l.Track)+" in the schedule")
+	}
+	switch {
+	case l.Started == nil && l.Ended == nil:
+		return invalid("bad_time", "started or ended must be an RFC 3339 instant")
+	case l.Started != nil && l.Started.IsZero(), l.Ended != nil && l.Ended.IsZero():
+		return invalid("bad_time", "started and ended must be RFC 3339 instants")
+	case l.Started != nil && l.Ended != nil && l.Ended.Before(*l.Started):
+		return invalid("bad_time", "ended lies before started")
+	}
+	return nil
+}
+
+// hasSession reports whether the schedule has a session with that id on
+// that track (session ids are unique across a schedule).
+func hasSession(sc *schedule.Schedule, track, id string) bool {
+	for i := range sc.Sessions {
+		if sc.Sessions[i].ID == id {
+			return sc.Sessions[i].Track == track
+		}
+	}
+	return false
+}
+
+// parseEmpty checks the body of a call that takes none: an empty object,
+// or nothing at all.
+func parseEmpty(body []byte) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	var req struct{}
+	return decodeJSONBody(body, &req)
 }
 
 // checkTrack refuses a track id the schedule does not have; an empty one

@@ -135,19 +135,26 @@ function renderAnnouncements(t, tz, tracks) {
   );
 }
 
-// ---- tracks: delays and viewers
+// ---- tracks: live timing (started, ended, delay) and viewers
 
 async function setDelay(id, minutes, button) {
   const r = await call('POST', `/api/v1/tracks/${encodeURIComponent(id)}/delay`, { minutes }, button);
-  if (r) say(minutes ? `${id} now runs ${minutes} minutes late` : `${id} back on schedule`);
+  if (r) say(minutes ? `${id}: the session on stage runs ${minutes} minutes late` : `${id} back on schedule`);
+}
+
+// stage says the session on stage of a track started or ended now.
+async function stage(id, what, button) {
+  const r = await call('POST', `/api/v1/tracks/${encodeURIComponent(id)}/${what}`, {}, button);
+  if (r) say(`${id}: ${what === 'started' ? `${r.now?.title || 'the session'} started` : 'the session ended'}`);
 }
 
 function makeTrackRow(tr) {
+  const name = fmt.iso(tr.name);
   const btn = (label, delta, aria) =>
     h('button', {
       type: 'button',
       text: label,
-      'aria-label': `${aria} for ${fmt.iso(tr.name)}`,
+      'aria-label': `${aria} for ${name}`,
       'data-track': tr.id,
       'data-delta': delta,
       onclick: (e) => {
@@ -157,6 +164,30 @@ function makeTrackRow(tr) {
         setDelay(tr.id, delta === 'clear' ? 0 : Math.max(0, cur + +delta), e.currentTarget);
       },
     });
+  const field = h('input', {
+    type: 'number',
+    min: '0',
+    max: '720',
+    step: '1',
+    class: 'delay-field',
+    'data-track': tr.id,
+    'aria-label': `Minutes late for ${name}`,
+    onkeydown: (e) => e.key === 'Enter' && set.click(),
+  });
+  const set = h('button', {
+    type: 'button',
+    text: 'Set',
+    'data-track': tr.id,
+    'data-set': '',
+    'aria-label': `Set the delay typed for ${name}`,
+    onclick: (e) => {
+      const v = field.valueAsNumber;
+      // The server says what it accepts; an empty field is not a number to send.
+      if (Number.isFinite(v)) setDelay(tr.id, v, e.currentTarget).then(() => (field.value = ''));
+    },
+  });
+  const stageBtn = (what, label) =>
+    h('button', { type: 'button', text: label, 'data-track': tr.id, [`data-${what}`]: '', 'aria-label': `${label} on ${name}`, onclick: (e) => stage(tr.id, what, e.currentTarget) });
   return h(
     'tr',
     {},
@@ -164,7 +195,19 @@ function makeTrackRow(tr) {
     h('td', { class: 'tr-now' }, h('span', { class: 'clamp' })),
     h('td', { class: 'tr-viewers num' }),
     h('td', { class: 'tr-delay num' }),
-    h('td', { class: 'tr-actions' }, btn('+5', '5', 'Add 5 minutes of delay'), btn('+10', '10', 'Add 10 minutes of delay'), btn('−5', '-5', 'Take 5 minutes of delay off'), btn('Clear', 'clear', 'Clear the delay')),
+    h(
+      'td',
+      { class: 'tr-actions' },
+      stageBtn('started', 'Started'),
+      stageBtn('ended', 'Ended'),
+      btn('−5', '-5', 'Take 5 minutes of delay off'),
+      btn('−1', '-1', 'Take 1 minute of delay off'),
+      btn('+1', '1', 'Add 1 minute of delay'),
+      btn('+5', '5', 'Add 5 minutes of delay'),
+      field,
+      set,
+      btn('Clear', 'clear', 'Clear the delay'),
+    ),
   );
 }
 
@@ -181,8 +224,22 @@ function renderTracks(t, tracks) {
     row.classList.toggle('late', x.delay !== 0);
     row.querySelector('[data-delta="clear"]').disabled = x.delay === 0;
     row.querySelector('[data-delta="-5"]').disabled = x.delay <= 0;
+    row.querySelector('[data-delta="-1"]').disabled = x.delay <= 0;
+    row.querySelector('[data-ended]').disabled = !x.now && !x.next;
+    row.querySelector('[data-started]').disabled = !x.now && !x.next;
   });
   text($('viewers-total'), live.viewers ? `${live.viewers.total} watching` : '');
+}
+
+// liveNote says what was said on stage about a session: "started 09:42",
+// "ended 10:10".
+function liveNote(s, tz) {
+  const l = s.live;
+  if (!l) return '';
+  const parts = [];
+  if (l.started) parts.push(`started ${fmt.hm(Date.parse(l.started), tz)}`);
+  if (l.ended) parts.push(`ended ${fmt.hm(Date.parse(l.ended), tz)}`);
+  return parts.join(', ');
 }
 
 // ---- the day's schedule
@@ -212,7 +269,9 @@ function renderDay(t, tz, tracks) {
       ),
     (row, s) => {
       text(row.querySelector('.c-sched'), `${fmt.hm(s.s0, tz)}–${fmt.hm(s.s1, tz)}`);
-      text(row.querySelector('.c-est'), s.t0 !== s.s0 || s.t1 !== s.s1 ? `${fmt.hm(s.t0, tz)}–${fmt.hm(s.t1, tz)}` : '');
+      const est = s.t0 !== s.s0 || s.t1 !== s.s1 ? `${fmt.hm(s.t0, tz)}–${fmt.hm(s.t1, tz)}` : '';
+      const said = liveNote(s, tz);
+      text(row.querySelector('.c-est'), est && said ? `${est} · ${said}` : est || said);
       text(row.querySelector('.c-track'), tracks.find((x) => x.id === s.track)?.name || s.track);
       const title = fmt.iso(s.title) + (s.change ? ` (${s.change.type})` : '');
       text(row.querySelector('.c-title .clamp'), title);
@@ -223,7 +282,7 @@ function renderDay(t, tz, tracks) {
       show(row.querySelector('.no-stream'), !!s.do_not_stream);
       row.classList.toggle('past', s.t1 <= t);
       row.classList.toggle('is-now', s.t0 <= t && t < s.t1);
-      row.classList.toggle('late', s.t0 !== s.s0);
+      row.classList.toggle('late', s.t0 > s.s0 || s.t1 > s.s1);
     },
   );
   show($('day-none'), list.length === 0);

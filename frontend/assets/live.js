@@ -166,7 +166,8 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
   }
 
   // needsDoc reports whether the schedule document disagrees with the state:
-  // another version, another delay, or other times for a session on show.
+  // another version, another delay, other live timing (a session said to
+  // have started or ended), or other times for a session on show.
   function needsDoc() {
     const st = live.state;
     if (!live.doc) return true;
@@ -175,6 +176,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     const delays = live.doc.delays || {};
     for (const t of st.tracks || []) {
       if ((t.delay_minutes || 0) !== (delays[t.id]?.minutes || 0)) return true;
+      if ((t.timing || '') !== (live.doc.timing?.[t.id] || '')) return true;
       for (const s of [t.now, t.next]) {
         if (!s) continue;
         const mine = live.sessions(t.id).find((x) => x.id === s.id);

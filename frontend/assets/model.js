@@ -39,7 +39,7 @@ export function index(doc) {
 
 // at says what a track's list shows at instant t, by the protocol's rule:
 // now is the slot with t0 <= t < t1, next the first with t0 > t, prev the
-// last that ended at or before t (a screen counts its overtime from it).
+// last that ended at or before t (the stage view counts its overtime from it).
 export function at(list, t) {
   let now = null;
   let next = null;

@@ -7,7 +7,6 @@ import * as fmt from './fmt.js';
 import { $, h, text, css, show, sync, say, watch, announcer, params, pathTrack } from './ui.js';
 
 const AMBER_FROM = 5 * 60e3; // the last five minutes turn amber
-const OVERTIME_FOR = 10 * 60e3; // a session that runs into a gap shows its overtime this long
 // The lobby shows at most ROWS tracks at once (?rows= changes it, 1 to
 // MAX_ROWS: more would make the titles unreadable from the back of a
 // foyer) and turns the page every PAGE_EVERY of server time, so every lobby
@@ -52,19 +51,18 @@ const freshAnnouncements = announcer();
 
 const live = start({ track, view: 'screen', render });
 
-// situation says what a track's screen shows at t: mode is now, break, over
-// (a session ran past its end into a gap: the speaker's cue), gap, before
-// (the day has not started) or done.
+// situation says what a track's screen shows at t: mode is now, break, gap,
+// before (the day has not started) or done. A session is "now" until its
+// estimated end (or its live end), then the break or the next one shows:
+// the audience never sees overtime, which is the stage view's business.
 function situation(id, t, day) {
   const tr = live.track(id, t);
-  const { now, next, prev } = tr;
+  const { now, next } = tr;
   if (now) {
     const left = now.t1 - t;
     if (now.kind === 'break') return { tr, mode: 'break', s: now, next, cue: '' };
     return { tr, mode: 'now', s: now, next, cue: left <= AMBER_FROM ? 'amber' : '' };
   }
-  if (prev && prev.kind !== 'break' && t - prev.t1 < OVERTIME_FOR && (!next || next.t0 > t))
-    return { tr, mode: 'over', s: prev, next, cue: 'red' };
   if (next) return { tr, mode: day?.phase === 'before' ? 'before' : 'gap', s: next, next: null, cue: '' };
   return { tr, mode: 'done', s: null, next: null, cue: '' };
 }
@@ -82,13 +80,6 @@ function words(x, t, tz) {
       };
     case 'break':
       return { label: 'Break', big: `Back at ${fmt.hm(s.t1, tz)}`, small: `in ${fmt.duration(s.t1 - t)}`, short: `back at ${fmt.hm(s.t1, tz)}` };
-    case 'over':
-      return {
-        label: 'Running over',
-        big: fmt.overtime(t - s.t1),
-        small: `was due to end at ${fmt.hm(s.t1, tz)}`,
-        short: `over by ${fmt.overtime(t - s.t1).slice(1)}`,
-      };
     case 'gap':
     case 'before': {
       const when = fmt.startsAt(s.t0, t, tz);
@@ -104,7 +95,7 @@ function words(x, t, tz) {
   }
 }
 
-const progress = (x, t) => (x.mode === 'now' || x.mode === 'break' ? Math.min(1, Math.max(0, (t - x.s.t0) / (x.s.t1 - x.s.t0))) : x.mode === 'over' ? 1 : 0);
+const progress = (x, t) => (x.mode === 'now' || x.mode === 'break' ? Math.min(1, Math.max(0, (t - x.s.t0) / (x.s.t1 - x.s.t0))) : 0);
 
 function nextLine(n, tz) {
   if (!n) return '';
@@ -261,7 +252,7 @@ function renderScreen(t, tz, day) {
   text($('big'), w.big);
   text($('small'), w.small);
   css($('bar'), '--p', progress(x, t).toFixed(4));
-  show($('bar'), x.mode === 'now' || x.mode === 'break' || x.mode === 'over');
+  show($('bar'), x.mode === 'now' || x.mode === 'break');
   show($('next'), !!x.next);
   if (x.next) {
     text($('next-when'), `Next · ${fmt.slot(x.next, tz)}`);
@@ -318,7 +309,7 @@ function renderLobby(t, tz, day) {
       text(now.querySelector('.row-title'), x.s ? x.s.title : '');
       text(now.querySelector('.row-speakers'), x.s ? fmt.speakers(x.s.speakers) : '');
       const bar = now.querySelector('.bar');
-      show(bar, x.mode === 'now' || x.mode === 'break' || x.mode === 'over');
+      show(bar, x.mode === 'now' || x.mode === 'break');
       css(bar, '--p', progress(x, t).toFixed(4));
       const nx = row.querySelector('.row-next');
       show(nx, !!x.next);

@@ -155,7 +155,11 @@ function fill(el, s, t, tz, what) {
 const daySessions = (id, day) => (day ? live.sessions(id).filter((s) => s.s0 >= day.start && s.s0 < day.end) : []);
 
 function updateCard(card, tr, t, tz, day) {
-  const { now, next, delay } = live.track(tr.id, t);
+  const { now, next } = live.track(tr.id, t);
+  // How late the day runs here: the running session's end, else the next
+  // one's start. A track's delay is absorbed by the gaps after it, so the
+  // track's own figure would say "late" all day.
+  const delay = Math.max(0, Math.round((now ? now.t1 - now.s1 : next ? next.t0 - next.s0 : 0) / 60e3));
   text(card.querySelector('h2'), tr.name);
   const following = tr.id === follow;
   card.classList.toggle('followed', following);
@@ -168,8 +172,8 @@ function updateCard(card, tr, t, tz, day) {
   show(viewers, v != null);
   text(viewers, v != null ? `${v} watching` : '');
   const delayEl = card.querySelector('.delay');
-  show(delayEl, delay !== 0);
-  text(delayEl, delay > 0 ? `running ${delay} min late` : delay < 0 ? `running ${-delay} min early` : '');
+  show(delayEl, delay > 0);
+  text(delayEl, delay > 0 ? `running ${delay} min late` : '');
 
   const n = card.nowEl;
   if (now) {

@@ -213,7 +213,7 @@ func New(o Options) (*Cluster, error) {
 			Name: "confdash_cluster_watch_starts_total", Help: "Times this instance started watching the shared state (once at start, then after each NATS reconnection).",
 		}),
 	}
-	if len(imported.Announcements) > 0 || len(imported.Delays) > 0 {
+	if len(imported.Announcements) > 0 || len(imported.Delays) > 0 || len(imported.Live) > 0 {
 		cl.importAdj = &imported
 	}
 	// Derived from the same facts as /readyz at each scrape, so the two
