@@ -2,7 +2,9 @@ package server
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -259,5 +261,42 @@ func TestClusterAnnouncementAudience(t *testing.T) {
 		if got := annIDs(stateDocOf(t, ts.get(t, "/api/v1/state?view=overlay&track=main")).Announcements); !cmp.Equal(got, []string{fence.ID}) {
 			t.Errorf("%s: overlay's state lists %v, want only the fence", ts.base, got)
 		}
+	}
+}
+
+// TestStateFileAudienceChecked: the state file's announcements meet the
+// admin API's checks of audience, level and starts_at at start-up; one
+// written before audiences existed is read with the default audience.
+func TestStateFileAudienceChecked(t *testing.T) {
+	created := testNow.Add(-time.Hour)
+	ann := func(id string, extra map[string]any) string {
+		m := map[string]any{"id": id, "text": "Hello " + id, "created": created}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return string(mustJSON(m))
+	}
+	file := `{"version": 1, "adjustments": {"announcements": [
+		` + ann("old", nil) + `,
+		` + ann("screen", map[string]any{"audience": []string{"screen"}}) + `,
+		` + ann("nobody", map[string]any{"audience": []string{}}) + `,
+		` + ann("loud", map[string]any{"level": "critical"}) + `,
+		` + ann("before", map[string]any{"starts_at": created.Add(-time.Minute)}) + `,
+		` + ann("far", map[string]any{"starts_at": created.Add(8 * 24 * time.Hour)}) + `,
+		` + ann("gone", map[string]any{"starts_at": testNow.Add(time.Hour), "expires": testNow.Add(30 * time.Minute)}) + `,
+		` + ann("cue", map[string]any{"audience": []string{"stage"}, "level": "urgent", "track": "main"}) + `
+	]}}`
+	state := filepath.Join(t.TempDir(), "state.json")
+	if err := os.WriteFile(state, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ts := startServer(t, Config{AdminToken: adminToken, StatePath: state, Logger: slog.New(slog.DiscardHandler)})
+	got := stateDocOf(t, ts.get(t, "/api/v1/state?view=admin")).Announcements
+	want := []schedule.Announcement{
+		{ID: "cue", Text: "Hello cue", Track: "main", Audience: []string{"stage"}, Level: schedule.LevelUrgent, Created: created},
+		{ID: "old", Text: "Hello old", Audience: schedule.DefaultAudience(), Level: schedule.LevelInfo, Created: created},
+	}
+	if diff := cmp.Diff(want, got, cmpopts.SortSlices(func(a, b schedule.Announcement) bool { return a.ID < b.ID })); diff != "" {
+		t.Errorf("announcements kept (-want +got):\n%s", diff)
 	}
 }
