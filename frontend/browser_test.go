@@ -321,9 +321,11 @@ func (ts *testServer) admin(method, path string, body any) (int, []byte) {
 	return resp.StatusCode, b
 }
 
+// announce posts an announcement for every view, the overlay and the stage
+// too (the default audience leaves them out: audience_test.go).
 func (ts *testServer) announce(text, track string) string {
 	ts.t.Helper()
-	body := map[string]any{"text": text}
+	body := map[string]any{"text": text, "audience": []string{"room", "lobby", "stage", "stream", "tab"}}
 	if track != "" {
 		body["track"] = track
 	}
