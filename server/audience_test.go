@@ -300,3 +300,26 @@ func TestStateFileAudienceChecked(t *testing.T) {
 		t.Errorf("announcements kept (-want +got):\n%s", diff)
 	}
 }
+
+// TestEncodeStatesSharesOnlyEqualDocuments: documents are shared between
+// topics only when they are the same: with a single track, the lobby's
+// document (whose next_change counts the announcement's expiry) is not the
+// room's.
+func TestEncodeStatesSharesOnlyEqualDocuments(t *testing.T) {
+	sc := &schedule.Schedule{Version: "v1", Tracks: []schedule.Track{{ID: "only", Name: "Only"}}}
+	adj, err := schedule.AddAnnouncement(schedule.Announcement{ID: "a", Text: "Lunch"}, time.Hour)(sc, schedule.Adjustments{}, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := encodeStates(sc, adj, schedule.Compute(sc, adj, testNow), nil)
+	lobby, room := stateDocOf(t, docs[classLobby]), stateDocOf(t, docs[topic(classRoom, "only")])
+	if lobby.NextChange == nil || !lobby.NextChange.Equal(testNow.Add(time.Hour)) {
+		t.Errorf("lobby's next_change %v, want the expiry %v", lobby.NextChange, testNow.Add(time.Hour))
+	}
+	if room.NextChange != nil {
+		t.Errorf("room's next_change %v, want none (the track has no session)", room.NextChange)
+	}
+	if got := annIDs(room.Announcements); !cmp.Equal(got, []string{"a"}) {
+		t.Errorf("room lists %v, want the announcement", got)
+	}
+}

@@ -213,10 +213,14 @@ func encodeStates(s *schedule.Schedule, adj schedule.Adjustments, st schedule.St
 	}
 	out := make(map[string][]byte, len(perTrackClasses)*len(tracks)+len(wholeClasses))
 	encoded := map[string][]byte{} // by track and announcement ids
-	encode := func(name string, tracks []trackDoc, next time.Time) {
+	encode := func(name, track string, tracks []trackDoc, next time.Time) {
+		// A whole-conference document differs from a track's even with one
+		// track: its next_change counts the announcements'.
 		var key strings.Builder
-		if len(tracks) == 1 {
-			key.WriteString(tracks[0].ID)
+		key.WriteString("track:" + track)
+		if track == "" {
+			key.Reset()
+			key.WriteString("all")
 		}
 		mine := []schedule.Announcement{}
 		for _, a := range st.Announcements {
@@ -242,11 +246,11 @@ func encodeStates(s *schedule.Schedule, adj schedule.Adjustments, st schedule.St
 		out[name] = doc
 	}
 	for _, class := range wholeClasses {
-		encode(class, tracks, st.NextChange)
+		encode(class, "", tracks, st.NextChange)
 	}
 	for i, td := range tracks {
 		for _, class := range perTrackClasses {
-			encode(topic(class, td.ID), tracks[i:i+1], st.Tracks[i].NextChange)
+			encode(topic(class, td.ID), td.ID, tracks[i:i+1], st.Tracks[i].NextChange)
 		}
 	}
 	return out
