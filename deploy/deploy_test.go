@@ -6,11 +6,9 @@
 package deploy_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -21,10 +19,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
 	"github.com/confdash/confdash/schedule/demo"
 	"github.com/confdash/confdash/server"
@@ -748,26 +746,6 @@ type testServer struct {
 	track string // a track with a session playing
 }
 
-// stepClock is a schedule clock that stands still until the test moves it.
-type stepClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *stepClock) Until(t time.Time) time.Duration { return t.Sub(c.Now()) }
-
-func (c *stepClock) set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
-
 // startServer runs the demo and drives it through what an operator's day
 // has, so that every labelled metric has samples: a viewer watching a
 // track, a refused websocket, an announcement, a session change, a failed
@@ -794,7 +772,7 @@ func startServer(t *testing.T) testServer {
 	if track == "" {
 		t.Fatal("no demo track changes session at the next change")
 	}
-	clock := &stepClock{now: next.Add(-time.Second)}
+	clock := testserver.NewClock(next.Add(-time.Second))
 	dir := t.TempDir()
 	srv, err := server.New(server.Config{
 		Schedule:     sc,
@@ -806,22 +784,9 @@ func startServer(t *testing.T) testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		<-served
-	})
-	ts := testServer{base: "http://" + ln.Addr().String(), track: track}
-	wsBase := "ws://" + ln.Addr().String() + "/ws"
+	run := testserver.Start(t, srv)
+	ts := testServer{base: run.Base, track: track}
+	wsBase := run.WS
 
 	if _, resp, err := websocket.DefaultDialer.Dial(wsBase+"?view=billboard", nil); err == nil || resp == nil || resp.StatusCode != http.StatusBadRequest {
 		t.Fatalf("websocket with an unknown view: %v %v, want 400", err, resp)
@@ -864,7 +829,7 @@ func startServer(t *testing.T) testServer {
 	// Move the clock onto the change; the announcement recomputes the
 	// state at once, inside the request, so the change is counted when it
 	// answers.
-	clock.set(next)
+	clock.Set(next)
 	post("/api/v1/announcements", `{"text":"Lunch is served in the foyer"}`, http.StatusCreated)
 	post("/api/v1/reload", ``, http.StatusBadGateway)
 	return ts

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/gorilla/websocket"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
 )
@@ -192,7 +193,7 @@ type serveProc struct {
 	base    string // http://127.0.0.1:PORT
 	started time.Time
 	done    chan error
-	stderr  *strings.Builder
+	stderr  *testserver.LockedBuffer
 }
 
 var servingLine = regexp.MustCompile(`^confdash serving .* on (http://\S+)$`)
@@ -201,10 +202,10 @@ var servingLine = regexp.MustCompile(`^confdash serving .* on (http://\S+)$`)
 // listens.
 func startServe(t *testing.T, bin, dir string, env, args []string) *serveProc {
 	t.Helper()
-	p := &serveProc{cmd: exec.Command(bin, args...), started: time.Now(), done: make(chan error, 1), stderr: &strings.Builder{}}
+	p := &serveProc{cmd: exec.Command(bin, args...), started: time.Now(), done: make(chan error, 1), stderr: &testserver.LockedBuffer{}}
 	p.cmd.Dir = dir
 	p.cmd.Env = env
-	p.cmd.Stderr = &lockedWriter{w: p.stderr}
+	p.cmd.Stderr = p.stderr
 	stdout, err := p.cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -261,17 +262,6 @@ func (p *serveProc) stop(t *testing.T) {
 	}
 }
 
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
-}
-
 // runConfdash runs one guide command that ends by itself and expects exit
 // status 0.
 func runConfdash(t *testing.T, bin, dir string, env []string, gl guideLine, args []string) string {
@@ -317,6 +307,9 @@ func replaceAll(args []string, old, new string) []string {
 // completion against it. A rehearsal's clock is checked against --at and
 // --speed, and every local URL the guide gives must answer.
 func TestDeployGuideCommands(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end test; runs without -short")
+	}
 	bin := confdashBinary(t)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "my-conf.yaml"), []byte(myConf), 0o644); err != nil {

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/gorilla/websocket"
 )
 
@@ -133,8 +134,9 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 // startProxy runs a proxy until the test ends, stopping it with SIGTERM.
 func startProxy(t *testing.T, cmd *exec.Cmd) {
 	t.Helper()
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &lockedWriter{w: &out}, &lockedWriter{w: &out}
+	// One writer for both: exec.Cmd then copies them through one pipe.
+	var out testserver.LockedBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -158,19 +160,15 @@ func startProxy(t *testing.T, cmd *exec.Cmd) {
 // reaches confdash. Polling is the event here; the deadline bounds it.
 func waitHealthy(t *testing.T, client *http.Client, base string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := client.Get(base + "/healthz")
-		if err == nil {
+	var resp *http.Response
+	var err error
+	if !testserver.Eventually(20*time.Second, func() bool {
+		if resp, err = client.Get(base + "/healthz"); err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s/healthz did not answer 200 within 20 s: %v %v", base, err, resp)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return err == nil && resp.StatusCode == http.StatusOK
+	}) {
+		t.Fatalf("%s/healthz did not answer 200 within 20 s: %v %v", base, err, resp)
 	}
 }
 
@@ -250,6 +248,9 @@ func throughProxy(t *testing.T, base string, client *http.Client, tlsConf *tls.C
 }
 
 func TestDeployNginx(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end test; runs without -short")
+	}
 	nginx := needTool(t, "nginx")
 	conf := string(readFile(t, "nginx.conf"))
 
@@ -327,6 +328,9 @@ func TestDeployNginx(t *testing.T) {
 }
 
 func TestDeployCaddy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end test; runs without -short")
+	}
 	caddy := needTool(t, "caddy")
 	up := upstream(t)
 	dir := t.TempDir()

@@ -13,7 +13,6 @@ import (
 	"image/png"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -33,6 +32,7 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
 	"github.com/confdash/confdash/schedule/load"
 	"github.com/confdash/confdash/server"
@@ -210,8 +210,7 @@ type testServer struct {
 	state string
 	addr  string
 	url   string
-	srv   *server.Server
-	done  chan error
+	run   *testserver.Running
 }
 
 // startServer runs the real server on 127.0.0.1:0 with the test day and a
@@ -237,62 +236,38 @@ func startServerWith(t *testing.T, yaml string, from time.Time, speed float64) *
 		t.Fatalf("test schedule: warnings %v", warns)
 	}
 	ts := &testServer{t: t, clock: server.NewClock(from, speed), sched: s, path: path, state: filepath.Join(dir, "state.json")}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.addr = ln.Addr().String()
-	ts.url = "http://" + ts.addr
-	ts.serve(ln)
-	t.Cleanup(ts.stop)
+	return ts.start()
+}
+
+// start serves ts on a free loopback port until the test ends.
+func (ts *testServer) start() *testServer {
+	ts.t.Helper()
+	ts.run = testserver.Start(ts.t, ts.newServer())
+	ts.addr, ts.url = ts.run.Addr, ts.run.Base
 	return ts
 }
 
-func (ts *testServer) serve(ln net.Listener) {
+func (ts *testServer) newServer() *server.Server {
 	ts.t.Helper()
 	srv, err := server.New(server.Config{
 		Schedule: ts.sched, SchedulePath: ts.path, StatePath: ts.state,
 		Clock: ts.clock, AdminToken: adminToken, Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
-		ln.Close()
 		ts.t.Fatal(err)
 	}
-	ts.srv = srv
-	ts.done = make(chan error, 1)
-	go func() { ts.done <- srv.Serve(ln) }()
+	return srv
 }
 
 // stop shuts the server down: every websocket gets 1001.
-func (ts *testServer) stop() {
-	if ts.srv == nil {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := ts.srv.Shutdown(ctx); err != nil {
-		ts.t.Errorf("shutdown: %v", err)
-	}
-	<-ts.done
-	ts.srv = nil
-}
+func (ts *testServer) stop() { ts.run.Stop() }
 
-// restart serves again on the same address, clock and state file.
+// restart serves again on the same address, clock and state file. The
+// server still stops after the tabs opened since have closed, so that they
+// never see it go.
 func (ts *testServer) restart() {
 	ts.t.Helper()
-	var ln net.Listener
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		var err error
-		if ln, err = net.Listen("tcp", ts.addr); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			ts.t.Fatalf("listen again on %s: %v", ts.addr, err)
-		}
-		time.Sleep(20 * time.Millisecond) // the port is released asynchronously
-	}
-	ts.serve(ln)
+	ts.run.Restart(ts.newServer())
 }
 
 // admin calls the admin API and returns the status and body.
@@ -366,6 +341,10 @@ func chromiumPath() string {
 }
 
 func newBrowser(t *testing.T) *browser {
+	// Every browser test starts here: the suite is the longest of all.
+	if testing.Short() {
+		t.Skip("long end-to-end test; runs without -short")
+	}
 	path := chromiumPath()
 	if path == "" {
 		if os.Getenv("CI") == "true" {
@@ -414,6 +393,7 @@ type tabOpt struct {
 	zone          string            // the viewer's time zone
 	transparent   bool              // a transparent default background, as OBS has
 	media         map[string]string // emulated media features: prefers-color-scheme, prefers-reduced-motion
+	init          string            // a script that runs in the page before any of its own
 }
 
 func (b *browser) open(t *testing.T, name, url string, o tabOpt) *tab {
@@ -458,6 +438,12 @@ func (b *browser) open(t *testing.T, name, url string, o tabOpt) *tab {
 		}
 		steps = append(steps, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Features: features})
+			return err
+		}))
+	}
+	if o.init != "" {
+		steps = append(steps, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: o.init})
 			return err
 		}))
 	}

@@ -28,6 +28,9 @@
 //     bidi override in it) to itself inside a longer text;
 //   - ui.js: DOM helpers and the aria-live announcer;
 //   - favs.js: the attendee's starred sessions, reminders and their .ics.
+//   - sw.js: the service worker, served at /sw.js (its scope must cover every
+//     page): it keeps the pages, the versioned assets and the last schedule,
+//     so a screen reloaded while the server is unreachable still shows it.
 //
 // The pages obey a strict Content-Security-Policy (no inline script, style
 // attribute or event handler): dynamic geometry goes through CSS custom

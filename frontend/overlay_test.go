@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"fmt"
 	"image/png"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -55,15 +54,7 @@ func startCorpus(t *testing.T, name string, from time.Time, speed float64) *test
 		t.Fatal(err)
 	}
 	ts := &testServer{t: t, clock: server.NewClock(from, speed), sched: s, path: path, state: filepath.Join(dir, "state.json")}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.addr = ln.Addr().String()
-	ts.url = "http://" + ts.addr
-	ts.serve(ln)
-	t.Cleanup(ts.stop)
-	return ts
+	return ts.start()
 }
 
 // roomSession finds, in a real schedule, the track named room and a session

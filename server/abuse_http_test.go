@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
@@ -322,7 +323,7 @@ func TestViewersPerAddress(t *testing.T) {
 	}
 	open[0].c.Close()
 	var again *websocket.Conn
-	if !resWait(5*time.Second, func() bool {
+	if !testserver.Eventually(5*time.Second, func() bool {
 		again, _, err = websocket.DefaultDialer.Dial(ts.ws, nil)
 		return err == nil
 	}) {
@@ -455,7 +456,7 @@ func TestHostAndOrigin(t *testing.T) {
 // is not part of it; a weak token is accepted with a warning that never
 // shows it; so is a trusted-proxy range wide enough to take in clients.
 func TestAdminTokenHygiene(t *testing.T) {
-	var log lockedBuffer
+	var log testserver.LockedBuffer
 	ts := startServer(t, Config{
 		AdminToken: " change-me\n", Logger: slog.New(slog.NewTextHandler(&log, nil)),
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0")},
@@ -481,7 +482,7 @@ func TestAdminTokenHygiene(t *testing.T) {
 			t.Errorf("weakToken(%q) = %v, want %v", tok, got, weak)
 		}
 	}
-	var quiet lockedBuffer
+	var quiet testserver.LockedBuffer
 	startServer(t, Config{AdminToken: "9f86d081884c7d659a2feaa0c55ad015", Logger: slog.New(slog.NewTextHandler(&quiet, nil)),
 		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}})
 	if strings.Contains(quiet.String(), "WARN") {

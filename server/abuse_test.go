@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/gorilla/websocket"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -154,7 +155,7 @@ func TestAbuseFrames(t *testing.T) {
 			}
 		})
 	}
-	if !resWait(5*time.Second, func() bool { return ts.hub.Total() == 1 }) {
+	if !testserver.Eventually(5*time.Second, func() bool { return ts.hub.Total() == 1 }) {
 		t.Errorf("%d connections left, want the bystander only", ts.hub.Total())
 	}
 	resBystanderHears(t, ts, bystander)
@@ -198,7 +199,7 @@ func TestAbusePingFlood(t *testing.T) {
 			if answered > pingBurst {
 				t.Errorf("%d pings answered, want at most %d", answered, pingBurst)
 			}
-			if !resWait(5*time.Second, func() bool { return resClosed(ts.Server, "policy") == policy+1 }) {
+			if !testserver.Eventually(5*time.Second, func() bool { return resClosed(ts.Server, "policy") == policy+1 }) {
 				t.Errorf("policy closes = %v, want %v", resClosed(ts.Server, "policy"), policy+1)
 			}
 			t.Logf("%d of 1000 answered, then %+v", answered, a)
@@ -276,7 +277,7 @@ func TestAbuseStorm(t *testing.T) {
 		t.Error(err)
 	}
 	// Counted when the server's writer is done, a moment after the close.
-	if want := float64(len(kinds) * each); !resWait(5*time.Second, func() bool { return resClosed(ts.Server, "policy") == want }) {
+	if want := float64(len(kinds) * each); !testserver.Eventually(5*time.Second, func() bool { return resClosed(ts.Server, "policy") == want }) {
 		t.Errorf("policy closes = %v, want %v", resClosed(ts.Server, "policy"), want)
 	}
 	resBystanderHears(t, ts, bystander)

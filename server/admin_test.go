@@ -5,8 +5,9 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/confdash/confdash/internal/testserver"
 )
 
 // adminCalls are every admin endpoint with a body it would accept.
@@ -42,7 +43,7 @@ func TestAdminDisabled(t *testing.T) {
 // configured, logging everything at debug level, and checks at the end that
 // no token reached the log.
 func TestAdminWithToken(t *testing.T) {
-	var log lockedBuffer
+	var log testserver.LockedBuffer
 	ts := startServer(t, Config{AdminToken: adminToken, Logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	const wrong = "not-the-token-but-secret-too"
 	ts.do(t, http.MethodGet, "/api/v1/admin", wrong, "")
@@ -138,28 +139,4 @@ func testAdminBadRequests(t *testing.T, ts *testServer) {
 	if d := stateDocOf(t, ts.get(t, "/api/v1/state")); len(d.Announcements) != 0 || d.Tracks[0].DelayMinutes != 0 {
 		t.Errorf("refused calls changed the state: %+v", d)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func (l *lockedBuffer) Len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Len()
 }

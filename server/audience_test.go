@@ -157,9 +157,7 @@ func TestScheduledAnnouncement(t *testing.T) {
 	// At the instant, the clock loop pushes the state that shows it; no
 	// announcement event comes before it (a scheduled message must not reach
 	// a view early, not even as an event a page would hold back).
-	ts.clock.mu.Lock()
-	ts.clock.now = startsAt
-	ts.clock.mu.Unlock()
+	ts.clock.Set(startsAt)
 	ts.wakeClock()
 	for {
 		m := room.next()

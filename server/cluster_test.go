@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
 	"github.com/google/go-cmp/cmp"
 	"github.com/gorilla/websocket"
@@ -103,7 +104,7 @@ func readyStatus(t *testing.T, ts *testServer) string {
 func waitReady(t *testing.T, want string, within time.Duration, nodes ...*testServer) {
 	t.Helper()
 	for i, ts := range nodes {
-		if !eventually(within, func() bool { return readyStatus(t, ts) == want }) {
+		if !testserver.Eventually(within, func() bool { return readyStatus(t, ts) == want }) {
 			t.Fatalf("instance %d: /readyz says %q after %v, want %q", i, readyStatus(t, ts), within, want)
 		}
 	}
@@ -251,6 +252,9 @@ const deliveryBound = time.Second
 // one instance reach the clients of the others, viewer totals agree, an
 // instance stops, NATS stops and comes back, and two organizers collide.
 func TestClusterSharesLiveState(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end test; runs without -short")
+	}
 	n := startTestNATS(t)
 	a, pathA := startClusterNode(t, n.url(), "a", "")
 	b, _ := startClusterNode(t, n.url(), "b", "")
@@ -355,7 +359,7 @@ func TestClusterSharesLiveState(t *testing.T) {
 		t.Errorf("If-Match: yesterday = %d %s, want 400", r.status, r.body)
 	}
 	var wantIDs []string
-	if !eventually(deliveryBound, func() bool {
+	if !testserver.Eventually(deliveryBound, func() bool {
 		wantIDs = stateAnnouncements(t, a)
 		return len(wantIDs) == 4 && cmp.Equal(wantIDs, stateAnnouncements(t, b)) && cmp.Equal(wantIDs, stateAnnouncements(t, c))
 	}) {
@@ -379,7 +383,7 @@ func TestClusterSharesLiveState(t *testing.T) {
 	_ = moved
 	// A viewers message goes out only on a change, and C leaving while its
 	// client arrives on A may be none: look at what the instances count.
-	if !eventually(3*viewersPeriod, func() bool {
+	if !testserver.Eventually(3*viewersPeriod, func() bool {
 		return clusterViewers(a) == 4 && clusterViewers(b) == 4 && !slices.Contains(b.cluster.Instances(), "c")
 	}) {
 		t.Errorf("after C stopped: A counts %v, B %v (C still counted: %v), want 4", clusterViewers(a), clusterViewers(b), slices.Contains(b.cluster.Instances(), "c"))
@@ -424,7 +428,7 @@ func TestClusterSharesLiveState(t *testing.T) {
 	t.Logf("announcement posted on B after NATS returned: on A %v after the POST began", time.Since(start))
 	a.admin(t, http.MethodDelete, "/api/v1/announcements/"+ann.ID, "", http.StatusNoContent)
 	waitMsg(t, late, deliveryBound, "removal after the outage", isAnnouncement("remove", ann.ID))
-	if !eventually(deliveryBound, func() bool {
+	if !testserver.Eventually(deliveryBound, func() bool {
 		return cmp.Equal(stateAnnouncements(t, a), stateAnnouncements(t, b)) && len(stateAnnouncements(t, a)) == 4
 	}) {
 		t.Errorf("after NATS returned: A %v, B %v, want the same 4", stateAnnouncements(t, a), stateAnnouncements(t, b))

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
 	"github.com/confdash/confdash/schedule/ical"
 	"github.com/confdash/confdash/schedule/load"
@@ -28,7 +29,7 @@ func TestICSEncodedOncePerChange(t *testing.T) {
 	}
 	// The clock before the first session: a delay moves every session of its
 	// track that starts after it was set.
-	clock := &testClock{now: sc.Sessions[0].Start.Add(-time.Hour)}
+	clock := testserver.NewClock(sc.Sessions[0].Start.Add(-time.Hour))
 	ts := startServer(t, Config{Schedule: sc, AdminToken: adminToken, Clock: clock})
 	track := sc.Sessions[0].Track
 	before := ts.get(t, "/schedule.ics")

@@ -64,9 +64,7 @@ func TestMetrics(t *testing.T) {
 	// 10:00: the coffee break starts on main. The screen sees it; the GET
 	// after that waits for the clock loop to finish its update (it holds the
 	// lock the handler takes), metrics included.
-	ts.clock.mu.Lock()
-	ts.clock.now = testNow.Add(20 * time.Minute)
-	ts.clock.mu.Unlock()
+	ts.clock.Set(testNow.Add(20 * time.Minute))
 	ts.wakeClock()
 	if st := screen.next(); st.Type != "state" {
 		t.Fatalf("main screen got %q at 10:00, want state", st.Type)

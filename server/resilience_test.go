@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
 	"github.com/confdash/confdash/schedule/load"
 	"github.com/gorilla/websocket"
@@ -181,20 +182,6 @@ func resConnect(n int, dial func(i int) error) error {
 	return ferr
 }
 
-// resWait polls cond until it holds or within passes. The metrics and
-// counters it watches have no change notification; the deadline makes a
-// missing event a failure, not a hang.
-func resWait(within time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return true
-}
-
 func resClosed(s *Server, reason string) float64 {
 	return testutil.ToFloat64(s.m.connClosed.WithLabelValues(reason))
 }
@@ -227,6 +214,9 @@ func resPercentile(sorted []time.Duration, p float64) time.Duration {
 // are dropped as slow consumers, while the others get every broadcast with a
 // latency like that of a run without stalled viewers, in the same test.
 func TestResilienceSlowConsumers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end test; runs without -short")
+	}
 	n := 1000
 	if resRace {
 		n = 200
@@ -242,7 +232,7 @@ func TestResilienceSlowConsumers(t *testing.T) {
 	// the kernel would otherwise grow it to 4 MB and take some 240 messages
 	// of 16 KB from a stalled viewer before the server's queue even began to
 	// fill; fixed, it takes a few.
-	srv, err := New(Config{Schedule: loadDay(t, "day.yaml"), Clock: &testClock{now: testNow}})
+	srv, err := New(Config{Schedule: loadDay(t, "day.yaml"), Clock: testserver.NewClock(testNow)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +317,7 @@ func TestResilienceSlowConsumers(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A viewer is subscribed a moment after its handshake completes.
-	if !resWait(10*time.Second, func() bool { return srv.hub.Total() == normal }) {
+	if !testserver.Eventually(10*time.Second, func() bool { return srv.hub.Total() == normal }) {
 		t.Fatalf("%d subscribers, want %d", srv.hub.Total(), normal)
 	}
 
@@ -387,7 +377,7 @@ func TestResilienceSlowConsumers(t *testing.T) {
 		defer c.Close()
 		stuck[i] = c
 	}
-	if !resWait(10*time.Second, func() bool { return srv.hub.Total() == n }) {
+	if !testserver.Eventually(10*time.Second, func() bool { return srv.hub.Total() == n }) {
 		t.Fatalf("%d subscribers, want %d", srv.hub.Total(), n)
 	}
 	// While they stall, the stalled viewers are also sent messages of their
@@ -416,10 +406,10 @@ func TestResilienceSlowConsumers(t *testing.T) {
 	// ... and the server closes their connections once the write it was
 	// blocked in times out. (Reading what is left on their side would take
 	// long: with so small a window, TCP's zero-window probes back off.)
-	if !resWait(20*time.Second, func() bool { return resClosed(srv, "slow_consumer") == float64(stalled) }) {
+	if !testserver.Eventually(20*time.Second, func() bool { return resClosed(srv, "slow_consumer") == float64(stalled) }) {
 		t.Errorf("connections closed as slow_consumer = %v, want %d", resClosed(srv, "slow_consumer"), stalled)
 	}
-	if !resWait(5*time.Second, func() bool { return srv.viewerTotal.Load() == int64(normal) }) {
+	if !testserver.Eventually(5*time.Second, func() bool { return srv.viewerTotal.Load() == int64(normal) }) {
 		t.Errorf("the server holds %d connections, want the %d that read", srv.viewerTotal.Load(), normal)
 	}
 	for i, r := range readers {
@@ -466,6 +456,9 @@ func resBackoff(attempt int) time.Duration {
 // are spread (no second takes more than a quarter of them), and the first
 // state each gets holds the announcement and the delay.
 func TestResilienceCrashRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end test; runs without -short")
+	}
 	t.Parallel()
 	n := 2000
 	if resRace {
@@ -670,7 +663,7 @@ func TestResilienceGracefulStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !resWait(10*time.Second, func() bool { return ts.hub.Total() == n }) {
+	if !testserver.Eventually(10*time.Second, func() bool { return ts.hub.Total() == n }) {
 		t.Fatalf("%d subscribers, want %d", ts.hub.Total(), n)
 	}
 	ts.hub.PublishAll(last)
@@ -706,11 +699,21 @@ func TestResilienceGracefulStop(t *testing.T) {
 // clients that misbehave below what gorilla lets one do.
 func resRawUpgrade(t *testing.T, addr, query string) (net.Conn, *bufio.Reader) {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	conn, br, err := rawUpgrade(&net.Dialer{Timeout: 5 * time.Second}, addr, query)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
+	return conn, br
+}
+
+// rawUpgrade is resRawUpgrade for goroutines other than the test's: it
+// dials with d (which may set the local address) and returns the error.
+func rawUpgrade(d *net.Dialer, addr, query string) (net.Conn, *bufio.Reader, error) {
+	conn, err := d.Dial("tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
 	var key [16]byte
 	rand.Read(key[:])
 	conn.SetDeadline(time.Now().Add(10 * time.Second))
@@ -719,13 +722,15 @@ func resRawUpgrade(t *testing.T, addr, query string) (net.Conn, *bufio.Reader) {
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
-		t.Fatal(err)
+		conn.Close()
+		return nil, nil, err
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("raw upgrade: %s", resp.Status)
+		conn.Close()
+		return nil, nil, fmt.Errorf("raw upgrade: %s", resp.Status)
 	}
 	conn.SetDeadline(time.Time{})
-	return conn, br
+	return conn, br, nil
 }
 
 // resFrame encodes one client frame (masked, as a client must, unless
@@ -846,7 +851,7 @@ func TestResilienceHalfOpen(t *testing.T) {
 		}
 	}()
 
-	if !resWait(10*time.Second, func() bool { return resClosed(ts.Server, "pong_timeout") == 2 }) {
+	if !testserver.Eventually(10*time.Second, func() bool { return resClosed(ts.Server, "pong_timeout") == 2 }) {
 		t.Fatalf("pong_timeout closes = %v after 10 s, want 2", resClosed(ts.Server, "pong_timeout"))
 	}
 	detected := time.Since(start)
@@ -861,7 +866,7 @@ func TestResilienceHalfOpen(t *testing.T) {
 	// The bystander answers pings: after three pong waits' worth of them it
 	// is still subscribed and gets a broadcast.
 	want := int32(3 * pongWait / pingPeriod)
-	if !resWait(10*time.Second, func() bool { return pings.Load() >= want }) {
+	if !testserver.Eventually(10*time.Second, func() bool { return pings.Load() >= want }) {
 		t.Fatalf("the bystander got %d pings, want %d", pings.Load(), want)
 	}
 	if got := resClosed(ts.Server, "pong_timeout"); got != 2 {
@@ -918,7 +923,7 @@ func TestResilienceMaxViewers(t *testing.T) {
 		}
 	}
 	viewers[0].c.Close()
-	if !resWait(5*time.Second, func() bool { return ts.viewerTotal.Load() < maxViewers }) {
+	if !testserver.Eventually(5*time.Second, func() bool { return ts.viewerTotal.Load() < maxViewers }) {
 		t.Fatal("the closed viewer is still counted after 5 s")
 	}
 	ts.dial(t, "newcomer", "")

@@ -105,6 +105,13 @@ func (s *Server) newApp() *fiber.App {
 	app.Get("/overlay/:track", s.trackPage("overlay"))
 	app.Get("/admin", s.page("admin"))
 	app.Get("/assets/:version/*", s.getAsset)
+	// The service worker (offline reloads of the views) must sit at the root
+	// for its scope to cover every page, and may change with any deployment.
+	app.Get("/sw.js", func(c *fiber.Ctx) error {
+		err := s.assets.files["sw.js"].serve(c)
+		c.Set(fiber.HeaderCacheControl, "no-cache")
+		return err
+	})
 	var routes []fiber.Route // filled below, once every route is registered
 	app.Use(func(c *fiber.Ctx) error { return noRoute(c, routes) })
 	routes = app.GetRoutes(true)

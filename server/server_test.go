@@ -15,10 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
 	"github.com/confdash/confdash/schedule/load"
 	"github.com/google/go-cmp/cmp"
@@ -31,31 +31,14 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // runs on main (coffee next), "queues" on side (panel next).
 var testNow = time.Date(2026, 10, 6, 7, 40, 0, 0, time.UTC)
 
-// testClock is a schedule clock that stands still until a test moves it, so
-// every document the server encodes is reproducible.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Until is the schedule distance: the clock loop sleeps that long in real
-// time, which outlasts every test (the next change is minutes away).
-func (c *testClock) Until(t time.Time) time.Duration { return t.Sub(c.Now()) }
-
 // testServer is a server on a real loopback listener.
 type testServer struct {
 	*Server
-	base  string // http://127.0.0.1:PORT
-	ws    string // ws://127.0.0.1:PORT/ws
-	clock *testClock
-	done  chan struct{} // closed when Serve has returned
-	err   error         // Serve's result, once done
+	base  string            // http://127.0.0.1:PORT
+	ws    string            // ws://127.0.0.1:PORT/ws
+	clock *testserver.Clock // stands still until the test moves it
+	done  <-chan struct{}   // closed when Serve has returned
+	run   *testserver.Running
 }
 
 // loadDay parses testdata/day.yaml (or another file under testdata).
@@ -75,9 +58,9 @@ func startServer(t *testing.T, cfg Config) *testServer {
 	if cfg.Schedule == nil {
 		cfg.Schedule = loadDay(t, "day.yaml")
 	}
-	clock, _ := cfg.Clock.(*testClock)
+	clock, _ := cfg.Clock.(*testserver.Clock)
 	if cfg.Clock == nil {
-		clock = &testClock{now: testNow}
+		clock = testserver.NewClock(testNow)
 		cfg.Clock = clock
 	}
 	srv, err := New(cfg)
@@ -87,34 +70,10 @@ func startServer(t *testing.T, cfg Config) *testServer {
 	return serveOn(t, srv, clock)
 }
 
-func serveOn(t *testing.T, srv *Server, clock *testClock) *testServer {
+func serveOn(t *testing.T, srv *Server, clock *testserver.Clock) *testServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := &testServer{
-		Server: srv, clock: clock, done: make(chan struct{}),
-		base: "http://" + ln.Addr().String(),
-		ws:   "ws://" + ln.Addr().String() + "/ws",
-	}
-	go func() {
-		ts.err = srv.Serve(ln)
-		close(ts.done)
-	}()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-		select {
-		case <-ts.done:
-		case <-ctx.Done():
-			t.Errorf("Serve did not return after Shutdown")
-		}
-	})
-	return ts
+	run := testserver.Start(t, srv)
+	return &testServer{Server: srv, clock: clock, done: run.Done(), run: run, base: run.Base, ws: run.WS}
 }
 
 // httpClient has a timeout so that a hung server fails the test instead of
@@ -547,7 +506,7 @@ func TestDamagedStateFile(t *testing.T) {
 			if err := os.WriteFile(state, []byte(tc.content), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			srv, err := New(Config{Schedule: loadDay(t, "day.yaml"), Clock: &testClock{now: testNow}, StatePath: state})
+			srv, err := New(Config{Schedule: loadDay(t, "day.yaml"), Clock: testserver.NewClock(testNow), StatePath: state})
 			if err == nil {
 				srv.Shutdown(context.Background())
 				t.Fatal("New accepted a damaged state file")
@@ -569,7 +528,7 @@ func TestDamagedStateFile(t *testing.T) {
 				return
 			}
 			// Starting again continues without the saved adjustments.
-			srv, err = New(Config{Schedule: loadDay(t, "day.yaml"), Clock: &testClock{now: testNow}, StatePath: state})
+			srv, err = New(Config{Schedule: loadDay(t, "day.yaml"), Clock: testserver.NewClock(testNow), StatePath: state})
 			if err != nil {
 				t.Fatalf("second start: %v", err)
 			}

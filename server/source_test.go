@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
 	"github.com/confdash/confdash/schedule/load"
 	"github.com/confdash/confdash/server/cluster"
@@ -169,7 +170,7 @@ func TestLiveSourceFollowsGoodVersionsAndSurvivesBadOnes(t *testing.T) {
 		}
 		return false
 	}
-	if !eventually(5*time.Second, pushed) {
+	if !testserver.Eventually(5*time.Second, pushed) {
 		t.Error("the new schedule was not pushed to a connected client")
 	}
 
@@ -203,21 +204,6 @@ func TestLiveSourceFollowsGoodVersionsAndSurvivesBadOnes(t *testing.T) {
 	sc3, _, err := down.LoadCached()
 	if err != nil || sc3.Version != v2 {
 		t.Fatalf("LoadCached: version %v err %v, want %s", sc3, err, v2)
-	}
-}
-
-// eventually polls cond until it holds or the deadline passes: for effects
-// that cross a goroutine (a hub writer), never a fixed sleep.
-func eventually(within time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(within)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
 	"github.com/google/go-cmp/cmp"
 )
@@ -146,7 +147,7 @@ func TestStateDirNotWritable(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, err := New(Config{Schedule: loadDay(t, "day.yaml"), Clock: &testClock{now: testNow}, StatePath: tc.state})
+			srv, err := New(Config{Schedule: loadDay(t, "day.yaml"), Clock: testserver.NewClock(testNow), StatePath: tc.state})
 			if err == nil {
 				srv.Shutdown(context.Background())
 				t.Fatalf("New started with the state file %s, which cannot be saved", tc.state)
@@ -222,7 +223,7 @@ func TestStateFileValidatedOnLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var log lockedBuffer
+	var log testserver.LockedBuffer
 	ts := startServer(t, Config{AdminToken: adminToken, StatePath: state, Logger: slog.New(slog.NewJSONHandler(&log, nil))})
 	d := stateDocOf(t, ts.get(t, "/api/v1/state"))
 	want := []schedule.Announcement{{ID: "good1", Text: "Lunch is served in the foyer"}, {ID: "good2", Text: "Talks resume at two", Track: "side"}}
@@ -274,7 +275,7 @@ func TestStateFileValidatedOnLoad(t *testing.T) {
 	}
 
 	// A second start finds a sound file: nothing dropped, nothing copied.
-	var again lockedBuffer
+	var again testserver.LockedBuffer
 	second := startServer(t, Config{AdminToken: adminToken, StatePath: state, Logger: slog.New(slog.NewJSONHandler(&again, nil))})
 	if got := annIDs(stateDocOf(t, second.get(t, "/api/v1/state")).Announcements); !slices.Equal(got, []string{"good1", "good2"}) {
 		t.Errorf("after a second start: announcements %v, want good1 and good2", got)
@@ -383,7 +384,7 @@ func TestDamagedStateFileThroughLink(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := New(Config{Schedule: loadDay(t, "day.yaml"), Clock: &testClock{now: testNow}, StatePath: link})
+	srv, err := New(Config{Schedule: loadDay(t, "day.yaml"), Clock: testserver.NewClock(testNow), StatePath: link})
 	if err == nil {
 		srv.Shutdown(context.Background())
 		t.Fatal("New accepted a damaged state file")

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/confdash/confdash/internal/testserver"
 )
 
 // timingOfSession finds a session in a schedule document or a timing answer.
@@ -65,9 +67,7 @@ func TestLiveTimingAPI(t *testing.T) {
 
 	// A quarter of an hour later, ended: tail-latency leaves "now" at once,
 	// and the break does not start before its scheduled 10:00.
-	ts.clock.mu.Lock()
-	ts.clock.now = testNow.Add(15 * time.Minute)
-	ts.clock.mu.Unlock()
+	ts.clock.Set(testNow.Add(15 * time.Minute))
 	d = decodeTiming(t, ts.admin(t, http.MethodPost, "/api/v1/tracks/main/ended", ``, http.StatusOK))
 	if d.Now != nil || d.Next == nil || d.Next.ID != "coffee" || !d.Next.EstStart.Equal(at("10:00")) {
 		t.Fatalf("ended: now %+v next %+v, want nothing now and coffee next at 10:00", d.Now, d.Next)
@@ -238,7 +238,7 @@ func TestLiveTimingStateFileChecked(t *testing.T) {
 	if err := os.WriteFile(state, []byte(file), 0o640); err != nil {
 		t.Fatal(err)
 	}
-	var log lockedBuffer
+	var log testserver.LockedBuffer
 	ts := startServer(t, Config{AdminToken: adminToken, StatePath: state, Logger: slog.New(slog.NewJSONHandler(&log, nil))})
 	var sd scheduleDoc
 	if err := json.Unmarshal(ts.get(t, "/api/v1/schedule"), &sd); err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/google/go-cmp/cmp"
 	"github.com/gorilla/websocket"
 )
@@ -316,7 +317,7 @@ func TestClientMessages(t *testing.T) {
 // TestShutdownClosesWebsockets: every websocket gets 1001 and Shutdown
 // returns well within 5 s.
 func TestShutdownClosesWebsockets(t *testing.T) {
-	srv, err := New(Config{Schedule: loadDay(t, "day.yaml"), Clock: &testClock{now: testNow}})
+	srv, err := New(Config{Schedule: loadDay(t, "day.yaml"), Clock: testserver.NewClock(testNow)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,8 +365,8 @@ func TestShutdownClosesWebsockets(t *testing.T) {
 	}
 	select {
 	case <-ts.done:
-		if ts.err != nil {
-			t.Errorf("Serve returned %v after Shutdown", ts.err)
+		if ts.run.Err() != nil {
+			t.Errorf("Serve returned %v after Shutdown", ts.run.Err())
 		}
 	case <-time.After(5 * time.Second):
 		t.Error("Serve did not return after Shutdown")

@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
 	"github.com/confdash/confdash/schedule/load"
 	"github.com/google/go-cmp/cmp"
@@ -303,10 +304,10 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stdout := newLineWriter()
-	var stderr bytes.Buffer
+	var stderr testserver.LockedBuffer
 	exited := make(chan error, 1)
 	go func() {
-		exited <- run(ctx, []string{"serve", "--schedule", "testdata/good.yaml", "--state", state, "--at", "2026-10-06T09:40:00-07:00"}, stdout, &lockedWriter{w: &stderr})
+		exited <- run(ctx, []string{"serve", "--schedule", "testdata/good.yaml", "--state", state, "--at", "2026-10-06T09:40:00-07:00"}, stdout, &stderr)
 	}()
 	url := servingURL(t, stdout.lines, exited)
 	if want := "http://" + addr; url != want {
@@ -374,18 +375,6 @@ func TestServeRefuses(t *testing.T) {
 	if _, _, err := runCmd(t, "serve", "--addr", "127.0.0.1:0", "--state", state); err == nil || !strings.Contains(err.Error(), "--max-viewers-per-address -5") {
 		t.Errorf("CONFDASH_MAX_VIEWERS_PER_ADDRESS=-5: %v, want the bound refused", err)
 	}
-}
-
-// lockedWriter serializes writes from the server's goroutines.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // child is confdash running in another process (this test binary, running

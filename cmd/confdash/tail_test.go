@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/confdash/confdash/internal/testserver"
 )
 
 // serveInProcess runs `confdash serve` through run() with args until the
@@ -19,7 +21,7 @@ func serveInProcess(t *testing.T, args ...string) string {
 	t.Setenv("CONFDASH_ADMIN_TOKEN", "")
 	t.Setenv("CONFDASH_ADMIN_TOKEN_FILE", "")
 	go func() {
-		exited <- run(ctx, append([]string{"serve", "--state", filepath.Join(t.TempDir(), "state.json")}, args...), stdout, &lockedWriter{w: new(strings.Builder)})
+		exited <- run(ctx, append([]string{"serve", "--state", filepath.Join(t.TempDir(), "state.json")}, args...), stdout, new(testserver.LockedBuffer))
 	}()
 	url := servingURL(t, stdout.lines, exited)
 	t.Cleanup(func() {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/gorilla/websocket"
 )
 
@@ -43,11 +43,11 @@ func TestMaxViewersLeavesRoomForOtherAddresses(t *testing.T) {
 	state := filepath.Join(t.TempDir(), "state.json")
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout := newLineWriter()
-	var stderr bytes.Buffer
+	var stderr testserver.LockedBuffer
 	exited := make(chan error, 1)
 	go func() {
 		exited <- run(ctx, []string{"serve", "--addr", freeAddr(t), "--schedule", "testdata/good.yaml", "--state", state,
-			"--at", "2026-10-06T09:10:00-07:00", "--max-viewers", "4"}, stdout, &lockedWriter{w: &stderr})
+			"--at", "2026-10-06T09:10:00-07:00", "--max-viewers", "4"}, stdout, &stderr)
 	}()
 	t.Cleanup(func() { cancel(); <-exited })
 	url := servingURL(t, stdout.lines, exited)

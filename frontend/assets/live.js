@@ -7,6 +7,12 @@
 // instant anything on the schedule changes. The page switches now→next on
 // its own at that instant and reconciles with the server's state when it
 // arrives; without a connection it keeps going from the last snapshot.
+//
+// Nothing that depends on the time is rendered before the server's time is
+// known (a hello, or the clock of the last snapshot): a viewer's clock that
+// is off by a minute would otherwise show the wrong session as "now" for
+// the moment before the first hello. A page that cannot connect within
+// CLOCK_WAIT falls back to its own clock and says so.
 
 import * as model from './model.js';
 import { hms } from './fmt.js';
@@ -27,6 +33,8 @@ const STALE_AFTER = 10e3; // without a connection this long, the page says so
 const BACKOFF_FIRST = 1e3; // the first retry comes within a second...
 const BACKOFF_CAP = 30e3; // ...and no retry waits longer than this
 const RELOAD_GUARD = 30e3; // never reload more often than this, even if told to
+const CONNECTING_AFTER = 1e3; // a page still without the server's time after this says "Connecting…"
+const CLOCK_WAIT = 10e3; // without the server's time this long, the page runs on its own clock (equal to STALE_AFTER: one notice)
 
 // backoff is the wait before retry number attempt (0 first): full jitter,
 // uniformly random below an exponentially growing cap.
@@ -40,6 +48,9 @@ export const backoff = (attempt, random = Math.random) =>
 export const clock = {
   ref: null,
   rate: 1,
+  // local: no server time is known and the page has stopped waiting for it
+  // (CLOCK_WAIT): now() is the viewer's own clock.
+  local: false,
   now() {
     return this.ref ? this.ref.s + (mono() - this.ref.c) * this.rate : Date.now();
   },
@@ -111,6 +122,8 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
   let loopTimer = 0;
   let pending = false;
   let rewatch = false; // the followed track changed while connecting
+  let dialed = 0; // when the current connection was dialled
+  const started = mono();
 
   // ---- snapshot: a reloaded page (a deployment, a kiosk restart) shows the
   // last known schedule at once instead of a blank page.
@@ -254,15 +267,20 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
   // times a real second on a fast rehearsal clock) and at the exact instant
   // of the next change, so that every screen of a room switches together.
 
+  // Until the server's time is known the page renders nothing (its HTML
+  // says it is loading, the notice says "Connecting…"). The timer is armed
+  // from the clock read after rendering: a slow render must not push the
+  // next switch late by its own duration.
   function loop() {
     clearTimeout(loopTimer);
+    if (!clock.ref && !clock.local) return;
     const t = clock.now();
     render(t);
     const step = Math.max(1000, 250 * clock.rate);
     let target = (Math.floor(t / step) + 1) * step;
     const n = nextInstant(t);
     if (n > t && n < target) target = n;
-    loopTimer = setTimeout(loop, (target - t) / clock.rate + 1);
+    loopTimer = setTimeout(loop, Math.max(0, target - clock.now()) / clock.rate + 1);
   }
 
   function changed() {
@@ -291,13 +309,20 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
   function showStale() {
     const stale = !live.open && mono() - live.since >= STALE_AFTER - 50;
     live.stale = stale;
-    document.documentElement.dataset.conn = live.open ? 'open' : stale ? 'stale' : 'closed';
+    const root = document.documentElement;
+    root.dataset.conn = live.open ? 'open' : stale ? 'stale' : 'closed';
+    // data-clock says where the page's time comes from: "waiting" (nothing
+    // time-dependent is shown), "server", or "local" (never connected).
+    root.dataset.clock = clock.ref ? 'server' : clock.local ? 'local' : 'waiting';
     const el = document.getElementById('notice');
-    if (!el) return;
-    el.hidden = !stale;
-    if (stale) {
-      const when = live.lastUpdate ? ` last update ${hms(live.lastUpdate, live.tz())}` : '';
-      el.textContent = `Reconnecting…${when}`;
+    if (el) {
+      // A normal load says hello within a few hundred milliseconds: only a
+      // slow one says it is connecting.
+      const waiting = !clock.ref && !clock.local && mono() - started >= CONNECTING_AFTER;
+      el.hidden = !stale && !waiting;
+      if (waiting) el.textContent = 'Connecting…';
+      else if (stale && !clock.ref) el.textContent = 'Reconnecting… times follow this device’s clock, not the server’s';
+      else if (stale) el.textContent = `Reconnecting…${live.lastUpdate ? ` last update ${hms(live.lastUpdate, live.tz())}` : ''}`;
     }
     changed();
   }
@@ -314,6 +339,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     if (assets) u.searchParams.set('v', assets);
     const sock = new WebSocket(u);
     ws = sock;
+    dialed = mono();
     sock.onmessage = (e) => {
       if (ws === sock) receive(e.data);
     };
@@ -368,11 +394,16 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
       case 'hello': {
         attempt = 0;
         samples = [];
-        const s = m.server_time_ms;
+        // The server stamps hello as it accepts the upgrade, half a round
+        // trip before the page reads it. Dialling took about two round trips
+        // (TCP, then the upgrade), so a quarter of it is that delivery
+        // delay. The first pong (asked for at once) replaces this estimate.
+        const s = m.server_time_ms + Math.min(1000, (mono() - dialed) / 4);
         // A clock far from the model: a new rehearsal clock, or the first hello.
         if (!clock.ref || Math.abs(clock.now() - s) > 5000) {
           clock.ref = { c: mono(), s };
           clock.rate = 1;
+          clock.local = false;
         }
         live.lastUpdate = s;
         pingTimers = PING_AFTER_OPEN.map((d) => setTimeout(ping, d));
@@ -446,8 +477,41 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
   // browser tests): confdash.clock.now() is the page's server time.
   globalThis.confdash = { live, clock };
 
+  // ---- offline reload: the public views register the service worker
+  // (sw.js) and hand it what this load used, so that a reload while the
+  // server cannot be reached still shows the page. data-offline="ready" says
+  // the worker holds it. Browsers offer it on https and on localhost only.
+  function keepOffline() {
+    const sw = navigator.serviceWorker;
+    if (view === 'admin' || !sw) return;
+    sw.onmessage = (e) => {
+      if (e.data?.kept != null) document.documentElement.dataset.offline = 'ready';
+    };
+    // A page the worker served is kept already (it keeps what passes
+    // through it); a page loaded before it ran sends what it used.
+    const served = !!sw.controller;
+    sw.register('/sw.js')
+      .then(() => sw.ready)
+      .then((reg) => {
+        if (served) return void (document.documentElement.dataset.offline = 'ready');
+        const assets = performance.getEntriesByType('resource').map((r) => r.name).filter((u) => u.includes('/assets/'));
+        reg.active?.postMessage({ keep: [location.href, '/api/v1/schedule', ...assets] });
+      })
+      .catch(() => {
+        // Refused (a private window, a policy): reloads need the network.
+      });
+  }
+  if (document.readyState === 'complete') keepOffline();
+  else addEventListener('load', keepOffline, { once: true });
+
   restore();
   setOpen(false);
+  setTimeout(showStale, CONNECTING_AFTER);
+  setTimeout(() => {
+    if (clock.ref) return;
+    clock.local = true;
+    showStale();
+  }, CLOCK_WAIT);
   connect();
   if (!live.doc) loadSchedule();
   return live;

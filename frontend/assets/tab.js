@@ -17,6 +17,12 @@ const PAGE = 24;
 let shown = PAGE;
 const changedNow = watch();
 const freshAnnouncements = announcer();
+// Several announcements take turns in one band of two lines, each this long
+// (of server time, so every tab shows the same one), and the one a viewer
+// opens to read in full stays until they close it: on a phone the band must
+// never push what is on now off the first screen.
+const ROTATE = 8000;
+let openAnn = '';
 
 const live = start({ view: 'tab', watch: follow, render });
 
@@ -308,12 +314,13 @@ function draw(t) {
     $('announcements'),
     anns,
     (a) => a.id,
-    () => h('p', { class: 'announcement' }, h('strong', { class: 'where' }), h('span', { class: 'text' })),
+    makeAnnouncement,
     (el, a) => {
       text(el.querySelector('.where'), a.track ? tracks.find((x) => x.id === a.track)?.name || a.track : 'Everyone');
       text(el.querySelector('.text'), a.text);
     },
   );
+  rotateAnnouncements(anns, t);
 
   if (!ready) return false;
   $('loading')?.remove();
@@ -332,6 +339,45 @@ function draw(t) {
     return `${fmt.dual(s.t0, tz)} · ${fmt.iso(tr ? tr.name : s.track)}`;
   });
   return true;
+}
+
+function makeAnnouncement(a) {
+  const more = h('button', { class: 'ann-more', type: 'button', 'aria-expanded': 'false' }, 'More');
+  return h(
+    'div',
+    {
+      class: 'announcement new',
+      onclick: () => {
+        openAnn = openAnn === a.id ? '' : a.id;
+        live.changed();
+      },
+      onanimationend: (e) => e.currentTarget.classList.remove('new'),
+    },
+    h('p', { class: 'ann-body' }, h('strong', { class: 'where' }), h('span', { class: 'text' })),
+    h('p', { class: 'ann-side' }, h('span', { class: 'ann-count' }), more),
+  );
+}
+
+// rotateAnnouncements shows one announcement ("2/3"): the opened one, else
+// the one whose turn it is. Its "More" button appears when its text is cut.
+function rotateAnnouncements(anns, t) {
+  const n = anns.length;
+  let cur = anns.findIndex((a) => a.id === openAnn);
+  if (cur < 0) {
+    openAnn = '';
+    cur = n ? Math.floor(t / ROTATE) % n : 0;
+  }
+  [...$('announcements').children].forEach((el, i) => {
+    show(el, i === cur);
+    text(el.querySelector('.ann-count'), n > 1 ? `${i + 1}/${n}` : '');
+    const open = i === cur && !!openAnn;
+    el.classList.toggle('open', open);
+    const more = el.querySelector('.ann-more');
+    attr(more, 'aria-expanded', String(open));
+    text(more, open ? 'Less' : 'More');
+    const body = el.querySelector('.ann-body');
+    show(more, open || (i === cur && body.scrollHeight > body.clientHeight + 1));
+  });
 }
 
 function dayStatus(day, t, tz) {

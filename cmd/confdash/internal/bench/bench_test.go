@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/cmd/confdash/internal/bench/floor"
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule/demo"
 	"github.com/confdash/confdash/server"
 )
@@ -141,21 +142,7 @@ func startTestConfdashConfig(t *testing.T, cfg server.Config) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := srv.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		<-done
-	})
-	return "http://" + ln.Addr().String()
+	return testserver.Start(t, srv).Base
 }
 
 func smallRun(url, token string, viewers, procs int) benchOptions {
@@ -197,6 +184,9 @@ func checkRun(t *testing.T, rep *benchReport, viewers, broadcasts int) {
 }
 
 func TestBenchAgainstFloor(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end test; runs without -short")
+	}
 	url := startTestFloor(t, "t")
 	rep, err := testEnv(t).runBench(t.Context(), smallRun(url, "t", 200, 1), io.Discard)
 	if err != nil {
@@ -206,6 +196,9 @@ func TestBenchAgainstFloor(t *testing.T) {
 }
 
 func TestBenchAgainstConfdash(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end test; runs without -short")
+	}
 	url := startTestConfdash(t, "t")
 	rep, err := testEnv(t).runBench(t.Context(), smallRun(url, "t", 200, 1), io.Discard)
 	if err != nil {

@@ -11,10 +11,10 @@ import (
 	"net/http"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/server"
 	"github.com/google/go-cmp/cmp"
 	natsserver "github.com/nats-io/nats-server/v2/server"
@@ -44,16 +44,13 @@ func startTestNATS(t *testing.T) string {
 // waitTestReady waits until the instance at base says "ready" on /readyz.
 func waitTestReady(t *testing.T, base string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		status, reason, err := readyz(t.Context(), http.DefaultClient, base)
-		if err == nil && status == "ready" {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s not ready within 10 s: %q %s %v", base, status, reason, err)
-		}
-		time.Sleep(20 * time.Millisecond)
+	var status, reason string
+	var err error
+	if !testserver.Eventually(10*time.Second, func() bool {
+		status, reason, err = readyz(t.Context(), http.DefaultClient, base)
+		return err == nil && status == "ready"
+	}) {
+		t.Fatalf("%s not ready within 10 s: %q %s %v", base, status, reason, err)
 	}
 }
 
@@ -61,6 +58,9 @@ func waitTestReady(t *testing.T, base string) {
 // one cluster: announcements posted to the first reach the viewers of all
 // three, and the report accounts for each.
 func TestBenchSeveralInstances(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end test; runs without -short")
+	}
 	natsURL := startTestNATS(t)
 	var urls []string
 	for i := range 3 {
@@ -113,11 +113,14 @@ func TestBenchSeveralInstances(t *testing.T) {
 // (one an instance), figures from each instance's process, a graceful stop,
 // and the run's buckets removed.
 func TestBenchCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end test; runs without -short")
+	}
 	natsURL := startTestNATS(t)
 	t.Setenv("CONFDASH_ADMIN_TOKEN", "")
 	var out bytes.Buffer
 	// The workers write their stderr from goroutines of their own.
-	var errOut syncBuffer
+	var errOut testserver.LockedBuffer
 	e := testEnv(t)
 	e.Stdout, e.Stderr = &out, &errOut
 	err := e.Main(t.Context(), []string{"cluster", "--nats", natsURL, "--instances", "2",
@@ -179,6 +182,9 @@ func TestBenchCluster(t *testing.T) {
 // TestBenchClusterWithoutJetStream: a NATS server without JetStream is
 // refused before any instance starts.
 func TestBenchClusterWithoutJetStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long end-to-end test; runs without -short")
+	}
 	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true})
 	if err != nil {
 		t.Fatal(err)
@@ -259,22 +265,4 @@ func TestURLFlag(t *testing.T) {
 	if _, err := e.Parse(fs, []string{"--server-pid", "x"}); err == nil {
 		t.Error("--server-pid x parsed")
 	}
-}
-
-// syncBuffer is a buffer that several goroutines may write at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
