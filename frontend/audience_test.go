@@ -93,6 +93,17 @@ func TestEmergencyTakesRoomScreen(t *testing.T) {
 		t.Fatalf("remove the emergency: %d %s", code, body)
 	}
 	screen.wait("the takeover to end", `!document.body.classList.contains('emergency') && document.querySelector('#title').textContent !== ''`, 5*time.Second)
+
+	// A page holding a message whose starts_at is ahead (the console gets
+	// one as an event when it is posted) does not show it before then.
+	eval[bool](screen, `(() => {
+		confdash.live.state.announcements = [{id: 'later', text: 'Not yet', level: 'emergency', starts_at: new Date(confdash.clock.now() + 3600e3).toISOString()}];
+		confdash.live.changed();
+		return true;
+	})()`)
+	if got := eval[string](screen, `JSON.stringify([confdash.live.announcements(confdash.clock.now()).length, document.body.classList.contains('emergency'), document.querySelector('#ann').textContent])`); got != `[0,false,""]` {
+		t.Errorf("with a message scheduled an hour ahead the screen holds [shown, emergency, band] %s, want nothing", got)
+	}
 }
 
 func TestComposerPostsAudience(t *testing.T) {
