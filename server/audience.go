@@ -106,22 +106,3 @@ func shows(topicName string, a schedule.Announcement) bool {
 	}
 	return a.For(class) && (track == "" || a.Track == "" || a.Track == track)
 }
-
-// checkAudience checks an announcement's audience and level, for the admin
-// API and the state file alike: every audience name known and at least one
-// of them (an empty list is refused; leaving the field out means the
-// default), and a known level (empty means info).
-func checkAudience(audience []string, level schedule.Level) error {
-	if audience != nil && len(audience) == 0 {
-		return invalid("bad_audience", `audience must name at least one of "room", "lobby", "stage", "stream", "tab"; leave it out for the default ["room","lobby","tab"]`)
-	}
-	for _, a := range audience {
-		if !slices.Contains(schedule.Audiences, a) {
-			return invalid("bad_audience", "audience "+quote(a)+` is unknown: use "room" (room screens), "lobby", "stage" (the speaker's monitor), "stream" (the overlay) or "tab"`)
-		}
-	}
-	if level != "" && !slices.Contains(schedule.Levels, level) {
-		return invalid("bad_level", "level "+quote(string(level))+` is unknown: use "info" (the default), "urgent" (highlighted) or "emergency" (takes over every targeted screen)`)
-	}
-	return nil
-}
