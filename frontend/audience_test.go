@@ -128,6 +128,16 @@ func TestComposerPostsAudience(t *testing.T) {
 		return true;
 	})()`)
 	admin.wait("the urgent preview", `document.querySelector('#cmp-screen').dataset.level === 'urgent'`, 2*time.Second)
+	// An emergency is not posted by mistake: the button says what it does.
+	if got := eval[string](admin, `(() => {
+		const set = (v) => { const el = document.getElementById('cmp-level'); el.value = v; el.dispatchEvent(new Event('change', {bubbles: true})); };
+		set('emergency');
+		const during = document.querySelector('#ann-form button[type=submit]').textContent;
+		set('urgent');
+		return during + '|' + document.querySelector('#ann-form button[type=submit]').textContent;
+	})()`); got != "Post emergency|Post" {
+		t.Errorf("the post button reads %q with an emergency, then urgent; want \"Post emergency|Post\"", got)
+	}
 	admin.screenshot(shotsDir(t), "admin-composer", 1280, 900, 0)
 	if err := chromedp.Do(admin.ctx, chromedp.Click(chromedp.CSS(`#ann-form button[type=submit]`))); err != nil {
 		t.Fatal(err)

@@ -182,6 +182,10 @@ function preview() {
       ? 'Preview of a 1920×1080 room screen (this message is not for room or lobby screens)'
       : 'Preview of a 1920×1080 room screen',
   );
+  // An emergency takes every ticked screen over: the button says so.
+  const post = $('ann-form').querySelector('button[type=submit]');
+  text(post, level === 'emergency' ? 'Post emergency' : 'Post');
+  post.classList.toggle('cmp-emergency', level === 'emergency');
   const tz = l?.tz();
   text($('cmp-zone'), tz && $('cmp-when').value === 'at' ? `conference time (${fmt.zoneName(globalThis.confdash.clock.now(), tz)})` : '');
 }
