@@ -7,6 +7,11 @@ import "time"
 type Adjustments struct {
 	Announcements []Announcement   `json:"announcements"`
 	Delays        map[string]Delay `json:"delays,omitempty"` // by track id
+	// Statuses are the rooms' statuses other than open, by track id
+	// (edit_rooms.go).
+	Statuses map[string]RoomStatus `json:"statuses,omitempty"`
+	// Aliases are the former ids of renamed rooms: old id -> current id.
+	Aliases map[string]string `json:"aliases,omitempty"`
 	// Live is what happened on stage, by session id: when a session really
 	// started and ended (docs/live-timing.md).
 	Live map[string]Live `json:"live,omitempty"`
@@ -80,6 +85,8 @@ type TrackState struct {
 	Next         *Timed    `json:"next"` // nil after the last session
 	DelayMinutes int       `json:"delay_minutes"`
 	NextChange   time.Time `json:"next_change"` // zero when nothing changes any more
+	// Status is the room's status; nil when it is open.
+	Status *RoomStatus `json:"status,omitempty"`
 }
 
 // State is the whole conference at an instant.

@@ -82,6 +82,8 @@ func (a Adjustments) adjClone() Adjustments {
 	out := Adjustments{
 		Announcements: make([]Announcement, len(a.Announcements), len(a.Announcements)+1),
 		Delays:        maps.Clone(a.Delays),
+		Statuses:      maps.Clone(a.Statuses),
+		Aliases:       maps.Clone(a.Aliases),
 		Live:          maps.Clone(a.Live),
 	}
 	copy(out.Announcements, a.Announcements)

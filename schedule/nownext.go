@@ -48,6 +48,7 @@ func Compute(s *Schedule, adj Adjustments, at time.Time) State {
 	slots := make([]Timed, 2*len(s.Tracks))
 	for i, tr := range s.Tracks {
 		ts := trackStateAt(s, idx[tr.ID], tr, adj, timed[tr.ID], at, slots[2*i:2*i+2])
+		ts.Status = adj.status(tr.ID)
 		st.Tracks = append(st.Tracks, ts)
 		st.NextChange = earliestAfter(st.NextChange, ts.NextChange)
 	}

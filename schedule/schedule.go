@@ -37,6 +37,12 @@ type Speaker struct {
 type Track struct {
 	ID   string `json:"id"`   // slug, used in URLs (/screen/{id}) and metric labels
 	Name string `json:"name"` // shown to people
+	// GUID is the source's stable identity of the room (pretalx and
+	// schedule.json rooms[].guid, frab <room guid>), when it gives one
+	// that names that room alone. A room renamed in the source keeps it:
+	// a reload finds the renamed track by it (Renames) and keeps the old
+	// id as an alias, so screens and live changes follow the room.
+	GUID string `json:"guid,omitempty"`
 }
 
 // Session is one slot on one track. Start and End are absolute instants; the

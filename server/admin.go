@@ -136,6 +136,33 @@ func (s *Server) applyTiming(c *fiber.Ctx, track, what string, edit schedule.Edi
 	return c.JSON(doc)
 }
 
+// postStatus sets a room's status (open clears it); the answer is the
+// room's status as screens show it.
+func (s *Server) postStatus(c *fiber.Ctx) error {
+	track := keep(c.Params("track"))
+	st, err := parseStatus(c.Body())
+	if err != nil {
+		return err
+	}
+	st.Note, st.MovedTo = keep(st.Note), keep(st.MovedTo)
+	adj, err := s.applyEdit(c, schedule.SetStatus(track, st))
+	if err != nil {
+		return err
+	}
+	s.log.Info("room status set", slog.String("track", track), slog.String("status", string(st.Status)))
+	resp := fiber.Map{"track": track, "status": schedule.StatusOpen}
+	if cur, ok := adj.Statuses[track]; ok {
+		resp["status"], resp["since"] = cur.Status, cur.Since.UTC()
+		if cur.Note != "" {
+			resp["note"] = cur.Note
+		}
+		if cur.MovedTo != "" {
+			resp["moved_to"] = cur.MovedTo
+		}
+	}
+	return c.JSON(resp)
+}
+
 // postReload reads the schedule's source again and runs it if it is sound
 // (in a cluster, through NATS: SetSchedule); a source that cannot be read or
 // has errors leaves the running schedule as it is. It changes no
@@ -165,7 +192,8 @@ func (s *Server) postReload(c *fiber.Ctx) error {
 		ae.Details = schedule.CapDiagnostics(errs) // the first ones and a count: a file can hold thousands
 		return ae
 	}
-	changed := s.SetSchedule(sc)
+	changed, moved := s.adoptSchedule(c.UserContext(), sc)
+	warns = append(warns, moved...)
 	if warns == nil {
 		warns = []schedule.Diagnostic{}
 	}

@@ -66,7 +66,8 @@ type trackDoc struct {
 	// Timing changes whenever the track's live timing does (the schedule
 	// document carries the same per track): a page whose schedule document
 	// holds another one fetches it again, so its own estimates agree.
-	Timing string `json:"timing,omitempty"`
+	Timing string     `json:"timing,omitempty"`
+	Status *statusDoc `json:"status,omitempty"` // rooms.go; omitted when open
 }
 
 type stateDoc struct {
@@ -82,9 +83,10 @@ type scheduleDoc struct {
 	ScheduleVersion string                    `json:"schedule_version"`
 	Conference      confDoc                   `json:"conference"`
 	Days            []schedule.Day            `json:"days"`
-	Tracks          []schedule.Track          `json:"tracks"`
+	Tracks          []scheduleTrackDoc        `json:"tracks"`
 	Sessions        []sessionDoc              `json:"sessions"`
 	Delays          map[string]schedule.Delay `json:"delays"`
+	Aliases         map[string]string         `json:"aliases,omitempty"` // renamed rooms: old id -> id
 	Timing          map[string]string         `json:"timing"`
 }
 
@@ -210,6 +212,7 @@ func encodeStates(s *schedule.Schedule, adj schedule.Adjustments, st schedule.St
 	tracks := make([]trackDoc, len(st.Tracks))
 	for i, ts := range st.Tracks {
 		tracks[i] = newTrackDoc(ts, changes, timing)
+		tracks[i].Status = newStatusDoc(st, i)
 	}
 	out := make(map[string][]byte, len(perTrackClasses)*len(tracks)+len(wholeClasses))
 	encoded := map[string][]byte{} // by track and announcement ids
@@ -268,7 +271,7 @@ func encodeSchedule(s *schedule.Schedule, adj schedule.Adjustments, changes map[
 	}
 	return mustJSON(scheduleDoc{
 		ScheduleVersion: s.Version, Conference: confDoc{Name: s.Name, TimeZone: s.TimeZone},
-		Days: s.Days, Tracks: s.Tracks, Sessions: sessions, Delays: delays, Timing: timingOf(adj),
+		Days: s.Days, Tracks: scheduleTracks(s, adj), Sessions: sessions, Delays: delays, Timing: timingOf(adj), Aliases: adj.Aliases,
 	})
 }
 

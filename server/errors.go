@@ -63,6 +63,8 @@ func toAPIErr(err error) (*apiErr, bool) {
 		return apiError(fe.Code, code, msg), true
 	case errors.As(err, &ut):
 		return unknownTrack(ut.Track), true
+	case errors.Is(err, schedule.ErrBadMovedTo):
+		return apiError(fiber.StatusUnprocessableEntity, "bad_moved_to", err.Error()), true
 	case errors.Is(err, schedule.ErrNothingOnStage):
 		return apiError(fiber.StatusConflict, "nothing_on_stage", err.Error()), true
 	case errors.Is(err, schedule.ErrNoSuchAnnouncement):

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -32,6 +33,9 @@ type live struct {
 	adj     schedule.Adjustments
 	changes []schedule.Change          // latest schedule changes, newest reload first
 	changed map[string]schedule.Change // by session id, flags shown in documents
+	// renames are the rooms the last reload renamed (old id -> id), shown
+	// as aliases until the store's edit makes them adjustments (rooms.go).
+	renames map[string]string
 
 	states   map[string][]byte // topic -> state message, encoded once (docOfState gives the document)
 	schedDoc []byte            // the schedule document, re-encoded when sched or adj change
@@ -176,6 +180,7 @@ func (l *live) setSchedule(sc *schedule.Schedule) bool {
 		return false
 	}
 	changes := schedule.Diff(l.sched, sc)
+	l.renames = schedule.Renames(l.sched, sc)
 	l.sched = sc
 	l.changed = make(map[string]schedule.Change, len(changes))
 	for _, ch := range changes {
@@ -277,9 +282,12 @@ func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 		msgs[topic] = wrapState(doc)
 		l.hub.Publish(topic, msgs[topic])
 	}
+	l.publishRoomTopicsLocked(msgs, st)
 	l.states = msgs
 	if scheduleChanged || l.schedDoc == nil {
-		l.schedDoc = encodeSchedule(l.sched, l.adj, l.changed)
+		withAliases := l.adj // and the last reload's renames, before its edit is saved
+		withAliases.Aliases = l.aliasesLocked()
+		l.schedDoc = encodeSchedule(l.sched, withAliases, l.changed)
 		l.schedZ = newCompressedDoc(l.schedDoc)
 		l.ics = newICSFeeds(l.sched, l.adj)
 	}
@@ -307,6 +315,62 @@ func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 		l.m.nextTransition.Set(float64(time.Now().Add(l.clock.Until(st.NextChange)).Unix()))
 	}
 	return st.NextChange
+}
+
+// aliasesLocked are the former ids of renamed rooms: the stored ones and
+// those of the last reload.
+func (l *live) aliasesLocked() map[string]string {
+	if len(l.renames) == 0 {
+		return l.adj.Aliases
+	}
+	out := maps.Clone(l.adj.Aliases)
+	if out == nil {
+		out = map[string]string{}
+	}
+	maps.Copy(out, l.renames)
+	return out
+}
+
+// resolveTrack is the track a URL or query names: its id, a former id, or
+// either in another case (schedule.ResolveTrack).
+func (l *live) resolveTrack(id string) (string, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return schedule.ResolveTrack(l.sched, schedule.Adjustments{Aliases: l.aliasesLocked()}, id)
+}
+
+// publishRoomTopicsLocked completes the new messages msgs for the topics of
+// former track ids: a renamed room's old topic gets the room's state (the
+// sockets opened before the rename follow the room), and a topic whose
+// track is gone gets, once, a state without it under the new schedule
+// version, from which its page learns that the room is no longer in the
+// schedule.
+func (l *live) publishRoomTopicsLocked(msgs map[string][]byte, st schedule.State) {
+	for old, cur := range l.aliasesLocked() {
+		for _, class := range perTrackClasses { // each view of the room (audience.go)
+			topic, m := topic(class, old), msgs[topic(class, cur)]
+			if _, real := msgs[topic]; real || m == nil {
+				continue
+			}
+			if prev, ok := l.states[topic]; !ok || !bytes.Equal(prev, m) {
+				l.hub.Publish(topic, m)
+			}
+			msgs[topic] = m
+		}
+	}
+	var gone []byte
+	for topic := range l.states {
+		if _, ok := msgs[topic]; ok {
+			continue
+		}
+		if gone == nil {
+			gone = wrapState(mustJSON(stateDoc{
+				ScheduleVersion: l.sched.Version, Conference: confDoc{Name: l.sched.Name, TimeZone: l.sched.TimeZone},
+				Tracks: []trackDoc{}, Announcements: []schedule.Announcement{}, NextChange: optTime(st.NextChange),
+			}))
+		}
+		l.hub.Publish(topic, gone)
+	}
 }
 
 // accumulateLocked adds viewer-seconds since the last call to the session

@@ -31,6 +31,16 @@ func (s *Server) trackPage(name string) fiber.Handler {
 		if _, ok := sc.Track(c.Params("track")); ok {
 			return serve(c)
 		}
+		// A renamed room's former id, or an id in another case: one URL
+		// per room, so the page, its socket and its snapshot agree.
+		if id, ok := s.live.resolveTrack(c.Params("track")); ok {
+			to := "/" + name + "/" + id
+			if q := c.Request().URI().QueryString(); len(q) > 0 {
+				to += "?" + string(q)
+			}
+			c.Set(fiber.HeaderCacheControl, "no-store") // an alias can become a room again
+			return c.Redirect(to, fiber.StatusFound)
+		}
 		var b strings.Builder
 		b.WriteString("<!doctype html><html lang=en><meta charset=utf-8><title>Unknown track</title><h1>No such track</h1><p>This schedule has these tracks:</p><ul>")
 		for _, t := range sc.Tracks {

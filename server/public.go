@@ -29,7 +29,15 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 // getState serves the pre-encoded state document of a view (view=, tab by
 // default; see audience.go): no encoding per request.
 func (s *Server) getState(c *fiber.Ctx) error {
-	topic, err := viewTopic(c.Query("view", "tab"), c.Query("track"))
+	track := c.Query("track")
+	if track != "" {
+		id, ok := s.live.resolveTrack(track) // a renamed room's former id too
+		if !ok {
+			return unknownTrack(track)
+		}
+		track = id
+	}
+	topic, err := viewTopic(c.Query("view", "tab"), track)
 	if err != nil {
 		return err
 	}

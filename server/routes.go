@@ -96,6 +96,7 @@ func (s *Server) newApp() *fiber.App {
 	api.Post("/tracks/:track/delay", admin(s.postDelay)...)
 	api.Post("/tracks/:track/started", admin(s.postStarted)...)
 	api.Post("/tracks/:track/ended", admin(s.postEnded)...)
+	api.Post("/tracks/:track/status", admin(s.postStatus)...)
 	api.Post("/reload", admin(s.postReload)...)
 
 	// Pages and their assets (pages.go), then the fallback.

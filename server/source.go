@@ -307,6 +307,6 @@ func (s *Server) refreshSource(ctx context.Context) error {
 	for _, w := range warns {
 		s.log.Debug("schedule", "warning", w.String())
 	}
-	s.SetSchedule(sc)
+	s.adoptSchedule(ctx, sc) // logs what it could not keep of removed rooms
 	return nil
 }

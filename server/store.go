@@ -41,6 +41,8 @@ type rawStateFile struct {
 	Adjustments struct {
 		Announcements []json.RawMessage          `json:"announcements"`
 		Delays        map[string]json.RawMessage `json:"delays"`
+		Statuses      map[string]json.RawMessage `json:"statuses"`
+		Aliases       map[string]string          `json:"aliases"`
 		Live          map[string]json.RawMessage `json:"live"`
 	} `json:"adjustments"`
 }
@@ -170,6 +172,7 @@ func checkState(sf rawStateFile, sc *schedule.Schedule) (schedule.Adjustments, [
 		}
 		adj.Live[id] = l
 	}
+	adj, dropped = checkRoomEntries(sf, sc, adj, dropped)
 	return adj, dropped
 }
 

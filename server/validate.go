@@ -353,3 +353,92 @@ func checkDelayMinutes(m int) error {
 	}
 	return nil
 }
+
+// maxStatusNoteRunes bounds a room status's note: screens show it in the
+// status ribbon, on one line beside the room's name.
+const maxStatusNoteRunes = 140
+
+// parseStatus decodes and checks the body of POST
+// /api/v1/tracks/{track}/status (whether moved_to is another track of the
+// running schedule is checked by schedule.SetStatus). The note comes back
+// as screens show it.
+func parseStatus(body []byte) (schedule.RoomStatus, error) {
+	var req struct {
+		Status  *schedule.Status `json:"status"`
+		Note    string           `json:"note"`
+		MovedTo string           `json:"moved_to"`
+	}
+	if err := decodeJSONBody(body, &req); err != nil {
+		return schedule.RoomStatus{}, err
+	}
+	if req.Status == nil {
+		return schedule.RoomStatus{}, errBadStatus
+	}
+	return checkStatusFields(schedule.RoomStatus{Status: *req.Status, Note: req.Note, MovedTo: req.MovedTo})
+}
+
+var errBadStatus = invalid("bad_status", "status must be one of open (clears it), full, closed, moved")
+
+// checkStatusFields is what parseStatus and the state file's check share:
+// a status of schedule.Statuses, a note screens can show (the
+// announcements' checks, and at most maxStatusNoteRunes characters), and
+// moved_to exactly when the room moved. It returns st with its note as
+// screens show it.
+func checkStatusFields(st schedule.RoomStatus) (schedule.RoomStatus, error) {
+	if !st.Status.Valid() {
+		return st, errBadStatus
+	}
+	if st.Note != "" {
+		if st.Status == schedule.StatusOpen {
+			return st, invalid("bad_note", "an open room shows no note: leave note out, or give the status it explains")
+		}
+		note, err := checkAnnouncementText(st.Note)
+		if ae, ok := err.(*apiErr); ok {
+			e := *ae // the message speaks of the text: say which
+			e.Message = "note: " + e.Message
+			return st, &e
+		}
+		if utf8.RuneCountInString(note) > maxStatusNoteRunes {
+			return st, invalid("note_too_long", fmt.Sprintf("note is limited to %d characters: screens show it on one line beside the room's name", maxStatusNoteRunes))
+		}
+		st.Note = note
+	}
+	switch {
+	case st.Status == schedule.StatusMoved && st.MovedTo == "":
+		return st, invalid("bad_moved_to", "moved_to is required with status moved: name the track the room's sessions move to")
+	case st.Status != schedule.StatusMoved && st.MovedTo != "":
+		return st, invalid("bad_moved_to", "moved_to goes with status moved only: leave it out, or set status to moved")
+	}
+	return st, nil
+}
+
+// checkStatus is the state file's check of a room's status; the admin API
+// checks the same with parseStatus and schedule.SetStatus.
+func checkStatus(track string, st schedule.RoomStatus, sc *schedule.Schedule) (schedule.RoomStatus, error) {
+	st, err := checkStatusFields(st)
+	if err != nil {
+		return st, err
+	}
+	if st.Status == schedule.StatusOpen {
+		return st, invalid("bad_status", "an open room is not stored: remove the entry")
+	}
+	if st.Since.IsZero() {
+		return st, invalid("bad_time", "since must be the RFC 3339 instant the status was set")
+	}
+	if err := checkTrack(sc, track, false); err != nil {
+		return st, err
+	}
+	if _, ok := sc.Track(st.MovedTo); st.Status == schedule.StatusMoved && (!ok || st.MovedTo == track) {
+		return st, invalid("bad_moved_to", (&schedule.MovedToError{Track: track, MovedTo: st.MovedTo}).Error())
+	}
+	return st, nil
+}
+
+// checkAlias is the state file's check of a renamed room's former id: not
+// a track of the schedule any more, and naming one that is.
+func checkAlias(old, cur string, sc *schedule.Schedule) error {
+	if _, ok := sc.Track(old); ok || !validAnnouncementID(old) {
+		return invalid("bad_alias", "a former id must be a slug that is no longer a track of the schedule")
+	}
+	return checkTrack(sc, cur, false)
+}

@@ -59,17 +59,22 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 		view:   c.Query("view", "tab"),
 		assets: c.Query("v"),
 	}
+	for _, id := range []*string{&p.track, &p.watch} {
+		if *id == "" {
+			continue
+		}
+		cur, ok := s.live.resolveTrack(*id) // a renamed room's former id too
+		if !ok {
+			s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
+			return unknownTrack(*id)
+		}
+		*id = cur
+	}
+	// The view's topic for the room's current id (audience.go).
 	topic, err := viewTopic(p.view, p.track)
 	if err != nil {
 		s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
 		return err
-	}
-	sc := s.live.schedule()
-	for _, id := range []string{p.track, p.watch} {
-		if _, ok := sc.Track(id); id != "" && !ok {
-			s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
-			return unknownTrack(id)
-		}
 	}
 	// One address is held to its share before the server's total is
 	// checked: a host opening sockets in a loop must not take the places of

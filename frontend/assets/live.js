@@ -99,6 +99,10 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     tz: () => live.conference().timezone,
     tracks: trackList,
     track: trackAt,
+    gone,
+    // current is the id a track has now: a renamed room's former id (a
+    // kiosk's ?tracks=, a followed track kept from before) gives the new one.
+    current: (id) => live.doc?.aliases?.[id] || id,
     announcements,
     day: (t) => (live.doc ? model.day(live.doc, live.idx.all, t) : null),
     sessions: (id) => live.idx?.byTrack.get(id) || [],
@@ -163,6 +167,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
 
   function setState(st, persist = true) {
     if (!st) return;
+    followRename(st);
     stateTracks = new Map();
     for (const t of st.tracks || []) {
       // The protocol's track document is flat; accept a nested track too.
@@ -176,6 +181,29 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     if (persist) save('state', { state: st, lastUpdate: live.lastUpdate, clock: { ref: clock.ref, rate: clock.rate } });
     if (needsDoc()) loadSchedule();
     changed();
+  }
+
+  // followRename: a page of one room whose state names another room was
+  // opened under a former id of a renamed room (the server sends the room's
+  // state there): it follows the room, and its address says the new id.
+  function followRename(st) {
+    const to = st.tracks?.length === 1 ? st.tracks[0].id || st.tracks[0].track?.id : '';
+    if (!track || !to || to === track) return;
+    const parts = location.pathname.split('/');
+    if (decodeURIComponent(parts[2] || '') === track) {
+      parts[2] = encodeURIComponent(to);
+      history.replaceState(history.state, '', parts.join('/') + location.search + location.hash);
+    }
+    track = to;
+  }
+
+  // gone is the rooms of the schedule when the page's own room is not
+  // among them (a reload removed it), else null.
+  function gone() {
+    if (!track || !live.doc || live.doc.tracks.some((t) => t.id === track)) return null;
+    // A document older than the state may not know a renamed room yet.
+    if (live.state?.schedule_version && live.state.schedule_version !== live.doc.schedule_version) return null;
+    return live.doc.tracks.map((t) => ({ id: t.id, name: t.name }));
   }
 
   // needsDoc reports whether the schedule document disagrees with the state:
@@ -244,6 +272,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
       next: trusted ? st.next : local.next,
       prev: local.prev,
       delay: st ? st.delay_minutes || 0 : live.doc?.delays?.[id]?.minutes || 0,
+      status: st ? st.status || null : live.idx?.tracks.get(id)?.status || null, // a room full, closed or moved
     };
   }
 

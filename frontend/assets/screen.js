@@ -5,6 +5,7 @@
 import { start } from './live.js';
 import * as fmt from './fmt.js';
 import { $, h, text, css, show, sync, say, watch, announcer, params, pathTrack } from './ui.js';
+import { statusRibbon, roomGone } from './rooms.js';
 
 const AMBER_FROM = 5 * 60e3; // the last five minutes turn amber
 // The lobby shows at most ROWS tracks at once (?rows= changes it, 1 to
@@ -115,6 +116,7 @@ function render(t) {
   renderAnnouncements(anns, t);
 
   if (!ready) return;
+  if (!lobby && roomGone(live, 'screen')) return;
   const dark = night(t, day);
   document.body.classList.toggle('night', dark);
   const k = Math.floor(t / SHIFT_EVERY);
@@ -219,7 +221,7 @@ function renderNight(t, tz) {
 // (?tracks= picks some).
 function shownTracks() {
   const all = live.tracks();
-  return lobby && ONLY.length ? all.filter((tr) => ONLY.includes(tr.id)) : all;
+  return lobby && ONLY.length ? all.filter((tr) => ONLY.map(live.current).includes(tr.id)) : all;
 }
 
 // hint shows the page's parameter problems and more, or nothing.
@@ -235,6 +237,7 @@ function renderScreen(t, tz, day) {
   const x = situation(tr.id, t, day);
   const w = words(x, t, tz);
   text($('room'), tr.name);
+  statusRibbon($('title').parentElement, live.track(tr.id, t).status);
   const b = document.body;
   b.dataset.mode = x.mode;
   b.dataset.cue = x.cue;
@@ -268,7 +271,7 @@ const doneToday = (x, day) => x.mode === 'done' || (x.mode === 'gap' && day?.pha
 
 function renderLobby(t, tz, day) {
   const picked = shownTracks();
-  const unknown = ONLY.filter((id) => !live.tracks().some((tr) => tr.id === id));
+  const unknown = ONLY.filter((id) => !live.tracks().some((tr) => tr.id === live.current(id)));
   const wrong = unknown.length
     ? [`No track ${unknown.map((id) => `“${id}”`).join(', ')} in this schedule: ?tracks= takes ids among ${live.tracks().map((tr) => tr.id).join(', ')}`]
     : [];
@@ -305,6 +308,7 @@ function renderLobby(t, tz, day) {
       row.dataset.cue = x.cue;
       text(row.querySelector('.row-room'), tr.name);
       const now = row.querySelector('.row-now');
+      statusRibbon(now, live.track(tr.id, t).status);
       text(now.querySelector('.eyebrow'), x.mode === 'done' ? 'That’s all for today' : `${w.label.split(' · ')[0]} · ${w.short}`);
       text(now.querySelector('.row-title'), x.s ? x.s.title : '');
       text(now.querySelector('.row-speakers'), x.s ? fmt.speakers(x.s.speakers) : '');

@@ -7,6 +7,7 @@ import { start, clock } from './live.js';
 import * as fmt from './fmt.js';
 import * as favs from './favs.js';
 import { $, h, text, attr, css, show, sync, say, watch, announcer, params } from './ui.js';
+import { statusRibbon } from './rooms.js';
 
 const FOLLOW_KEY = 'confdash:follow';
 let follow = params.get('track') || localStorage.getItem(FOLLOW_KEY) || '';
@@ -161,12 +162,13 @@ function fill(el, s, t, tz, what) {
 const daySessions = (id, day) => (day ? live.sessions(id).filter((s) => s.s0 >= day.start && s.s0 < day.end) : []);
 
 function updateCard(card, tr, t, tz, day) {
-  const { now, next } = live.track(tr.id, t);
+  const { now, next, status } = live.track(tr.id, t);
   // How late the day runs here: the running session's end, else the next
   // one's start. A track's delay is absorbed by the gaps after it, so the
   // track's own figure would say "late" all day.
   const delay = Math.max(0, Math.round((now ? now.t1 - now.s1 : next ? next.t0 - next.s0 : 0) / 60e3));
   text(card.querySelector('h2'), tr.name);
+  statusRibbon(card.nowEl, status);
   const following = tr.id === follow;
   card.classList.toggle('followed', following);
   attr(card.follows, 'aria-pressed', String(following));
@@ -324,6 +326,7 @@ function draw(t) {
 
   if (!ready) return false;
   $('loading')?.remove();
+  follow = live.current(follow); // a renamed room keeps its followers
   if (!tracks.some((x) => x.id === follow) && tracks.length) follow = tracks[0].id;
   live.watch(follow);
   const some = tracks.slice(0, shown);

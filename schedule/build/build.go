@@ -3,6 +3,8 @@ package build
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -77,8 +79,10 @@ type Builder struct {
 	assumed bool
 	opts    schedule.Options
 
-	Days         []SourceDay // the days the source lists, in its order
-	DeclaredDays int         // the source's own day count; 0 when not given
+	Days []SourceDay // the days the source lists, in its order
+	// RoomGUIDs are the source's room identities by room name (SetRoomGUID).
+	RoomGUIDs    map[string]string
+	DeclaredDays int // the source's own day count; 0 when not given
 	sessions     []Session
 	Warns        []schedule.Diagnostic
 
@@ -100,6 +104,19 @@ func New(file string, format schedule.Format, opts schedule.Options) *Builder {
 // Warn records something odd but importable.
 func (b *Builder) Warn(line int, field, format string, args ...any) {
 	b.Warns = append(b.Warns, schedule.Diagnosticf(b.File, line, field, format, args...))
+}
+
+// SetRoomGUID records the source's stable identity of a room (see
+// schedule.Track.GUID).
+func (b *Builder) SetRoomGUID(room, guid string) {
+	room, guid = strings.TrimSpace(room), strings.TrimSpace(guid)
+	if room == "" || guid == "" {
+		return
+	}
+	if b.RoomGUIDs == nil {
+		b.RoomGUIDs = map[string]string{}
+	}
+	b.RoomGUIDs[room] = guid
 }
 
 // Skip records an event that could not be imported, with the reason.
@@ -460,6 +477,19 @@ func (b *Builder) checkOffsets() {
 func (b *Builder) tracks(s *schedule.Schedule) map[string]string {
 	trackOf := map[string]string{}
 	ids := NewIDs()
+	// A GUID that the source gives to more than one room (pretalx's
+	// democon gives both its rooms one) identifies neither: such rooms
+	// are known by their slug only.
+	rooms := map[string][]string{}
+	for room, g := range b.RoomGUIDs {
+		rooms[g] = append(rooms[g], room)
+	}
+	for _, g := range slices.Sorted(maps.Keys(rooms)) {
+		if rs := rooms[g]; len(rs) > 1 {
+			slices.Sort(rs)
+			b.Warn(0, "rooms.guid", "rooms %s share the guid %s, so it cannot tell them apart: a reload that renames one of them will not keep its screens and live changes", strings.Join(quoteAll(rs), ", "), g)
+		}
+	}
 	for _, is := range b.sessions {
 		if _, ok := trackOf[is.Room]; ok {
 			continue
@@ -470,7 +500,11 @@ func (b *Builder) tracks(s *schedule.Schedule) map[string]string {
 		}
 		id := ids.Unique(Slug(name))
 		trackOf[is.Room] = id
-		s.Tracks = append(s.Tracks, schedule.Track{ID: id, Name: name})
+		guid := b.RoomGUIDs[is.Room]
+		if len(rooms[guid]) != 1 {
+			guid = ""
+		}
+		s.Tracks = append(s.Tracks, schedule.Track{ID: id, Name: name, GUID: guid})
 	}
 	return trackOf
 }
@@ -575,4 +609,13 @@ func (b *Builder) overlaps(s *schedule.Schedule) {
 // every format reports in.
 func SortDiagnostics(ds []schedule.Diagnostic) {
 	sort.SliceStable(ds, func(i, j int) bool { return ds[i].Line < ds[j].Line })
+}
+
+// quoteAll quotes each string, for a message.
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strconv.Quote(s)
+	}
+	return out
 }

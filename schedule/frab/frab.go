@@ -156,6 +156,7 @@ func Parse(name string, data []byte, opts schedule.Options) (*schedule.Schedule,
 				day = startDay(b, t, line)
 			case el == "room" && day >= 0 && len(stack) > 0 && stack[len(stack)-1] == "day":
 				room = strings.TrimSpace(attr(t, "name"))
+				b.SetRoomGUID(room, attr(t, "guid"))
 			}
 			stack = append(stack, el)
 			if len(stack) > maxDepth {

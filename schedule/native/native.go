@@ -20,7 +20,7 @@ import (
 
 var (
 	rootFields    = []string{"name", "timezone", "tracks", "sessions"}
-	trackFields   = []string{"id", "name"}
+	trackFields   = []string{"id", "name", "guid"}
 	sessionFields = []string{"id", "track", "title", "kind", "start", "end", "duration", "speakers", "abstract", "url", "tags",
 		"subtitle", "language", "type", "do_not_record", "do_not_stream", "feedback_url"}
 	speakerFields = []string{"name", "affiliation"}
@@ -381,6 +381,10 @@ func (p *parser) tracks(root *yaml.Node, m map[string]entry) []schedule.Track {
 		if t.Name == "" {
 			p.warnf(n.Line, path+".name", "no name: screens will show the id %q", id)
 			t.Name = id
+		}
+		if ge, ok := tm["guid"]; ok {
+			v, _ := p.scalar(ge.val, path+".guid")
+			t.GUID = strings.TrimSpace(v)
 		}
 		tracks = append(tracks, t)
 	}

@@ -25,6 +25,7 @@ type outDoc struct {
 type outTrack struct {
 	ID   string `yaml:"id" json:"id"`
 	Name string `yaml:"name" json:"name"`
+	GUID string `yaml:"guid,omitempty" json:"guid,omitempty"`
 }
 
 type outSession struct {

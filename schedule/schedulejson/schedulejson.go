@@ -338,6 +338,11 @@ func Parse(name string, data []byte, opts schedule.Options) (*schedule.Schedule,
 	if err != nil {
 		return nil, b.Warns, err
 	}
+	// pretalx lists its rooms with their guid beside the days.
+	for _, m := range objects(r, h.conf, "rooms") {
+		f := fields(m)
+		b.SetRoomGUID(r.str(f, "name", "room"), r.str(f, "guid", "room"))
+	}
 	for _, dmem := range days {
 		f, ok := h.day(dmem)
 		if !ok {
@@ -637,6 +642,7 @@ func Parse2(name string, data []byte, opts schedule.Options) (*schedule.Schedule
 	for _, m := range objects(r, h.conf, "rooms") {
 		f := fields(m)
 		n := strings.TrimSpace(r.str(f, "name", "room"))
+		b.SetRoomGUID(n, r.str(f, "guid", "room"))
 		for _, k := range []string{"guid", "slug"} {
 			if ref := r.str(f, k, "room"); ref != "" && n != "" {
 				roomByRef[ref] = n
