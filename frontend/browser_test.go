@@ -44,6 +44,8 @@ const (
 	adminToken = "test-token"
 	// budget is what one view may transfer, compressed: page, assets and API.
 	budget = 40 << 10
+	// adminBudget is the console's: 48 KB.
+	adminBudget = 48 << 10
 	// docsShots is where -update-screenshots puts the README's pictures.
 	docsShots = "../docs/screenshots"
 )
@@ -189,8 +191,14 @@ func TestViews(t *testing.T) {
 	sizes.Range(func(k, v any) bool {
 		n := v.(int64)
 		report = append(report, fmt.Sprintf("%s %.1f KB", k, float64(n)/1024))
-		if n > budget {
-			t.Errorf("%s transferred %d bytes, over the %d-byte budget", k, n, budget)
+		limit := int64(budget)
+		if k == "admin" {
+			// The console is the organizers' page, opened on a few laptops,
+			// not by every attendee: it may carry the composer besides.
+			limit = adminBudget
+		}
+		if n > limit {
+			t.Errorf("%s transferred %d bytes, over the %d-byte budget", k, n, limit)
 		} else if n < 2<<10 {
 			t.Errorf("%s transferred %d bytes: the measurement missed the page", k, n)
 		}
@@ -211,6 +219,9 @@ type testServer struct {
 	addr  string
 	url   string
 	run   *testserver.Running
+	// changesRecent is the server's ChangesRecent (0: its default); set it,
+	// then restart, to see a change badge age out within a test.
+	changesRecent time.Duration
 }
 
 // startServer runs the real server on 127.0.0.1:0 with the test day and a
@@ -252,6 +263,7 @@ func (ts *testServer) newServer() *server.Server {
 	srv, err := server.New(server.Config{
 		Schedule: ts.sched, SchedulePath: ts.path, StatePath: ts.state,
 		Clock: ts.clock, AdminToken: adminToken, Logger: slog.New(slog.DiscardHandler),
+		ChangesRecent: ts.changesRecent,
 	})
 	if err != nil {
 		ts.t.Fatal(err)

@@ -1,7 +1,8 @@
 // Package frontend is what people see: the attendee's live tab (pages/tab.html,
 // served at /), the venue screen and the lobby display (pages/screen.html, at
 // /screen/{track} and /screen), the OBS stream overlay (pages/overlay.html, at
-// /overlay/{track}) and the organizer console (pages/admin.html, at /admin).
+// /overlay/{track}), the speaker's stage view (pages/stage.html, at
+// /stage/{track}) and the organizer console (pages/admin.html, at /admin).
 //
 // It is plain HTML, CSS and ES modules, embedded with go:embed, with no build
 // step and no framework: a fresh clone builds with "go build". The package

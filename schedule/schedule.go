@@ -43,6 +43,33 @@ type Track struct {
 	// a reload finds the renamed track by it (Renames) and keeps the old
 	// id as an alias, so screens and live changes follow the room.
 	GUID string `json:"guid,omitempty"`
+	// StageWarnMinutes and StageDangerMinutes are when the stage view
+	// (/stage/{id}) turns amber and red before a session's estimated end;
+	// 0 means the defaults below. A room of lightning talks wants other
+	// cues than one of hour-long workshops.
+	StageWarnMinutes   int `json:"stage_warn_minutes,omitempty"`
+	StageDangerMinutes int `json:"stage_danger_minutes,omitempty"`
+}
+
+// The stage view's thresholds where a track sets none, and the most either
+// may be. The frontend's stage.js holds the same defaults.
+const (
+	DefaultStageWarnMinutes   = 5
+	DefaultStageDangerMinutes = 2
+	MaxStageMinutes           = 120
+)
+
+// StageThresholds gives the track's stage thresholds in minutes, defaults
+// filled in.
+func (t Track) StageThresholds() (warn, danger int) {
+	warn, danger = t.StageWarnMinutes, t.StageDangerMinutes
+	if warn == 0 {
+		warn = DefaultStageWarnMinutes
+	}
+	if danger == 0 {
+		danger = DefaultStageDangerMinutes
+	}
+	return warn, danger
 }
 
 // Session is one slot on one track. Start and End are absolute instants; the

@@ -25,7 +25,7 @@ import (
 type assetSet struct {
 	version string
 	files   map[string]*asset // by path under assets/
-	pages   map[string]*asset // by page name: tab, screen, overlay, admin
+	pages   map[string]*asset // by page name: tab, screen, overlay, stage, admin
 }
 
 type asset struct {

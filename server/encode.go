@@ -1,7 +1,9 @@
 package server
 
 import (
+	"cmp"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,6 +23,8 @@ type changeDoc struct {
 	Type          string     `json:"type"`
 	PreviousStart *time.Time `json:"previous_start,omitempty"`
 	PreviousTrack string     `json:"previous_track,omitempty"`
+	PreviousTitle string     `json:"previous_title,omitempty"`
+	Seen          time.Time  `json:"seen"` // the reload that brought the change
 }
 
 type sessionDoc struct {
@@ -46,6 +50,9 @@ type sessionDoc struct {
 	DoNotRecord bool   `json:"do_not_record,omitempty"`
 	DoNotStream bool   `json:"do_not_stream,omitempty"`
 	FeedbackURL string `json:"feedback_url,omitempty"`
+	// Cancelled: gone from the schedule, kept in the schedule document in
+	// its slot (never now or next) while its change is recent.
+	Cancelled bool `json:"cancelled,omitempty"`
 	// What the crew said on stage (docs/live-timing.md).
 	Live *liveDoc `json:"live,omitempty"`
 }
@@ -88,6 +95,9 @@ type scheduleDoc struct {
 	Delays          map[string]schedule.Delay `json:"delays"`
 	Aliases         map[string]string         `json:"aliases,omitempty"` // renamed rooms: old id -> id
 	Timing          map[string]string         `json:"timing"`
+	// ChangesRecentSeconds is how long after it was seen a change is
+	// flagged (0: never), so a page drops a badge when it ages out.
+	ChangesRecentSeconds int `json:"changes_recent_seconds"`
 }
 
 // trackTimingDoc is the answer of the live-timing calls: the track's delay,
@@ -112,7 +122,7 @@ func optTime(t time.Time) *time.Time {
 	return &u
 }
 
-func newSessionDoc(t *schedule.Timed, changes map[string]schedule.Change) *sessionDoc {
+func newSessionDoc(t *schedule.Timed, changes map[string]seenChange) *sessionDoc {
 	if t == nil {
 		return nil
 	}
@@ -124,7 +134,8 @@ func newSessionDoc(t *schedule.Timed, changes map[string]schedule.Change) *sessi
 		DoNotRecord: t.DoNotRecord, DoNotStream: t.DoNotStream, FeedbackURL: t.FeedbackURL,
 	}
 	if c, ok := changes[t.ID]; ok {
-		d.Change = &changeDoc{Type: string(c.Type), PreviousTrack: c.PreviousTrack, PreviousStart: optTime(c.PreviousStart)}
+		d.Change = &changeDoc{Type: string(c.Type), PreviousTrack: c.PreviousTrack, PreviousStart: optTime(c.PreviousStart),
+			PreviousTitle: c.PreviousTitle, Seen: c.Seen.UTC()}
 	}
 	if t.Live != nil {
 		d.Live = &liveDoc{Started: optPtr(t.Live.Started), Ended: optPtr(t.Live.Ended)}
@@ -189,7 +200,7 @@ func encodeTrackTiming(s *schedule.Schedule, adj schedule.Adjustments, track str
 	return doc
 }
 
-func newTrackDoc(ts schedule.TrackState, changes map[string]schedule.Change, timing map[string]string) trackDoc {
+func newTrackDoc(ts schedule.TrackState, changes map[string]seenChange, timing map[string]string) trackDoc {
 	return trackDoc{
 		ID: ts.Track.ID, Name: ts.Track.Name,
 		Now: newSessionDoc(ts.Now, changes), Next: newSessionDoc(ts.Next, changes),
@@ -206,7 +217,7 @@ func newTrackDoc(ts schedule.TrackState, changes map[string]schedule.Change, tim
 // one, so documents with the same track and the same announcements (the
 // usual case: most messages go to the default audience) are encoded once
 // and their bytes shared. Only the bytes are kept.
-func encodeStates(s *schedule.Schedule, adj schedule.Adjustments, st schedule.State, changes map[string]schedule.Change) map[string][]byte {
+func encodeStates(s *schedule.Schedule, adj schedule.Adjustments, st schedule.State, changes map[string]seenChange) map[string][]byte {
 	conf := confDoc{Name: s.Name, TimeZone: s.TimeZone}
 	timing := timingOf(adj)
 	tracks := make([]trackDoc, len(st.Tracks))
@@ -259,11 +270,30 @@ func encodeStates(s *schedule.Schedule, adj schedule.Adjustments, st schedule.St
 	return out
 }
 
-func encodeSchedule(s *schedule.Schedule, adj schedule.Adjustments, changes map[string]schedule.Change) []byte {
+// encodeSchedule encodes the schedule document: every session with its
+// estimated times, and the cancelled ones whose change is recent, in their
+// slots.
+func encodeSchedule(s *schedule.Schedule, adj schedule.Adjustments, changes map[string]seenChange, recent time.Duration) []byte {
 	timed := s.Timed(adj)
-	sessions := make([]sessionDoc, len(timed))
+	sessions := make([]sessionDoc, len(timed), len(timed)+len(changes))
 	for i := range timed {
 		sessions[i] = *newSessionDoc(&timed[i], changes)
+	}
+	cancelled := false
+	for _, c := range changes {
+		if c.Type != schedule.ChangeCancelled || c.gone == nil {
+			continue
+		}
+		t := schedule.Timed{Session: *c.gone, EstStart: c.gone.Start, EstEnd: c.gone.End}
+		d := newSessionDoc(&t, changes)
+		d.Cancelled = true
+		sessions = append(sessions, *d)
+		cancelled = true
+	}
+	if cancelled { // in their slots: the document is sorted by start
+		slices.SortStableFunc(sessions, func(a, b sessionDoc) int {
+			return cmp.Or(a.EstStart.Compare(b.EstStart), cmp.Compare(a.Track, b.Track), cmp.Compare(a.ID, b.ID))
+		})
 	}
 	delays := adj.Delays
 	if delays == nil {
@@ -272,6 +302,7 @@ func encodeSchedule(s *schedule.Schedule, adj schedule.Adjustments, changes map[
 	return mustJSON(scheduleDoc{
 		ScheduleVersion: s.Version, Conference: confDoc{Name: s.Name, TimeZone: s.TimeZone},
 		Days: s.Days, Tracks: scheduleTracks(s, adj), Sessions: sessions, Delays: delays, Timing: timingOf(adj), Aliases: adj.Aliases,
+		ChangesRecentSeconds: int(max(recent, 0) / time.Second),
 	})
 }
 

@@ -33,6 +33,6 @@ func BenchmarkEncodeSchedule(b *testing.B) {
 	sc := demo.Schedule(now)
 	b.ReportAllocs()
 	for b.Loop() {
-		encodeSchedule(sc, schedule.Adjustments{}, nil)
+		encodeSchedule(sc, schedule.Adjustments{}, nil, DefaultChangesRecent)
 	}
 }

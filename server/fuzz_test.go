@@ -232,7 +232,7 @@ func serveParsed(t *testing.T, data []byte) {
 		if len(sc.Sessions) == 0 {
 			st := schedule.Compute(sc, schedule.Adjustments{}, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 			encodeStates(sc, schedule.Adjustments{}, st, nil)
-			encodeSchedule(sc, schedule.Adjustments{}, nil)
+			encodeSchedule(sc, schedule.Adjustments{}, nil, DefaultChangesRecent)
 			return
 		}
 		first, last := sc.Sessions[0].Start, sc.Sessions[0].End
@@ -254,7 +254,7 @@ func serveParsed(t *testing.T, data []byte) {
 			for _, at := range []time.Time{first.Add(-time.Hour), first, first.Add(last.Sub(first) / 2), last, last.Add(13 * time.Hour)} {
 				encodeStates(sc, a, schedule.Compute(sc, a, at), nil)
 			}
-			encodeSchedule(sc, a, nil)
+			encodeSchedule(sc, a, nil, DefaultChangesRecent)
 			if err := ical.Write(io.Discard, sc, sc.Timed(a)); err != nil {
 				t.Errorf("WriteICS of a parsed schedule: %v", err)
 			}

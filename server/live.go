@@ -31,8 +31,9 @@ type live struct {
 	mu      sync.Mutex
 	sched   *schedule.Schedule
 	adj     schedule.Adjustments
-	changes []schedule.Change          // latest schedule changes, newest reload first
-	changed map[string]schedule.Change // by session id, flags shown in documents
+	changes []schedule.Change     // latest schedule changes, newest reload first
+	changed map[string]seenChange // by session id: the recent ones, flagged in documents
+	recent  time.Duration         // how long a change stays flagged; <= 0: never
 	// renames are the rooms the last reload renamed (old id -> id), shown
 	// as aliases until the store's edit makes them adjustments (rooms.go).
 	renames map[string]string
@@ -47,11 +48,20 @@ type live struct {
 	lastAcc  time.Time      // when viewer-seconds were last accumulated
 }
 
-func newLive(h *hub.Hub, m *metrics, clock Clock, log *slog.Logger, wake func(), sc *schedule.Schedule, adj schedule.Adjustments) *live {
+// seenChange is a schedule change with the instant (schedule clock) of the
+// reload that brought it; gone is a cancelled session as it was, shown in
+// its slot while the change is recent.
+type seenChange struct {
+	schedule.Change
+	Seen time.Time
+	gone *schedule.Session
+}
+
+func newLive(h *hub.Hub, m *metrics, clock Clock, log *slog.Logger, wake func(), sc *schedule.Schedule, adj schedule.Adjustments, recent time.Duration) *live {
 	l := &live{
 		hub: h, m: m, clock: clock, log: log, wake: wake,
-		sched: sc, adj: adj,
-		changed: map[string]schedule.Change{},
+		sched: sc, adj: adj, recent: recent,
+		changed: map[string]seenChange{},
 		nowIDs:  map[string]string{},
 		stats:   map[string]*sessionStats{},
 		viewers: map[string]int{},
@@ -181,11 +191,23 @@ func (l *live) setSchedule(sc *schedule.Schedule) bool {
 	}
 	changes := schedule.Diff(l.sched, sc)
 	l.renames = schedule.Renames(l.sched, sc)
-	l.sched = sc
-	l.changed = make(map[string]schedule.Change, len(changes))
-	for _, ch := range changes {
-		l.changed[ch.SessionID] = ch
+	now := l.clock.Now()
+	if l.recent > 0 {
+		// A session's latest change replaces an earlier one; the others
+		// stay flagged until they age out (refreshLocked).
+		old := map[string]*schedule.Session{}
+		for i := range l.sched.Sessions {
+			old[l.sched.Sessions[i].ID] = &l.sched.Sessions[i]
+		}
+		for _, ch := range changes {
+			sc := seenChange{Change: ch, Seen: now}
+			if ch.Type == schedule.ChangeCancelled {
+				sc.gone = old[ch.SessionID]
+			}
+			l.changed[ch.SessionID] = sc
+		}
 	}
+	l.sched = sc
 	l.changes = append(changes, l.changes...)
 	if len(l.changes) > 200 {
 		l.changes = l.changes[:200]
@@ -272,6 +294,10 @@ func (l *live) refresh(now time.Time) time.Time {
 func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 	st := schedule.Compute(l.sched, l.adj, now)
 	l.accumulateLocked(now)
+	expires := l.expireChangesLocked(now)
+	if expires.scheduleChanged {
+		scheduleChanged = true
+	}
 	docs := encodeStates(l.sched, l.adj, st, l.changed)
 	msgs := make(map[string][]byte, len(docs))
 	for topic, doc := range docs {
@@ -287,7 +313,7 @@ func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 	if scheduleChanged || l.schedDoc == nil {
 		withAliases := l.adj // and the last reload's renames, before its edit is saved
 		withAliases.Aliases = l.aliasesLocked()
-		l.schedDoc = encodeSchedule(l.sched, withAliases, l.changed)
+		l.schedDoc = encodeSchedule(l.sched, withAliases, l.changed, l.recent)
 		l.schedZ = newCompressedDoc(l.schedDoc)
 		l.ics = newICSFeeds(l.sched, l.adj)
 	}
@@ -314,7 +340,34 @@ func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 	} else {
 		l.m.nextTransition.Set(float64(time.Now().Add(l.clock.Until(st.NextChange)).Unix()))
 	}
+	// The clock loop also wakes when a change ages out, so its badge (and a
+	// cancelled session) leaves the documents on time.
+	if !expires.next.IsZero() && (st.NextChange.IsZero() || expires.next.Before(st.NextChange)) {
+		return expires.next
+	}
 	return st.NextChange
+}
+
+type changeExpiry struct {
+	scheduleChanged bool      // a change aged out: the documents lose it
+	next            time.Time // when the next one ages out (zero: none left)
+}
+
+// expireChangesLocked forgets the changes seen more than recent ago.
+func (l *live) expireChangesLocked(now time.Time) changeExpiry {
+	var e changeExpiry
+	for id, c := range l.changed {
+		end := c.Seen.Add(l.recent)
+		if !now.Before(end) {
+			delete(l.changed, id)
+			e.scheduleChanged = true
+			continue
+		}
+		if e.next.IsZero() || end.Before(e.next) {
+			e.next = end
+		}
+	}
+	return e
 }
 
 // aliasesLocked are the former ids of renamed rooms: the stored ones and

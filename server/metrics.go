@@ -32,6 +32,7 @@ type metrics struct {
 	stateWriteErrors  prometheus.Counter
 	httpDuration      *prometheus.HistogramVec // route, method, code
 	announcements     prometheus.Gauge
+	screens           *prometheus.GaugeVec // view, state
 }
 
 func newMetrics() *metrics {
@@ -92,6 +93,9 @@ func newMetrics() *metrics {
 		announcements: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "confdash_announcements", Help: "Announcements currently shown.",
 		}),
+		screens: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "confdash_screens", Help: "Pages that said who they are (the screens fleet), by view (tab, screen, overlay) and state (online, offline: disconnected within the last 24 h).",
+		}, []string{"view", "state"}),
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "confdash_build_info", Help: "Build of the running binary: always 1.",
@@ -102,7 +106,7 @@ func newMetrics() *metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		build, m.viewers, m.connOpened, m.connClosed, m.upgradesRejected, m.messagesSent, m.messagesDropped,
 		m.broadcastDuration, m.transitions, m.delay, m.sessionPeak, m.scheduleInfo, m.lastTransition, m.nextTransition,
-		m.reloads, m.stateWriteErrors, m.httpDuration, m.announcements,
+		m.reloads, m.stateWriteErrors, m.httpDuration, m.announcements, m.screens,
 	)
 	// Counters start at 0 for every known label, so that increase() and
 	// changes() see the first event.

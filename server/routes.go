@@ -98,12 +98,16 @@ func (s *Server) newApp() *fiber.App {
 	api.Post("/tracks/:track/ended", admin(s.postEnded)...)
 	api.Post("/tracks/:track/status", admin(s.postStatus)...)
 	api.Post("/reload", admin(s.postReload)...)
+	api.Get("/screens", admin(s.getScreens)...)
+	api.Post("/screens/:id/reload", admin(s.postScreenReload)...)
+	api.Get("/qr", s.getQR)
 
 	// Pages and their assets (pages.go), then the fallback.
 	app.Get("/", s.page("tab"))
 	app.Get("/screen", s.page("screen"))
 	app.Get("/screen/:track", s.trackPage("screen"))
 	app.Get("/overlay/:track", s.trackPage("overlay"))
+	app.Get("/stage/:track", s.trackPage("stage"))
 	app.Get("/admin", s.page("admin"))
 	app.Get("/assets/:version/*", s.getAsset)
 	// The service worker (offline reloads of the views) must sit at the root

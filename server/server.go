@@ -65,6 +65,22 @@ type Config struct {
 	// pings, since PongWait must exceed PingPeriod). Tests shorten them.
 	PingPeriod time.Duration
 	PongWait   time.Duration
+	// ChangesRecent is how long after a reload its schedule changes are
+	// flagged on the pages (badges; a cancelled session kept in its slot):
+	// 0 means DefaultChangesRecent, a negative value flags none.
+	ChangesRecent time.Duration
+}
+
+// DefaultChangesRecent: a change stays flagged for two hours, long enough
+// for everyone in the building to pass a screen, short enough that
+// yesterday's edits do not fill today's screens.
+const DefaultChangesRecent = 2 * time.Hour
+
+func (c Config) changesRecent() time.Duration {
+	if c.ChangesRecent == 0 {
+		return DefaultChangesRecent
+	}
+	return max(c.ChangesRecent, -1)
 }
 
 // Server is a running confdash: the clock loop, the hub and the HTTP app.
@@ -86,6 +102,7 @@ type Server struct {
 	reloadMu     sync.Mutex             // one reload at a time
 	cluster      *cluster.Cluster       // nil: a single instance
 	lim          *limits
+	screens      *screens // the fleet (screens.go)
 	metricsSrv   metricsServers
 
 	ctx    context.Context
@@ -127,6 +144,7 @@ func New(cfg Config) (*Server, error) {
 		viewersDirty: make(chan struct{}, 1),
 	}
 	s.lim = newLimits(cfg, s.m.reg)
+	s.screens = newScreens(s.m.screens)
 	var adj schedule.Adjustments
 	var rev uint64
 	if cfg.StatePath != "" {
@@ -155,7 +173,7 @@ func New(cfg Config) (*Server, error) {
 		adj = schedule.Adjustments{}
 	}
 	s.hub = hub.New(hub.Options{Observer: hubObserver{s.m}, PingPeriod: cfg.PingPeriod})
-	s.live = newLive(s.hub, s.m, s.clock, s.log, s.wakeClock, cfg.Schedule, adj)
+	s.live = newLive(s.hub, s.m, s.clock, s.log, s.wakeClock, cfg.Schedule, adj, cfg.changesRecent())
 	if s.cluster != nil {
 		s.store = clusterStore{s.cluster}
 	} else {

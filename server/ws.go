@@ -31,12 +31,17 @@ const (
 	drainWait  = time.Second
 )
 
+// views are the pages that connect, and the metrics' view label: a fixed set.
+var views = map[string]bool{"tab": true, "screen": true, "overlay": true, "stage": true, "admin": true}
+
 // wsParams are a subscription's parameters, checked before the upgrade so a
 // bad request gets an HTTP error rather than a websocket that closes at once.
 type wsParams struct {
 	track, watch, view, assets string
 	topic                      string     // the view's topic (audience.go)
 	addr                       netip.Addr // as the per-address limits key it
+	device                     screenInfo // what the page says about itself (screens.go)
+	listed                     bool       // it sent a device id: the fleet lists it
 }
 
 // wsPrecheck validates the upgrade request: origin, parameters, capacity.
@@ -58,6 +63,10 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 		watch:  c.Query("watch"),
 		view:   c.Query("view", "tab"),
 		assets: c.Query("v"),
+	}
+	if !views[p.view] {
+		s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
+		return apiError(fiber.StatusBadRequest, "bad_view", "view must be one of tab, screen, overlay, stage, admin")
 	}
 	for _, id := range []*string{&p.track, &p.watch} {
 		if *id == "" {
@@ -91,10 +100,19 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 		return apiError(fiber.StatusServiceUnavailable, "server_full", "this server holds its maximum number of viewers; try again shortly")
 	}
 	// The connection outlives the request: copy what it keeps.
-	c.Locals("ws", wsParams{
+	kept := wsParams{
 		track: keep(p.track), watch: keep(p.watch),
 		view: keep(p.view), assets: keep(p.assets), topic: keep(topic), addr: addr,
-	})
+	}
+	if kept.view != "admin" {
+		info, ok, aerr := parseScreenInfo(func(k string) string { return c.Query(k) }, kept.view, kept.track, kept.assets)
+		if aerr != nil {
+			s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
+			return aerr
+		}
+		kept.device, kept.listed = info, ok
+	}
+	c.Locals("ws", kept)
 	keepUpgradeHeaders(c)
 	return c.Next()
 }
@@ -213,8 +231,11 @@ func (s *Server) serveWS(ws *websocket.Conn, client *hub.Client, p wsParams, wat
 		client.Close(code, "", hub.ReasonClient)
 		return nil
 	})
-	s.readLoop(ws, client, &budget)
+	s.readLoop(ws, client, &budget, p)
 	<-client.Done()
+	if p.listed {
+		s.screens.disconnected(p.device.ID, client, time.Now())
+	}
 	if counted {
 		s.viewerTotal.Add(-1)
 		s.viewerDelta(watch, view, -1)
@@ -240,6 +261,9 @@ func (s *Server) subscribe(c *websocket.Conn, p wsParams, watch string, counted 
 		return nil
 	}
 	s.m.connOpened.WithLabelValues(p.view).Inc()
+	if p.listed {
+		s.screens.connected(p.device, client, s.assets.version, time.Now())
+	}
 	if counted {
 		s.viewerTotal.Add(1)
 		s.viewerDelta(watch, p.view, 1)
@@ -249,7 +273,7 @@ func (s *Server) subscribe(c *websocket.Conn, p wsParams, watch string, counted 
 
 // readLoop reads client messages until the connection ends, answering pings
 // and closing on anything else.
-func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBudget) {
+func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBudget, p wsParams) {
 	for {
 		mt, r, err := c.NextReader()
 		if err != nil {
@@ -288,7 +312,7 @@ func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBud
 			client.Close(websocket.ClosePolicyViolation, "binary messages are not understood", hub.ReasonPolicy)
 			return
 		}
-		if !s.answer(client, budget, buf[:n]) {
+		if !s.answer(client, budget, buf[:n], p) {
 			return
 		}
 	}
@@ -296,7 +320,7 @@ func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBud
 
 // answer handles one text message from a client: a ping gets a pong, and
 // anything else closes the connection (it returns false then).
-func (s *Server) answer(client *hub.Client, budget *pingBudget, data []byte) bool {
+func (s *Server) answer(client *hub.Client, budget *pingBudget, data []byte, p wsParams) bool {
 	msg, err := decodeClientMessage(data)
 	if err != nil {
 		client.Close(websocket.ClosePolicyViolation, err.Error(), hub.ReasonPolicy)
@@ -305,6 +329,9 @@ func (s *Server) answer(client *hub.Client, budget *pingBudget, data []byte) boo
 	if !budget.take(time.Now()) {
 		client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), hub.ReasonPolicy)
 		return false
+	}
+	if p.listed {
+		s.screens.seen(p.device.ID, client, msg.OffsetMS, time.Now())
 	}
 	client.Send(mustJSON(struct {
 		Type         string `json:"type"`
@@ -315,10 +342,12 @@ func (s *Server) answer(client *hub.Client, budget *pingBudget, data []byte) boo
 }
 
 // clientMsg is what a client may send: the protocol has one message,
-// {"type":"ping","client_time_ms":N}.
+// {"type":"ping","client_time_ms":N}, which may carry the page's measured
+// clock offset ("offset_ms", for the screens fleet).
 type clientMsg struct {
 	Type         string
 	ClientTimeMS int64
+	OffsetMS     *int64
 }
 
 // The reasons of the 1008 and 1009 closes for client messages (a close
@@ -326,6 +355,7 @@ type clientMsg struct {
 var (
 	errNotUnderstood = errors.New(`not understood: send {"type":"ping","client_time_ms":N}`)
 	errTooLarge      = errors.New("message larger than 512 bytes")
+	errBadOffset     = errors.New("offset_ms must be whole milliseconds within a century")
 	errPingFlood     = errors.New("too many pings: at most 10 at once, then one per 5 s")
 )
 
@@ -339,13 +369,17 @@ func decodeClientMessage(data []byte) (clientMsg, error) {
 	var msg struct {
 		Type         string `json:"type"`
 		ClientTimeMS *int64 `json:"client_time_ms"`
+		OffsetMS     *int64 `json:"offset_ms"`
 	}
 	// Text frames must be UTF-8 (RFC 6455); encoding/json would let invalid
 	// bytes through as U+FFFD.
 	if !utf8.Valid(data) || json.Unmarshal(data, &msg) != nil || msg.Type != "ping" || msg.ClientTimeMS == nil {
 		return clientMsg{}, errNotUnderstood
 	}
-	return clientMsg{Type: msg.Type, ClientTimeMS: *msg.ClientTimeMS}, nil
+	if o := msg.OffsetMS; o != nil && (*o < -maxOffsetMS || *o > maxOffsetMS) {
+		return clientMsg{}, errBadOffset
+	}
+	return clientMsg{Type: msg.Type, ClientTimeMS: *msg.ClientTimeMS, OffsetMS: msg.OffsetMS}, nil
 }
 
 type helloMsg struct {

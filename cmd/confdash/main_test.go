@@ -365,6 +365,7 @@ func TestServeRefuses(t *testing.T) {
 		{[]string{"serve", "--addr", "127.0.0.1:0", "--state", state, "--log-format", "xml"}, "--log-format"},
 		{[]string{"serve", "--addr", "127.0.0.1:0", "--state", state, "extra"}, "no arguments"},
 		{[]string{"serve", "--addr", "127.0.0.1:0", "--state", state, "--max-viewers-per-address", "-1"}, "--max-viewers-per-address"},
+		{[]string{"serve", "--addr", "127.0.0.1:0", "--state", state, "--changes-recent", "-1h"}, "--changes-recent"},
 	} {
 		_, _, err := runCmd(t, tc.args...)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -26,7 +26,7 @@ type serveFlags struct {
 	addr, schedule, state, origins, at, logFormat, timezone string
 	speed                                                   float64
 	maxViewers, maxViewersPerAddress                        int
-	refresh                                                 time.Duration
+	refresh, changesRecent                                  time.Duration
 	trustedProxies                                          string
 	connRate                                                float64
 	connBurst                                               int
@@ -50,6 +50,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&f.connRate, "conn-rate", server.DefaultConnRate, "new websocket connections a second from one address, after --conn-burst at once; beyond, 429 (0: no limit). Behind a reverse proxy, set --trusted-proxies")
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client for the per-address limits (e.g. 127.0.0.1)")
 	fs.IntVar(&f.connBurst, "conn-burst", server.DefaultConnBurst, "new websocket connections one address may open at once (a venue's NAT carries its screens and its Wi-Fi)")
+	fs.DurationVar(&f.changesRecent, "changes-recent", server.DefaultChangesRecent, "how long after a reload the pages flag its schedule changes (moved, room, cancelled, new, retitled; a cancelled session stays in its slot); 0 flags none")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics on this internal address (e.g. 127.0.0.1:9090) instead of on --addr")
 	var cluster server.ClusterConfig
 	fs.StringVar(&cluster.URL, "nats", "", "NATS URL (also CONFDASH_NATS_URL): run as one of several instances sharing announcements, delays, the schedule and viewer counts (docs/cluster.md); credentials in the URL or in the creds file CONFDASH_NATS_CREDS names")
@@ -99,6 +100,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if f.maxViewersPerAddress < 0 {
 		return fmt.Errorf("--max-viewers-per-address %d: use 0 (no limit) or more", f.maxViewersPerAddress)
+	}
+	if f.changesRecent < 0 {
+		return fmt.Errorf("--changes-recent %v: use 0 (no badges) or a duration such as 2h", f.changesRecent)
+	}
+	changesRecent := f.changesRecent
+	if changesRecent == 0 {
+		changesRecent = -1 // the server's zero is its default
 	}
 	if f.speed <= 0 || f.speed > 10000 {
 		return fmt.Errorf("--speed %v: use a factor between 0 and 10000 (1 is real time)", f.speed)
@@ -157,6 +165,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ConnRate:             f.connRate, ConnBurst: f.connBurst, AdminRate: server.DefaultAdminRate, AdminBurst: server.DefaultAdminBurst,
 		SeparateMetrics: f.metricsAddr != "",
 		Cluster:         cluster,
+		ChangesRecent:   changesRecent,
 	})
 	if err != nil {
 		return err

@@ -366,6 +366,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     rewatch = false;
     u.searchParams.set('view', view);
     if (assets) u.searchParams.set('v', assets);
+    if (view !== 'admin') whoami(u.searchParams);
     const sock = new WebSocket(u);
     ws = sock;
     dialed = mono();
@@ -408,7 +409,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
 
   function ping() {
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
-    ws.send(JSON.stringify({ type: 'ping', client_time_ms: Math.round(mono()) })); // the server wants an integer
+    ws.send(JSON.stringify({ type: 'ping', client_time_ms: Math.round(mono()), ...offset() })); // the server wants integers
     if (!pongTimer) pongTimer = setTimeout(lost, PONG_TIMEOUT);
   }
 
@@ -573,4 +574,39 @@ export async function api(method, path, body, token) {
     throw err;
   }
   return data;
+}
+
+// ---- who this page is, for the crew's Screens page (docs/protocol.md)
+
+// deviceId is this browser's stable id, kept in localStorage: a kiosk that
+// reloads (a deployment, a power blip) stays the same screen in the list.
+function deviceId() {
+  try {
+    let id = localStorage.getItem('confdash:device');
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(id || '')) {
+      // getRandomValues, not randomUUID: a venue serves plain http, where
+      // randomUUID does not exist.
+      id = Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
+      localStorage.setItem('confdash:device', id);
+    }
+    return id;
+  } catch {
+    return ''; // storage disabled: the page is served, not listed
+  }
+}
+
+// offset is the measured difference of the server's clock from this one's
+// in whole milliseconds, once a round trip has measured it.
+const offset = () => (clock.ref ? { offset_ms: Math.round(clock.now() - Date.now()) } : {});
+
+// whoami adds the device id, the screen's size and the last measured clock
+// offset to the websocket URL.
+function whoami(q) {
+  const id = deviceId();
+  if (!id) return;
+  q.set('id', id);
+  q.set('w', String(Math.round(innerWidth)));
+  q.set('h', String(Math.round(innerHeight)));
+  const o = offset().offset_ms;
+  if (o !== undefined) q.set('off', String(o));
 }

@@ -45,6 +45,7 @@ export function at(list, t) {
   let next = null;
   let prev = null;
   for (const s of list || []) {
+    if (s.cancelled) continue; // shown struck through in its slot, never now or next
     if (s.t0 <= t && t < s.t1) now = s;
     else if (s.t0 > t) {
       next = s;
@@ -58,6 +59,7 @@ export function at(list, t) {
 export function nextInstant(list, t) {
   let best = Infinity;
   for (const s of list || []) {
+    if (s.cancelled) continue;
     if (s.t0 > t && s.t0 < best) best = s.t0;
     if (s.t1 > t && s.t1 < best) best = s.t1;
   }

@@ -6,7 +6,7 @@
 
 import { start } from './live.js';
 import * as fmt from './fmt.js';
-import { $, h, text, attr, css, show, sync, say, watch, params, pathTrack } from './ui.js';
+import { $, h, text, attr, css, show, sync, say, watch, params, pathTrack, changeBadge } from './ui.js';
 
 const POSITIONS = ['bottom-left', 'bottom-center', 'bottom-right', 'top-left', 'top-center', 'top-right'];
 const PARTS = ['title', 'speakers', 'next', 'progress'];
@@ -103,6 +103,7 @@ function render(t) {
   text($('track'), tr.name);
   text($('title'), s.title);
   attr($('title'), 'title', s.title); // the card shows two lines of it
+  changeBadge($('title'), s, t, live.doc);
   text($('speakers'), fmt.speakers(s.speakers));
   const p = now ? Math.min(1, Math.max(0, (t - now.t0) / (now.t1 - now.t0))) : 0;
   css($('bar'), '--p', p.toFixed(4));

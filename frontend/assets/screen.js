@@ -4,7 +4,7 @@
 
 import { start } from './live.js';
 import * as fmt from './fmt.js';
-import { $, h, text, css, show, sync, say, watch, announcer, params, pathTrack } from './ui.js';
+import { $, h, text, css, show, sync, say, watch, announcer, params, pathTrack, keepAwake, changeBadge } from './ui.js';
 import { statusRibbon, roomGone } from './rooms.js';
 
 const AMBER_FROM = 5 * 60e3; // the last five minutes turn amber
@@ -252,6 +252,7 @@ function renderScreen(t, tz, day) {
   }
   // A long title gets a size that fits four lines rather than three.
   $('title').classList.toggle('long', $('title').textContent.length > 60);
+  changeBadge($('title'), x.mode === 'done' ? null : x.s, t, live.doc);
   text($('big'), w.big);
   text($('small'), w.small);
   css($('bar'), '--p', progress(x, t).toFixed(4));
@@ -261,6 +262,7 @@ function renderScreen(t, tz, day) {
     text($('next-when'), `Next · ${fmt.slot(x.next, tz)}`);
     text($('next-title'), nextLine(x.next, tz));
   }
+  changeBadge($('next-title'), x.next, t, live.doc);
   const cur = x.mode === 'now' || x.mode === 'break' ? x.s.id : '';
   if (changedNow(tr.id, cur) && cur) say(`Now: ${x.s.title}`);
 }
@@ -311,6 +313,7 @@ function renderLobby(t, tz, day) {
       statusRibbon(now, live.track(tr.id, t).status);
       text(now.querySelector('.eyebrow'), x.mode === 'done' ? 'That’s all for today' : `${w.label.split(' · ')[0]} · ${w.short}`);
       text(now.querySelector('.row-title'), x.s ? x.s.title : '');
+      changeBadge(now.querySelector('.row-title'), x.s, t, live.doc);
       text(now.querySelector('.row-speakers'), x.s ? fmt.speakers(x.s.speakers) : '');
       const bar = now.querySelector('.bar');
       show(bar, x.mode === 'now' || x.mode === 'break');
@@ -321,23 +324,11 @@ function renderLobby(t, tz, day) {
         text(nx.querySelector('.eyebrow'), `Next · ${fmt.slot(x.next, tz)}`);
         text(nx.querySelector('.row-title'), x.next.title);
       }
+      changeBadge(nx.querySelector('.row-title'), x.next, t, live.doc);
       const cur = x.mode === 'now' || x.mode === 'break' ? x.s.id : '';
       if (changedNow(tr.id, cur) && cur) say(`${tr.name}: now ${x.s.title}`);
     },
   );
 }
 
-// Keep the display awake where the browser allows it (a secure context, a
-// visible page); the lock is dropped whenever the page is hidden, so take it
-// again on return.
-async function wake() {
-  if (!navigator.wakeLock || document.visibilityState !== 'visible') return;
-  try {
-    await navigator.wakeLock.request('screen');
-  } catch {
-    // Not allowed here (no user gesture in some browsers, battery saver): the
-    // kiosk's own settings must keep it awake.
-  }
-}
-document.addEventListener('visibilitychange', wake);
-wake();
+keepAwake();

@@ -6,7 +6,7 @@
 import { start, clock } from './live.js';
 import * as fmt from './fmt.js';
 import * as favs from './favs.js';
-import { $, h, text, attr, css, show, sync, say, watch, announcer, params } from './ui.js';
+import { $, h, text, attr, css, show, sync, say, watch, announcer, params, changeBadge } from './ui.js';
 import { statusRibbon } from './rooms.js';
 
 const FOLLOW_KEY = 'confdash:follow';
@@ -146,6 +146,7 @@ function fill(el, s, t, tz, what) {
   el.classList.toggle('is-break', s?.kind === 'break');
   text(el.q('.title'), s ? s.title : '');
   attr(el.q('.title'), 'title', s ? s.title : null); // the card shows three lines of it
+  changeBadge(el.q('.title'), s, t, live.doc);
   text(el.q('.speakers'), s ? fmt.speakers(s.speakers) : '');
   text(el.q('.kind'), s ? fmt.kinds[s.kind] || s.kind : '');
   if (what === 'now') {
@@ -251,7 +252,7 @@ function updateTimeline(card, list, t, day, now) {
 function updateAgenda(card, list, t, tz, now) {
   const det = card.querySelector('.agenda');
   show(det, list.length > 0);
-  const sig = list.map((s) => s.id + s.t0 + s.t1).join() + tz;
+  const sig = list.map((s) => s.id + s.t0 + s.t1 + s.title).join() + tz; // a retitled session too
   if (card.agendaSig !== sig) {
     card.agendaSig = sig;
     text(det.querySelector('summary'), `Full day · ${list.length} session${list.length === 1 ? '' : 's'}`);
@@ -272,6 +273,7 @@ function updateAgenda(card, list, t, tz, now) {
     const s = byId.get(li.dataset.id);
     li.classList.toggle('past', !!s && s.t1 <= t);
     li.classList.toggle('is-now', li.dataset.id === now?.id);
+    li.hidden = !changeBadge(li.querySelector('.title'), s, t, live.doc) && !!s?.cancelled; // a cancellation long past is gone
   }
 }
 

@@ -102,5 +102,39 @@ export function announcer() {
 
 export const params = new URLSearchParams(location.search);
 
-// pathTrack is the track id in /screen/{track} or /overlay/{track}.
+// pathTrack is the track id in /screen/{track}, /overlay/{track} or /stage/{track}.
 export const pathTrack = () => decodeURIComponent(location.pathname.split('/')[2] || '');
+
+// keepAwake keeps a kiosk's display awake where the browser allows it (a
+// secure context, a visible page). The lock is dropped whenever the page is
+// hidden, so it is taken again on return.
+export function keepAwake() {
+  const take = async () => {
+    if (!navigator.wakeLock || document.visibilityState !== 'visible') return;
+    try {
+      await navigator.wakeLock.request('screen');
+    } catch {
+      // Not allowed here (no user gesture in some browsers, battery saver):
+      // the kiosk's own settings must keep it awake.
+    }
+  };
+  document.addEventListener('visibilitychange', take);
+  take();
+}
+
+// ---- change badges (the screens fleet's part: schedule changes)
+
+// changeBadge flags a session's recent schedule change on el, its title:
+// data-change names it (moved, room, cancelled, new, retitled) and app.css
+// draws the badge, a cancelled session struck through. A change is recent
+// for the schedule document's changes_recent_seconds after the reload that
+// brought it, so the badge goes at that instant without a reload. It
+// returns whether the badge shows (a cancelled session whose change aged
+// out is no longer shown at all).
+export function changeBadge(el, s, t, doc) {
+  const c = s?.change;
+  const recent = doc ? (doc.changes_recent_seconds || 0) * 1000 : Infinity;
+  const on = !!c && recent > 0 && (!c.seen || t < Date.parse(c.seen) + recent);
+  attr(el, 'data-change', on ? c.type : null);
+  return on;
+}

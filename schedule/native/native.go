@@ -20,7 +20,7 @@ import (
 
 var (
 	rootFields    = []string{"name", "timezone", "tracks", "sessions"}
-	trackFields   = []string{"id", "name", "guid"}
+	trackFields   = []string{"id", "name", "guid", "stage_warn_minutes", "stage_danger_minutes"}
 	sessionFields = []string{"id", "track", "title", "kind", "start", "end", "duration", "speakers", "abstract", "url", "tags",
 		"subtitle", "language", "type", "do_not_record", "do_not_stream", "feedback_url"}
 	speakerFields = []string{"name", "affiliation"}
@@ -386,9 +386,48 @@ func (p *parser) tracks(root *yaml.Node, m map[string]entry) []schedule.Track {
 			v, _ := p.scalar(ge.val, path+".guid")
 			t.GUID = strings.TrimSpace(v)
 		}
+		p.stageThresholds(&t, tm, path)
 		tracks = append(tracks, t)
 	}
 	return tracks
+}
+
+// stageThresholds reads a track's stage_warn_minutes and
+// stage_danger_minutes: whole minutes, with 0 < danger < warn <= 120 once
+// the defaults fill in what the track leaves out (a red before the amber
+// would skip the warning).
+func (p *parser) stageThresholds(t *schedule.Track, tm map[string]entry, path string) {
+	read := func(key string, into *int) (int, bool) {
+		e, ok := tm[key]
+		if !ok {
+			return 0, true
+		}
+		field := path + "." + key
+		v, ok := p.scalar(e.val, field)
+		if !ok {
+			return 0, false
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > schedule.MaxStageMinutes {
+			p.errorf(e.val.Line, field, "%q is not a number of minutes: write a whole number from 1 to %d", v, schedule.MaxStageMinutes)
+			return 0, false
+		}
+		*into = n
+		return e.val.Line, true
+	}
+	warnLine, okW := read("stage_warn_minutes", &t.StageWarnMinutes)
+	dangerLine, okD := read("stage_danger_minutes", &t.StageDangerMinutes)
+	if !okW || !okD {
+		return
+	}
+	if warn, danger := t.StageThresholds(); danger >= warn {
+		line, field := max(warnLine, dangerLine), path+".stage_danger_minutes"
+		if dangerLine == 0 {
+			field = path + ".stage_warn_minutes"
+		}
+		p.errorf(line, field, "the stage view turns red at %d minutes left, which must come after it turns amber at %d: make stage_danger_minutes smaller than stage_warn_minutes (defaults %d and %d)",
+			danger, warn, schedule.DefaultStageDangerMinutes, schedule.DefaultStageWarnMinutes)
+	}
 }
 
 func (p *parser) sessions(root *yaml.Node, m map[string]entry, loc *time.Location, tracks []schedule.Track, known map[string]bool) []session {

@@ -23,9 +23,11 @@ type outDoc struct {
 }
 
 type outTrack struct {
-	ID   string `yaml:"id" json:"id"`
-	Name string `yaml:"name" json:"name"`
-	GUID string `yaml:"guid,omitempty" json:"guid,omitempty"`
+	ID                 string `yaml:"id" json:"id"`
+	Name               string `yaml:"name" json:"name"`
+	GUID               string `yaml:"guid,omitempty" json:"guid,omitempty"`
+	StageWarnMinutes   int    `yaml:"stage_warn_minutes,omitempty" json:"stage_warn_minutes,omitempty"`
+	StageDangerMinutes int    `yaml:"stage_danger_minutes,omitempty" json:"stage_danger_minutes,omitempty"`
 }
 
 type outSession struct {

@@ -1,0 +1,131 @@
+// The console's Screens page: per room, the addresses of its screen, the
+// lobby and its stream overlay, each with a copy button and a QR code the
+// server draws (no network needed), and every device that said who it is:
+// online, or offline since when, its clock offset and version, with a
+// button that reloads it. It reads the token the console keeps and asks
+// GET /api/v1/screens every few seconds while the console is shown.
+
+import { api } from './live.js';
+import * as fmt from './fmt.js';
+import { $, h, text, show, sync, say } from './ui.js';
+
+const TOKEN_KEY = 'confdash:admin-token'; // the console's (admin.js)
+const POLL = 5e3;
+
+let doc = null;
+
+const token = () => sessionStorage.getItem(TOKEN_KEY) || '';
+const pageURL = (path) => new URL(path, location.origin).href;
+const qr = (url) => `/api/v1/qr?url=${encodeURIComponent(url)}`;
+
+function link(label, path) {
+  const url = pageURL(path);
+  const copy = h('button', { type: 'button', class: 'copy', text: 'Copy', 'aria-label': `Copy the ${label} address` });
+  copy.addEventListener('click', async () => {
+    try {
+      await navigator.clipboard.writeText(url);
+      say(`${label} address copied`);
+      text(copy, 'Copied');
+    } catch {
+      // No clipboard (plain http): select the address so it can be copied by hand.
+      getSelection().selectAllChildren(a);
+    }
+  });
+  const a = h('a', { href: url, text: url, target: '_blank', rel: 'noopener' });
+  return h(
+    'li',
+    { class: 'screen-link' },
+    h('img', { src: qr(url), alt: `QR code of ${url}`, width: 96, height: 96, loading: 'lazy' }),
+    h('span', {}, h('strong', { text: label }), a, copy),
+  );
+}
+
+function status(d, now) {
+  if (d.online) return 'online';
+  return `offline since ${fmt.hm(Date.parse(d.since), doc?.conference?.timezone)} (${fmt.duration(now - Date.parse(d.since))} ago)`;
+}
+
+// offset says a clock offset: tenths of a second when small, else a
+// duration (a rehearsal clock under --at is days away).
+function offset(ms) {
+  if (ms == null) return '—';
+  const sign = ms < 0 ? '−' : '+';
+  return Math.abs(ms) < 60e3 ? `${sign}${(Math.abs(ms) / 1000).toFixed(1)} s` : `${sign}${fmt.duration(Math.abs(ms))}`;
+}
+
+function deviceRow(d) {
+  const btn = h('button', { type: 'button', class: 'reload', text: 'Reload' });
+  btn.addEventListener('click', async () => {
+    btn.disabled = true;
+    try {
+      await api('POST', `/api/v1/screens/${encodeURIComponent(d.id)}/reload`, undefined, token());
+      say(`Screen ${d.id} told to reload`);
+      text($('screens-error'), '');
+    } catch (e) {
+      text($('screens-error'), e.message);
+    } finally {
+      btn.disabled = false;
+    }
+  });
+  const tr = h('tr', {}, h('td', { class: 'id' }), h('td', { class: 'view' }), h('td', { class: 'state' }), h('td', { class: 'num offset' }), h('td', { class: 'ver' }), h('td', { class: 'size' }), h('td', {}, btn));
+  tr.btn = btn;
+  return tr;
+}
+
+function fillDevice(tr, d, now) {
+  tr.dataset.online = d.online;
+  text(tr.querySelector('.id'), d.id);
+  text(tr.querySelector('.view'), d.view === 'screen' && !d.track ? 'lobby' : d.view);
+  text(tr.querySelector('.state'), status(d, now));
+  text(tr.querySelector('.offset'), offset(d.clock_offset_ms));
+  text(tr.querySelector('.ver'), d.assets ? (d.assets_stale ? `${d.assets} (old)` : d.assets) : '—');
+  text(tr.querySelector('.size'), d.width ? `${d.width}×${d.height}` : '');
+  tr.btn.disabled = !d.online;
+}
+
+function render(all) {
+  const now = Date.now();
+  // Phones' tabs are counted, not listed: a keynote brings hundreds.
+  const list = all.filter((d) => d.view !== 'tab');
+  const tabs = all.length - list.length;
+  const tracks = doc?.tracks || [];
+  const rooms = [{ id: '', name: 'Lobby' }, ...tracks];
+  sync(
+    $('screens-rooms'),
+    rooms,
+    (r) => r.id,
+    (r) =>
+      h(
+        'section',
+        { class: 'screen-room' },
+        h('h3', { text: r.name }),
+        h('ul', { class: 'screen-links' }, ...(r.id ? [link('Room screen', `/screen/${encodeURIComponent(r.id)}`), link('Stream overlay', `/overlay/${encodeURIComponent(r.id)}`)] : [link('Lobby', '/screen'), link('Tab (phones)', '/')])),
+        h('table', { class: 'devices' }, h('thead', {}, h('tr', {}, ...['Device', 'View', 'Status', 'Clock', 'Version', 'Size', ''].map((c) => h('th', { scope: 'col', text: c })))), h('tbody')),
+      ),
+    (sec, r) => {
+      const mine = list.filter((d) => (d.track || '') === r.id);
+      sync(sec.querySelector('tbody'), mine, (d) => d.id, deviceRow, (tr, d) => fillDevice(tr, d, now));
+      show(sec.querySelector('table'), mine.length > 0);
+    },
+  );
+  const on = list.filter((d) => d.online).length;
+  text($('screens-summary'), `${on} online, ${list.length - on} offline in the last 24 h; ${tabs} phone tab${tabs === 1 ? '' : 's'}`);
+}
+
+let timer = 0;
+async function poll() {
+  clearTimeout(timer);
+  timer = setTimeout(poll, POLL);
+  if ($('console').hidden || !token()) return;
+  try {
+    if (!doc) doc = await api('GET', '/api/v1/schedule');
+    const r = await api('GET', '/api/v1/screens', undefined, token());
+
+    text($('screens-error'), '');
+    render(r.screens || []);
+  } catch (e) {
+    text($('screens-error'), e.message);
+  }
+}
+poll();
+$('screens-refresh').addEventListener('click', poll);
