@@ -279,7 +279,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
   }
 
   function announcements(t) {
-    return (live.state?.announcements || []).filter((a) => !a.expires || Date.parse(a.expires) > t);
+    return (live.state?.announcements || []).filter((a) => (!a.expires || Date.parse(a.expires) > t) && !(Date.parse(a.starts_at) > t));
   }
 
   // nextInstant is the first instant after t at which anything shown changes.
