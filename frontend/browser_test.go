@@ -44,6 +44,8 @@ const (
 	adminToken = "test-token"
 	// budget is what one view may transfer, compressed: page, assets and API.
 	budget = 40 << 10
+	// adminBudget is the console's: 48 KB.
+	adminBudget = 48 << 10
 	// docsShots is where -update-screenshots puts the README's pictures.
 	docsShots = "../docs/screenshots"
 )
@@ -189,8 +191,14 @@ func TestViews(t *testing.T) {
 	sizes.Range(func(k, v any) bool {
 		n := v.(int64)
 		report = append(report, fmt.Sprintf("%s %.1f KB", k, float64(n)/1024))
-		if n > budget {
-			t.Errorf("%s transferred %d bytes, over the %d-byte budget", k, n, budget)
+		limit := int64(budget)
+		if k == "admin" {
+			// The console is the organizers' page, opened on a few laptops,
+			// not by every attendee: it may carry the composer besides.
+			limit = adminBudget
+		}
+		if n > limit {
+			t.Errorf("%s transferred %d bytes, over the %d-byte budget", k, n, limit)
 		} else if n < 2<<10 {
 			t.Errorf("%s transferred %d bytes: the measurement missed the page", k, n)
 		}
@@ -300,9 +308,11 @@ func (ts *testServer) admin(method, path string, body any) (int, []byte) {
 	return resp.StatusCode, b
 }
 
+// announce posts an announcement for every view, the overlay and the stage
+// too (the default audience leaves them out: audience_test.go).
 func (ts *testServer) announce(text, track string) string {
 	ts.t.Helper()
-	body := map[string]any{"text": text}
+	body := map[string]any{"text": text, "audience": []string{"room", "lobby", "stage", "stream", "tab"}}
 	if track != "" {
 		body["track"] = track
 	}

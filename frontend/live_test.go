@@ -467,9 +467,17 @@ func TestFirstOffset(t *testing.T) {
 	}
 }
 
-// pageLoads is how many times the server has answered GET route with 200,
-// from its metrics.
+// pageLoads is how many times the server has answered GET route, with the
+// page (200) or with a 304 (the browser's copy is current), from its
+// metrics.
 func pageLoads(t *testing.T, base, route string) float64 {
+	t.Helper()
+	return answers(t, base, route, "200") + answers(t, base, route, "304")
+}
+
+// answers is how many times the server has answered GET route with the
+// status code, from its metrics.
+func answers(t *testing.T, base, route, code string) float64 {
 	t.Helper()
 	resp, err := http.Get(base + "/metrics")
 	if err != nil {
@@ -482,7 +490,7 @@ func pageLoads(t *testing.T, base, route string) float64 {
 	}
 	var n float64
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "confdash_http_request_duration_seconds_count{") && strings.Contains(line, `code="200"`) &&
+		if strings.HasPrefix(line, "confdash_http_request_duration_seconds_count{") && strings.Contains(line, fmt.Sprintf("code=%q", code)) &&
 			strings.Contains(line, `method="GET"`) && strings.Contains(line, fmt.Sprintf("route=%q", route)) {
 			var v float64
 			if _, err := fmt.Sscan(line[strings.LastIndexByte(line, ' ')+1:], &v); err != nil {

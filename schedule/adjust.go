@@ -26,18 +26,31 @@ type Live struct {
 	Ended   *time.Time `json:"ended,omitempty"`
 }
 
-// Announcement is a message for everyone, or for one track's viewers.
+// Announcement is a message for everyone, or for one track's viewers, shown
+// on the views of its audience (see audience.go).
 type Announcement struct {
-	ID      string     `json:"id"`
-	Text    string     `json:"text"`
-	Track   string     `json:"track,omitempty"` // empty: every track
-	Created time.Time  `json:"created"`
-	Expires *time.Time `json:"expires,omitempty"` // nil: until removed
+	ID       string     `json:"id"`
+	Text     string     `json:"text"`
+	Track    string     `json:"track,omitempty"` // empty: every track
+	Audience []string   `json:"audience"`        // the views that show it; see Audiences
+	Level    Level      `json:"level"`
+	Created  time.Time  `json:"created"`
+	StartsAt *time.Time `json:"starts_at,omitempty"` // nil: shown from Created
+	Expires  *time.Time `json:"expires,omitempty"`   // nil: until removed
+}
+
+// Shown is the instant a appears: StartsAt when it was scheduled, else when
+// it was posted.
+func (a Announcement) Shown() time.Time {
+	if a.StartsAt != nil {
+		return *a.StartsAt
+	}
+	return a.Created
 }
 
 // Active reports whether a is shown at instant at.
 func (a Announcement) Active(at time.Time) bool {
-	return !at.Before(a.Created) && (a.Expires == nil || at.Before(*a.Expires))
+	return !at.Before(a.Shown()) && (a.Expires == nil || at.Before(*a.Expires))
 }
 
 // Delay says "the session on stage runs Minutes late": Session (the one
@@ -81,6 +94,9 @@ type State struct {
 	At            time.Time      `json:"at"`
 	Tracks        []TrackState   `json:"tracks"`
 	Announcements []Announcement `json:"announcements"` // active at At
+	// Pending are the announcements scheduled to appear after At (StartsAt),
+	// for the organizers' console, which must be able to take them down.
+	Pending []Announcement `json:"pending"`
 	// NextChange is the earliest instant after At at which any track's
 	// now/next or the set of active announcements changes; zero if never.
 	NextChange time.Time `json:"next_change"`

@@ -34,8 +34,10 @@ func (e *UnknownTrackError) Error() string {
 // Is makes errors.Is(err, ErrUnknownTrack) hold for every track.
 func (e *UnknownTrackError) Is(target error) bool { return target == ErrUnknownTrack }
 
-// AddAnnouncement posts an: created at the instant of the edit and, with a
-// positive ttl, expiring ttl later. An announcement with the same id is
+// AddAnnouncement posts an: created at the instant of the edit, shown from
+// its StartsAt if that is still ahead (else at once) to its audience (the
+// default one if none is named) and, with a positive ttl, expiring ttl
+// after it appears (edit_audience.go). An announcement with the same id is
 // replaced. Its track, when not empty (every track), must be one of the
 // schedule's. The text and id are the caller's to check (the server refuses
 // what screens cannot show before it builds the edit).
@@ -44,12 +46,7 @@ func AddAnnouncement(an Announcement, ttl time.Duration) Edit {
 		if err := checkTrack(sc, an.Track, true); err != nil {
 			return adj, err
 		}
-		an.Created = now
-		an.Expires = nil
-		if ttl > 0 {
-			exp := now.Add(ttl)
-			an.Expires = &exp
-		}
+		an = scheduleAnnouncement(an.Normalized(), ttl, now)
 		return adj.Prune(now).WithAnnouncement(an), nil
 	}
 }

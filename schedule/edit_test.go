@@ -23,7 +23,7 @@ func TestEdits(t *testing.T) {
 			name: "add for every track, with a time to live",
 			edit: AddAnnouncement(Announcement{ID: "a3", Text: "Doors close"}, time.Hour),
 			want: Adjustments{
-				Announcements: []Announcement{adjTestBase().Announcements[1], {ID: "a3", Text: "Doors close", Created: now, Expires: &exp}},
+				Announcements: []Announcement{adjTestBase().Announcements[1], {ID: "a3", Text: "Doors close", Audience: DefaultAudience(), Level: LevelInfo, Created: now, Expires: &exp}},
 				Delays:        adjTestBase().Delays,
 			},
 		},
@@ -31,7 +31,7 @@ func TestEdits(t *testing.T) {
 			name: "add replaces the same id, until removed",
 			edit: AddAnnouncement(Announcement{ID: "a2", Text: "Lunch moved", Track: "side"}, 0),
 			want: Adjustments{
-				Announcements: []Announcement{{ID: "a2", Text: "Lunch moved", Track: "side", Created: now}},
+				Announcements: []Announcement{{ID: "a2", Text: "Lunch moved", Track: "side", Audience: DefaultAudience(), Level: LevelInfo, Created: now}},
 				Delays:        adjTestBase().Delays,
 			},
 		},

@@ -58,16 +58,21 @@ func Compute(s *Schedule, adj Adjustments, at time.Time) State {
 		}
 		// An announcement changes the state when it appears and when it
 		// expires; the first of the two still ahead is the one that counts.
-		if a.Created.After(at) {
-			st.NextChange = earliestAfter(st.NextChange, a.Created)
+		if shown := a.Shown(); shown.After(at) {
+			st.NextChange = earliestAfter(st.NextChange, shown)
+			if a.Expires == nil || a.Expires.After(shown) {
+				st.Pending = append(st.Pending, a)
+			}
 		}
 		if a.Expires != nil && a.Expires.After(at) {
 			st.NextChange = earliestAfter(st.NextChange, *a.Expires)
 		}
 	}
-	slices.SortStableFunc(st.Announcements, func(a, b Announcement) int {
-		return cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
-	})
+	byShown := func(a, b Announcement) int {
+		return cmp.Or(a.Shown().Compare(b.Shown()), a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID))
+	}
+	slices.SortStableFunc(st.Announcements, byShown)
+	slices.SortStableFunc(st.Pending, byShown)
 	return st
 }
 

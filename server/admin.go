@@ -70,19 +70,23 @@ func (s *Server) applyEdit(c *fiber.Ctx, edit schedule.Edit) (schedule.Adjustmen
 }
 
 func (s *Server) postAnnouncement(c *fiber.Ctx) error {
-	req, err := parseAnnouncement(c.Body())
+	req, err := parseAnnouncement(c.Body(), s.clock.Now())
 	if err != nil {
 		return err
 	}
 	var id [6]byte
 	rand.Read(id[:])
-	ann := schedule.Announcement{ID: hex.EncodeToString(id[:]), Text: req.Text, Track: keep(req.Track)}
+	ann := schedule.Announcement{
+		ID: hex.EncodeToString(id[:]), Text: req.Text, Track: keep(req.Track),
+		Audience: req.Audience, Level: req.Level, StartsAt: req.StartsAt,
+	}
 	adj, err := s.applyEdit(c, schedule.AddAnnouncement(ann, time.Duration(req.TTLSeconds)*time.Second))
 	if err != nil {
 		return err
 	}
 	ann, _ = findAnnouncement(adj, ann.ID)
-	s.log.Info("announcement posted", slog.String("id", ann.ID), slog.String("track", ann.Track))
+	s.log.Info("announcement posted", slog.String("id", ann.ID), slog.String("track", ann.Track),
+		slog.Any("audience", ann.Audience), slog.String("level", string(ann.Level)), slog.Time("shown", ann.Shown()))
 	return c.Status(fiber.StatusCreated).JSON(ann)
 }
 

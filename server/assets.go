@@ -30,7 +30,7 @@ type assetSet struct {
 
 type asset struct {
 	ctype          string
-	etag           string
+	etag           string // contentHash of raw
 	raw, gz, br    []byte
 	immutableCache bool
 }
@@ -83,7 +83,6 @@ func loadAssets() (*assetSet, error) {
 }
 
 func newAsset(name string, b []byte, immutable bool) *asset {
-	sum := sha256.Sum256(b)
 	ctype := mime.TypeByExtension(path.Ext(name))
 	switch path.Ext(name) { // the host's mime table may lack these
 	case ".js":
@@ -100,7 +99,7 @@ func newAsset(name string, b []byte, immutable bool) *asset {
 	if ctype == "" {
 		ctype = "application/octet-stream"
 	}
-	a := &asset{ctype: ctype, etag: hex.EncodeToString(sum[:8]), raw: b, immutableCache: immutable}
+	a := &asset{ctype: ctype, etag: contentHash(b), raw: b, immutableCache: immutable}
 	var gz bytes.Buffer
 	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression)
 	zw.Write(b)
@@ -117,28 +116,28 @@ func newAsset(name string, b []byte, immutable bool) *asset {
 }
 
 // serve writes the asset in the best encoding the client accepts, with an
-// ETag per encoding, and answers revalidations with 304.
+// entity tag per encoding, and answers revalidations with 304 (etag.go).
 func (a *asset) serve(c *fiber.Ctx) error {
-	body, enc := a.raw, ""
-	accept := c.Get(fiber.HeaderAcceptEncoding)
-	switch {
-	case strings.Contains(accept, "br"):
-		body, enc = a.br, "br"
-	case strings.Contains(accept, "gzip"):
-		body, enc = a.gz, "gzip"
+	enc := acceptedEncoding(c)
+	body := a.raw
+	switch enc {
+	case "br":
+		body = a.br
+	case "gzip":
+		body = a.gz
 	}
-	etag := `"` + a.etag + "-" + enc + `"`
+	tag := entityTag(a.etag, enc)
 	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
-	c.Set(fiber.HeaderETag, etag)
+	c.Set(fiber.HeaderETag, tag)
 	if a.immutableCache {
 		c.Set(fiber.HeaderCacheControl, "public, max-age=31536000, immutable")
 	} else {
 		c.Set(fiber.HeaderCacheControl, "no-cache")
 	}
-	if c.Get(fiber.HeaderIfNoneMatch) == etag {
-		return c.SendStatus(fiber.StatusNotModified)
-	}
 	c.Set(fiber.HeaderContentType, a.ctype)
+	if notModified(c, tag) {
+		return sendNotModified(c)
+	}
 	if enc != "" {
 		c.Set(fiber.HeaderContentEncoding, enc)
 	}

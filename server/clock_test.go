@@ -124,7 +124,7 @@ func TestTransitionsArriveOnTime(t *testing.T) {
 			t.Fatal(err)
 		}
 		conn := &recConn{}
-		_, err = srv.live.subscribe(trackTopic("a"), conn, nil)
+		_, err = srv.live.subscribe(topic(classRoom, "a"), conn, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

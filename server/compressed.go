@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"compress/gzip"
-	"strings"
 	"sync"
 
 	"github.com/andybalholm/brotli"
@@ -19,11 +18,13 @@ import (
 type compressedDoc struct {
 	raw      []byte
 	gzip, br func() []byte
+	hash     func() string // contentHash of raw, for the entity tags (etag.go)
 }
 
 func newCompressedDoc(raw []byte) *compressedDoc {
 	return &compressedDoc{
-		raw: raw,
+		raw:  raw,
+		hash: sync.OnceValue(func() string { return contentHash(raw) }),
 		gzip: sync.OnceValue(func() []byte {
 			var b bytes.Buffer
 			w, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression)
@@ -41,16 +42,23 @@ func newCompressedDoc(raw []byte) *compressedDoc {
 	}
 }
 
-// send writes the document in the best encoding the client accepts (as
-// asset.serve chooses).
+// send writes the document in the best encoding the client accepts, with
+// an entity tag per encoding, or a 304 when the client has that one. The
+// caller sets Cache-Control and Content-Type first, so that a 304 carries
+// them too.
 func (d *compressedDoc) send(c *fiber.Ctx) error {
-	accept := c.Get(fiber.HeaderAcceptEncoding)
+	enc := acceptedEncoding(c)
+	tag := entityTag(d.hash(), enc)
 	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
-	switch {
-	case strings.Contains(accept, "br"):
+	c.Set(fiber.HeaderETag, tag)
+	if notModified(c, tag) {
+		return sendNotModified(c)
+	}
+	switch enc {
+	case "br":
 		c.Set(fiber.HeaderContentEncoding, "br")
 		return c.Send(d.br())
-	case strings.Contains(accept, "gzip"):
+	case "gzip":
 		c.Set(fiber.HeaderContentEncoding, "gzip")
 		return c.Send(d.gzip())
 	}

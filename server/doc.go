@@ -18,7 +18,8 @@
 //     admin.go: the organizers' calls. validate.go: what they may send.
 //     pages.go: the views and assets. errors.go: the one API error type and
 //     the mapping of every domain error to it.
-//   - ws.go, wsconn*.go: websockets, handed to package hub.
+//   - ws.go, wsconn*.go: websockets, handed to package hub. audience.go:
+//     the topic of each view and the announcements each may see.
 //   - limits.go, source.go, encode.go, metrics*.go, assets.go, clock.go.
 //
 // It must not know how schedules are parsed (package schedule), how

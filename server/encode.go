@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/confdash/confdash/schedule"
@@ -81,6 +82,7 @@ type stateDoc struct {
 	Conference      confDoc                 `json:"conference"`
 	Tracks          []trackDoc              `json:"tracks"`
 	Announcements   []schedule.Announcement `json:"announcements"`
+	Pending         []schedule.Announcement `json:"pending,omitempty"` // the console's only: scheduled to appear later
 	NextChange      *time.Time              `json:"next_change"`
 }
 
@@ -207,8 +209,14 @@ func newTrackDoc(ts schedule.TrackState, changes map[string]seenChange, timing m
 	}
 }
 
-// encodeStates encodes the state document for every topic: the whole
-// conference under topicAll and one per track. Only the bytes are kept.
+// encodeStates encodes the state document of every topic (audience.go):
+// per track for the room, stage, stream and tab classes, and for the whole
+// conference for the lobby, stream, tab and console. Each document lists
+// only the announcements its view shows (the console's also the pending
+// ones). That is 4 documents per track plus 4 instead of one per track plus
+// one, so documents with the same track and the same announcements (the
+// usual case: most messages go to the default audience) are encoded once
+// and their bytes shared. Only the bytes are kept.
 func encodeStates(s *schedule.Schedule, adj schedule.Adjustments, st schedule.State, changes map[string]seenChange) map[string][]byte {
 	conf := confDoc{Name: s.Name, TimeZone: s.TimeZone}
 	timing := timingOf(adj)
@@ -217,29 +225,47 @@ func encodeStates(s *schedule.Schedule, adj schedule.Adjustments, st schedule.St
 		tracks[i] = newTrackDoc(ts, changes, timing)
 		tracks[i].Status = newStatusDoc(st, i)
 	}
-	anns := st.Announcements
-	if anns == nil {
-		anns = []schedule.Announcement{}
-	}
-	out := make(map[string][]byte, len(tracks)+1)
-	out[topicAll] = mustJSON(stateDoc{
-		ScheduleVersion: s.Version, Conference: conf, Tracks: tracks,
-		Announcements: anns, NextChange: optTime(st.NextChange),
-	})
-	for i, td := range tracks {
-		var mine []schedule.Announcement
-		for _, a := range anns {
-			if a.Track == "" || a.Track == td.ID {
+	out := make(map[string][]byte, len(perTrackClasses)*len(tracks)+len(wholeClasses))
+	encoded := map[string][]byte{} // by track and announcement ids
+	encode := func(name, track string, tracks []trackDoc, next time.Time) {
+		// A whole-conference document differs from a track's even with one
+		// track: its next_change counts the announcements'.
+		var key strings.Builder
+		key.WriteString("track:" + track)
+		if track == "" {
+			key.Reset()
+			key.WriteString("all")
+		}
+		mine := []schedule.Announcement{}
+		for _, a := range st.Announcements {
+			if shows(name, a) {
 				mine = append(mine, a)
+				key.WriteString("\x00" + a.ID)
 			}
 		}
-		if mine == nil {
-			mine = []schedule.Announcement{}
+		var pending []schedule.Announcement
+		if name == classAdmin {
+			pending = st.Pending
+			key.WriteString("\x00admin")
 		}
-		out[trackTopic(td.ID)] = mustJSON(stateDoc{
-			ScheduleVersion: s.Version, Conference: conf, Tracks: tracks[i : i+1],
-			Announcements: mine, NextChange: optTime(st.Tracks[i].NextChange),
+		if doc, ok := encoded[key.String()]; ok {
+			out[name] = doc
+			return
+		}
+		doc := mustJSON(stateDoc{
+			ScheduleVersion: s.Version, Conference: conf, Tracks: tracks,
+			Announcements: mine, Pending: pending, NextChange: optTime(next),
 		})
+		encoded[key.String()] = doc
+		out[name] = doc
+	}
+	for _, class := range wholeClasses {
+		encode(class, "", tracks, st.NextChange)
+	}
+	for i, td := range tracks {
+		for _, class := range perTrackClasses {
+			encode(topic(class, td.ID), td.ID, tracks[i:i+1], st.Tracks[i].NextChange)
+		}
 	}
 	return out
 }

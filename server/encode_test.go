@@ -20,8 +20,8 @@ func BenchmarkEncodeStates(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		st := schedule.Compute(sc, adj, now)
-		if docs := encodeStates(sc, schedule.Adjustments{}, st, nil); len(docs) != len(sc.Tracks)+1 {
-			b.Fatalf("%d documents, want one per track and one for all", len(docs))
+		if docs := encodeStates(sc, schedule.Adjustments{}, st, nil); len(docs) != len(perTrackClasses)*len(sc.Tracks)+len(wholeClasses) {
+			b.Fatalf("%d documents, want one per track and class and one per whole-conference class", len(docs))
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,6 +90,10 @@ func FuzzAdminBodies(f *testing.F) {
 		`{"text": "hi", "ttl_seconds": 1e3}`,
 		`{"text": "\u0000\ud800"}`,
 		`{"text": "hi"}}`, `{"text": "hi"} {"text": "ho"}`, `{"text": "hi", "colour": "red"}`,
+		`{"text": "hi", "audience": ["stage"], "level": "urgent"}`, `{"text": "hi", "audience": []}`,
+		`{"text": "hi", "audience": ["screen"]}`, `{"text": "hi", "audience": null}`, `{"text": "hi", "level": "EMERGENCY"}`,
+		`{"text": "hi", "starts_at": "2026-10-06T08:00:00Z"}`, `{"text": "hi", "starts_at": "2020-01-01T00:00:00Z"}`,
+		`{"text": "hi", "starts_at": "9999-12-31T23:59:59Z"}`, `{"text": "hi", "starts_at": "noon"}`,
 		`{"minutes": 7}`, `{"minutes": 0}`, `{"minutes": 720}`, `{"minutes": 721}`, `{"minutes": -5}`,
 		`{"minutes": 9223372036854775807}`, `{"minutes": null}`, `{"minute": 5}`, `{}`,
 		`null`, `[]`, `""`, ``, "\xef\xbb\xbf{}", ` {"minutes": 1} `,
@@ -96,7 +101,8 @@ func FuzzAdminBodies(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	codes := map[string]int{"bad_json": 400, "empty_text": 422, "text_too_long": 422, "bad_ttl": 422, "bad_minutes": 422,
-		"control_character": 422, "no_visible_text": 422, "unbalanced_bidi": 422}
+		"control_character": 422, "no_visible_text": 422, "unbalanced_bidi": 422,
+		"bad_audience": 422, "bad_level": 422, "bad_starts_at": 422}
 	refused := func(t *testing.T, what string, err error) {
 		t.Helper()
 		var ae *apiErr
@@ -108,7 +114,7 @@ func FuzzAdminBodies(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		if req, err := parseAnnouncement(body); err != nil {
+		if req, err := parseAnnouncement(body, testNow); err != nil {
 			refused(t, "announcement", err)
 		} else {
 			switch {
@@ -123,6 +129,12 @@ func FuzzAdminBodies(f *testing.F) {
 			case req.TTLSeconds < 0 || time.Duration(req.TTLSeconds)*time.Second > maxTTL ||
 				time.Duration(req.TTLSeconds)*time.Second/time.Second != time.Duration(req.TTLSeconds):
 				t.Fatalf("announcement: accepted ttl_seconds %d", req.TTLSeconds)
+			case req.Audience != nil && len(req.Audience) == 0,
+				slices.ContainsFunc(req.Audience, func(a string) bool { return !slices.Contains(schedule.Audiences, a) }),
+				req.Level != "" && !slices.Contains(schedule.Levels, req.Level):
+				t.Fatalf("announcement: accepted audience %q, level %q", req.Audience, req.Level)
+			case req.StartsAt != nil && (req.StartsAt.Before(testNow.Add(-startsAtSlack)) || req.StartsAt.After(testNow.Add(maxStartsAhead))):
+				t.Fatalf("announcement: accepted starts_at %v at %v", req.StartsAt, testNow)
 			}
 		}
 		if minutes, err := parseDelay(body); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,9 +13,9 @@ import (
 	"github.com/confdash/confdash/schedule"
 )
 
+// topicAll is the track label of the viewers who watch no track in
+// particular (the hub's topics are in audience.go).
 const topicAll = "all"
-
-func trackTopic(id string) string { return "track:" + id }
 
 // live is the running day: the schedule, the organizers' adjustments, and the
 // encoded documents every client is sent. Its methods are the only way in:
@@ -170,7 +171,7 @@ func (l *live) onAdjustments(adj schedule.Adjustments) {
 	defer l.mu.Unlock()
 	old := l.adj
 	l.adj = adj
-	l.publishAnnouncementEvents(old, adj)
+	l.publishAnnouncementEvents(old, adj, l.clock.Now())
 	for _, t := range l.sched.Tracks { // the tracks stay: no Reset, which a scrape could see
 		l.m.delay.WithLabelValues(t.ID).Set(float64(adj.Delays[t.ID].Minutes * 60))
 	}
@@ -230,21 +231,47 @@ func (l *live) setScheduleMetrics() {
 }
 
 // publishAnnouncementEvents sends the announcement events between two
-// versions of the adjustments: a remove for each one gone (removed or
-// expired), an add for each new or edited one. Every instance of a cluster
-// calls it when its store delivers a change, so every client gets the same
-// events whichever instance it is connected to.
-func (l *live) publishAnnouncementEvents(old, cur schedule.Adjustments) {
+// versions of the adjustments at instant now, each to the topics of the
+// announcement's audience only (audience.go): a remove for each one gone
+// (removed or expired), an add for each new or edited one. One scheduled
+// for later is announced to the console only; its audience gets it with
+// the state pushed when it starts. Every instance of a cluster calls it
+// when its store delivers a change, so every client gets the same events
+// whichever instance it is connected to.
+func (l *live) publishAnnouncementEvents(old, cur schedule.Adjustments, now time.Time) {
+	reach := func(a schedule.Announcement) []string {
+		if a.Shown().After(now) {
+			return []string{classAdmin}
+		}
+		return announcementTopics(a, l.sched.Tracks)
+	}
 	for _, a := range old.Announcements {
-		if _, ok := findAnnouncement(cur, a.ID); !ok {
-			l.publishAnnouncement(a.Track, mustJSON(map[string]any{"type": "announcement", "action": "remove", "id": a.ID}))
+		b, ok := findAnnouncement(cur, a.ID)
+		remove := reach(a)
+		if ok {
+			// Edited: the topics it no longer reaches are told it is gone.
+			remove = slices.DeleteFunc(remove, func(t string) bool { return slices.Contains(reach(b), t) })
+		}
+		msg := mustJSON(map[string]any{"type": "announcement", "action": "remove", "id": a.ID})
+		for _, t := range remove {
+			l.hub.Publish(t, msg)
 		}
 	}
 	for _, a := range cur.Announcements {
-		if b, ok := findAnnouncement(old, a.ID); !ok || b.Text != a.Text || b.Track != a.Track {
-			l.publishAnnouncement(a.Track, mustJSON(map[string]any{"type": "announcement", "action": "add", "id": a.ID, "announcement": a}))
+		if b, ok := findAnnouncement(old, a.ID); ok && sameAnnouncement(a, b) {
+			continue
+		}
+		msg := mustJSON(map[string]any{"type": "announcement", "action": "add", "id": a.ID, "announcement": a})
+		for _, t := range reach(a) {
+			l.hub.Publish(t, msg)
 		}
 	}
+}
+
+// sameAnnouncement reports whether a and b show the same.
+func sameAnnouncement(a, b schedule.Announcement) bool {
+	return a.Text == b.Text && a.Track == b.Track && a.Level == b.Level &&
+		slices.Equal(a.Audience, b.Audience) && a.Shown().Equal(b.Shown())
 }
 
 func findAnnouncement(adj schedule.Adjustments, id string) (schedule.Announcement, bool) {
@@ -254,17 +281,6 @@ func findAnnouncement(adj schedule.Adjustments, id string) (schedule.Announcemen
 		}
 	}
 	return schedule.Announcement{}, false
-}
-
-// publishAnnouncement sends an announcement event to the clients that show
-// it: subscribers of its track and of all tracks, or everyone.
-func (l *live) publishAnnouncement(track string, msg []byte) {
-	if track == "" {
-		l.hub.PublishAll(msg)
-		return
-	}
-	l.hub.Publish(topicAll, msg)
-	l.hub.Publish(trackTopic(track), msg)
 }
 
 // refresh recomputes the state at now, publishes every topic whose
@@ -384,14 +400,16 @@ func (l *live) resolveTrack(id string) (string, bool) {
 // schedule.
 func (l *live) publishRoomTopicsLocked(msgs map[string][]byte, st schedule.State) {
 	for old, cur := range l.aliasesLocked() {
-		topic, m := trackTopic(old), msgs[trackTopic(cur)]
-		if _, real := msgs[topic]; real || m == nil {
-			continue
+		for _, class := range perTrackClasses { // each view of the room (audience.go)
+			topic, m := topic(class, old), msgs[topic(class, cur)]
+			if _, real := msgs[topic]; real || m == nil {
+				continue
+			}
+			if prev, ok := l.states[topic]; !ok || !bytes.Equal(prev, m) {
+				l.hub.Publish(topic, m)
+			}
+			msgs[topic] = m
 		}
-		if prev, ok := l.states[topic]; !ok || !bytes.Equal(prev, m) {
-			l.hub.Publish(topic, m)
-		}
-		msgs[topic] = m
 	}
 	var gone []byte
 	for topic := range l.states {

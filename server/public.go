@@ -26,15 +26,20 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ready", "schedule_version": v})
 }
 
-// getState serves the pre-encoded state document: no encoding per request.
+// getState serves the pre-encoded state document of a view (view=, tab by
+// default; see audience.go): no encoding per request.
 func (s *Server) getState(c *fiber.Ctx) error {
-	topic := topicAll
-	if t := c.Query("track"); t != "" {
-		id, ok := s.live.resolveTrack(t) // a renamed room's former id too
+	track := c.Query("track")
+	if track != "" {
+		id, ok := s.live.resolveTrack(track) // a renamed room's former id too
 		if !ok {
-			return unknownTrack(t)
+			return unknownTrack(track)
 		}
-		topic = trackTopic(id)
+		track = id
+	}
+	topic, err := viewTopic(c.Query("view", "tab"), track)
+	if err != nil {
+		return err
 	}
 	msg, ok := s.live.state(topic)
 	if !ok {
@@ -63,6 +68,7 @@ func (s *Server) getICS(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	c.Set(fiber.HeaderCacheControl, "no-cache") // revalidated: the feed changes with every delay
 	c.Set(fiber.HeaderContentType, "text/calendar; charset=utf-8")
 	c.Set(fiber.HeaderContentDisposition, `inline; filename="schedule.ics"`)
 	return doc.send(c)

@@ -388,7 +388,7 @@ func TestResilienceSlowConsumers(t *testing.T) {
 	missed := fmt.Appendf(nil, `{"type":"announcement","action":"add","id":"missed","announcement":{"id":"missed","text":%q}}`, payload)
 	miss := func(k int) {
 		for range k {
-			srv.hub.Publish(trackTopic("side"), missed)
+			srv.hub.Publish(topic(classTab, "side"), missed)
 		}
 	}
 	miss(30)

@@ -109,7 +109,7 @@ func TestLiveSourceFollowsGoodVersionsAndSurvivesBadOnes(t *testing.T) {
 	}
 	defer srv.Shutdown(context.Background())
 	conn := &recConn{}
-	srv.hub.Subscribe(topicAll, conn)
+	srv.hub.Subscribe(classTab, conn)
 	v1 := sc.Version
 	version := func() string { return srv.live.schedule().Version }
 	reloads := func(result string) float64 { return testutil.ToFloat64(srv.m.reloads.WithLabelValues(result)) }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -45,16 +46,19 @@ func decodeJSONBody(body []byte, v any) error {
 }
 
 type announcementRequest struct {
-	Text       string `json:"text"`
-	Track      string `json:"track"`
-	TTLSeconds int    `json:"ttl_seconds"`
+	Text       string         `json:"text"`
+	Track      string         `json:"track"`
+	TTLSeconds int            `json:"ttl_seconds"`
+	Audience   []string       `json:"audience"`  // nil: the default
+	Level      schedule.Level `json:"level"`     // "": info
+	StartsAt   *time.Time     `json:"starts_at"` // nil: now
 }
 
 // parseAnnouncement decodes and checks the body of POST /api/v1/announcements
-// (whether the track exists is checked against the running schedule later,
-// by checkAnnouncement). The text comes back as screens show it
-// (checkAnnouncementText).
-func parseAnnouncement(body []byte) (announcementRequest, error) {
+// posted at now (whether the track exists is checked against the running
+// schedule later, by checkAnnouncement). The text comes back as screens
+// show it (checkAnnouncementText).
+func parseAnnouncement(body []byte, now time.Time) (announcementRequest, error) {
 	var req announcementRequest
 	if err := decodeJSONBody(body, &req); err != nil {
 		return req, err
@@ -69,7 +73,50 @@ func parseAnnouncement(body []byte) (announcementRequest, error) {
 	if req.TTLSeconds < 0 || req.TTLSeconds > int(maxTTL/time.Second) {
 		return req, invalid("bad_ttl", "ttl_seconds must be between 0 (until removed) and 604800 (a week)")
 	}
-	return req, nil
+	if err := checkAudience(req.Audience, req.Level); err != nil {
+		return req, err
+	}
+	return req, checkStartsAt(req.StartsAt, now)
+}
+
+// checkAudience checks an announcement's audience and level, for the admin
+// API and the state file alike: every audience name known and at least one
+// of them (an empty list is refused; leaving the field out means the
+// default), and a known level (empty means info).
+func checkAudience(audience []string, level schedule.Level) error {
+	if audience != nil && len(audience) == 0 {
+		return invalid("bad_audience", `audience must name at least one of "room", "lobby", "stage", "stream", "tab"; leave it out for the default ["room","lobby","tab"]`)
+	}
+	for _, a := range audience {
+		if !slices.Contains(schedule.Audiences, a) {
+			return invalid("bad_audience", "audience "+quote(a)+` is unknown: use "room" (room screens), "lobby", "stage" (the speaker's monitor), "stream" (the overlay) or "tab"`)
+		}
+	}
+	if level != "" && !slices.Contains(schedule.Levels, level) {
+		return invalid("bad_level", "level "+quote(string(level))+` is unknown: use "info" (the default), "urgent" (highlighted) or "emergency" (takes over every targeted screen)`)
+	}
+	return nil
+}
+
+// maxStartsAhead bounds how far ahead a message may be scheduled, and
+// startsAtSlack how far behind: a console's clock and a minute-precision
+// time field may put "now" a little in the past, which means now.
+const (
+	maxStartsAhead = 7 * 24 * time.Hour
+	startsAtSlack  = time.Minute
+)
+
+// checkStartsAt checks the instant a message posted at now is to appear.
+func checkStartsAt(at *time.Time, now time.Time) error {
+	switch {
+	case at == nil:
+		return nil
+	case at.Before(now.Add(-startsAtSlack)):
+		return invalid("bad_starts_at", "starts_at "+at.UTC().Format(time.RFC3339)+" has passed (the server's time is "+now.UTC().Format(time.RFC3339)+"): leave it out to show the message now")
+	case at.After(now.Add(maxStartsAhead)):
+		return invalid("bad_starts_at", "starts_at may be at most a week ahead: post the message later")
+	}
+	return nil
 }
 
 // invalid is a field refused with 422: by the admin API in its answer, or
@@ -84,8 +131,9 @@ func badJSON(msg string) error { return apiError(fiber.StatusBadRequest, "bad_js
 // checkAnnouncement is the state file's check of an announcement at
 // start-up, the same as an organizer's post meets (parseAnnouncement, then
 // schedule.AddAnnouncement for the track): a sound id, a text screens can
-// show (checkAnnouncementText), a time to live within a week, and a track
-// of the schedule sc. It returns the announcement with its text as screens
+// show (checkAnnouncementText), a start within a week of its posting and a
+// life within a week of its start, a known audience and level
+// (checkAudience), and a track of the schedule sc. It returns the announcement with its text as screens
 // show it.
 func checkAnnouncement(a schedule.Announcement, sc *schedule.Schedule) (schedule.Announcement, error) {
 	if !validAnnouncementID(a.ID) {
@@ -99,10 +147,17 @@ func checkAnnouncement(a schedule.Announcement, sc *schedule.Schedule) (schedule
 	if a.Created.IsZero() {
 		return a, invalid("bad_time", "created must be the RFC 3339 instant the announcement was posted")
 	}
-	if a.Expires != nil && (!a.Expires.After(a.Created) || a.Expires.Sub(a.Created) > maxTTL) {
-		return a, invalid("bad_ttl", "expires must lie after created, by a week at most; leave it out to show the announcement until it is removed")
+	if a.StartsAt != nil && (a.StartsAt.Before(a.Created) || a.StartsAt.Sub(a.Created) > maxStartsAhead) {
+		return a, invalid("bad_starts_at", "starts_at must lie after created, by a week at most; leave it out to show the announcement from created")
 	}
-	return a, checkTrack(sc, a.Track, true)
+	if a.Expires != nil && (!a.Expires.After(a.Shown()) || a.Expires.Sub(a.Shown()) > maxTTL) {
+		return a, invalid("bad_ttl", "expires must lie after starts_at (or created), by a week at most; leave it out to show the announcement until it is removed")
+	}
+	if err := checkAudience(a.Audience, a.Level); err != nil {
+		return a, err
+	}
+	// A file written before audiences existed: the default audience, info.
+	return a.Normalized(), checkTrack(sc, a.Track, true)
 }
 
 // checkDelay is the state file's check of a track's delay; the admin API

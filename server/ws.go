@@ -38,6 +38,7 @@ var views = map[string]bool{"tab": true, "screen": true, "overlay": true, "stage
 // bad request gets an HTTP error rather than a websocket that closes at once.
 type wsParams struct {
 	track, watch, view, assets string
+	topic                      string     // the view's topic (audience.go)
 	addr                       netip.Addr // as the per-address limits key it
 	device                     screenInfo // what the page says about itself (screens.go)
 	listed                     bool       // it sent a device id: the fleet lists it
@@ -78,6 +79,12 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 		}
 		*id = cur
 	}
+	// The view's topic for the room's current id (audience.go).
+	topic, err := viewTopic(p.view, p.track)
+	if err != nil {
+		s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
+		return err
+	}
 	// One address is held to its share before the server's total is
 	// checked: a host opening sockets in a loop must not take the places of
 	// real screens. wsHandler counts the connection (and refuses it if a
@@ -95,7 +102,7 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 	// The connection outlives the request: copy what it keeps.
 	kept := wsParams{
 		track: keep(p.track), watch: keep(p.watch),
-		view: keep(p.view), assets: keep(p.assets), addr: addr,
+		view: keep(p.view), assets: keep(p.assets), topic: keep(topic), addr: addr,
 	}
 	if kept.view != "admin" {
 		info, ok, aerr := parseScreenInfo(func(k string) string { return c.Query(k) }, kept.view, kept.track, kept.assets)
@@ -239,14 +246,10 @@ func (s *Server) serveWS(ws *websocket.Conn, client *hub.Client, p wsParams, wat
 // current state and viewer counts queued first, and counts it. It returns
 // nil, having sent 1001, when the server is shutting down.
 func (s *Server) subscribe(c *websocket.Conn, p wsParams, watch string, counted bool) *hub.Client {
-	topic := topicAll
-	if p.track != "" {
-		topic = trackTopic(p.track)
-	}
 	// The current counts, so an admin console that just signed in does not
 	// wait for the next arrival to see them.
 	viewers := s.currentViewersMessage()
-	client, err := s.live.subscribe(topic, newWSConn(c), func(version string) [][]byte {
+	client, err := s.live.subscribe(p.topic, newWSConn(c), func(version string) [][]byte {
 		head := [][]byte{mustJSON(helloMsg{"hello", protocolVersion, s.clock.Now().UnixMilli(), version, s.assets.version})}
 		if p.assets != "" && p.assets != s.assets.version {
 			head = append(head, []byte(`{"type":"reload"}`))

@@ -5,6 +5,7 @@
 import { start, api, clock } from './live.js';
 import * as fmt from './fmt.js';
 import { $, h, text, attr, show, sync, say } from './ui.js';
+import { mountComposer, composeFields, renderComposer } from './admin-compose.js';
 import { rooms } from './admin-rooms.js';
 
 const TOKEN_KEY = 'confdash:admin-token';
@@ -90,7 +91,7 @@ function open() {
 
 $('ann-form').addEventListener('submit', async (e) => {
   e.preventDefault();
-  const body = { text: $('ann-text').value.trim() };
+  const body = { text: $('ann-text').value.trim(), ...composeFields() };
   if (!body.text) return;
   if ($('ann-track').value) body.track = $('ann-track').value;
   if ($('ann-ttl').value) body.ttl_seconds = +$('ann-ttl').value;
@@ -101,6 +102,7 @@ $('ann-form').addEventListener('submit', async (e) => {
   }
 });
 $('ann-ttl').replaceChildren(...TTLS.map(([v, l]) => h('option', { value: v, text: l })));
+mountComposer(call);
 
 function renderAnnouncements(t, tz, tracks) {
   const list = live.announcements(t);
@@ -131,7 +133,7 @@ function renderAnnouncements(t, tz, tracks) {
       text(el.querySelector('.ann-text'), a.text);
       const where = a.track ? fmt.iso(tracks.find((x) => x.id === a.track)?.name || a.track) : 'All tracks';
       const until = a.expires ? ` · until ${fmt.hm(Date.parse(a.expires), tz)}` : '';
-      text(el.querySelector('.ann-meta'), `${where} · posted ${fmt.hm(Date.parse(a.created), tz)}${until}`);
+      text(el.querySelector('.ann-meta'), `${where} · ${(a.audience || []).join(', ')}${a.level && a.level !== 'info' ? ` · ${a.level}` : ''} · posted ${fmt.hm(Date.parse(a.created), tz)}${until}`);
     },
   );
 }
@@ -354,6 +356,7 @@ function render(t) {
   text($('conn'), live.open ? 'live' : live.stale ? 'reconnecting…' : 'connecting…');
   attr($('conn'), 'data-state', live.open ? 'open' : 'closed');
 
+  renderComposer(t, tz);
   const opts = [['', 'All tracks'], ...tracks.map((x) => [x.id, x.name])];
   for (const sel of [$('ann-track'), $('filter')]) {
     const sig = opts.map((o) => o[0]).join();

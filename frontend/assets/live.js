@@ -236,7 +236,9 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     }
     fetching = true;
     try {
-      const r = await fetch('/api/v1/schedule', { cache: 'no-store' });
+      // Revalidated, not refetched: the server answers 304 while the
+      // document is unchanged, and the browser hands over its copy.
+      const r = await fetch('/api/v1/schedule', { cache: 'no-cache' });
       if (r.ok) setDoc(await r.json());
     } catch {
       // Offline: keep the last document; the next state asks again.
@@ -277,7 +279,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
   }
 
   function announcements(t) {
-    return (live.state?.announcements || []).filter((a) => !a.expires || Date.parse(a.expires) > t);
+    return (live.state?.announcements || []).filter((a) => (!a.expires || Date.parse(a.expires) > t) && !(Date.parse(a.starts_at) > t));
   }
 
   // nextInstant is the first instant after t at which anything shown changes.

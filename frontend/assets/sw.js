@@ -44,9 +44,12 @@ async function keep(req, res) {
   await cache.put(req.url, res);
 }
 
+// The network is asked every time, with the browser's copy's ETag: an
+// unchanged page or schedule costs a 304, and the browser answers fetch()
+// with its copy (a 200), so keep never sees the 304 (nor would it store it).
 async function networkFirst(req) {
   try {
-    const res = await fetch(req, { cache: 'no-store' });
+    const res = await fetch(req, { cache: 'no-cache' });
     await keep(req, res.clone());
     return res;
   } catch (err) {
@@ -83,7 +86,7 @@ self.addEventListener('message', (e) => {
         if (isAsset(new URL(u, location.origin).pathname) && (await caches.match(u))) return;
         const req = new Request(u);
         try {
-          await keep(req, await fetch(req, { cache: isAsset(new URL(req.url).pathname) ? 'default' : 'no-store' }));
+          await keep(req, await fetch(req, { cache: isAsset(new URL(req.url).pathname) ? 'default' : 'no-cache' }));
         } catch {
           // Offline right now: the next load tries again.
         }

@@ -1,0 +1,229 @@
+// The announcement composer of the console: who sees a message (audience),
+// how insistently (level), when it appears (now or at a time of the
+// conference's clock), a preview of how it looks on a 1920×1080 room screen
+// with a length meter, the messages scheduled for later, and one-click cues
+// for the speaker's stage monitor. admin.js owns the form and posts it;
+// composeFields adds what is chosen here to its body.
+
+import * as fmt from './fmt.js';
+import { $, h, text, css, show, sync, say } from './ui.js';
+
+const MAX = 280; // the server's limit (maxAnnouncementRunes)
+const AUDIENCES = [
+  ['room', 'Room screens', true],
+  ['lobby', 'Lobby screens', true],
+  ['tab', 'Attendees’ browsers', true],
+  ['stage', 'Stage monitor (speaker)', false],
+  ['stream', 'Live stream overlay', false],
+];
+const LEVELS = [
+  ['info', 'Info'],
+  ['urgent', 'Urgent (highlighted)'],
+  ['emergency', 'Emergency (takes over the screens)'],
+];
+// Cues for the speaker: to the stage monitor of the room chosen in "To",
+// gone after five minutes.
+const CUES = ['5 minutes', 'Wrap up', 'Q&A now'];
+const CUE_TTL = 300;
+
+// The room screen's size; its geometry there is in admin.css (.cmp-*).
+const SCREEN = { w: 1920, h: 1080 };
+
+let call = null;
+const live = () => globalThis.confdash?.live;
+
+// mountComposer builds the composer into the announcement form; post(method,
+// path, body, button) is the console's API call (errors shown as it shows
+// them).
+export function mountComposer(post) {
+  call = post;
+  const form = $('ann-form');
+  const row = form.querySelector('.inline');
+  const boxes = AUDIENCES.map(([v, label, on]) =>
+    h('label', { class: 'cmp-check' }, h('input', { type: 'checkbox', name: 'audience', value: v, checked: on, onchange: preview }), ` ${label}`),
+  );
+  form.insertBefore(
+    h(
+      'div',
+      { class: 'composer' },
+      h('p', { id: 'cmp-meter', class: 'cmp-meter', 'aria-live': 'polite' }),
+      h('fieldset', { class: 'cmp-audience' }, h('legend', { text: 'Shown on' }), ...boxes),
+      h(
+        'div',
+        { class: 'inline' },
+        h('label', { for: 'cmp-level', text: 'Level' }),
+        h('select', { id: 'cmp-level', onchange: preview }, ...LEVELS.map(([v, l]) => h('option', { value: v, text: l }))),
+        h('label', { for: 'cmp-when', text: 'Appears' }),
+        h('select', { id: 'cmp-when', onchange: when }, h('option', { value: '', text: 'Now' }), h('option', { value: 'at', text: 'At…' })),
+        h('input', { id: 'cmp-at', type: 'datetime-local', 'aria-label': 'Appears at (conference time)', hidden: true }),
+        h('small', { id: 'cmp-zone', class: 'cmp-zone' }),
+      ),
+      h(
+        'figure',
+        { class: 'cmp-preview' },
+        h(
+          'div',
+          { class: 'cmp-frame' },
+          h(
+            'div',
+            { id: 'cmp-screen', class: 'cmp-screen', 'aria-hidden': 'true' },
+            h('div', { class: 'cmp-bar' }, h('span', { id: 'cmp-room' }), h('span', { id: 'cmp-clock' })),
+            h('div', { id: 'cmp-ann', class: 'cmp-ann' }, h('p', { id: 'cmp-text', class: 'cmp-text' })),
+          ),
+        ),
+        h('figcaption', { id: 'cmp-caption' }),
+      ),
+    ),
+    row,
+  );
+  form.after(
+    h(
+      'div',
+      { class: 'cmp-cues inline' },
+      h('span', { class: 'cmp-cues-label', text: 'Stage cues (to the stage of the room in “To”, for 5 min):' }),
+      ...CUES.map((cue) => h('button', { type: 'button', 'data-cue': cue, text: cue, onclick: (e) => postCue(cue, e.currentTarget) })),
+    ),
+    h('h3', { id: 'cmp-pending-h', class: 'cmp-pending-h', text: 'Scheduled', hidden: true }),
+    h('ul', { id: 'cmp-pending', class: 'ann-list cmp-pending' }),
+  );
+  for (const id of ['ann-text', 'ann-track']) $(id).addEventListener('input', preview);
+  addEventListener('resize', preview);
+  preview();
+}
+
+// composeFields is what the composer adds to a post: the audience, the
+// level and, when scheduled, starts_at (an RFC 3339 instant). An empty
+// audience is sent as such: the server says what to choose.
+export function composeFields() {
+  const out = {
+    audience: [...document.querySelectorAll('.cmp-audience input:checked')].map((x) => x.value),
+    level: $('cmp-level').value,
+  };
+  if ($('cmp-when').value === 'at' && $('cmp-at').value) out.starts_at = new Date(zoned($('cmp-at').value, live()?.tz())).toISOString();
+  return out;
+}
+
+async function postCue(cue, button) {
+  const body = { text: cue, audience: ['stage'], ttl_seconds: CUE_TTL };
+  if ($('ann-track').value) body.track = $('ann-track').value;
+  if (await call('POST', '/api/v1/announcements', body, button)) say(`Cue “${cue}” sent to the stage`);
+}
+
+function when() {
+  const at = $('cmp-when').value === 'at';
+  show($('cmp-at'), at);
+  const l = live();
+  if (at && !$('cmp-at').value && l) $('cmp-at').value = wall(globalThis.confdash.clock.now() + 10 * 60e3, l.tz());
+  if (at) $('cmp-at').focus();
+  preview();
+}
+
+// wall writes instant ms as a datetime-local value on tz's clock.
+function wall(ms, tz) {
+  return `${fmt.ymd(ms, tz)}T${fmt.hm(ms, tz)}`;
+}
+
+// zoned is the instant at which tz's clock reads the datetime-local value v:
+// the offset is taken at a first guess and again at the result, which
+// settles it across a change of summer time.
+function zoned(v, tz) {
+  const [d, t] = v.split('T');
+  const [y, mo, da] = d.split('-').map(Number);
+  const [hh, mm] = t.split(':').map(Number);
+  const asUTC = Date.UTC(y, mo - 1, da, hh, mm);
+  if (!tz) return asUTC;
+  const offset = (ms) => {
+    const [yy, mm2, dd] = fmt.ymd(ms, tz).split('-').map(Number);
+    const [h2, m2] = fmt.hm(ms, tz).split(':').map(Number);
+    return Date.UTC(yy, mm2 - 1, dd, h2, m2) - Math.floor(ms / 60e3) * 60e3;
+  };
+  let ms = asUTC - offset(asUTC);
+  ms = asUTC - offset(ms);
+  return ms;
+}
+
+// preview draws the message as a 1920×1080 room screen shows it, scaled to
+// the console: the band's type shrinks to half size to fit, as the screen's
+// does, and the meter says when even that is not enough (the screen then
+// scrolls it).
+function preview() {
+  const l = live();
+  const raw = $('ann-text').value;
+  const msg = raw.replace(/\s+/g, ' ').trim();
+  const n = [...msg].length;
+  const level = $('cmp-level').value;
+  const trackID = $('ann-track').value;
+  const name = (trackID && l?.tracks().find((x) => x.id === trackID)?.name) || '';
+  const screenEl = $('cmp-screen');
+  const frame = screenEl.parentElement;
+  css(frame, '--k', Math.min(1, frame.clientWidth / SCREEN.w) || 0.25);
+  screenEl.dataset.level = level;
+  text($('cmp-room'), name || 'Room');
+  text($('cmp-clock'), l?.tz() ? fmt.hm(globalThis.confdash.clock.now(), l.tz()) : '');
+  text($('cmp-text'), msg || 'Your message');
+  const ann = $('cmp-ann');
+  show(ann, true);
+  let f = 1;
+  css(ann, '--fit', f);
+  while (ann.scrollHeight > ann.clientHeight + 1 && f > 0.5) {
+    f = Math.round((f - 0.05) * 100) / 100;
+    css(ann, '--fit', f);
+  }
+  const scrolls = ann.scrollHeight > ann.clientHeight + 1;
+  const audience = composeFields().audience;
+  text(
+    $('cmp-meter'),
+    `${n}/${MAX}` + (n > MAX ? ' — too long: screens take 280 characters' : scrolls ? ' — too long for the band at half size: the screen will scroll it' : ''),
+  );
+  $('cmp-meter').dataset.over = n > MAX || scrolls ? 'true' : '';
+  text(
+    $('cmp-caption'),
+    !audience.includes('room') && !audience.includes('lobby')
+      ? 'Preview of a 1920×1080 room screen (this message is not for room or lobby screens)'
+      : 'Preview of a 1920×1080 room screen',
+  );
+  // An emergency takes every ticked screen over: the button says so.
+  const post = $('ann-form').querySelector('button[type=submit]');
+  text(post, level === 'emergency' ? 'Post emergency' : 'Post');
+  post.classList.toggle('cmp-emergency', level === 'emergency');
+  const tz = l?.tz();
+  text($('cmp-zone'), tz && $('cmp-when').value === 'at' ? `conference time (${fmt.zoneName(globalThis.confdash.clock.now(), tz)})` : '');
+}
+
+// renderComposer lists the messages scheduled for later (the console's
+// state lists them as pending; one just posted may come as an event first).
+export function renderComposer(t, tz) {
+  const l = live();
+  if (tz) text($('cmp-clock'), fmt.hm(t, tz));
+  const byID = new Map();
+  for (const a of [...(l?.state?.pending || []), ...(l?.state?.announcements || [])]) {
+    if (a.starts_at && Date.parse(a.starts_at) > t && !(a.expires && Date.parse(a.expires) <= t)) byID.set(a.id, a);
+  }
+  const list = [...byID.values()].sort((a, b) => Date.parse(a.starts_at) - Date.parse(b.starts_at));
+  show($('cmp-pending-h'), list.length > 0);
+  sync(
+    $('cmp-pending'),
+    list,
+    (a) => a.id,
+    (a) =>
+      h(
+        'li',
+        {},
+        h('span', { class: 'ann-text' }),
+        h('small', { class: 'ann-meta' }),
+        h('button', {
+          type: 'button',
+          class: 'danger',
+          text: 'Cancel',
+          'aria-label': `Cancel the scheduled announcement “${fmt.iso(a.text)}”`,
+          onclick: async (e) => {
+            if (await call('DELETE', `/api/v1/announcements/${encodeURIComponent(a.id)}`, undefined, e.currentTarget)) say('Scheduled announcement cancelled');
+          },
+        }),
+      ),
+    (el, a) => {
+      text(el.querySelector('.ann-text'), a.text);
+      text(el.querySelector('.ann-meta'), `${a.level || 'info'} · ${(a.audience || []).join(', ')} · at ${fmt.hm(Date.parse(a.starts_at), tz)}`);
+    },
+  );
+}
