@@ -91,8 +91,8 @@ func TestAdminRoomStatus(t *testing.T) {
 	if got := admin.text(room("room-b", ".room-state")); got != "Open" {
 		t.Errorf("room B after a refused call = %q, want Open", got)
 	}
-	if n := admin.transferred(); n > budget {
-		t.Errorf("the console transferred %d bytes, over the %d-byte budget", n, budget)
+	if n := admin.transferred(); n > adminBudget {
+		t.Errorf("the console transferred %d bytes, over its %d-byte budget", n, adminBudget)
 	}
 
 	phone := b.open(t, "admin on a phone", ts.url+"/admin", tabOpt{width: 390, height: 844, mobile: true})
