@@ -457,7 +457,7 @@ func TestFirstOffset(t *testing.T) {
 	// server's true time at the page's instant c is known here.
 	c := time.UnixMicro(int64(ref["c"] * 1000))
 	truth := ts.clock.Now().Add(-time.Since(c))
-	off := time.UnixMicro(int64(ref["s"]*1000)).Sub(truth)
+	off := time.UnixMicro(int64(ref["s"] * 1000)).Sub(truth)
 	t.Logf("after the hello the page was %s off (one way %s)", off.Round(time.Millisecond), oneWay)
 	// Dialling took one round trip here (the proxy is local, so TCP is
 	// instant): a quarter of it is half the true delay. Before the
