@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"github.com/confdash/confdash/internal/testserver"
 	"log/slog"
 	"net/http"
 	"os"
@@ -255,8 +256,15 @@ func TestClusterAnnouncementAudience(t *testing.T) {
 			t.Errorf("%s: first announcement %s, want the fence %s (the stage cue leaked)", cl.name, m.ID, fence.ID)
 		}
 	}
+	// Each instance applies the fence when its watch delivers it: wait for
+	// that, then the overlay's document must hold the fence and nothing else.
 	for _, ts := range []*testServer{a, b, c} {
-		if got := annIDs(stateDocOf(t, ts.get(t, "/api/v1/state?view=overlay&track=main")).Announcements); !cmp.Equal(got, []string{fence.ID}) {
+		var got []string
+		testserver.Eventually(deliveryBound, func() bool {
+			got = annIDs(stateDocOf(t, ts.get(t, "/api/v1/state?view=overlay&track=main")).Announcements)
+			return len(got) > 0
+		})
+		if !cmp.Equal(got, []string{fence.ID}) {
 			t.Errorf("%s: overlay's state lists %v, want only the fence", ts.base, got)
 		}
 	}
