@@ -6,6 +6,7 @@ import { start, api, clock } from './live.js';
 import * as fmt from './fmt.js';
 import { $, h, text, attr, show, sync, say } from './ui.js';
 import { mountComposer, composeFields, renderComposer } from './admin-compose.js';
+import { rooms } from './admin-rooms.js';
 
 const TOKEN_KEY = 'confdash:admin-token';
 const TTLS = [
@@ -20,6 +21,8 @@ const TTLS = [
 let token = sessionStorage.getItem(TOKEN_KEY) || '';
 let live = null;
 let changesVersion = null;
+// renderRooms draws the room status controls (admin-rooms.js).
+const renderRooms = rooms(call);
 
 function error(e) {
   const el = $('error');
@@ -366,6 +369,7 @@ function render(t) {
   }
   renderAnnouncements(t, tz, tracks);
   renderTracks(t, tracks);
+  renderRooms(live, t, tracks);
   renderDay(t, tz, tracks);
   if (live.doc && changesVersion !== live.doc.schedule_version) {
     changesVersion = live.doc.schedule_version;

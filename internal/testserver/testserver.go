@@ -66,7 +66,7 @@ type Running struct {
 
 // shutdownWithin bounds a shutdown: a server that has not closed its
 // connections by then fails the test instead of hanging the run.
-const shutdownWithin = 5 * time.Second
+const shutdownWithin = 15 * time.Second
 
 // Start serves srv on 127.0.0.1:0 and shuts it down when the test ends.
 func Start(t testing.TB, srv Server) *Running {
