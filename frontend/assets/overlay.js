@@ -88,8 +88,15 @@ const live = start({ track: pathTrack(), view: 'overlay', render });
 
 function render(t) {
   const tr = live.tracks()[0];
-  renderAnnouncements(conf.announcements === 'on' ? live.announcements(t) : []);
+  const all = live.announcements(t);
+  // An emergency is shown whatever ?announcements= says: safety comes
+  // before a clean stream. It takes the frame; the band holds the rest.
+  const emergency = all.filter((a) => a.level === 'emergency');
+  renderAnnouncements(conf.announcements === 'on' ? all.filter((a) => a.level !== 'emergency').sort((a, b) => rank(a) - rank(b)) : []);
+  body.toggleAttribute('data-emergency', emergency.length > 0);
+  if (emergency.length) return renderEmergency(t, tr, emergency);
   if (conf.slide) return renderSlide(t, tr);
+  show($('slide'), false);
   const tz = live.tz();
   const card = $('card');
   if (!tr) return show(card, false);
@@ -163,6 +170,20 @@ function renderSlide(t, tr) {
   text($('slide-next'), after ? `${after === now ? 'Now' : 'Next'} · ${fmt.slot(after, tz, at)} · ${fmt.iso(after.title)}` : '');
 }
 
+// An emergency takes the frame the way the holding slide does, opaque, with
+// its message as the headline, until it is removed. Several are all shown,
+// one to a line.
+function renderEmergency(t, tr, list) {
+  show($('slide'), true);
+  text($('slide-conf'), [live.conference().name, tr?.name].filter(Boolean).join(' · '));
+  text($('slide-clock'), at(t, live.tz()));
+  text($('slide-label'), 'Emergency');
+  text($('slide-title'), list.map((a) => a.text).join('\n'));
+  attr($('slide-title'), 'title', null);
+  attr($('slide-title'), 'data-long', list.reduce((n, a) => n + a.text.length, 0) > 90);
+  for (const id of ['slide-speakers', 'slide-when', 'slide-message', 'slide-next']) text($(id), '');
+}
+
 // ---- announcements: one at a time in a band of at most three lines, as wide
 // as the card. A longer one turns its pages; several take turns, "1/3".
 // The band never grows, so it never pushes the card off the frame.
@@ -171,13 +192,22 @@ let annIdx = 0;
 let annPage = 0;
 let annTimer = 0;
 const band = () => $('ann');
+// Urgent ones come first in the band, and the band turns red while one shows.
+const rank = (a) => (a.level === 'urgent' ? 0 : 1);
 
 function renderAnnouncements(list) {
   if (conf.slide && band().parentElement !== $('slide-ann')) $('slide-ann').append(band());
-  sync($('ann-list'), list, (a) => a.id, () => h('p', { class: 'announcement text', hidden: true }), (el, a) => text(el, a.text));
+  sync($('ann-list'), list, (a) => a.id, () => h('p', { class: 'announcement text', hidden: true }), (el, a) => {
+    text(el, a.text);
+    el.dataset.level = a.level || 'info';
+  });
   const keys = list.map((a) => a.id).join('\n');
   if (keys === annKeys.join('\n')) return;
-  const current = annKeys[annIdx];
+  // A newly posted urgent one is shown at once; otherwise the one showing
+  // stays where it is.
+  const fresh = list.find((a) => a.level === 'urgent' && !annKeys.includes(a.id));
+  const current = fresh ? fresh.id : annKeys[annIdx];
+  if (fresh) annPage = 0;
   annKeys = list.map((a) => a.id);
   const i = annKeys.indexOf(current);
   if (i < 0) [annIdx, annPage] = [0, 0];
@@ -193,6 +223,7 @@ function paintAnnouncement() {
   if (annIdx >= items.length) [annIdx, annPage] = [0, 0];
   items.forEach((el, i) => show(el, i === annIdx));
   const el = items[annIdx];
+  band().dataset.level = el.dataset.level;
   text($('ann-count'), items.length > 1 ? `${annIdx + 1}/${items.length}` : '');
   const view = $('ann-view').clientHeight || 1;
   const pages = Math.max(1, Math.ceil((el.scrollHeight - 1) / view));

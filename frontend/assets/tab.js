@@ -311,7 +311,9 @@ function draw(t) {
   const day = live.day(t);
   text($('day'), day ? dayStatus(day, t, tz) : '');
 
-  const anns = live.announcements(t);
+  // An emergency comes first and an urgent one next (the sort keeps the
+  // order among equals).
+  const anns = live.announcements(t).slice().sort((a, b) => rank(a) - rank(b));
   for (const a of freshAnnouncements(anns)) say(`Announcement: ${a.text}`);
   const tracks = live.tracks();
   sync(
@@ -322,6 +324,7 @@ function draw(t) {
     (el, a) => {
       text(el.querySelector('.where'), a.track ? tracks.find((x) => x.id === a.track)?.name || a.track : 'Everyone');
       text(el.querySelector('.text'), a.text);
+      el.dataset.level = a.level || 'info';
     },
   );
   rotateAnnouncements(anns, t);
@@ -363,18 +366,31 @@ function makeAnnouncement(a) {
   );
 }
 
-// rotateAnnouncements shows one announcement ("2/3"): the opened one, else
-// the one whose turn it is. Its "More" button appears when its text is cut.
+const LEVELS = { emergency: 0, urgent: 1 };
+const rank = (a) => LEVELS[a.level] ?? 2;
+
+// rotateAnnouncements shows every emergency, whole, at the top (they never
+// take turns: a phone page must not hide one), then one of the others
+// ("2/3"): the opened one, else the one whose turn it is. Its "More" button
+// appears when its text is cut.
 function rotateAnnouncements(anns, t) {
-  const n = anns.length;
-  let cur = anns.findIndex((a) => a.id === openAnn);
+  const first = anns.filter((a) => a.level === 'emergency').length;
+  const n = anns.length - first;
+  let cur = anns.findIndex((a, i) => i >= first && a.id === openAnn);
   if (cur < 0) {
-    openAnn = '';
-    cur = n ? Math.floor(t / ROTATE) % n : 0;
+    openAnn = ''; // an emergency is always whole: nothing to open
+    cur = n ? first + (Math.floor(t / ROTATE) % n) : -1;
   }
   [...$('announcements').children].forEach((el, i) => {
+    if (i < first) {
+      show(el, true);
+      el.classList.add('open');
+      text(el.querySelector('.ann-count'), '');
+      show(el.querySelector('.ann-more'), false);
+      return;
+    }
     show(el, i === cur);
-    text(el.querySelector('.ann-count'), n > 1 ? `${i + 1}/${n}` : '');
+    text(el.querySelector('.ann-count'), n > 1 ? `${i - first + 1}/${n}` : '');
     const open = i === cur && !!openAnn;
     el.classList.toggle('open', open);
     const more = el.querySelector('.ann-more');
