@@ -190,7 +190,9 @@ func TestScreensPage(t *testing.T) {
 	admin.wait("the screen listed online", fmt.Sprintf(`(() => { const r = document.querySelector(%q); return !!r && r.dataset.online === 'true' && r.querySelector('.size').textContent === '1280×720'; })()`, row), 15*time.Second)
 	// A phone's tab is counted, not listed.
 	admin.wait("the phone counted", has("#screens-summary", "1 phone tab")+` && document.querySelectorAll('#screens-rooms tbody tr').length === 1`, 10*time.Second)
-	// Every room has its addresses with a QR code the server drew.
+	// Every room has its addresses with a QR code the server drew. The
+	// codes load lazily, when the panel comes into view.
+	eval[bool](admin, `(document.querySelector('#screens').scrollIntoView(), true)`)
 	admin.wait("the QR codes", fmt.Sprintf(`(() => { const img = document.querySelector('#screens-rooms .screen-room[data-key=%q] img'); return !!img && img.complete && img.naturalWidth > 0; })()`, track), 10*time.Second)
 	if got := eval[string](admin, fmt.Sprintf(`document.querySelector('#screens-rooms .screen-room[data-key=%q] a').href`, track)); got != ts.url+"/screen/"+track {
 		t.Errorf("room screen address = %q, want %q", got, ts.url+"/screen/"+track)
