@@ -83,6 +83,8 @@ func startClusterNode(t *testing.T, natsURL, id string, statePath string) (*test
 	ts := startServer(t, Config{
 		Schedule: sc, SchedulePath: path, StatePath: statePath, AdminToken: adminToken,
 		Cluster: ClusterConfig{URL: natsURL, Bucket: "confdash-test", InstanceID: id},
+		// The pages are sent the cluster's counts, which the test reads.
+		PublicViewerCounts: true,
 	})
 	return ts, path
 }

@@ -550,12 +550,28 @@ func (s *Server) viewersLoop(ctx context.Context) {
 		}
 		msg := s.viewersMessage()
 		if !bytes.Equal(msg, last) {
-			s.hub.PublishAll(msg)
+			s.publishViewers(msg)
 			s.viewersMsg.Store(&msg)
 			last = msg
 			sent = time.Now()
 		}
 	}
+}
+
+// publishViewers sends a viewers message to the pages that show counts:
+// every page with PublicViewerCounts, else the admin consoles only.
+func (s *Server) publishViewers(msg []byte) {
+	if s.cfg.PublicViewerCounts {
+		s.hub.PublishAll(msg)
+		return
+	}
+	s.hub.Publish(classAdmin, msg)
+}
+
+// seesViewers reports whether a view is sent the viewer counts (see
+// publishViewers).
+func (s *Server) seesViewers(view string) bool {
+	return view == "admin" || s.cfg.PublicViewerCounts
 }
 
 // viewersPeriod bounds how often viewer counts are pushed (protocol: at most

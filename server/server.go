@@ -69,6 +69,10 @@ type Config struct {
 	// flagged on the pages (badges; a cancelled session kept in its slot):
 	// 0 means DefaultChangesRecent, a negative value flags none.
 	ChangesRecent time.Duration
+	// PublicViewerCounts sends the viewer counts to every page; off, only
+	// the admin console gets them (and /metrics has them): a public "0
+	// watching" on a quiet track tells attendees nothing they need.
+	PublicViewerCounts bool
 }
 
 // DefaultChangesRecent: a change stays flagged for two hours, long enough

@@ -247,15 +247,19 @@ func (s *Server) serveWS(ws *websocket.Conn, client *hub.Client, p wsParams, wat
 // nil, having sent 1001, when the server is shutting down.
 func (s *Server) subscribe(c *websocket.Conn, p wsParams, watch string, counted bool) *hub.Client {
 	// The current counts, so an admin console that just signed in does not
-	// wait for the next arrival to see them.
-	viewers := s.currentViewersMessage()
+	// wait for the next arrival to see them; a page that is not sent counts
+	// gets none here either (publishViewers).
+	var tail [][]byte
+	if s.seesViewers(p.view) {
+		tail = append(tail, s.currentViewersMessage())
+	}
 	client, err := s.live.subscribe(p.topic, newWSConn(c), func(version string) [][]byte {
 		head := [][]byte{mustJSON(helloMsg{"hello", protocolVersion, s.clock.Now().UnixMilli(), version, s.assets.version})}
 		if p.assets != "" && p.assets != s.assets.version {
 			head = append(head, []byte(`{"type":"reload"}`))
 		}
 		return head
-	}, viewers)
+	}, tail...)
 	if err != nil { // shutting down
 		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 		return nil

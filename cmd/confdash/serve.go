@@ -31,6 +31,7 @@ type serveFlags struct {
 	connRate                                                float64
 	connBurst                                               int
 	metricsAddr                                             string
+	publicViewerCounts                                      bool
 }
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -51,6 +52,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.trustedProxies, "trusted-proxies", "", "comma-separated addresses or CIDR prefixes of reverse proxies whose X-Forwarded-For names the client for the per-address limits (e.g. 127.0.0.1)")
 	fs.IntVar(&f.connBurst, "conn-burst", server.DefaultConnBurst, "new websocket connections one address may open at once (a venue's NAT carries its screens and its Wi-Fi)")
 	fs.DurationVar(&f.changesRecent, "changes-recent", server.DefaultChangesRecent, "how long after a reload the pages flag its schedule changes (moved, room, cancelled, new, retitled; a cancelled session stays in its slot); 0 flags none")
+	fs.BoolVar(&f.publicViewerCounts, "public-viewer-counts", false, "show every page how many watch each track (\"12 watching\" on the tab's cards); off, only the admin console and /metrics have the counts")
 	fs.StringVar(&f.metricsAddr, "metrics-addr", "", "serve /metrics on this internal address (e.g. 127.0.0.1:9090) instead of on --addr")
 	var cluster server.ClusterConfig
 	fs.StringVar(&cluster.URL, "nats", "", "NATS URL (also CONFDASH_NATS_URL): run as one of several instances sharing announcements, delays, the schedule and viewer counts (docs/cluster.md); credentials in the URL or in the creds file CONFDASH_NATS_CREDS names")
@@ -166,6 +168,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		SeparateMetrics: f.metricsAddr != "",
 		Cluster:         cluster,
 		ChangesRecent:   changesRecent,
+
+		PublicViewerCounts: f.publicViewerCounts,
 	})
 	if err != nil {
 		return err

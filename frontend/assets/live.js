@@ -80,8 +80,8 @@ function sample(c, s, rtt) {
 
 // start connects the page. track: a track id or "" for all; view: tab,
 // screen, overlay or admin; watch: for an all-tracks tab, the track its
-// viewer follows (counted as that track's viewer); render(t) is called with
-// the server time.
+// viewer chose to follow (counted as that track's viewer; "" counts under
+// "all"); render(t) is called with the server time.
 export function start({ track = '', view = 'tab', watch = '', render }) {
   const key = `confdash:${view}:${track}`;
   const live = {
@@ -329,6 +329,9 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     live.open = open;
     clearTimeout(staleTimer);
     if (!open) {
+      // Viewer counts are a live figure: an old one is not shown as now.
+      // The server sends the current one as the connection comes back.
+      live.viewers = null;
       live.since = mono();
       staleTimer = setTimeout(showStale, STALE_AFTER);
     }

@@ -10,7 +10,11 @@ import { $, h, text, attr, css, show, sync, say, watch, announcer, params, chang
 import { statusRibbon } from './rooms.js';
 
 const FOLLOW_KEY = 'confdash:follow';
+// follow is the track the viewer chose (the server counts them there); ""
+// until they do: the tab title then shows the first track, but the viewer
+// counts under "all", not as watching it.
 let follow = params.get('track') || localStorage.getItem(FOLLOW_KEY) || '';
+let titled = follow; // the track in the tab title: follow, else the first
 // The tab renders this many tracks, and this many more per "show more": a
 // schedule of thousands of tracks must not build (and refresh every second)
 // thousands of cards. The followed track is always among them.
@@ -170,12 +174,14 @@ function updateCard(card, tr, t, tz, day) {
   const delay = Math.max(0, Math.round((now ? now.t1 - now.s1 : next ? next.t0 - next.s0 : 0) / 60e3));
   text(card.querySelector('h2'), tr.name);
   statusRibbon(card.nowEl, status);
-  const following = tr.id === follow;
+  const following = tr.id === titled;
   card.classList.toggle('followed', following);
   attr(card.follows, 'aria-pressed', String(following));
   text(card.follows, following ? 'In tab title' : 'Follow');
   attr(card.follows, 'aria-label', following ? `${fmt.iso(tr.name)} is shown in the tab title` : `Show ${fmt.iso(tr.name)} in the tab title`);
 
+  // Counts come only from a server that shows them publicly
+  // (--public-viewer-counts), and only while connected (live.js).
   const v = live.viewers?.tracks?.[tr.id];
   const viewers = card.querySelector('.viewers');
   show(viewers, v != null);
@@ -332,10 +338,11 @@ function draw(t) {
   if (!ready) return false;
   $('loading')?.remove();
   follow = live.current(follow); // a renamed room keeps its followers
-  if (!tracks.some((x) => x.id === follow) && tracks.length) follow = tracks[0].id;
+  if (!tracks.some((x) => x.id === follow)) follow = '';
   live.watch(follow);
+  titled = follow || tracks[0]?.id || '';
   const some = tracks.slice(0, shown);
-  if (tracks.length > shown && !some.some((x) => x.id === follow)) some.unshift(tracks.find((x) => x.id === follow));
+  if (tracks.length > shown && !some.some((x) => x.id === titled)) some.unshift(tracks.find((x) => x.id === titled));
   sync($('tracks'), some, (x) => x.id, makeCard, (card, tr) => updateCard(card, tr, t, tz, day));
   const rest = tracks.length - some.length;
   show($('more'), rest > 0);
@@ -415,7 +422,7 @@ function dayStatus(day, t, tz) {
 
 function tabTitle(t, tz, day, conf) {
   const name = fmt.iso(conf.name || 'confdash');
-  const tr = follow && live.track(follow, t);
+  const tr = titled && live.track(titled, t);
   if (day?.phase === 'after') return `That’s all for today · ${name}`;
   if (day?.phase === 'before') return `Starts in ${fmt.duration(day.first - t)} · ${name}`;
   if (tr?.now) return `▶ ${fmt.iso(tr.now.title)} · ${fmt.iso(tr.name)}`;
