@@ -44,8 +44,6 @@ const (
 	adminToken = "test-token"
 	// budget is what one view may transfer, compressed: page, assets and API.
 	budget = 40 << 10
-	// adminBudget is the console's: 48 KB.
-	adminBudget = 48 << 10
 	// docsShots is where -update-screenshots puts the README's pictures.
 	docsShots = "../docs/screenshots"
 )
@@ -191,14 +189,8 @@ func TestViews(t *testing.T) {
 	sizes.Range(func(k, v any) bool {
 		n := v.(int64)
 		report = append(report, fmt.Sprintf("%s %.1f KB", k, float64(n)/1024))
-		limit := int64(budget)
-		if k == "admin" {
-			// The console is the organizers' page, opened on a few laptops,
-			// not by every attendee: it may carry the composer besides.
-			limit = adminBudget
-		}
-		if n > limit {
-			t.Errorf("%s transferred %d bytes, over the %d-byte budget", k, n, limit)
+		if n > budget {
+			t.Errorf("%s transferred %d bytes, over the %d-byte budget", k, n, budget)
 		} else if n < 2<<10 {
 			t.Errorf("%s transferred %d bytes: the measurement missed the page", k, n)
 		}
@@ -852,6 +844,11 @@ func testDelay(t *testing.T, b *browser, out string, sizes *sync.Map) {
 	admin.wait("the reload", has("#reload-out", "Reloaded: schedule version")+` && document.querySelector('#error').hidden`, 5*time.Second)
 	admin.netErrs.Store(false)
 	admin.wait("the change", has("#changes", "Whoops! I Rewrote It in Rust")+" && "+has("#changes", "09:41 (was 09:40)"), 5*time.Second)
+	// The latest changes are asked for once per schedule version: at sign-in
+	// and after the reload, not again by the sign-in and the reload button.
+	if n := eval[int](admin, `performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname === '/api/v1/changes').length`); n != 2 {
+		t.Errorf("the console fetched /api/v1/changes %d times, want 2 (one per schedule version)", n)
+	}
 	sizes.Store("admin", admin.transferred())
 }
 

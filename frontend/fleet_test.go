@@ -186,6 +186,13 @@ func TestScreensPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The Screens panel loads its module when it scrolls into view: until
+	// then the console neither fetches it nor polls the screens.
+	admin.wait("the console", `!document.querySelector('#console').hidden`, 10*time.Second)
+	if n := eval[int](admin, `performance.getEntriesByType('resource').filter((e) => e.name.includes('admin-screens.js') || e.name.includes('/api/v1/screens')).length`); n != 0 {
+		t.Errorf("before the Screens panel was in view the console fetched its module or the screens %d times", n)
+	}
+	eval[bool](admin, `(document.querySelector('#screens').scrollIntoView(), true)`)
 	row := fmt.Sprintf(`#screens-rooms .screen-room[data-key=%q] tr[data-key=%q]`, track, id)
 	admin.wait("the screen listed online", fmt.Sprintf(`(() => { const r = document.querySelector(%q); return !!r && r.dataset.online === 'true' && r.querySelector('.size').textContent === '1280×720'; })()`, row), 15*time.Second)
 	// A phone's tab is counted, not listed.
@@ -197,6 +204,9 @@ func TestScreensPage(t *testing.T) {
 	if got := eval[string](admin, fmt.Sprintf(`document.querySelector('#screens-rooms .screen-room[data-key=%q] a').href`, track)); got != ts.url+"/screen/"+track {
 		t.Errorf("room screen address = %q, want %q", got, ts.url+"/screen/"+track)
 	}
+	// Each room lists its stage monitor too, with its QR code and copy button.
+	stage := fmt.Sprintf(`#screens-rooms .screen-room[data-key=%q] li.screen-link:has(a[href=%q])`, track, ts.url+"/stage/"+track)
+	admin.wait("the stage monitor's address", fmt.Sprintf(`(() => { const li = document.querySelector(%q); return !!li && !!li.querySelector('button.copy') && new URL(li.querySelector('img').src).searchParams.get('url') === %q; })()`, stage, ts.url+"/stage/"+track), 10*time.Second)
 
 	eval[bool](admin, `(document.querySelector('#screens').scrollIntoView(), true)`)
 	admin.screenshot(shotsDir(t), "admin-screens-1280x900", 1280, 900, 1)

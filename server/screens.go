@@ -303,7 +303,7 @@ func (s *Server) postScreenReload(c *fiber.Ctx) error {
 }
 
 // qrPages are the paths a QR code may point to: the views.
-var qrPages = regexp.MustCompile(`^/(|screen|screen/[^/?#]+|overlay/[^/?#]+|admin)$`)
+var qrPages = regexp.MustCompile(`^/(|screen|screen/[^/?#]+|overlay/[^/?#]+|stage/[^/?#]+|admin)$`)
 
 // getQR draws a QR code for one of this server's own pages as SVG (sharp at
 // any size, a few KB). Any other URL is refused: the route must not become
@@ -313,7 +313,7 @@ func (s *Server) getQR(c *fiber.Ctx) error {
 	u, err := url.Parse(raw)
 	host, ok := s.requestHost(c)
 	if err != nil || !ok || (u.Scheme != "http" && u.Scheme != "https") || !strings.EqualFold(u.Host, host) || !qrPages.MatchString(u.Path) || u.User != nil || u.Fragment != "" {
-		return apiError(fiber.StatusBadRequest, "bad_qr_url", "url must be one of this server's pages (/, /screen, /screen/{track}, /overlay/{track}, /admin) on this host, such as url=https://"+host+"/screen/main")
+		return apiError(fiber.StatusBadRequest, "bad_qr_url", "url must be one of this server's pages (/, /screen, /screen/{track}, /overlay/{track}, /stage/{track}, /admin) on this host, such as url=https://"+host+"/screen/main")
 	}
 	code, err := qrcode.New(raw, qrcode.Medium)
 	if err != nil {

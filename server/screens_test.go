@@ -196,7 +196,7 @@ func TestScreensRegistryBounds(t *testing.T) {
 func TestQR(t *testing.T) {
 	ts := startServer(t, Config{AdminToken: adminToken})
 	host := strings.TrimPrefix(ts.base, "http://")
-	for _, page := range []string{"/", "/screen", "/screen/main", "/overlay/main", "/admin"} {
+	for _, page := range []string{"/", "/screen", "/screen/main", "/overlay/main", "/stage/main", "/admin"} {
 		r := ts.do(t, http.MethodGet, "/api/v1/qr?url="+url.QueryEscape("http://"+host+page), "", "")
 		if r.status != http.StatusOK || r.header.Get("Content-Type") != "image/svg+xml" {
 			t.Fatalf("QR of %s: %d %s %s", page, r.status, r.header.Get("Content-Type"), r.body)

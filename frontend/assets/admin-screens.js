@@ -1,9 +1,12 @@
-// The console's Screens page: per room, the addresses of its screen, the
-// lobby and its stream overlay, each with a copy button and a QR code the
+// The console's Screens page: per room, the addresses of its screen, its
+// stage monitor and its stream overlay (and the lobby's), each with a copy button and a QR code the
 // server draws (no network needed), and every device that said who it is:
 // online, or offline since when, its clock offset and version, with a
 // button that reloads it. It reads the token the console keeps and asks
 // GET /api/v1/screens every few seconds while the console is shown.
+// admin.js imports it when the panel first comes into view; the rooms and
+// the time zone come from the console's live schedule (confdash.live), so
+// the schedule is not fetched a second time.
 
 import { api } from './live.js';
 import * as fmt from './fmt.js';
@@ -12,11 +15,10 @@ import { $, h, text, show, sync, say } from './ui.js';
 const TOKEN_KEY = 'confdash:admin-token'; // the console's (admin.js)
 const POLL = 5e3;
 
-let doc = null;
-
 const token = () => sessionStorage.getItem(TOKEN_KEY) || '';
 const pageURL = (path) => new URL(path, location.origin).href;
 const qr = (url) => `/api/v1/qr?url=${encodeURIComponent(url)}`;
+const live = () => globalThis.confdash?.live;
 
 function link(label, path) {
   const url = pageURL(path);
@@ -42,7 +44,7 @@ function link(label, path) {
 
 function status(d, now) {
   if (d.online) return 'online';
-  return `offline since ${fmt.hm(Date.parse(d.since), doc?.conference?.timezone)} (${fmt.duration(now - Date.parse(d.since))} ago)`;
+  return `offline since ${fmt.hm(Date.parse(d.since), live()?.tz())} (${fmt.duration(now - Date.parse(d.since))} ago)`;
 }
 
 // offset says a clock offset: tenths of a second when small, else a
@@ -88,7 +90,7 @@ function render(all) {
   // Phones' tabs are counted, not listed: a keynote brings hundreds.
   const list = all.filter((d) => d.view !== 'tab');
   const tabs = all.length - list.length;
-  const tracks = doc?.tracks || [];
+  const tracks = live()?.tracks() || [];
   const rooms = [{ id: '', name: 'Lobby' }, ...tracks];
   sync(
     $('screens-rooms'),
@@ -99,7 +101,7 @@ function render(all) {
         'section',
         { class: 'screen-room' },
         h('h3', { text: r.name }),
-        h('ul', { class: 'screen-links' }, ...(r.id ? [link('Room screen', `/screen/${encodeURIComponent(r.id)}`), link('Stream overlay', `/overlay/${encodeURIComponent(r.id)}`)] : [link('Lobby', '/screen'), link('Tab (phones)', '/')])),
+        h('ul', { class: 'screen-links' }, ...(r.id ? [link('Room screen', `/screen/${encodeURIComponent(r.id)}`), link('Stage monitor', `/stage/${encodeURIComponent(r.id)}`), link('Stream overlay', `/overlay/${encodeURIComponent(r.id)}`)] : [link('Lobby', '/screen'), link('Tab (phones)', '/')])),
         h('table', { class: 'devices' }, h('thead', {}, h('tr', {}, ...['Device', 'View', 'Status', 'Clock', 'Version', 'Size', ''].map((c) => h('th', { scope: 'col', text: c })))), h('tbody')),
       ),
     (sec, r) => {
@@ -118,7 +120,6 @@ async function poll() {
   timer = setTimeout(poll, POLL);
   if ($('console').hidden || !token()) return;
   try {
-    if (!doc) doc = await api('GET', '/api/v1/schedule');
     const r = await api('GET', '/api/v1/screens', undefined, token());
 
     text($('screens-error'), '');

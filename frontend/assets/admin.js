@@ -82,9 +82,12 @@ $('signout').addEventListener('click', () => signOut(null));
 function open() {
   show($('login'), false);
   show($('console'), true);
+  // render loads the latest changes once the schedule document is there
+  // (and again whenever its version moves, as after a reload): asking here
+  // too would fetch them twice.
+  changesVersion = null;
   if (!live) live = start({ view: 'admin', render });
   else live.changed();
-  loadChanges();
 }
 
 // ---- announcements
@@ -304,7 +307,6 @@ $('reload').addEventListener('click', async (e) => {
     const warns = r?.warnings || [];
     out.append(h('p', { text: `Reloaded: schedule version ${r?.schedule_version || '?'}${warns.length ? `, ${warns.length} warning(s)` : ', no warnings'}.` }));
     if (warns.length) out.append(h('ul', {}, warns.map((w) => h('li', { text: diag(w) }))));
-    loadChanges();
   } catch (err) {
     // A bad file answers 422 with every error in its message, shown as is.
     error(err);
@@ -376,6 +378,18 @@ function render(t) {
     loadChanges();
   }
 }
+
+// The Screens panel (admin-screens.js) is loaded when it comes into view:
+// its module, its QR codes and its polling of the fleet are not what a
+// console opened to post an announcement needs, and they would put the
+// first load over the page budget. The panel is at the bottom, hidden until
+// sign-in, so the observer fires only once someone scrolls to it.
+const screens = new IntersectionObserver((seen) => {
+  if (!seen.some((e) => e.isIntersecting)) return;
+  screens.disconnect();
+  import('./admin-screens.js').catch((e) => text($('screens-error'), `The Screens panel did not load (${e.message}): reload the page.`));
+}, { rootMargin: '200px' });
+screens.observe($('screens'));
 
 if (token) open();
 else signOut(null);
