@@ -796,14 +796,20 @@ func startServer(t *testing.T) testServer {
 		t.Fatalf("websocket: %v (%v)", err, resp)
 	}
 	t.Cleanup(func() { ws.Close() })
-	// The viewers message follows the count (and the session's peak).
-	ws.SetReadDeadline(time.Now().Add(15 * time.Second))
+	// The viewers message follows the count (and the session's peak); only
+	// the organizers' view receives it.
+	admin, resp, err := websocket.DefaultDialer.Dial(wsBase+"?view=admin", nil)
+	if err != nil {
+		t.Fatalf("admin websocket: %v (%v)", err, resp)
+	}
+	t.Cleanup(func() { admin.Close() })
+	admin.SetReadDeadline(time.Now().Add(15 * time.Second))
 	for {
 		var m struct {
 			Type  string `json:"type"`
 			Total int    `json:"total"`
 		}
-		if err := ws.ReadJSON(&m); err != nil {
+		if err := admin.ReadJSON(&m); err != nil {
 			t.Fatalf("waiting for the viewer to be counted: %v", err)
 		}
 		if m.Type == "viewers" && m.Total > 0 {
