@@ -176,6 +176,9 @@ func testViewLanguages(t *testing.T, b *browser, ts *testServer, track string) {
 			if got := eval[[]string](tb, `[...window.confdashMissing]`); len(got) > 0 {
 				t.Errorf("%s?lang=%s: words missing from the catalogue: %v", v.name, l, got)
 			}
+			if l != "en" && (v.name == "lobby" || v.name == "admin" || v.name == "overlay") {
+				tb.screenshot(shotsDir(t), "i18n-"+v.name+"-"+l, o.width, o.height, 0)
+			}
 		}
 	}
 }
