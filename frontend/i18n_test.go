@@ -58,7 +58,7 @@ addEventListener('load', () => setTimeout(() => document.getElementById('screens
 // in the scripts (a key is always a literal), data-i18n* in the pages.
 var keyUse = []*regexp.Regexp{
 	regexp.MustCompile(`\b(?:t|msg)\(\s*'([^']+)'`),
-	regexp.MustCompile(`\bdata-i18n(?:-aria|-title|-placeholder)?="([^"]+)"`),
+	regexp.MustCompile(`\bdata-i18n(?:-aria|-title|-placeholder|-label)?="([^"]+)"`),
 }
 
 func usedKeys(t *testing.T) map[string][]string {

@@ -80,7 +80,6 @@ export const hour12 = (() => {
   const cycle = new Intl.DateTimeFormat(locale, { hour: 'numeric' }).resolvedOptions().hourCycle;
   return cycle === 'h12' || cycle === 'h11';
 })();
-document.documentElement.dataset.clock12 = String(hour12);
 
 const missing = (window.confdashMissing = window.confdashMissing || new Set());
 
