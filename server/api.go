@@ -63,12 +63,23 @@ func metricsHandler(reg *prometheus.Registry) fiber.Handler {
 // --trusted-proxies). Only a request without it spends its address's admin
 // budget, so guessing the token is as slow as that budget.
 func (s *Server) requireAdmin(c *fiber.Ctx) error {
+	if err := s.checkAdmin(c, c.Get(fiber.HeaderAuthorization)); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
+}
+
+// checkAdmin is requireAdmin's check of an Authorization value, for the
+// other ways the token arrives (the console's websocket, ws.go): nil for
+// the right token; otherwise the error to answer, after spending the
+// address's admin budget.
+func (s *Server) checkAdmin(c *fiber.Ctx, authorization string) error {
 	if s.cfg.AdminToken == "" {
 		return apiError(fiber.StatusForbidden, "admin_disabled", "the admin API is off: set CONFDASH_ADMIN_TOKEN in the server's environment and restart it")
 	}
-	if s.validToken(c.Get(fiber.HeaderAuthorization)) {
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.Next()
+	if s.validToken(authorization) {
+		return nil
 	}
 	if ok, err := s.limitAdminFailure(c); !ok {
 		return err

@@ -37,7 +37,15 @@ func (s *Server) getState(c *fiber.Ctx) error {
 		}
 		track = id
 	}
-	topic, err := viewTopic(c.Query("view", "tab"), track)
+	view := c.Query("view", "tab")
+	if view == "admin" {
+		// The console's state (pending announcements, crew notes) is the
+		// organizers', as on its websocket (ws.go).
+		if err := s.checkAdmin(c, c.Get(fiber.HeaderAuthorization)); err != nil {
+			return err
+		}
+	}
+	topic, err := viewTopic(view, track)
 	if err != nil {
 		return err
 	}
