@@ -120,23 +120,23 @@ func TestICSSubscribe(t *testing.T) {
 	ts := startServer(t, Config{Schedule: sc, SchedulePath: path, AdminToken: adminToken, Clock: clock})
 
 	// Starred: the first two sessions of the first track (a delay there
-	// moves them) and two sessions of another track, one of which the
-	// organizers will remove; plus an id the schedule does not have.
+	// moves them) and three sessions elsewhere: the organizers will remove
+	// one and retitle another; plus an id the schedule does not have.
 	track := first.Track
 	var onTrack, elsewhere []string
 	for _, s := range sc.Sessions {
 		switch {
 		case s.Track == track && len(onTrack) < 2:
 			onTrack = append(onTrack, s.ID)
-		case s.Track != track && len(elsewhere) < 2 && s.Start.After(first.Start):
+		case s.Track != track && len(elsewhere) < 3 && s.Start.After(first.Start):
 			elsewhere = append(elsewhere, s.ID)
 		}
 	}
-	if len(onTrack) < 2 || len(elsewhere) < 2 {
+	if len(onTrack) < 2 || len(elsewhere) < 3 {
 		t.Fatalf("FOSDEM 2024 has too few sessions: %v %v", onTrack, elsewhere)
 	}
 	starred := append(slices.Clone(onTrack), elsewhere...)
-	removed, kept := elsewhere[0], elsewhere[1]
+	removed, retitled, kept := elsewhere[0], elsewhere[1], elsewhere[2]
 	query := "/schedule.ics?sessions=" + strings.Join(append(slices.Clone(starred), "no-such-session", starred[0]), ",")
 
 	cal, before, r := readFeed(t, ts, query)
@@ -209,13 +209,22 @@ func TestICSSubscribe(t *testing.T) {
 		}
 	}
 
-	// The organizers remove a session from the file and reload.
-	i := strings.Index(string(src), `<event id="`+removed+`"`)
-	if i < 0 {
-		t.Fatalf("session %s is not an <event id=...> of the file", removed)
+	// The organizers remove a session from the file, retitle another, and
+	// reload.
+	event := func(doc, id string) (int, int) {
+		i := strings.Index(doc, `<event id="`+id+`"`)
+		if i < 0 {
+			t.Fatalf("session %s is not an <event id=...> of the file", id)
+		}
+		return i, i + strings.Index(doc[i:], "</event>") + len("</event>")
 	}
-	j := strings.Index(string(src[i:]), "</event>")
-	edited := string(src[:i]) + string(src[i+j+len("</event>"):])
+	edited := string(src)
+	i, j := event(edited, retitled)
+	el := edited[i:j]
+	a, b := strings.Index(el, "<title>"), strings.Index(el, "</title>")
+	edited = edited[:i] + el[:a] + "<title>Moved to the main stage" + el[b:] + edited[j:]
+	i, j = event(edited, removed)
+	edited = edited[:i] + edited[j:]
 	if err := os.WriteFile(path, []byte(edited), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -226,6 +235,9 @@ func TestICSSubscribe(t *testing.T) {
 	}
 	if ev := after[removed]; ev.status != "CANCELLED" || ev.sequence <= delayed[removed].sequence || ev.uid != before[removed].uid {
 		t.Errorf("the removed session: %+v, want STATUS:CANCELLED with a SEQUENCE above %d and UID %q", ev, delayed[removed].sequence, before[removed].uid)
+	}
+	if ev := after[retitled]; ev.status != "CONFIRMED" || ev.sequence <= delayed[retitled].sequence || ev.uid != before[retitled].uid {
+		t.Errorf("the retitled session: %+v, want CONFIRMED with a SEQUENCE above %d and UID %q", ev, delayed[retitled].sequence, before[retitled].uid)
 	}
 	if ev := after[kept]; ev.status != "CONFIRMED" || ev.sequence != delayed[kept].sequence {
 		t.Errorf("an untouched session: %+v, want CONFIRMED at SEQUENCE %d", ev, delayed[kept].sequence)
@@ -251,5 +263,29 @@ func TestICSSubscribe(t *testing.T) {
 		{"track=no-such-room", 404, "unknown_track"},
 	} {
 		checkAPIError(t, ts.do(t, http.MethodGet, "/schedule.ics?"+c.query, "", ""), c.status, c.code)
+	}
+}
+
+// TestICSSequenceAcrossRestart: SEQUENCE is not stored, yet it grows
+// across a restart: the second server (a minute later, the first abandoned
+// as by kill -9) numbers every event above what the first published, with
+// the same UIDs and the delay from the state file, so an app that polled
+// the first takes the second's events.
+func TestICSSequenceAcrossRestart(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	first := startServer(t, Config{AdminToken: adminToken, StatePath: state})
+	first.admin(t, "POST", "/api/v1/tracks/main/delay", `{"minutes":10}`, 200)
+	_, before, _ := readFeed(t, first, "/schedule.ics")
+
+	second := startServer(t, Config{AdminToken: adminToken, StatePath: state, Clock: testserver.NewClock(testNow.Add(time.Minute))})
+	_, after, _ := readFeed(t, second, "/schedule.ics")
+	if len(after) != len(before) || len(after) == 0 {
+		t.Fatalf("%d events after the restart, %d before", len(after), len(before))
+	}
+	for id, b := range before {
+		a := after[id]
+		if a.uid != b.uid || !a.start.Equal(b.start) || !a.end.Equal(b.end) || a.sequence <= b.sequence {
+			t.Errorf("%s after the restart: %+v, before: %+v; want the same UID and times, a higher SEQUENCE", id, a, b)
+		}
 	}
 }
