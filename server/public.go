@@ -41,7 +41,7 @@ func (s *Server) getState(c *fiber.Ctx) error {
 	if view == "admin" {
 		// The console's state (pending announcements, crew notes) is the
 		// organizers', as on its websocket (ws.go).
-		if err := s.checkAdmin(c, c.Get(fiber.HeaderAuthorization)); err != nil {
+		if err := s.checkAdmin(c, c.Get(fiber.HeaderAuthorization), sendBearer); err != nil {
 			return err
 		}
 	}

@@ -72,7 +72,7 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 	if p.view == "admin" {
 		// The console's topic carries pending announcements, crew notes and
 		// viewer counts: the admin token, checked before the upgrade.
-		if err := s.checkAdmin(c, wsBearer(c)); err != nil {
+		if err := s.checkAdmin(c, wsBearer(c), "offer the admin token (the server's CONFDASH_ADMIN_TOKEN) as the websocket subprotocol 'bearer.' followed by the token in base64url, beside 'confdash.v1'; never in the URL"); err != nil {
 			return err
 		}
 	}

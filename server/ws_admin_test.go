@@ -41,6 +41,9 @@ func TestAdminSocketNeedsToken(t *testing.T) {
 		if strings.Contains(string(body), `"type"`) || strings.Contains(string(body), adminToken) {
 			t.Errorf("%s: the refusal carries data: %s", name, body)
 		}
+		if want == http.StatusUnauthorized && !strings.Contains(string(body), "subprotocol") {
+			t.Errorf("%s: the refusal does not say how to send the token: %s", name, body)
+		}
 	}
 	refused("no token", "view=admin", nil, http.StatusUnauthorized)
 	refused("a wrong token", "view=admin", bearer("not-the-token"), http.StatusUnauthorized)
