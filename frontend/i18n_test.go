@@ -49,10 +49,14 @@ func i18nViews(track string) []i18nView {
 	}
 }
 
-// adminInit signs the console in before its script runs and brings its
-// lazily loaded Screens panel into view.
+// adminInit signs the console in before its script runs and, once the
+// console shows its day, brings its lazily loaded Screens panel into view.
 const adminInit = `sessionStorage.setItem('confdash:admin-token', ` + "`" + adminToken + "`" + `);
-addEventListener('load', () => setTimeout(() => document.getElementById('screens')?.scrollIntoView(), 300));`
+const toScreens = setInterval(() => {
+	if (document.getElementById('console')?.hidden !== false || !document.querySelector('#day-rows tr')) return;
+	clearInterval(toScreens);
+	document.getElementById('screens').scrollIntoView();
+}, 100);`
 
 // keyUse finds the catalogue keys the sources use: t('key') and msg('key')
 // in the scripts (a key is always a literal), data-i18n* in the pages.
