@@ -79,6 +79,8 @@ func (s *Server) newApp() *fiber.App {
 		// a pool (never drawn from) keeps newConn from allocating one per
 		// connection (288 bytes).
 		ReadBufferSize: 256, WriteBufferSize: 256, WriteBufferPool: &sync.Pool{},
+		// Selected when the console offers it with its token (ws.go).
+		Subprotocols: []string{wsProtocol},
 	}))
 
 	api := app.Group("/api/v1")
