@@ -91,6 +91,7 @@ func reload(tb *tab, ready string) {
 
 func click(tb *tab, sel string) {
 	tb.t.Helper()
+	tb.wait(sel+" to show", fmt.Sprintf(`document.querySelector(%q)?.getClientRects().length > 0`, sel), 5*time.Second)
 	eval[bool](tb, fmt.Sprintf(`(document.querySelector(%q).scrollIntoView({block: 'center'}), true)`, sel))
 	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)); err != nil {
 		tb.t.Fatalf("%s: click %s: %v", tb.name, sel, err)
