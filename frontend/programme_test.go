@@ -37,6 +37,8 @@ type programmeDoc struct {
 	Sessions []struct {
 		ID, Track, Title, Subtitle string
 		Start, End                 time.Time
+		EstStart                   time.Time `json:"est_start"`
+		EstEnd                     time.Time `json:"est_end"`
 		Speakers                   []schedule.Speaker
 		Tags                       []string
 	}
@@ -274,6 +276,32 @@ func TestProgramme(t *testing.T) {
 	checkDetail()
 	eval[bool](phone, `(history.back(), true)`)
 	phone.wait("day 2 after back", `location.hash === '#/day/2' && !document.querySelector('#prog').hidden && document.querySelectorAll('#prog-list .p-card').length > 0`, 5*time.Second)
+
+	// A delay and a full room reach the detail: the expected time beside the
+	// scheduled one, the room's status.
+	nextGray := sessionTitled(t, s, "Secured mobile concept") // after the Gray Room's talk now
+	if code, body := ts.admin("POST", "/api/v1/tracks/"+gray+"/delay", map[string]int{"minutes": 7}); code != http.StatusOK {
+		t.Fatalf("delay: %d %s", code, body)
+	}
+	if code, body := ts.admin("POST", "/api/v1/tracks/"+gray+"/status", map[string]string{"status": "full"}); code != http.StatusOK {
+		t.Fatalf("room status: %d %s", code, body)
+	}
+	var est string
+	for _, x := range fetchProgramme(t, ts.url).Sessions {
+		if x.ID == nextGray.ID {
+			if !x.EstStart.After(x.Start) {
+				t.Fatalf("the delay did not move %q: estimated %s, scheduled %s", x.Title, x.EstStart, x.Start)
+			}
+			est = x.EstStart.UTC().Format("15:04") + "–" + x.EstEnd.UTC().Format("15:04") // the demo conference's zone is UTC
+		}
+	}
+	goTo(phone, "#/session/"+nextGray.ID)
+	phone.wait("the expected time and the full room", has("#detail .d-estimated", est)+" && "+has("#detail .d-status", "Room full"), 10*time.Second)
+	if got, want := phone.text("#detail .d-scheduled"), nextGray.Start.UTC().Format("15:04"); !strings.Contains(got, want) {
+		t.Errorf("the detail's scheduled time reads %q, want it to hold %s", got, want)
+	}
+	eval[bool](phone, `(history.back(), true)`)
+	phone.wait("day 2 again", `location.hash === '#/day/2'`, 5*time.Second)
 
 	// Search: a speaker's name finds their talks over every day.
 	const who = "Curtis Andrews"
