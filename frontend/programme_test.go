@@ -9,6 +9,7 @@ package frontend_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -226,8 +227,29 @@ func TestProgramme(t *testing.T) {
 	} else if got := sorted(strings.Split(u.Query().Get("sessions"), ",")); !slices.Equal(got, sorted([]string{grayNow.ID, tanNow.ID})) {
 		t.Errorf("Subscribe lists sessions %q, want the two starred", got)
 	}
-	if got := eval[string](phone, `document.querySelector('#subscribe-copy').href`); !strings.HasPrefix(got, ts.url+"/schedule.ics?sessions=") {
-		t.Errorf("the link to copy is %q, want %s/schedule.ics?sessions=…", got, ts.url)
+	copyLink := eval[string](phone, `document.querySelector('#subscribe-copy').href`)
+	if !strings.HasPrefix(copyLink, ts.url+"/schedule.ics?sessions=") {
+		t.Fatalf("the link to copy is %q, want %s/schedule.ics?sessions=…", copyLink, ts.url)
+	}
+	// The server's calendar at that address holds the two starred talks.
+	resp, err := http.Get(copyLink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", copyLink, resp.StatusCode, body)
+	}
+	var summaries []string
+	for _, l := range parseICS(t, string(body)) {
+		// SUMMARY, with parameters (LANGUAGE=en) or without.
+		if name, v, ok := strings.Cut(l, ":"); ok && strings.Split(name, ";")[0] == "SUMMARY" {
+			summaries = append(summaries, v)
+		}
+	}
+	if got, want := sorted(summaries), sorted([]string{grayNow.Title, tanNow.Title}); !slices.Equal(got, want) {
+		t.Errorf("the subscribed calendar holds %q, want %q", got, want)
 	}
 	phone.screenshot(out, "tab-mine", 390, 844, 1)
 
