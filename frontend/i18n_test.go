@@ -36,9 +36,9 @@ type i18nView struct {
 }
 
 // i18nViews lists every view, on track (a room with a session on now).
-// The tab joins the list once its words are in the catalogues.
 func i18nViews(track string) []i18nView {
 	return []i18nView{
+		{"tab", "/", `document.querySelectorAll('.track').length > 0`},
 		{"screen", "/screen/" + track, `document.getElementById('label').textContent !== '' && document.querySelector('.room-status') !== null`},
 		{"lobby", "/screen", `document.querySelectorAll('#lobby .row').length > 0`},
 		{"stage", "/stage/" + track, `document.getElementById('label').textContent !== '' && document.querySelectorAll('#msgs .msg').length > 0`},
@@ -193,7 +193,7 @@ func testViewLanguages(t *testing.T, b *browser, ts *testServer, track string) {
 // window.confdashPseudo) and the schedule's own strings taken out, must
 // hold no letter. What is left is a word written around the catalogues.
 // translate="no" marks what is not words (a device id, an environment
-// variable's name).
+// variable's name); a noscript shows only where no script could translate.
 const pseudoCheck = `((data) => {
 	data = data.filter(Boolean).sort((a, b) => b.length - a.length);
 	const strip = (s) => {
@@ -206,7 +206,7 @@ const pseudoCheck = `((data) => {
 		const rest = s ? strip(s) : '';
 		if (/\p{L}/u.test(rest)) bad.push(where + ' ' + JSON.stringify(s) + ' leaves ' + JSON.stringify(rest.trim()));
 	};
-	const skip = (el) => !el || el.closest('[translate="no"], script, style');
+	const skip = (el) => !el || el.closest('[translate="no"], script, style, noscript');
 	const name = (el) => '<' + el.tagName.toLowerCase() + (el.id ? '#' + el.id : el.className ? '.' + String(el.className).split(' ')[0] : '') + '>';
 	check('<title>', document.title);
 	const w = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
@@ -224,7 +224,8 @@ func scheduleWords(s *schedule.Schedule, extra ...string) string {
 		words = append(words, tr.Name, tr.ID)
 	}
 	for _, x := range s.Sessions {
-		words = append(words, x.Title, x.Subtitle, x.Type, x.Language)
+		// A language shows as its code, "EN", in the language badges.
+		words = append(words, x.Title, x.Subtitle, x.Type, x.Language, strings.ToUpper(x.Language))
 		for _, p := range x.Speakers {
 			words = append(words, p.Name, p.Affiliation)
 		}
