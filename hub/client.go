@@ -7,17 +7,16 @@ import (
 	"time"
 )
 
-// Client is one subscription: a connection, its bounded queue and, while there is something to
-// write that the connection did not take at once, its writer goroutine. It is kept small because a
-// conference has thousands of idle tabs and screens: about 150 bytes here, plus the queue (8 bytes a
-// slot) and the done channel.
+// Client is one subscription: a connection and, while there is something to write that the
+// connection did not take at once, its bounded queue and writer goroutine. It is kept small because
+// a conference has thousands of idle tabs and screens: about 200 bytes here and the done channel.
+// An idle client holds no queue: the fan-out writes its frames straight to the socket, and a queue
+// exists only while a writer goroutine is catching up (a channel of 64 slots, allocated at subscribe
+// time, was about 0.6 KiB of every idle viewer).
 type Client struct {
 	topic *topic
 	shard *shard
 	conn  Conn
-	// queue is closed by unregister, under the shard's write lock; every send happens under its read
-	// lock while idx >= 0, so no send can hit a closed queue.
-	queue chan *message
 	done  chan struct{}
 	idx   int32 // index in shard.clients, -1 once unregistered; guarded by shard.mu
 	// since is the sequence number of the last publish before this client subscribed: the fan-out
@@ -26,11 +25,18 @@ type Client struct {
 	since uint64
 
 	// wmu makes one goroutine at a time the connection's writer: a deliverer trying a write without
-	// waiting (under wmu), or the writer goroutine (while busy).
+	// waiting (under wmu), or the writer goroutine (while busy). It guards the fields below.
 	wmu     sync.Mutex
 	busy    bool     // a writer goroutine owns the connection; it ends when the queue is empty
 	partial []byte   // the rest of a frame the connection did not take at once; the writer's first job
 	partMsg *message // the message partial belongs to
+	// queue is what the writer has still to write after partial, oldest first, at most the hub's
+	// queueSize messages. It is nil whenever no writer runs: the writer drops it when it has drained
+	// it, so a client that caught up holds no memory for its next burst.
+	queue []*message
+	// closed is set by unregister, under the shard's write lock; every push happens under its read
+	// lock while idx >= 0, so nothing is queued after it. The writer drains the queue and finishes.
+	closed bool
 
 	// phase is read without the lock by the writer between messages; it and the fields below are
 	// written under mu, and only the first move out of phaseOpen sets them.
@@ -96,17 +102,29 @@ func (c *Client) send(m *message) bool {
 // errSlow when the queue is full, or the write's. It is called with the shard's read lock held
 // while the client is registered.
 func (c *Client) deliver(m *message) (bool, error) {
+	return c.offer(m, false)
+}
+
+// deliverIfRoom is deliver, except that a client whose queue is full is left as it is.
+func (c *Client) deliverIfRoom(m *message) (bool, error) {
+	return c.offer(m, true)
+}
+
+// offer is deliver; with ifRoom, a full queue is no error: m is left undelivered.
+func (c *Client) offer(m *message, ifRoom bool) (bool, error) {
 	c.wmu.Lock()
 	if c.busy {
 		// The writer owns the connection: queue behind what it has.
-		select {
-		case c.queue <- m:
+		if len(c.queue) >= c.topic.hub.queueSize {
 			c.wmu.Unlock()
-			return false, nil
-		default:
-			c.wmu.Unlock()
+			if ifRoom {
+				return false, nil
+			}
 			return false, errSlow
 		}
+		c.queue = append(c.queue, m)
+		c.wmu.Unlock()
+		return false, nil
 	}
 	if c.phase.Load() == phaseOpen {
 		n, err := c.conn.TryWriteFrame(m.frame)
@@ -120,24 +138,12 @@ func (c *Client) deliver(m *message) (bool, error) {
 		}
 		c.partial, c.partMsg = m.frame[n:], m
 	} else {
-		c.queue <- m // the queue is empty when no writer runs
+		c.queue = append(c.queue, m) // the queue is empty when no writer runs
 	}
 	c.busy = true
 	c.wmu.Unlock()
 	go c.run()
 	return false, nil
-}
-
-// deliverIfRoom is deliver, except that a client whose queue is full is left as it is.
-func (c *Client) deliverIfRoom(m *message) (bool, error) {
-	if len(c.queue) == cap(c.queue) {
-		return false, nil
-	}
-	wrote, err := c.deliver(m)
-	if err == errSlow {
-		err = nil
-	}
-	return wrote, err
 }
 
 // fail closes a client that could not take a message: a slow consumer (1013) or a failed write
@@ -226,10 +232,16 @@ func (c *Client) run() {
 		var m *message
 		ok := true
 		if part == nil {
-			select {
-			case m, ok = <-c.queue:
+			switch {
+			case len(c.queue) > 0:
+				m = c.queue[0]
+				c.queue[0] = nil // do not keep the message alive in the array
+				c.queue = c.queue[1:]
+			case c.closed:
+				ok = false
 			default:
-				// Empty and open (a closed queue is always ready): hand the connection back.
+				// Empty and open: drop the queue's array and hand the connection back.
+				c.queue = nil
 				c.busy = false
 				c.wmu.Unlock()
 				if sent > 0 {
@@ -303,7 +315,11 @@ func (c *Client) finish(sent int, pending *message, failed bool) {
 	if pending != nil {
 		finish(pending)
 	}
-	for m := range c.queue {
+	c.wmu.Lock()
+	rest := c.queue // closed: nothing more is queued
+	c.queue = nil
+	c.wmu.Unlock()
+	for _, m := range rest {
 		finish(m)
 	}
 
