@@ -9,42 +9,46 @@ import (
 
 // Client is one subscription: a connection and, while there is something to write that the
 // connection did not take at once, its bounded queue and writer goroutine. It is kept small because
-// a conference has thousands of idle tabs and screens: about 200 bytes here and the done channel.
-// An idle client holds no queue: the fan-out writes its frames straight to the socket, and a queue
-// exists only while a writer goroutine is catching up (a channel of 64 slots, allocated at subscribe
-// time, was about 0.6 KiB of every idle viewer).
+// a conference has thousands of idle tabs and screens: 144 bytes (TestIdleClientMemory). An idle
+// client holds no queue: the fan-out writes its frames straight to the socket, and a queue exists
+// only while a writer goroutine is catching up (a channel of 64 slots, allocated at subscribe time,
+// was about 0.6 KiB of every idle viewer). Its done channel is made when Done is first called,
+// which the server does when the connection has ended.
 type Client struct {
 	topic *topic
 	shard *shard
 	conn  Conn
-	done  chan struct{}
-	idx   int32 // index in shard.clients, -1 once unregistered; guarded by shard.mu
 	// since is the sequence number of the last publish before this client subscribed: the fan-out
 	// skips it for that one and every earlier one (its initial messages are newer). Set under the
 	// shard's write lock before the client is added.
 	since uint64
+	idx   int32 // index in shard.clients, -1 once unregistered; guarded by shard.mu
+	// phase is read without a lock by the writer between messages; it and code, reason and why
+	// are written under wmu, and only the first move out of phaseOpen sets them.
+	phase atomic.Int32
 
 	// wmu makes one goroutine at a time the connection's writer: a deliverer trying a write without
-	// waiting (under wmu), or the writer goroutine (while busy). It guards the fields below.
-	wmu     sync.Mutex
-	busy    bool     // a writer goroutine owns the connection; it ends when the queue is empty
-	partial []byte   // the rest of a frame the connection did not take at once; the writer's first job
-	partMsg *message // the message partial belongs to
-	// queue is what the writer has still to write after partial, oldest first, at most the hub's
-	// queueSize messages. It is nil whenever no writer runs: the writer drops it when it has drained
-	// it, so a client that caught up holds no memory for its next burst.
-	queue []*message
+	// waiting (under wmu), or the writer goroutine (while busy). It guards the fields below. (The
+	// fields are in the order that packs them: the size of every idle client.)
+	wmu  sync.Mutex
+	busy bool // a writer goroutine owns the connection; it ends when the queue is empty
 	// closed is set by unregister, under the shard's write lock; every push happens under its read
 	// lock while idx >= 0, so nothing is queued after it. The writer drains the queue and finishes.
 	closed bool
-
-	// phase is read without the lock by the writer between messages; it and the fields below are
-	// written under mu, and only the first move out of phaseOpen sets them.
-	phase  atomic.Int32
-	mu     sync.Mutex
-	code   int
+	// finished says the client has finished; done, made by the first Done, is closed then.
+	finished bool
+	code     int32 // of the close frame; a close code is 16 bits
+	// partMsg is a message the connection took only the first partOff bytes of at once: the rest
+	// is the writer's first job.
+	partMsg *message
+	partOff int
+	// queue is what the writer has still to write after partMsg, oldest first, at most the hub's
+	// queueSize messages. It is nil whenever no writer runs: the writer drops it when it has drained
+	// it, so a client that caught up holds no memory for its next burst.
+	queue  []*message
 	reason string
 	why    Reason
+	done   chan struct{}
 }
 
 const (
@@ -62,7 +66,17 @@ func (c *Client) Topic() string { return c.topic.name }
 // Done is closed when the writer has stopped (dropped, closed, unsubscribed or shut down). From then
 // on the hub never touches the Conn again: the server's handler waits for it before returning, since
 // the websocket library may reuse the connection afterwards.
-func (c *Client) Done() <-chan struct{} { return c.done }
+func (c *Client) Done() <-chan struct{} {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if c.finished {
+			close(c.done)
+		}
+	}
+	return c.done
+}
 
 // Send delivers msg (a text message) to this client only, e.g. a pong. It does not block: it returns
 // false if the client has left, or if its queue is full, in which case the client is dropped as a
@@ -136,7 +150,7 @@ func (c *Client) offer(m *message, ifRoom bool) (bool, error) {
 			c.wmu.Unlock()
 			return true, nil
 		}
-		c.partial, c.partMsg = m.frame[n:], m
+		c.partMsg, c.partOff = m, n
 	} else {
 		c.queue = append(c.queue, m) // the queue is empty when no writer runs
 	}
@@ -181,23 +195,23 @@ func (c *Client) Close(code int, reason string, why Reason) {
 // topic and the writer stops without writing anything more (the peer is gone). Unsubscribe does not
 // wait: see Done.
 func (c *Client) Unsubscribe() {
-	c.mu.Lock()
+	c.wmu.Lock()
 	if c.phase.Load() == phaseOpen {
 		c.why = ReasonClient
 	}
 	c.phase.Store(phaseGone)
-	c.mu.Unlock()
+	c.wmu.Unlock()
 	c.unregister()
 }
 
 // startClosing moves the client from open to closing and reports whether this call did.
 func (c *Client) startClosing(code int, reason string, why Reason) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	if c.phase.Load() != phaseOpen {
 		return false
 	}
-	c.code, c.reason, c.why = code, reason, why
+	c.code, c.reason, c.why = int32(code), reason, why
 	c.phase.Store(phaseClosing)
 	return true
 }
@@ -227,11 +241,11 @@ func (c *Client) run() {
 	sent := 0
 	for {
 		c.wmu.Lock()
-		part, pm := c.partial, c.partMsg
-		c.partial, c.partMsg = nil, nil
+		pm, off := c.partMsg, c.partOff
+		c.partMsg, c.partOff = nil, 0
 		var m *message
 		ok := true
-		if part == nil {
+		if pm == nil {
 			switch {
 			case len(c.queue) > 0:
 				m = c.queue[0]
@@ -252,9 +266,9 @@ func (c *Client) run() {
 		}
 		c.wmu.Unlock()
 
-		if part != nil {
+		if pm != nil {
 			// The rest of a frame must go out whatever happens next, or the stream is corrupt.
-			if err := c.conn.WriteFrame(part, time.Now().Add(h.writeTimeout)); err != nil {
+			if err := c.conn.WriteFrame(pm.frame[off:], time.Now().Add(h.writeTimeout)); err != nil {
 				c.finish(sent, nil, true)
 				return
 			}
@@ -293,9 +307,9 @@ func (c *Client) finish(sent int, pending *message, failed bool) {
 	}
 	c.unregister() // no-op unless the writer is the one ending it; afterwards the queue is closed
 
-	c.mu.Lock()
+	c.wmu.Lock()
 	code, reason, why := c.code, c.reason, c.why
-	c.mu.Unlock()
+	c.wmu.Unlock()
 
 	flush := !failed && graceful(why)
 	undelivered := 0
@@ -330,7 +344,7 @@ func (c *Client) finish(sent int, pending *message, failed bool) {
 			// will not read (Close below still makes the reader fail).
 			deadline = time.Now()
 		}
-		_ = c.conn.WriteFrame(closeFrame(code, reason), deadline)
+		_ = c.conn.WriteFrame(closeFrame(int(code), reason), deadline)
 	}
 	_ = c.conn.Close()
 
@@ -341,5 +355,10 @@ func (c *Client) finish(sent int, pending *message, failed bool) {
 		h.obs.Dropped(name, undelivered)
 	}
 	h.obs.Disconnected(name, why)
-	close(c.done)
+	c.wmu.Lock()
+	c.finished = true
+	if c.done != nil {
+		close(c.done)
+	}
+	c.wmu.Unlock()
 }

@@ -210,11 +210,7 @@ func (h *Hub) Subscribe(topic string, conn Conn, initial ...[]byte) (*Client, er
 		return nil, fmt.Errorf("hub: %d initial messages do not fit the queue of %d: raise Options.QueueSize",
 			len(initial), h.queueSize)
 	}
-	c := &Client{
-		conn: conn,
-		done: make(chan struct{}),
-		idx:  -1,
-	}
+	c := &Client{conn: conn, idx: -1}
 	if err := h.register(topic, c, initial); err != nil {
 		return nil, err
 	}
