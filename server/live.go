@@ -39,6 +39,7 @@ type live struct {
 	renames map[string]string
 
 	states   map[string][]byte // topic -> state message, encoded once (docOfState gives the document)
+	v2       v2State           // protocol version 2's deltas (delta.go)
 	schedDoc []byte            // the schedule document, re-encoded when sched or adj change
 	schedZ   *compressedDoc    // schedDoc, compressed on demand
 	ics      *icsFeeds         // the iCalendar feeds, replaced when sched or adj change
@@ -157,7 +158,7 @@ func (l *live) subscribe(topic string, conn hub.Conn, head func(version string) 
 	if head != nil {
 		initial = head(l.sched.Version)
 	}
-	initial = append(initial, l.states[topic])
+	initial = append(initial, l.initialStateLocked(topic))
 	initial = append(initial, tail...)
 	return l.hub.Subscribe(topic, conn, initial...)
 }
@@ -298,8 +299,11 @@ func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 	if expires.scheduleChanged {
 		scheduleChanged = true
 	}
-	docs := encodeStates(l.sched, l.adj, st, l.changed)
+	wd := encodeStateDocs(l.sched, l.adj, st, l.changed)
+	docs := wd.bytes
 	msgs := make(map[string][]byte, len(docs))
+	l.v2.seq++
+	var v2 v2Frames
 	for topic, doc := range docs {
 		if old, ok := l.states[topic]; ok && bytes.Equal(docOfState(old), doc) {
 			msgs[topic] = old
@@ -307,9 +311,11 @@ func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 		}
 		msgs[topic] = wrapState(doc)
 		l.hub.Publish(topic, msgs[topic])
+		l.publishV2Locked(&v2, topic, wd)
 	}
 	l.publishRoomTopicsLocked(msgs, st)
 	l.states = msgs
+	l.v2.docs, l.v2.tracks = wd.docs, wd.tracks
 	if scheduleChanged || l.schedDoc == nil {
 		withAliases := l.adj // and the last reload's renames, before its edit is saved
 		withAliases.Aliases = l.aliasesLocked()
@@ -407,6 +413,7 @@ func (l *live) publishRoomTopicsLocked(msgs map[string][]byte, st schedule.State
 			}
 			if prev, ok := l.states[topic]; !ok || !bytes.Equal(prev, m) {
 				l.hub.Publish(topic, m)
+				l.hub.Publish(v2Topic(topic), wrapStateV2(docOfState(m), l.v2.seq)) // a full state: rare
 			}
 			msgs[topic] = m
 		}
@@ -423,6 +430,7 @@ func (l *live) publishRoomTopicsLocked(msgs map[string][]byte, st schedule.State
 			}))
 		}
 		l.hub.Publish(topic, gone)
+		l.hub.Publish(v2Topic(topic), wrapStateV2(docOfState(gone), l.v2.seq))
 	}
 }
 
