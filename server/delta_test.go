@@ -311,3 +311,60 @@ func TestDeltaFollowsDay(t *testing.T) {
 	}
 	t.Logf("%d changes; all-tracks tab: %d bytes over v2, %d over v1", steps, pages[0].bytes, v1Bytes)
 }
+
+// TestDeltaGapResync: a version 2 page that missed a delta sees the gap (the
+// next one is on a seq it does not hold), asks with resync, and gets the full
+// state, from which the following deltas apply again. A version 1 page that
+// sends resync is not understood.
+func TestDeltaGapResync(t *testing.T) {
+	ts := fosdemServer(t)
+	p := ts.dialV2(t, "tab", "", "")
+	next := func() {
+		st := stateDocOf(t, ts.get(t, "/api/v1/state"))
+		ts.clock.Set(*st.NextChange)
+		ts.wakeClock()
+	}
+	next()
+	if f, _ := p.frame(); f.Type != "delta" {
+		t.Fatalf("first change: %q, want a delta", f.Type)
+	}
+	// Dropped: the page holds the seq before it.
+	next()
+	f, raw := p.frame()
+	if f.Type != "delta" || f.Base == p.seq {
+		t.Fatalf("second change: %q on base %d, want a delta on a seq the page does not hold (%d)", f.Type, f.Base, p.seq)
+	}
+	if err := p.c.WriteMessage(websocket.TextMessage, []byte(`{"type":"resync"}`)); err != nil {
+		t.Fatal(err)
+	}
+	f, raw = p.frame()
+	if f.Type != "state" || *f.Seq < 2 {
+		t.Fatalf("after resync: %.200s, want the full state with the seq of the last change", raw)
+	}
+	p.check(ts, "the resync")
+	next()
+	f, raw = p.frame()
+	if f.Type != "delta" || f.Base != p.seq {
+		t.Fatalf("after the resync: %.200s, want a delta on seq %d", raw, p.seq)
+	}
+	p.apply(raw, ts.schedSessions(t))
+	p.check(ts, "the change after the resync")
+
+	v1 := ts.dial(t, "v1 tab", "")
+	if err := v1.c.WriteMessage(websocket.TextMessage, []byte(`{"type":"resync"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := v1.expectClose(); code != websocket.ClosePolicyViolation {
+		t.Fatalf("v1 tab sent resync: closed with %d, want 1008", code)
+	}
+}
+
+// TestDeltaBadProto: a protocol the server does not speak is a 400 saying
+// which it does.
+func TestDeltaBadProto(t *testing.T) {
+	ts := startServer(t, Config{})
+	_, resp, err := websocket.DefaultDialer.Dial(ts.ws+"?proto=3", nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("proto=3: %v, want a 400", err)
+	}
+}
