@@ -156,6 +156,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
   function setDoc(doc, persist = true) {
     live.doc = doc;
     live.idx = model.index(doc);
+    docSessions = new Map((doc.sessions || []).map((s) => [s.id, s]));
     // Says which schedule the page holds (for people debugging a screen, and tests).
     document.documentElement.dataset.schedule = doc.schedule_version || '';
     if (persist) save('doc', doc);
@@ -164,6 +165,11 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
 
   // The state's tracks by id, for lookups on every render.
   let stateTracks = new Map();
+  // The schedule document's sessions by id, as sent: a delta names a
+  // session by id (protocol version 2).
+  let docSessions = new Map();
+  let seq = null; // protocol version 2: the seq of the state held (null: none yet on this connection)
+  let resyncing = false; // a resync was asked and its state has not come
 
   function setState(st, persist = true) {
     if (!st) return;
@@ -370,11 +376,14 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     else if (watch) u.searchParams.set('watch', watch);
     rewatch = false;
     u.searchParams.set('view', view);
+    u.searchParams.set('proto', '2'); // one small delta per change (docs/protocol.md)
     if (assets) u.searchParams.set('v', assets);
     if (view !== 'admin') whoami(u.searchParams);
     const sock = new WebSocket(u);
     ws = sock;
     dialed = mono();
+    seq = null;
+    resyncing = false;
     sock.onmessage = (e) => {
       if (ws === sock) receive(e.data);
     };
@@ -453,7 +462,13 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
       }
       case 'state':
         live.lastUpdate = clock.now();
+        seq = m.seq ?? null;
+        resyncing = false;
         setState(m.state);
+        return;
+      case 'delta':
+        live.lastUpdate = clock.now();
+        if (!applyDelta(m)) resync();
         return;
       case 'announcement': {
         live.lastUpdate = clock.now();
@@ -482,6 +497,62 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
         reloadSoftly();
         return;
     }
+  }
+
+  // applyDelta makes the state held the state m says, or returns false when
+  // it cannot: a gap (m is not on the seq held) or a session it cannot name.
+  // A delta at or before the seq held came before a state the page asked
+  // for: it is already in that state.
+  function applyDelta(m) {
+    const st = live.state;
+    if (seq === null || !st) return false;
+    if (m.seq <= seq) return true;
+    if (m.base !== seq) return false;
+    const tracks = (st.tracks || []).slice();
+    for (const td of m.tracks || []) {
+      const i = tracks.findIndex((t) => t.id === td.id);
+      const now = session(td.now, st);
+      const next = session(td.next, st);
+      if (i < 0 || now === undefined || next === undefined) return false;
+      tracks[i] = { ...td, now, next };
+    }
+    let anns = (m.announcements || st.announcements || []).filter((a) => !(m.removed || []).includes(a.id));
+    for (const a of m.added || []) {
+      const i = anns.findIndex((b) => b.id === a.id);
+      if (i >= 0) anns[i] = a;
+      else anns.push(a);
+    }
+    const next = { ...st, tracks, announcements: anns, next_change: m.next_change };
+    if (m.pending?.length) next.pending = m.pending;
+    else if (m.pending) delete next.pending;
+    seq = m.seq;
+    setState(next);
+    return true;
+  }
+
+  // session is the session a delta names ({ref, est_start, ...}): the one
+  // with that id in the state held or in a schedule document of the state's
+  // version, with the delta's live fields. null for none; undefined when the
+  // page does not know the session.
+  const LIVE_FIELDS = ['s0', 's1', 't0', 't1', 'delay_minutes', 'change', 'live'];
+  function session(r, st) {
+    if (!r) return null;
+    let base = null;
+    for (const t of st.tracks || []) for (const s of [t.now, t.next]) if (s?.id === r.ref) base = s;
+    if (!base && live.doc?.schedule_version === st.schedule_version) base = docSessions.get(r.ref);
+    if (!base) return undefined;
+    const s = { ...base };
+    for (const k of LIVE_FIELDS) delete s[k];
+    const { ref, ...own } = r;
+    return Object.assign(s, own);
+  }
+
+  // resync asks for the full state, once until it comes; without a
+  // connection the next one brings it anyway.
+  function resync() {
+    if (resyncing || !ws || ws.readyState !== WebSocket.OPEN) return;
+    resyncing = true;
+    ws.send(JSON.stringify({ type: 'resync' }));
   }
 
   // reloadSoftly loads the new deployment. It fetches the page and its
