@@ -39,6 +39,9 @@ type v2Client struct {
 	seq   uint64
 	state map[string]any
 	bytes int // every frame's payload since the first state
+	// The tracks of its deltas as sent (sessions by id) and as they would
+	// be with whole sessions: what naming sessions by id saves.
+	refBytes, fullBytes int
 }
 
 type v2Frame struct {
@@ -129,7 +132,9 @@ func (v *v2Client) apply(raw []byte, sched map[string]map[string]any) {
 	tracks, _ := v.state["tracks"].([]any)
 	for _, x := range listOf(d["tracks"]) {
 		td := x.(map[string]any)
+		v.refBytes += len(mustJSON(td))
 		td["now"], td["next"] = resolve(td["now"]), resolve(td["next"])
+		v.fullBytes += len(mustJSON(td))
 		found := false
 		for i, y := range tracks {
 			if y.(map[string]any)["id"] == td["id"] {
@@ -309,7 +314,8 @@ func TestDeltaFollowsDay(t *testing.T) {
 	if steps < 50 {
 		t.Fatalf("%d steps: the day should have about a hundred changes", steps)
 	}
-	t.Logf("%d changes; all-tracks tab: %d bytes over v2, %d over v1", steps, pages[0].bytes, v1Bytes)
+	t.Logf("%d changes; all-tracks tab: %d bytes over v2, %d over v1; its deltas' tracks: %d bytes with sessions by id, %d with whole sessions",
+		steps, pages[0].bytes, v1Bytes, pages[0].refBytes, pages[0].fullBytes)
 }
 
 // TestDeltaGapResync: a version 2 page that missed a delta sees the gap (the
