@@ -44,8 +44,8 @@ type wireViewer struct {
 }
 
 // benchWire is `confdash bench wire`: start confdash on a schedule with its
-// clock just before a day's first session (--at) running --speed times
-// faster, connect an all-tracks tab and a one-track room screen, each with
+// clock before a day's first session (--at) running --speed times faster,
+// connect an all-tracks tab and a one-track room screen, each with
 // protocol 1 and 2, and count the bytes each receives until the day's last
 // session has ended. Nothing is posted: the changes are the schedule's own.
 func (e *Env) benchWire(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -73,6 +73,10 @@ func (e *Env) benchWire(ctx context.Context, args []string, stdout, stderr io.Wr
 	if err != nil {
 		return err
 	}
+	// The server starts and the viewers connect while the clock runs: it
+	// starts wireLead of real time ahead, so they are there before the first
+	// session at any speed.
+	w.from = w.first.Add(-time.Duration(float64(wireLead) * *speed)).UTC()
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	dir, err := os.MkdirTemp("", "confdash-bench-wire-")
@@ -97,8 +101,13 @@ func (e *Env) benchWire(ctx context.Context, args []string, stdout, stderr io.Wr
 // wireDay is the window a wire run follows.
 type wireDay struct {
 	date, track string
-	from, to    time.Time // a minute before the first session; the last session's end
+	first, to   time.Time // the first session's start, the last one's end
+	from        time.Time // the clock at the start
 }
+
+// wireLead is how long (real time) before the day's first session the run
+// starts the server's clock: enough to start it and connect.
+const wireLead = 10 * time.Second
 
 // wireWindow finds the day (the first when date is empty) and the track
 // with the most sessions that day (unless track is given).
@@ -124,18 +133,17 @@ func wireWindow(sc *schedule.Schedule, date, track string) (wireDay, error) {
 		if s.Start.Before(d.Start) || !s.Start.Before(d.End) {
 			continue
 		}
-		if w.from.IsZero() || s.Start.Before(w.from) {
-			w.from = s.Start
+		if w.first.IsZero() || s.Start.Before(w.first) {
+			w.first = s.Start
 		}
 		if s.End.After(w.to) {
 			w.to = s.End
 		}
 		count[s.Track]++
 	}
-	if w.from.IsZero() {
+	if w.first.IsZero() {
 		return wireDay{}, fmt.Errorf("bench wire: no session on %s", d.Date)
 	}
-	w.from = w.from.Add(-time.Minute).UTC()
 	if track == "" {
 		for _, t := range sc.Tracks {
 			if count[t.ID] > count[w.track] {
@@ -174,7 +182,7 @@ func runWire(ctx context.Context, base string, w wireDay) (*wireReport, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = followDay(ctx, u.String()+"?"+rep.Viewers[i].Query, w.to, &rep.Viewers[i])
+			errs[i] = followDay(ctx, u.String()+"?"+rep.Viewers[i].Query, w, &rep.Viewers[i])
 		}()
 	}
 	wg.Wait()
@@ -195,8 +203,9 @@ func (c countingConn) Read(p []byte) (int, error) {
 }
 
 // followDay reads one viewer's messages until one says the next change is
-// after end (or that there is none).
-func followDay(ctx context.Context, wsURL string, end time.Time, v *wireViewer) error {
+// after the day's end (or that there is none).
+func followDay(ctx context.Context, wsURL string, w wireDay, v *wireViewer) error {
+	end := w.to
 	var n atomic.Int64
 	d := websocket.Dialer{
 		HandshakeTimeout: 10 * time.Second,
@@ -221,8 +230,9 @@ func followDay(ctx context.Context, wsURL string, end time.Time, v *wireViewer) 
 			return fmt.Errorf("%s (protocol %d): %w", v.Name, v.Protocol, err)
 		}
 		var m struct {
-			Type       string `json:"type"`
-			NextChange any    `json:"next_change"`
+			Type         string `json:"type"`
+			ServerTimeMS int64  `json:"server_time_ms"`
+			NextChange   any    `json:"next_change"`
 			State      *struct {
 				NextChange any `json:"next_change"`
 			} `json:"state"`
@@ -234,6 +244,12 @@ func followDay(ctx context.Context, wsURL string, end time.Time, v *wireViewer) 
 		v.Bytes = n.Load()
 		var next any
 		switch m.Type {
+		case "hello":
+			if at := time.UnixMilli(m.ServerTimeMS); !at.Before(w.first) {
+				return fmt.Errorf("%s (protocol %d) connected at %s, after the day's first session at %s: the server took longer than %s to start; lower --speed",
+					v.Name, v.Protocol, at.UTC().Format(time.RFC3339), w.first.Format(time.RFC3339), wireLead)
+			}
+			continue
 		case "state":
 			next = m.State.NextChange
 		case "delta":
