@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -127,6 +128,7 @@ func TestDeltaPagesFollowDay(t *testing.T) {
 	}
 	pages := []page{
 		{b.open(t, "tab", ts.url+"/", tabOpt{width: 1280, height: 720}), ""},
+		{b.open(t, "phone tab", ts.url+"/", tabOpt{width: 390, height: 844, mobile: true}), ""},
 		{b.open(t, "room screen", ts.url+"/screen/"+room, tabOpt{width: 1920, height: 1080}), "view=screen&track=" + room},
 		{b.open(t, "lobby", ts.url+"/screen", tabOpt{width: 1920, height: 1080}), "view=screen"},
 	}
@@ -196,6 +198,15 @@ func TestDeltaPagesFollowDay(t *testing.T) {
 		case 8:
 			ts.announce("Lunch in the K building", "")
 			check("an announcement")
+		case 40: // to look at: the pages at midday, their clocks pinned to the server's
+			out := shotsDir(t)
+			for _, p := range pages {
+				eval[bool](p.tab, fmt.Sprintf(`(confdash.clock.ref = { c: performance.timeOrigin + performance.now(), s: %d }, confdash.clock.rate = 1, true)`, clock.Now().UnixMilli()))
+			}
+			for i, size := range [][2]int64{{1280, 720}, {390, 844}, {1920, 1080}, {1920, 1080}} {
+				p := pages[i]
+				p.screenshot(out, "delta-fosdem-"+strings.ReplaceAll(p.name, " ", "-"), size[0], size[1], 0)
+			}
 		}
 	}
 	if steps < 50 {
