@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/confdash/confdash/hub"
 	"github.com/confdash/confdash/schedule"
 )
 
@@ -228,51 +229,44 @@ type v2State struct {
 	states2 map[string][]byte    // topic -> version 2 state message
 }
 
-// publishV2Locked sends the version 2 pages of topic, whose document changed
-// in this refresh (wd), their frame.
-func (l *live) publishV2Locked(f *v2Frames, topic string, wd wireDocs) {
-	base := l.v2.seqs[topic]
-	if l.v2.seqs == nil {
-		l.v2.seqs = map[string]uint64{}
+// publish sends the version 2 pages of topic, whose document changed in
+// this refresh (wd, numbered seq), their frame. Called under live's mutex.
+func (v *v2State) publish(h *hub.Hub, f *v2Frames, topic string, wd wireDocs) {
+	base := v.seqs[topic]
+	if v.seqs == nil {
+		v.seqs = map[string]uint64{}
 	}
-	l.v2.seqs[topic] = l.v2.seq
-	delete(l.v2.states2, topic)
+	v.seqs[topic] = v.seq
+	delete(v.states2, topic)
 	// Nobody to tell: the next version 2 page of the topic starts from a
-	// full state. Subscribing takes l.mu too, so none can arrive meanwhile.
-	if l.hub.Count(v2Topic(topic)) == 0 {
+	// full state. Subscribing takes live's mutex too, so none can arrive
+	// meanwhile.
+	if h.Count(v2Topic(topic)) == 0 {
 		return
 	}
-	l.hub.Publish(v2Topic(topic), f.frame(l.v2.docs[topic], wd.docs[topic], wd.bytes[topic], l.v2.tracks, wd.tracks, l.v2.seq, base))
+	h.Publish(v2Topic(topic), f.frame(v.docs[topic], wd.docs[topic], wd.bytes[topic], v.tracks, wd.tracks, v.seq, base))
 }
 
-// stateV2Locked is the version 2 state message of topic.
-func (l *live) stateV2Locked(topic string) []byte {
-	if msg, ok := l.v2.states2[topic]; ok {
+// state is the version 2 state message of topic, whose version 1 message
+// is v1. Called under live's mutex.
+func (v *v2State) state(topic string, v1 []byte) []byte {
+	if msg, ok := v.states2[topic]; ok {
 		return msg
 	}
-	msg := wrapStateV2(docOfState(l.states[topic]), l.v2.seqs[topic])
-	if l.v2.states2 == nil {
-		l.v2.states2 = map[string][]byte{}
+	msg := wrapStateV2(docOfState(v1), v.seqs[topic])
+	if v.states2 == nil {
+		v.states2 = map[string][]byte{}
 	}
-	l.v2.states2[topic] = msg
+	v.states2[topic] = msg
 	return msg
 }
 
-// initialStateLocked is the state message a new subscriber of hub topic t
-// gets first: version 2's for a v2Topic.
-func (l *live) initialStateLocked(t string) []byte {
+// initial is the state message a new subscriber of hub topic t gets first:
+// version 2's for a v2Topic. states are the version 1 messages by topic.
+// Called under live's mutex.
+func (v *v2State) initial(t string, states map[string][]byte) []byte {
 	if base, ok := strings.CutSuffix(t, "@2"); ok {
-		return l.stateV2Locked(base)
+		return v.state(base, states[base])
 	}
-	return l.states[t]
-}
-
-// resync sends a version 2 client of topic the full state, when it asked
-// because it could not apply a delta. Under l.mu: every delta published
-// before it has a seq at most the state's (the page drops those), every one
-// after it comes after it.
-func (l *live) resync(topic string, c interface{ Send([]byte) bool }) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	c.Send(l.stateV2Locked(topic))
+	return states[t]
 }

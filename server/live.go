@@ -158,9 +158,19 @@ func (l *live) subscribe(topic string, conn hub.Conn, head func(version string) 
 	if head != nil {
 		initial = head(l.sched.Version)
 	}
-	initial = append(initial, l.initialStateLocked(topic))
+	initial = append(initial, l.v2.initial(topic, l.states))
 	initial = append(initial, tail...)
 	return l.hub.Subscribe(topic, conn, initial...)
+}
+
+// resync sends a protocol version 2 client of topic the full state, when it
+// asked because it could not apply a delta (delta.go). Under the lock: every
+// delta published before it has a seq at most the state's (the page drops
+// those), every one after it comes after it.
+func (l *live) resync(topic string, c *hub.Client) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c.Send(l.v2.state(topic, l.states[topic]))
 }
 
 // onAdjustments makes adj what every client sees: the announcement events
@@ -311,7 +321,7 @@ func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 		}
 		msgs[topic] = wrapState(doc)
 		l.hub.Publish(topic, msgs[topic])
-		l.publishV2Locked(&v2, topic, wd)
+		l.v2.publish(l.hub, &v2, topic, wd)
 	}
 	l.publishRoomTopicsLocked(msgs, st)
 	l.states = msgs
