@@ -584,6 +584,7 @@ func (s *Server) publishViewers(msg []byte) {
 		return
 	}
 	s.hub.Publish(classAdmin, msg)
+	s.hub.Publish(v2Topic(classAdmin), msg) // the consoles on protocol version 2 (delta.go)
 }
 
 // seesViewers reports whether a view is sent the viewer counts (see
