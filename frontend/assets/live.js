@@ -15,7 +15,8 @@
 // CLOCK_WAIT falls back to its own clock and says so.
 
 import * as model from './model.js';
-import { hms } from './fmt.js';
+import { hm } from './fmt.js';
+import { t } from './i18n.js';
 
 // The asset version this page was built with: the path segment after
 // /assets/ in this module's URL. The server answers "reload" when it differs.
@@ -145,7 +146,9 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
       if (doc) setDoc(doc, false);
       if (snap) {
         setState(snap.state, false);
-        live.lastUpdate = snap.lastUpdate;
+        // The last word from the server before the reload (kept as the
+        // page went away): what "offline since" means.
+        live.lastUpdate = Math.max(snap.lastUpdate || 0, +sessionStorage.getItem(`${key}:seen`) || 0) || null;
         if (!clock.ref && snap.clock) Object.assign(clock, snap.clock);
       }
     } catch {
@@ -356,7 +359,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
       el.hidden = !stale && !waiting;
       if (waiting) el.textContent = 'Connecting…';
       else if (stale && !clock.ref) el.textContent = 'Reconnecting… times follow this device’s clock, not the server’s';
-      else if (stale) el.textContent = `Reconnecting…${live.lastUpdate ? ` last update ${hms(live.lastUpdate, live.tz())}` : ''}`;
+      else if (stale) el.textContent = t('offline.since', { time: live.lastUpdate ? hm(live.lastUpdate, live.tz()) : '?' });
     }
     changed();
   }
@@ -502,6 +505,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
   }
 
   addEventListener('online', () => !ws && connect());
+  addEventListener('pagehide', () => live.lastUpdate && save('seen', live.lastUpdate));
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState !== 'visible') return;
     if (!ws) connect();

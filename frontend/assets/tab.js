@@ -8,6 +8,7 @@ import * as fmt from './fmt.js';
 import * as favs from './favs.js';
 import { $, h, text, attr, css, show, sync, say, watch, announcer, params, changeBadge } from './ui.js';
 import { statusRibbon } from './rooms.js';
+import { mountReminders } from './remind.js';
 
 const FOLLOW_KEY = 'confdash:follow';
 // follow is the track the viewer chose (the server counts them there); ""
@@ -33,19 +34,8 @@ const live = start({ view: 'tab', watch: follow, render });
 
 // ---- header tools
 
-const notifyBtn = $('notify');
 const notifyMsg = $('notify-msg');
-if (favs.canNotify()) {
-  show(notifyBtn, true);
-  attr(notifyBtn, 'aria-pressed', favs.notifyWanted());
-  notifyBtn.addEventListener('click', async () => {
-    const on = notifyBtn.getAttribute('aria-pressed') !== 'true';
-    const got = await favs.setNotify(on);
-    attr(notifyBtn, 'aria-pressed', got === 'on');
-    text(notifyMsg, got === 'blocked' ? 'Notifications are blocked for this site in your browser settings.' : '');
-    live.changed();
-  });
-}
+mountReminders($('reminders'), live);
 
 $('ics').addEventListener('click', () => {
   const list = live.idx ? live.idx.all.filter((s) => favs.starred.has(s.id)) : [];
@@ -349,10 +339,6 @@ function draw(t) {
   text($('more'), rest > 0 ? `Show ${Math.min(PAGE, rest)} more of ${rest} other tracks` : '');
 
   document.title = tabTitle(t, tz, day, conf);
-  favs.arm(live.idx?.all || [], clock, (s) => {
-    const tr = tracks.find((x) => x.id === s.track);
-    return `${fmt.dual(s.t0, tz)} · ${fmt.iso(tr ? tr.name : s.track)}`;
-  });
   return true;
 }
 
