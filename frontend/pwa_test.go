@@ -162,9 +162,10 @@ func TestOfflineSince(t *testing.T) {
 	if body := eval[string](tb, `document.body.innerText`); strings.Contains(body, "ERR_") {
 		t.Errorf("the browser's error page: %s", body)
 	}
-	// The whole notice is on the phone's screen.
-	if r := eval[[]float64](tb, `(() => { const r = document.querySelector('#notice').getBoundingClientRect(); return [r.left, r.right, innerWidth]; })()`); r[0] < 0 || r[1] > r[2] {
-		t.Errorf("the notice spans %.0f to %.0f px of a %.0f px screen", r[0], r[1], r[2])
+	// The whole notice is on the phone's screen, its text inside it.
+	r := eval[[]float64](tb, `(() => { const el = document.querySelector('#notice'); const r = el.getBoundingClientRect(); return [r.left, r.right, innerWidth, el.scrollWidth, el.clientWidth]; })()`)
+	if r[0] < 0 || r[1] > r[2] || r[3] > r[4] {
+		t.Errorf("the notice spans %.0f to %.0f px of a %.0f px screen, its text %.0f px in a box of %.0f", r[0], r[1], r[2], r[3], r[4])
 	}
 	shoot(t, tb, "tab-offline")
 }
@@ -314,14 +315,10 @@ func TestReminders(t *testing.T) {
 	if want := "Starts at " + a.Start.Add(10*time.Minute).In(s.Location).Format("15:04") + " (10 min late)"; !strings.HasPrefix(n.Body, want) {
 		t.Errorf("reminder body %q, want it to start %q", n.Body, want)
 	}
-	// The service worker's registration holds it.
-	titles, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](`navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((l) => l.map((n) => n.title))`, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Contains(titles, a.Title) {
-		t.Errorf("registration.getNotifications() = %q, want %q among them", titles, a.Title)
-	}
+	// The service worker's registration holds it (asked again at each poll:
+	// the answer is a promise).
+	tb.wait("the reminder among the registration's notifications", fmt.Sprintf(
+		`(navigator.serviceWorker.ready.then((r) => r.getNotifications()).then((l) => (globalThis.held = l.map((n) => n.title))), (globalThis.held || []).includes(%q))`, a.Title), 5*time.Second)
 
 	// The schedule changes: one starred talk moves 15 minutes, another is
 	// taken out.
