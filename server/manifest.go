@@ -71,14 +71,23 @@ func (s *Server) getManifest(c *fiber.Ctx) error {
 	return c.Send(b)
 }
 
-// shortName is the name under the installed icon: the conference's name if
-// it fits, else its first word if that fits, else "confdash".
+// shortName is the name under the installed icon: the conference's name
+// if it fits, else as many of its first words as fit, else its first word
+// cut short.
 func shortName(name string) string {
 	if utf8.RuneCountInString(name) <= shortNameMax {
 		return name
 	}
-	if f := strings.Fields(name); len(f) > 0 && utf8.RuneCountInString(f[0]) <= shortNameMax {
-		return f[0]
+	short := ""
+	for _, w := range strings.Fields(name) {
+		next := strings.TrimSpace(short + " " + w)
+		if utf8.RuneCountInString(next) > shortNameMax {
+			break
+		}
+		short = next
 	}
-	return "confdash"
+	if short == "" {
+		short = string([]rune(name)[:shortNameMax-1]) + "…"
+	}
+	return short
 }
