@@ -22,6 +22,7 @@ import (
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
@@ -204,6 +205,7 @@ type grantParams struct {
 func recordNotifications(ids []string, lead int) string {
 	stars, _ := json.Marshal(ids)
 	return fmt.Sprintf(`(() => {
+  if (location.protocol !== 'http:') return; // about:blank, before the test's page
   localStorage.setItem('confdash:favs', %q);
   localStorage.setItem('confdash:notify', '1');
   localStorage.setItem('confdash:remind-lead', '%d');
@@ -364,30 +366,54 @@ func TestReminders(t *testing.T) {
 	shoot(t, tb, "tab-reminders")
 }
 
-// TestRemindersDenied: with notifications refused for the site, the tab
-// says plainly that no reminders can be shown and offers the calendar.
-func TestRemindersDenied(t *testing.T) {
+// iPhoneSafari is the user agent of Safari on an iPhone: outside an app
+// added to the Home Screen (navigator.standalone), it shows no notifications.
+const iPhoneSafari = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+
+// TestRemindersCannot: where no reminder can be shown (notifications
+// refused for the site; an iPhone's browser outside an installed app), the
+// tab says so plainly, hides the toggle and offers the calendar instead.
+func TestRemindersCannot(t *testing.T) {
 	b := newBrowser(t)
 	_, s := corpus(t, thirtyOneC3)
 	a := quietBefore(t, s)
 	ts := startCorpus(t, thirtyOneC3, a.Start.Add(-30*time.Minute), 1)
-	tb := b.open(t, "tab", ts.url+"/", tabOpt{width: 390, height: 844, mobile: true, init: recordNotifications([]string{a.ID}, 10)})
-	bc := chromedp.FromContext(tb.ctx).BrowserContextID
-	if _, err := chromedp.CallBrowser(tb.ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
-		Permission: &cdpbrowser.PermissionDescriptor{Name: "notifications"}, Setting: cdpbrowser.PermissionSettingDenied, Origin: ts.url, BrowserContextID: bc,
-	}); err != nil {
-		t.Fatalf("deny notifications: %v", err)
+	for _, c := range []struct {
+		name, why, says string
+		setup           func(tb *tab)
+	}{
+		{"denied", "denied", "Notifications are blocked for this site in your browser settings, so no reminders can be shown.", func(tb *tab) {
+			bc := chromedp.FromContext(tb.ctx).BrowserContextID
+			if _, err := chromedp.CallBrowser(tb.ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+				Permission: &cdpbrowser.PermissionDescriptor{Name: "notifications"}, Setting: cdpbrowser.PermissionSettingDenied, Origin: ts.url, BrowserContextID: bc,
+			}); err != nil {
+				t.Fatalf("deny notifications: %v", err)
+			}
+		}},
+		{"iphone", "ios", "On iPhone and iPad, reminders work only once this page is added to the Home Screen (Share, then “Add to Home Screen”).", func(tb *tab) {
+			if _, err := chromedp.Call(tb.ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: iPhoneSafari, Platform: "iPhone"}); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tb := b.open(t, c.name, "about:blank", tabOpt{width: 390, height: 844, mobile: true, init: recordNotifications([]string{a.ID}, 10)})
+			c.setup(tb)
+			if err := chromedp.Do(tb.ctx, chromedp.Navigate(ts.url+"/")); err != nil {
+				t.Fatal(err)
+			}
+			tb.wait("the reminders refused", fmt.Sprintf(`document.querySelector('#reminders').dataset.reminders === %q`, c.why), 10*time.Second)
+			msg := eval[[]string](tb, `[...document.querySelectorAll('#reminders .remind-msg')].filter((e) => e.checkVisibility()).map((e) => e.innerText)`)
+			if want := c.says + " Add the starred sessions to your calendar instead."; len(msg) != 1 || msg[0] != want {
+				t.Errorf("the tab says %q, want %q", msg, want)
+			}
+			if got := eval[string](tb, `document.querySelector('#reminders .remind-cal').getAttribute('href')`); got != "/schedule.ics?sessions="+a.ID {
+				t.Errorf("calendar link %q, want the starred session's", got)
+			}
+			if eval[bool](tb, `document.querySelector('#reminders .remind-on').checkVisibility()`) {
+				t.Error("the reminder toggle shows where no reminder can be shown")
+			}
+			shoot(t, tb, "tab-reminders-"+c.name)
+		})
 	}
-	tb.wait("the reminders refused", `document.querySelector('#reminders').dataset.reminders === 'denied'`, 10*time.Second)
-	msg := eval[[]string](tb, `[...document.querySelectorAll('#reminders .remind-msg')].filter((e) => e.checkVisibility()).map((e) => e.innerText)`)
-	if want := "Notifications are blocked for this site in your browser settings, so no reminders can be shown. Add the starred sessions to your calendar instead."; len(msg) != 1 || msg[0] != want {
-		t.Errorf("the tab says %q, want %q", msg, want)
-	}
-	if got := eval[string](tb, `document.querySelector('#reminders .remind-cal').getAttribute('href')`); got != "/schedule.ics?sessions="+a.ID {
-		t.Errorf("calendar link %q, want the starred session's", got)
-	}
-	if eval[bool](tb, `document.querySelector('#reminders .remind-on').checkVisibility()`) {
-		t.Error("the reminder toggle shows where no reminder can be shown")
-	}
-	shoot(t, tb, "tab-reminders-denied")
 }
