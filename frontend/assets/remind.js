@@ -124,7 +124,7 @@ export function mountReminders(el, live) {
     const first = list.find((s) => !done(s, ms));
     el.dataset.nextAt = first ? String(first.t0 - ms) : '';
     el.dataset.nextId = first ? first.id : '';
-    text(next, first ? t('remind.next', { time: fmt.hm(first.t0 - ms, tz), title: first.title }) : '');
+    text(next, first ? t('remind.next', { time: fmt.hm(first.t0 - ms, tz), title: fmt.iso(first.title) }) : '');
   }
 
   const doneKey = (s, ms) => `confdash:reminded:${s.id}:${s.t0}:${ms}`;
@@ -203,7 +203,9 @@ export function mountReminders(el, live) {
   }
 
   // settings shows the toggle and the lead while the platform can notify,
-  // else what stands in the way and the calendar instead.
+  // else, once there is something to be reminded of (a star) or the viewer
+  // asked, what stands in the way and the calendar instead: a phone's first
+  // screen is for what is on now.
   function settings() {
     const why = cannot() || said;
     const pressed = wanted();
@@ -211,7 +213,7 @@ export function mountReminders(el, live) {
     attr(on, 'aria-pressed', String(pressed));
     show(pick, pressed);
     show(next, pressed);
-    show(msg, !!why);
+    show(msg, !!why && (favs.starred.size > 0 || !!said));
     text(msg.firstChild, why ? t(`remind.cannot.${why}`) : '');
     const ids = [...favs.starred].sort().join(',');
     attr(cal, 'href', ids ? `/schedule.ics?sessions=${encodeURIComponent(ids)}` : '/schedule.ics');
