@@ -128,6 +128,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
   let pending = false;
   let rewatch = false; // the followed track changed while connecting
   let dialed = 0; // when the current connection was dialled
+  let heard = false; // a hello came since this page loaded
   const started = mono();
 
   // ---- snapshot: a reloaded page (a deployment, a kiosk restart) shows the
@@ -403,6 +404,12 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     clearTimeout(pongTimer);
     pongTimer = 0;
     if (live.open) setOpen(false);
+    // A reload that shows its snapshot and cannot reach the server is
+    // offline now: no need to wait out a blip that this is not.
+    else if (!heard && clock.ref && live.doc && !live.stale) {
+      live.since = mono() - STALE_AFTER;
+      showStale();
+    }
     retryTimer = setTimeout(connect, backoff(attempt++));
   }
 
@@ -430,6 +437,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     }
     switch (m.type) {
       case 'hello': {
+        heard = true;
         attempt = 0;
         samples = [];
         // The server stamps hello as it accepts the upgrade, half a round
