@@ -263,8 +263,8 @@ func eventBlock(t *testing.T, xml, id string) (from, to int) {
 // TestReminders: a starred talk's reminder is shown through the service
 // worker registration lead minutes before its estimated start; a delay
 // posted before it re-arms it to the new estimate (and the old instant
-// passes silently); a starred talk cancelled, one moved, and a full room
-// each notify once.
+// passes silently); a starred talk cancelled, one moved, a full room and a
+// room moved by an organizer each notify once.
 func TestReminders(t *testing.T) {
 	b := newBrowser(t)
 	data, s := corpus(t, thirtyOneC3)
@@ -348,15 +348,29 @@ func TestReminders(t *testing.T) {
 	}
 	tb.wait("the room full notification", fmt.Sprintf(`shown.some((n) => n.title === %q)`, "Room full: "+a.Title), 10*time.Second)
 
-	// Each change said once, however many checks ran since.
+	// An organizer moves the first talk's room: it says where to go.
+	var other schedule.Track
+	for _, tr := range s.Tracks {
+		if tr.ID != a.Track {
+			other = tr
+			break
+		}
+	}
+	if code, body := ts.admin("POST", "/api/v1/tracks/"+a.Track+"/status", map[string]string{"status": "moved", "moved_to": other.ID}); code != http.StatusOK {
+		t.Fatalf("room moved: %d %s", code, body)
+	}
+	tb.wait("the room moved notification", fmt.Sprintf(`shown.some((n) => n.title === %q && n.body.endsWith(%q))`, "Moved: "+a.Title, " in "+other.Name), 10*time.Second)
+
+	// Each change said once, however many checks ran since (a talk in the
+	// moved room may be told twice that it moved: once per change).
 	shown = eval[[]notification](tb, `shown`)
 	count := map[string]int{}
 	for _, x := range shown {
-		count[x.Title]++
+		count[x.Title+" / "+x.Body]++
 	}
-	for title, n := range count {
+	for what, n := range count {
 		if n != 1 {
-			t.Errorf("%q shown %d times, want once: %v", title, n, shown)
+			t.Errorf("%q shown %d times, want once: %v", what, n, shown)
 		}
 	}
 	if body := shown[slices.IndexFunc(shown, func(x notification) bool {

@@ -70,6 +70,13 @@ const lead = () => {
 };
 const wanted = () => get(ON_KEY) === '1' && !cannot() && Notification.permission === 'granted';
 
+// roomOf is where a session takes place now: its room, or the one an
+// organizer moved the room to (a room status).
+function roomOf(tr) {
+  const st = tr.status;
+  return st?.status === 'moved' ? st.moved_to_name || st.moved_to || tr.name : tr.name;
+}
+
 async function notify(title, body, tag) {
   const reg = await navigator.serviceWorker.ready;
   await reg.showNotification(title, { body, tag, icon: new URL('icon-192.png', import.meta.url).href, data: { url: '/' } });
@@ -151,7 +158,7 @@ export function mountReminders(el, live) {
       // Without storage a reload may remind again.
     }
     const tz = live.tz();
-    const room = live.track(s.track, now).name;
+    const room = roomOf(live.track(s.track, now));
     const late = Math.round((s.t0 - s.s0) / 60e3);
     const body =
       late > 0
@@ -162,8 +169,8 @@ export function mountReminders(el, live) {
   }
 
   // changes notifies, once each, when a starred session is cancelled, moved
-  // (another time or room in the schedule) or its room is full while it is
-  // on now or next. What was seen is kept, so a reload does not say it again,
+  // (another time or room in the schedule, or its room moved by an
+  // organizer) or its room is full while it is on now or next. What was seen is kept, so a reload does not say it again,
   // and is kept while reminders are off too, so turning them on does not
   // bring back old news.
   function changes(now, tz) {
@@ -182,13 +189,13 @@ export function mountReminders(el, live) {
       inDoc.add(s.id);
       const tr = live.track(s.track, now);
       const full = tr.status?.status === 'full' && (tr.now?.id === s.id || tr.next?.id === s.id);
-      const cur = { c: !!s.cancelled, at: s.s0, room: s.track, full };
+      const cur = { c: !!s.cancelled, at: s.s0, room: s.track, full, mv: tr.status?.status === 'moved' ? tr.status.moved_to || '' : '' };
       const old = seen[s.id];
       mark[s.id] = cur;
       if (!old || !loud || s.t1 <= now) continue;
-      const where = { title: s.title, time: fmt.hm(s.t0, tz), room: tr.name };
+      const where = { title: s.title, time: fmt.hm(s.t0, tz), room: roomOf(tr) };
       if (cur.c && !old.c) notify(t('remind.cancelled', where), t('remind.cancelled.body', where), `change:${s.id}`).catch(() => {});
-      else if (!cur.c && (cur.at !== old.at || cur.room !== old.room)) notify(t('remind.moved', where), t('remind.moved.body', where), `change:${s.id}`).catch(() => {});
+      else if (!cur.c && (cur.at !== old.at || cur.room !== old.room || (cur.mv && cur.mv !== old.mv))) notify(t('remind.moved', where), t('remind.moved.body', where), `change:${s.id}`).catch(() => {});
       if (cur.full && !old.full && !cur.c) notify(t('remind.full', where), t('remind.full.body', where), `full:${s.id}`).catch(() => {});
     }
     // A starred session gone from the schedule is as good as cancelled.
