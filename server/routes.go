@@ -76,6 +76,8 @@ func (s *Server) newApp() *fiber.App {
 		// (larger messages take a few reads). The write buffer is never
 		// used: the hub writes whole frames to the socket itself.
 		ReadBufferSize: 256, WriteBufferSize: 256,
+		// Selected when the console offers it with its token (ws.go).
+		Subprotocols: []string{wsProtocol},
 	}))
 
 	api := app.Group("/api/v1")

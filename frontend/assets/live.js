@@ -82,8 +82,9 @@ function sample(c, s, rtt) {
 // start connects the page. track: a track id or "" for all; view: tab,
 // screen, overlay or admin; watch: for an all-tracks tab, the track its
 // viewer chose to follow (counted as that track's viewer; "" counts under
-// "all"); render(t) is called with the server time.
-export function start({ track = '', view = 'tab', watch = '', render }) {
+// "all"); render(t) is called with the server time; protocols(), if given,
+// are the websocket subprotocols of each connection (the console's token).
+export function start({ track = '', view = 'tab', watch = '', render, protocols }) {
   const key = `confdash:${view}:${track}`;
   const live = {
     track,
@@ -376,7 +377,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     u.searchParams.set('view', view);
     if (assets) u.searchParams.set('v', assets);
     if (view !== 'admin') whoami(u.searchParams);
-    const sock = new WebSocket(u);
+    const sock = new WebSocket(u, protocols?.());
     ws = sock;
     dialed = mono();
     sock.onmessage = (e) => {
