@@ -10,7 +10,6 @@ import * as fmt from './fmt.js';
 import * as favs from './favs.js';
 import { $, h, text, attr, css, show, sync, say, watch, announcer, params, changeBadge } from './ui.js';
 import { statusRibbon } from './rooms.js';
-import { mountReminders } from './remind.js';
 import * as i18n from './i18n.js';
 
 const FOLLOW_KEY = 'confdash:follow';
@@ -38,7 +37,9 @@ const live = start({ view: 'tab', watch: follow, render });
 // ---- header tools
 
 const notifyMsg = $('notify-msg');
-mountReminders($('reminders'), live);
+// The reminders (remind.js) load with the first star: a first visit has
+// nothing to be reminded of, and its first load stays within the budget.
+let reminders = false;
 
 $('ics').addEventListener('click', () => {
   const list = live.idx ? live.idx.all.filter((s) => favs.starred.has(s.id)) : [];
@@ -409,6 +410,7 @@ function draw(t) {
   rotateAnnouncements(anns, t);
 
   if (!ready) return false;
+  if (!reminders && favs.starred.size) reminders = import('./remind.js').then((m) => m.mountReminders($('reminders'), live));
   $('loading')?.remove();
   follow = live.current(follow); // a renamed room keeps its followers
   if (!tracks.some((x) => x.id === follow)) follow = '';
