@@ -6,6 +6,7 @@
 package deploy_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -798,7 +799,9 @@ func startServer(t *testing.T) testServer {
 	t.Cleanup(func() { ws.Close() })
 	// The viewers message follows the count (and the session's peak); only
 	// the organizers' view receives it.
-	admin, resp, err := websocket.DefaultDialer.Dial(wsBase+"?view=admin", nil)
+	// The console's token rides in a subprotocol, never in the URL.
+	admin, resp, err := websocket.DefaultDialer.Dial(wsBase+"?view=admin", http.Header{
+		"Sec-WebSocket-Protocol": {"confdash.v1, bearer." + base64.RawURLEncoding.EncodeToString([]byte(adminToken))}})
 	if err != nil {
 		t.Fatalf("admin websocket: %v (%v)", err, resp)
 	}

@@ -63,19 +63,33 @@ func metricsHandler(reg *prometheus.Registry) fiber.Handler {
 // --trusted-proxies). Only a request without it spends its address's admin
 // budget, so guessing the token is as slow as that budget.
 func (s *Server) requireAdmin(c *fiber.Ctx) error {
+	if err := s.checkAdmin(c, c.Get(fiber.HeaderAuthorization), sendBearer); err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.Next()
+}
+
+// sendBearer is what a request without the right token is told to do.
+const sendBearer = "send the admin token as 'Authorization: Bearer TOKEN' (the server's CONFDASH_ADMIN_TOKEN)"
+
+// checkAdmin is requireAdmin's check of an Authorization value, for the
+// other ways the token arrives too (the console's websocket, ws.go): nil
+// for the right token; otherwise the error to answer, which says how to
+// send it, after spending the address's admin budget.
+func (s *Server) checkAdmin(c *fiber.Ctx, authorization, how string) error {
 	if s.cfg.AdminToken == "" {
 		return apiError(fiber.StatusForbidden, "admin_disabled", "the admin API is off: set CONFDASH_ADMIN_TOKEN in the server's environment and restart it")
 	}
-	if s.validToken(c.Get(fiber.HeaderAuthorization)) {
-		c.Set(fiber.HeaderCacheControl, "no-store")
-		return c.Next()
+	if s.validToken(authorization) {
+		return nil
 	}
 	if ok, err := s.limitAdminFailure(c); !ok {
 		return err
 	}
 	s.lim.adminRejected.WithLabelValues("unauthorized").Inc()
 	c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="confdash"`)
-	return apiError(fiber.StatusUnauthorized, "unauthorized", "send the admin token as 'Authorization: Bearer TOKEN' (the server's CONFDASH_ADMIN_TOKEN)")
+	return apiError(fiber.StatusUnauthorized, "unauthorized", how)
 }
 
 // validToken reports whether an Authorization header carries the admin

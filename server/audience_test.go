@@ -105,7 +105,7 @@ func TestAnnouncementAudience(t *testing.T) {
 		}
 	}
 	// The console sees every announcement, whatever its audience.
-	if diff := cmp.Diff([]string{cue.ID, def.ID, fence.ID}, annIDs(stateDocOf(t, ts.get(t, "/api/v1/state?view=admin")).Announcements), sortIDs); diff != "" {
+	if diff := cmp.Diff([]string{cue.ID, def.ID, fence.ID}, annIDs(stateDocOf(t, ts.admin(t, "GET", "/api/v1/state?view=admin", "", 200)).Announcements), sortIDs); diff != "" {
 		t.Errorf("console's state: announcements (-want +got):\n%s", diff)
 	}
 
@@ -147,7 +147,7 @@ func TestScheduledAnnouncement(t *testing.T) {
 	if got := annIDs(stateDocOf(t, ts.get(t, "/api/v1/state?view=screen&track=main")).Announcements); len(got) != 0 {
 		t.Fatalf("before its start the room's state lists %v, want nothing", got)
 	}
-	console := stateDocOf(t, ts.get(t, "/api/v1/state?view=admin"))
+	console := stateDocOf(t, ts.admin(t, "GET", "/api/v1/state?view=admin", "", 200))
 	if diff := cmp.Diff([]string{a.ID}, annIDs(console.Pending)); diff != "" || len(console.Announcements) != 0 {
 		t.Fatalf("console before the start: showing %v, pending (-want +got):\n%s", annIDs(console.Announcements), diff)
 	}
@@ -196,7 +196,7 @@ func TestAnnouncementAudienceRefused(t *testing.T) {
 		}
 		checkAPIError(t, r, status, tc.code)
 	}
-	if got := annIDs(stateDocOf(t, ts.get(t, "/api/v1/state?view=admin")).Announcements); len(got) != 0 {
+	if got := annIDs(stateDocOf(t, ts.admin(t, "GET", "/api/v1/state?view=admin", "", 200)).Announcements); len(got) != 0 {
 		t.Errorf("after refused posts the console lists %v, want nothing", got)
 	}
 	// A stage is one track's.
@@ -218,7 +218,7 @@ func TestAnnouncementAudienceSurvivesRestart(t *testing.T) {
 	later := first.postAnnouncement(t, `{"text":"Evacuate","level":"emergency","audience":["room","lobby"],"starts_at":"`+testNow.Add(time.Hour).Format(time.RFC3339)+`"}`)
 
 	second := startServer(t, Config{AdminToken: adminToken, StatePath: state})
-	console := stateDocOf(t, second.get(t, "/api/v1/state?view=admin"))
+	console := stateDocOf(t, second.admin(t, "GET", "/api/v1/state?view=admin", "", 200))
 	if diff := cmp.Diff([]schedule.Announcement{cue}, console.Announcements); diff != "" {
 		t.Errorf("shown after the restart (-want +got):\n%s", diff)
 	}
@@ -297,7 +297,7 @@ func TestStateFileAudienceChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 	ts := startServer(t, Config{AdminToken: adminToken, StatePath: state, Logger: slog.New(slog.DiscardHandler)})
-	got := stateDocOf(t, ts.get(t, "/api/v1/state?view=admin")).Announcements
+	got := stateDocOf(t, ts.admin(t, "GET", "/api/v1/state?view=admin", "", 200)).Announcements
 	want := []schedule.Announcement{
 		{ID: "cue", Text: "Hello cue", Track: "main", Audience: []string{"stage"}, Level: schedule.LevelUrgent, Created: created},
 		{ID: "old", Text: "Hello old", Audience: schedule.DefaultAudience(), Level: schedule.LevelInfo, Created: created},

@@ -43,6 +43,7 @@ type live struct {
 	schedDoc []byte            // the schedule document, re-encoded when sched or adj change
 	schedZ   *compressedDoc    // schedDoc, compressed on demand
 	ics      *icsFeeds         // the iCalendar feeds, replaced when sched or adj change
+	icsHist  icsHistory        // what the feeds remember of each session (SEQUENCE, cancelled ones)
 	nowIDs   map[string]string // track -> id of the session playing (for transitions)
 	stats    map[string]*sessionStats
 	viewers  map[string]int // track -> viewers now (tabs watching it, screens, overlays)
@@ -331,7 +332,7 @@ func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 		withAliases.Aliases = l.aliasesLocked()
 		l.schedDoc = encodeSchedule(l.sched, withAliases, l.changed, l.recent)
 		l.schedZ = newCompressedDoc(l.schedDoc)
-		l.ics = newICSFeeds(l.sched, l.adj)
+		l.ics = newICSFeeds(l.sched, l.adj, &l.icsHist, now)
 	}
 	for _, ts := range st.Tracks {
 		id := ""

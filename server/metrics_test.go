@@ -30,7 +30,12 @@ func TestMetrics(t *testing.T) {
 	h := http.Header{"User-Agent": {testAgent}}
 	dial := func(name, query string) *client {
 		t.Helper()
-		c, _, err := websocket.DefaultDialer.Dial(ts.ws+"?"+query, h)
+		hh := h
+		if strings.Contains(query, "view=admin") {
+			hh = adminWSHeader(adminToken)
+			hh.Set("User-Agent", testAgent)
+		}
+		c, _, err := websocket.DefaultDialer.Dial(ts.ws+"?"+query, hh)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -37,7 +37,15 @@ func (s *Server) getState(c *fiber.Ctx) error {
 		}
 		track = id
 	}
-	topic, err := viewTopic(c.Query("view", "tab"), track)
+	view := c.Query("view", "tab")
+	if view == "admin" {
+		// The console's state (pending announcements, crew notes) is the
+		// organizers', as on its websocket (ws.go).
+		if err := s.checkAdmin(c, c.Get(fiber.HeaderAuthorization), sendBearer); err != nil {
+			return err
+		}
+	}
+	topic, err := viewTopic(view, track)
 	if err != nil {
 		return err
 	}
@@ -58,13 +66,26 @@ func (s *Server) getSchedule(c *fiber.Ctx) error {
 	return doc.send(c)
 }
 
+// getICS serves the calendar to subscribe to (ics.go): ?track=ID (a
+// renamed room's former id too), ?sessions=ID,ID,... (unknown ids left
+// out), both (the sessions of that track), or neither (every session).
 func (s *Server) getICS(c *fiber.Ctx) error {
-	track := c.Query("track")
-	feeds := s.live.icsFeeds()
-	if _, ok := feeds.sched.Track(track); track != "" && !ok {
-		return apiError(fiber.StatusNotFound, "unknown_track", "no track "+quote(track)+" in the schedule")
+	var q icsQuery
+	if track := c.Query("track"); track != "" {
+		id, ok := s.live.resolveTrack(track)
+		if !ok {
+			return apiError(fiber.StatusNotFound, "unknown_track", "no track "+quote(track)+" in the schedule")
+		}
+		q.track = keep(id) // the id becomes a map key
 	}
-	doc, err := feeds.feed(keep(track)) // the id becomes a map key
+	if c.Request().URI().QueryArgs().Has("sessions") {
+		ids, err := parseICSSessions(c.Query("sessions"))
+		if err != nil {
+			return err
+		}
+		q.sessions = ids
+	}
+	doc, err := s.live.icsFeeds().feed(q)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	contrib "github.com/gofiber/contrib/websocket"
@@ -74,8 +75,12 @@ func (s *Server) newApp() *fiber.App {
 		// Origin is checked in wsPrecheck (same-origin plus --allowed-origins).
 		// A client sends only pings of about 50 bytes: a small read buffer
 		// (larger messages take a few reads). The write buffer is never
-		// used: the hub writes whole frames to the socket itself.
-		ReadBufferSize: 256, WriteBufferSize: 256,
+		// used: the hub writes whole frames to the socket itself. Giving it
+		// a pool (never drawn from) keeps newConn from allocating one per
+		// connection (288 bytes).
+		ReadBufferSize: 256, WriteBufferSize: 256, WriteBufferPool: &sync.Pool{},
+		// Selected when the console offers it with its token (ws.go).
+		Subprotocols: []string{wsProtocol},
 	}))
 
 	api := app.Group("/api/v1")
@@ -117,6 +122,8 @@ func (s *Server) newApp() *fiber.App {
 		c.Set(fiber.HeaderCacheControl, "no-cache")
 		return err
 	})
+	// The tab's web app manifest (manifest.go): at the root, beside the worker.
+	app.Get("/manifest.webmanifest", s.getManifest)
 	var routes []fiber.Route // filled below, once every route is registered
 	app.Use(func(c *fiber.Ctx) error { return noRoute(c, routes) })
 	routes = app.GetRoutes(true)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -132,6 +133,12 @@ func (ts *testServer) get(t *testing.T, path string) []byte {
 
 const adminToken = "s3cret-test-token"
 
+// adminWSHeader offers tok the way the console's socket does (ws.go): as a
+// subprotocol beside confdash.v1, never in the URL.
+func adminWSHeader(tok string) http.Header {
+	return http.Header{"Sec-WebSocket-Protocol": {"confdash.v1, bearer." + base64.RawURLEncoding.EncodeToString([]byte(tok))}}
+}
+
 // post sends an admin call and fails the test unless it answers want.
 func (ts *testServer) admin(t *testing.T, method, path, body string, want int) []byte {
 	t.Helper()
@@ -199,7 +206,11 @@ type client struct {
 // reads hello and the first state.
 func (ts *testServer) dial(t *testing.T, name, query string) *client {
 	t.Helper()
-	c, resp, err := websocket.DefaultDialer.Dial(ts.ws+"?"+query, nil)
+	var h http.Header
+	if strings.Contains(query, "view=admin") {
+		h = adminWSHeader(adminToken) // as the console signs in (ws.go)
+	}
+	c, resp, err := websocket.DefaultDialer.Dial(ts.ws+"?"+query, h)
 	if err != nil {
 		status := 0
 		if resp != nil {

@@ -19,7 +19,7 @@ func TestViewerCountsAudience(t *testing.T) {
 			name = "public"
 		}
 		t.Run(name, func(t *testing.T) {
-			ts := startServer(t, Config{PublicViewerCounts: public})
+			ts := startServer(t, Config{PublicViewerCounts: public, AdminToken: adminToken})
 			admin := ts.dial(t, "admin", "view=admin")
 			pages := []*client{
 				ts.dial(t, "tab", "view=tab"),

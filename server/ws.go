@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,6 +78,13 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 		s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
 		return apiError(fiber.StatusBadRequest, "bad_view", "view must be one of tab, screen, overlay, stage, admin")
 	}
+	if p.view == "admin" {
+		// The console's topic carries pending announcements, crew notes and
+		// viewer counts: the admin token, checked before the upgrade.
+		if err := s.checkAdmin(c, wsBearer(c), "offer the admin token (the server's CONFDASH_ADMIN_TOKEN) as the websocket subprotocol 'bearer.' followed by the token in base64url, beside 'confdash.v1'; never in the URL"); err != nil {
+			return err
+		}
+	}
 	for _, id := range []*string{&p.track, &p.watch} {
 		if *id == "" {
 			continue
@@ -124,6 +132,48 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 	c.Locals("ws", kept)
 	keepUpgradeHeaders(c)
 	return c.Next()
+}
+
+// wsProtocol is the subprotocol the console offers beside its token, and
+// the one the server selects: a browser fails a handshake whose answer
+// names none of the subprotocols it offered, and the token must never be
+// echoed.
+const wsProtocol = "confdash.v1"
+
+// wsBearerPrefix starts the subprotocol that carries the admin token,
+// base64url-encoded without padding (a subprotocol is an HTTP token): a
+// browser's WebSocket can set no Authorization header, and a token in the
+// URL ends up in the access logs of every proxy on the way. Kubernetes'
+// API server takes its bearer token the same way
+// (base64url.bearer.authorization.k8s.io.TOKEN).
+const wsBearerPrefix = "bearer."
+
+// wsBearer is the admin token an upgrade request offers as a subprotocol,
+// as an Authorization value ("" when none). The subprotocol header keeps
+// the other subprotocols only, so the token is neither kept with the
+// connection's headers (keepUpgradeHeaders) nor ever selected.
+func wsBearer(c *fiber.Ctx) string {
+	tok := ""
+	var others []string
+	for _, p := range strings.Split(c.Get(fiber.HeaderSecWebSocketProtocol), ",") {
+		p = strings.TrimSpace(p)
+		if enc, ok := strings.CutPrefix(p, wsBearerPrefix); ok {
+			if b, err := base64.RawURLEncoding.DecodeString(enc); err == nil {
+				tok = string(b)
+			}
+		} else if p != "" {
+			others = append(others, p)
+		}
+	}
+	if len(others) == 0 {
+		c.Request().Header.Del(fiber.HeaderSecWebSocketProtocol)
+	} else {
+		c.Request().Header.Set(fiber.HeaderSecWebSocketProtocol, strings.Join(others, ", "))
+	}
+	if tok == "" {
+		return ""
+	}
+	return "Bearer " + tok
 }
 
 // upgradeHeaders are the request headers the websocket upgrade reads.

@@ -317,7 +317,7 @@ func TestClientMessages(t *testing.T) {
 // TestShutdownClosesWebsockets: every websocket gets 1001 and Shutdown
 // returns well within 5 s.
 func TestShutdownClosesWebsockets(t *testing.T) {
-	srv, err := New(Config{Schedule: loadDay(t, "day.yaml"), Clock: testserver.NewClock(testNow)})
+	srv, err := New(Config{Schedule: loadDay(t, "day.yaml"), Clock: testserver.NewClock(testNow), AdminToken: adminToken})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,6 +31,16 @@ function error(e) {
   if (e?.status === 401) signOut(e);
 }
 
+// wsProtocols carry the token on the console's socket: a browser's
+// WebSocket sends no Authorization header, and a token in the URL would end
+// up in proxies' logs. The server selects confdash.v1, never the token's
+// subprotocol, which is the token in base64url (a subprotocol is an HTTP
+// token).
+function wsProtocols() {
+  const b64 = btoa(String.fromCharCode(...new TextEncoder().encode(token)));
+  return ['confdash.v1', `bearer.${b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`];
+}
+
 function signOut(e) {
   token = '';
   sessionStorage.removeItem(TOKEN_KEY);
@@ -86,7 +96,7 @@ function open() {
   // (and again whenever its version moves, as after a reload): asking here
   // too would fetch them twice.
   changesVersion = null;
-  if (!live) live = start({ view: 'admin', render });
+  if (!live) live = start({ view: 'admin', render, protocols: wsProtocols });
   else live.changed();
 }
 

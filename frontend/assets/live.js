@@ -15,7 +15,8 @@
 // CLOCK_WAIT falls back to its own clock and says so.
 
 import * as model from './model.js';
-import { hms } from './fmt.js';
+import { hm } from './fmt.js';
+import { t } from './i18n.js';
 
 // The asset version this page was built with: the path segment after
 // /assets/ in this module's URL. The server answers "reload" when it differs.
@@ -81,8 +82,9 @@ function sample(c, s, rtt) {
 // start connects the page. track: a track id or "" for all; view: tab,
 // screen, overlay or admin; watch: for an all-tracks tab, the track its
 // viewer chose to follow (counted as that track's viewer; "" counts under
-// "all"); render(t) is called with the server time.
-export function start({ track = '', view = 'tab', watch = '', render }) {
+// "all"); render(t) is called with the server time; protocols(), if given,
+// are the websocket subprotocols of each connection (the console's token).
+export function start({ track = '', view = 'tab', watch = '', render, protocols }) {
   const key = `confdash:${view}:${track}`;
   const live = {
     track,
@@ -127,6 +129,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
   let pending = false;
   let rewatch = false; // the followed track changed while connecting
   let dialed = 0; // when the current connection was dialled
+  let heard = false; // a hello came since this page loaded
   const started = mono();
 
   // ---- snapshot: a reloaded page (a deployment, a kiosk restart) shows the
@@ -145,7 +148,9 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
       if (doc) setDoc(doc, false);
       if (snap) {
         setState(snap.state, false);
-        live.lastUpdate = snap.lastUpdate;
+        // The last word from the server before the reload (kept as the
+        // page went away): what "offline since" means.
+        live.lastUpdate = Math.max(snap.lastUpdate || 0, +sessionStorage.getItem(`${key}:seen`) || 0) || null;
         if (!clock.ref && snap.clock) Object.assign(clock, snap.clock);
       }
     } catch {
@@ -362,7 +367,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
       el.hidden = !stale && !waiting;
       if (waiting) el.textContent = 'Connecting…';
       else if (stale && !clock.ref) el.textContent = 'Reconnecting… times follow this device’s clock, not the server’s';
-      else if (stale) el.textContent = `Reconnecting…${live.lastUpdate ? ` last update ${hms(live.lastUpdate, live.tz())}` : ''}`;
+      else if (stale) el.textContent = t('offline.since', { time: live.lastUpdate ? hm(live.lastUpdate, live.tz()) : '?' });
     }
     changed();
   }
@@ -379,7 +384,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     u.searchParams.set('proto', '2'); // one small delta per change (docs/protocol.md)
     if (assets) u.searchParams.set('v', assets);
     if (view !== 'admin') whoami(u.searchParams);
-    const sock = new WebSocket(u);
+    const sock = new WebSocket(u, protocols?.());
     ws = sock;
     dialed = mono();
     seq = null;
@@ -409,6 +414,12 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     clearTimeout(pongTimer);
     pongTimer = 0;
     if (live.open) setOpen(false);
+    // A reload that shows its snapshot and cannot reach the server is
+    // offline now: no need to wait out a blip that this is not.
+    else if (!heard && clock.ref && live.doc && !live.stale) {
+      live.since = mono() - STALE_AFTER;
+      showStale();
+    }
     retryTimer = setTimeout(connect, backoff(attempt++));
   }
 
@@ -436,6 +447,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
     }
     switch (m.type) {
       case 'hello': {
+        heard = true;
         attempt = 0;
         samples = [];
         // The server stamps hello as it accepts the upgrade, half a round
@@ -573,6 +585,7 @@ export function start({ track = '', view = 'tab', watch = '', render }) {
   }
 
   addEventListener('online', () => !ws && connect());
+  addEventListener('pagehide', () => live.lastUpdate && save('seen', live.lastUpdate));
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState !== 'visible') return;
     if (!ws) connect();

@@ -3,6 +3,7 @@ package ical
 import (
 	"bufio"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,6 +29,37 @@ const maxLine = 75
 // than the clock: the package has no clock, and an unchanged schedule then
 // gives a byte-identical file (cacheable, comparable).
 func Write(w io.Writer, s *schedule.Schedule, sessions []schedule.Timed) error {
+	return WriteFeed(w, s, sessions, Feed{})
+}
+
+// Feed is what a calendar to subscribe to carries beyond the sessions
+// (GET /schedule.ics): how often apps should poll, and each event's
+// revision, so that an app updates the events it has instead of keeping
+// them or duplicating them.
+type Feed struct {
+	// Name replaces the schedule's name as X-WR-CALNAME when set.
+	Name string
+	// Refresh is written as REFRESH-INTERVAL (RFC 7986) and X-PUBLISHED-TTL
+	// (the older name apps read); 0 writes neither.
+	Refresh time.Duration
+	// Revisions are the events' revisions by session id; nil writes none
+	// (Write's plain export).
+	Revisions map[string]Revision
+}
+
+// Revision is one event's place in its history (RFC 5545 3.8.7).
+type Revision struct {
+	// Sequence only grows: an app keeps the event with the higher one.
+	Sequence int
+	// Modified is LAST-MODIFIED and DTSTAMP: when the event last changed,
+	// so an unchanged event gives the same bytes.
+	Modified time.Time
+	// Cancelled writes STATUS:CANCELLED (else STATUS:CONFIRMED).
+	Cancelled bool
+}
+
+// WriteFeed is Write with f's calendar properties and revisions.
+func WriteFeed(w io.Writer, s *schedule.Schedule, sessions []schedule.Timed, f Feed) error {
 	bw := bufio.NewWriter(w)
 	line := func(name, value string) {
 		fold(bw, name+":"+value)
@@ -56,8 +88,15 @@ func Write(w io.Writer, s *schedule.Schedule, sessions []schedule.Timed) error {
 	line("PRODID", "-//confdash//confdash schedule//EN")
 	line("CALSCALE", "GREGORIAN")
 	line("METHOD", "PUBLISH")
-	if s.Name != "" {
+	if f.Name != "" {
+		line("X-WR-CALNAME", escape(f.Name))
+	} else if s.Name != "" {
 		line("X-WR-CALNAME", escape(s.Name))
+	}
+	if f.Refresh > 0 {
+		d := "PT" + strconv.Itoa(int(f.Refresh/time.Minute)) + "M"
+		line("REFRESH-INTERVAL;VALUE=DURATION", d)
+		line("X-PUBLISHED-TTL", d)
 	}
 	if s.TimeZone != "" {
 		line("X-WR-TIMEZONE", escape(s.TimeZone))
@@ -69,7 +108,22 @@ func Write(w io.Writer, s *schedule.Schedule, sessions []schedule.Timed) error {
 		}
 		line("BEGIN", "VEVENT")
 		line("UID", escape(t.ID+"@"+domain))
-		line("DTSTAMP", utc(stamp))
+		if r, ok := f.Revisions[t.ID]; ok {
+			modified := r.Modified
+			if modified.IsZero() {
+				modified = stamp
+			}
+			line("DTSTAMP", utc(modified))
+			line("LAST-MODIFIED", utc(modified))
+			line("SEQUENCE", strconv.Itoa(r.Sequence))
+			if r.Cancelled {
+				line("STATUS", "CANCELLED")
+			} else {
+				line("STATUS", "CONFIRMED")
+			}
+		} else {
+			line("DTSTAMP", utc(stamp))
+		}
 		line("DTSTART", utc(start))
 		line("DTEND", utc(end))
 		summary := "SUMMARY"

@@ -117,7 +117,7 @@ func startTestFloor(t *testing.T, token string) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- floor.Serve(ctx, ln, floor.New(token, 2000), slog.New(slog.DiscardHandler)) }()
+	go func() { done <- floor.Serve(ctx, ln, floor.New(token, 2000, 0), slog.New(slog.DiscardHandler)) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -213,6 +213,25 @@ func TestBenchAgainstConfdash(t *testing.T) {
 
 // TestBenchWorkers spreads the viewers over two child processes, as a run of
 // more than one process's files does, and over source addresses.
+// TestConfdashSizes measures what `bench compare` sizes the floor's
+// messages from: confdash's state message, and everything a viewer receives
+// for one change, which carries at least the announcement's text.
+func TestConfdashSizes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts confdash; runs without -short")
+	}
+	o := smallRun("http://127.0.0.1:1", "t", 1, 1)
+	state, change, err := testEnv(t).confdashSizes(t.Context(), t.TempDir(), o, "--conn-rate 0 --max-viewers-per-address 0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if state < 1000 || change < o.TextBytes+100 {
+		t.Fatalf("state %d bytes, change %d bytes: want a demo state document (over 1 KB) and a change carrying the %d-byte announcement text",
+			state, change, o.TextBytes)
+	}
+	t.Logf("state %d bytes, change %d bytes", state, change)
+}
+
 func TestBenchWorkers(t *testing.T) {
 	url := startTestFloor(t, "t")
 	o := smallRun(url, "t", 300, 2)

@@ -248,7 +248,7 @@ func (e *Env) startCluster(ctx context.Context, dir, token, serveFlags, natsURL,
 	flags := fmt.Sprintf("%s --nats %s --nats-bucket %s", serveFlags, natsURL, bucket)
 	for i := range n {
 		started := time.Now()
-		srv, err := e.startTarget(ctx, "confdash", dir, token, flags+" --instance-id bench-"+strconv.Itoa(i+1), i, 0)
+		srv, err := e.startTarget(ctx, "confdash", dir, token, flags+" --instance-id bench-"+strconv.Itoa(i+1), i, 0, 0)
 		if err != nil {
 			return fail(fmt.Errorf("instance %d of %d: %w", i+1, n, err))
 		}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/confdash/confdash/cmd/confdash/internal/bench/floor"
+	"github.com/gorilla/websocket"
 )
 
 // compareTargets are the servers `bench compare` alternates between.
@@ -38,11 +39,14 @@ type compareRun struct {
 // compareReport is `bench compare`'s result: every run, the medians per
 // target and confdash's ratios to the floor.
 type compareReport struct {
-	Options    compareOptions                `json:"options"`
-	StateBytes int                           `json:"floor_state_padding_bytes"`
-	Runs       []compareRun                  `json:"runs"`
-	Medians    map[string]map[string]float64 `json:"medians"`
-	Ratios     map[string]float64            `json:"ratios"` // confdash / floor
+	Options    compareOptions `json:"options"`
+	StateBytes int            `json:"floor_state_padding_bytes"`
+	// ChangeBytes is the floor's message per change: confdash's bytes per
+	// change to a viewer, unless --change-bytes set it.
+	ChangeBytes int                           `json:"floor_change_bytes"`
+	Runs        []compareRun                  `json:"runs"`
+	Medians     map[string]map[string]float64 `json:"medians"`
+	Ratios      map[string]float64            `json:"ratios"` // confdash / floor
 }
 
 type compareOptions struct {
@@ -53,6 +57,7 @@ type compareOptions struct {
 	HTTPDuration time.Duration `json:"http_duration_ns"`
 	HTTPConns    int           `json:"http_conns"`
 	StateBytes   int           `json:"state_bytes"`
+	ChangeBytes  int           `json:"change_bytes"`
 	ServeFlags   string        `json:"serve_flags,omitempty"`
 }
 
@@ -71,6 +76,7 @@ func (e *Env) benchCompare(ctx context.Context, args []string, stdout, stderr io
 	// connections would refuse all but the first few hundred.
 	fs.StringVar(&c.ServeFlags, "serve-flags", "--conn-rate 0 --max-viewers-per-address 0", "extra flags for confdash serve, space-separated")
 	fs.IntVar(&c.StateBytes, "state-bytes", -1, "padding of the floor's state document (-1: make it as large as confdash's)")
+	fs.IntVar(&c.ChangeBytes, "change-bytes", -1, "size of the floor's one message per change (-1: what confdash sends a viewer for one change, measured before the first floor run)")
 	jsonOut := fs.Bool("json", false, "print the report as JSON")
 	if _, err := e.Parse(fs, args); err != nil {
 		return err
@@ -93,7 +99,7 @@ func (e *Env) benchCompare(ctx context.Context, args []string, stdout, stderr io
 		return err
 	}
 	defer os.RemoveAll(dir)
-	rep := &compareReport{Options: c, StateBytes: c.StateBytes}
+	rep := &compareReport{Options: c, StateBytes: c.StateBytes, ChangeBytes: c.ChangeBytes}
 	for i := range c.Runs {
 		// Alternate which target goes first, so that neither always runs
 		// on a machine just warmed (or tired) by the other.
@@ -102,16 +108,21 @@ func (e *Env) benchCompare(ctx context.Context, args []string, stdout, stderr io
 			slices.Reverse(order)
 		}
 		for _, target := range order {
-			if target == "floor" && rep.StateBytes < 0 {
-				// The floor's state matches confdash's: measure it first.
-				n, err := e.confdashStateSize(ctx, dir, o.Token, c.ServeFlags)
+			if target == "floor" && (rep.StateBytes < 0 || rep.ChangeBytes < 0) {
+				// The floor's messages match confdash's: measure them first.
+				state, change, err := e.confdashSizes(ctx, dir, o, c.ServeFlags)
 				if err != nil {
 					return err
 				}
-				rep.StateBytes = max(0, n-floor.StateBytes())
+				if rep.StateBytes < 0 {
+					rep.StateBytes = max(0, state-floor.StateBytes())
+				}
+				if rep.ChangeBytes < 0 {
+					rep.ChangeBytes = change
+				}
 			}
 			fmt.Fprintf(stderr, "run %d/%d: %s\n", i+1, c.Runs, target)
-			run, err := e.compareOnce(ctx, target, i, dir, o, c, rep.StateBytes, stderr)
+			run, err := e.compareOnce(ctx, target, i, dir, o, c, rep.StateBytes, rep.ChangeBytes, stderr)
 			if err != nil {
 				return fmt.Errorf("run %d, %s: %w", i+1, target, err)
 			}
@@ -138,14 +149,14 @@ type targetServer struct {
 	logs *tailBuffer
 }
 
-func (e *Env) startTarget(ctx context.Context, target, dir, token, serveFlags string, run, stateBytes int) (*targetServer, error) {
+func (e *Env) startTarget(ctx context.Context, target, dir, token, serveFlags string, run, stateBytes, changeBytes int) (*targetServer, error) {
 	addr, err := freeLoopbackAddr()
 	if err != nil {
 		return nil, err
 	}
 	var args []string
 	if target == "floor" {
-		args = []string{"--addr", addr, "--state-bytes", strconv.Itoa(stateBytes)}
+		args = []string{"--addr", addr, "--state-bytes", strconv.Itoa(stateBytes), "--change-bytes", strconv.Itoa(changeBytes)}
 	} else {
 		args = []string{"--addr", addr, "--state", filepath.Join(dir, fmt.Sprintf("state-%s-%d.json", target, run))}
 		args = append(args, strings.Fields(serveFlags)...)
@@ -194,8 +205,8 @@ func (t *targetServer) stop() error {
 	}
 }
 
-func (e *Env) compareOnce(ctx context.Context, target string, run int, dir string, o benchOptions, c compareOptions, stateBytes int, stderr io.Writer) (compareRun, error) {
-	srv, err := e.startTarget(ctx, target, dir, o.Token, c.ServeFlags, run, stateBytes)
+func (e *Env) compareOnce(ctx context.Context, target string, run int, dir string, o benchOptions, c compareOptions, stateBytes, changeBytes int, stderr io.Writer) (compareRun, error) {
+	srv, err := e.startTarget(ctx, target, dir, o.Token, c.ServeFlags, run, stateBytes, changeBytes)
 	if err != nil {
 		return compareRun{}, err
 	}
@@ -216,21 +227,56 @@ func (e *Env) compareOnce(ctx context.Context, target string, run int, dir strin
 	return out, nil
 }
 
-// confdashStateSize starts confdash briefly and measures its state document.
-func (e *Env) confdashStateSize(ctx context.Context, dir, token, serveFlags string) (int, error) {
-	srv, err := e.startTarget(ctx, "confdash", dir, token, serveFlags, -1, 0)
+// confdashSizes starts confdash briefly and measures what the floor must
+// match: the state message a viewer gets on connecting, and the bytes a
+// viewer receives for one change (an announcement of the run's size):
+// every message that reaches it for that change, however many frames the
+// protocol makes of it.
+func (e *Env) confdashSizes(ctx context.Context, dir string, o benchOptions, serveFlags string) (state, change int, err error) {
+	srv, err := e.startTarget(ctx, "confdash", dir, o.Token, serveFlags, -1, 0, 0)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer srv.stop()
-	resp, err := http.Get(srv.url + "/api/v1/state")
+	o.URLs = []string{srv.url}
+	targets, err := benchTargets(o)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	// The websocket message wraps the document: {"type":"state","state":DOC}.
-	return len(b) + len(`{"type":"state","state":}`), err
+	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
+	ws, _, err := d.DialContext(ctx, targets[0].ws, nil)
+	if err != nil {
+		return 0, 0, fmt.Errorf("measuring confdash's messages: %w", err)
+	}
+	defer ws.Close()
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for state == 0 {
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			return 0, 0, fmt.Errorf("measuring confdash's state: %w", err)
+		}
+		if bytes.Contains(msg, []byte(`"type":"state"`)) {
+			state = len(msg)
+		}
+	}
+	text := announcementText("cdbench-size-", 0, o.TextBytes)
+	if _, _, err := postAnnouncement(ctx, http.DefaultClient, srv.url, o.Token, text); err != nil {
+		return 0, 0, fmt.Errorf("measuring confdash's change: %w", err)
+	}
+	// The change's messages come together; 500 ms of silence after the
+	// first ends them (the next ping is 25 s away).
+	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			if change > 0 {
+				return state, change, nil
+			}
+			return 0, 0, fmt.Errorf("measuring confdash's change: no message within 10 s: %w", err)
+		}
+		change += len(msg)
+		ws.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+	}
 }
 
 func freeLoopbackAddr() (string, error) {
@@ -367,8 +413,9 @@ func (rep *compareReport) print(w io.Writer) {
 	}
 	row("ratio", "confdash/floor", func(name string) (float64, bool) { v, ok := rep.Ratios[name]; return v, ok })
 	tw.Flush()
-	fmt.Fprintf(w, "\n%d viewers, %d broadcasts of %d bytes per run; floor state padding %d bytes\n",
-		rep.Options.Viewers, rep.Options.Broadcasts, firstAnnouncementBytes(rep.Runs), rep.StateBytes)
+	fmt.Fprintf(w, "\n%d viewers, %d broadcasts per run; confdash's announcement message %d bytes; "+
+		"the floor's one message per change %d bytes (confdash's bytes to a viewer per change); floor state padding %d bytes\n",
+		rep.Options.Viewers, rep.Options.Broadcasts, firstAnnouncementBytes(rep.Runs), rep.ChangeBytes, rep.StateBytes)
 	for _, r := range rep.Runs {
 		if r.Bench.ConnectFailed > 0 {
 			fmt.Fprintf(w, "run %d, %s: %d viewers could not connect (%s): its figures are not comparable\n",
