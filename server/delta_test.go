@@ -220,7 +220,7 @@ func (ts *testServer) stateBytes(t *testing.T, query string) string {
 
 // TestDeltaFollowsDay follows FOSDEM 2024's Saturday on the stepping clock,
 // from one change to the next, with version 2 pages (an all-tracks tab, a
-// room screen, the console) and a version 1 tab. At every step each v2
+// room screen) and a version 1 tab. At every step each v2
 // page whose document changed gets exactly one frame, a delta on the seq it
 // holds, and applying it gives GET /api/v1/state for its view; an
 // announcement and a delay are one frame each too. The v1 tab gets today's
@@ -232,7 +232,6 @@ func TestDeltaFollowsDay(t *testing.T) {
 	pages := []*v2Client{
 		ts.dialV2(t, "all-tracks tab", "", ""),
 		ts.dialV2(t, "room screen", "view=screen&track="+room, "view=screen&track="+room),
-		ts.dialV2(t, "console", "view=admin", "view=admin"),
 	}
 	v1 := ts.dial(t, "v1 tab", "")
 	for _, p := range pages {

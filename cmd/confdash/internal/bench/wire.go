@@ -85,7 +85,7 @@ func (e *Env) benchWire(ctx context.Context, args []string, stdout, stderr io.Wr
 	}
 	defer os.RemoveAll(dir)
 	flags := "--schedule " + *file + " --at " + w.from.Format(time.RFC3339) + " --speed " + strconv.FormatFloat(*speed, 'g', -1, 64)
-	srv, err := e.startTarget(ctx, "confdash", dir, "", flags, 0, 0)
+	srv, err := e.startTarget(ctx, "confdash", dir, "", flags, 0, 0, 0)
 	if err != nil {
 		return err
 	}
