@@ -233,7 +233,7 @@ func followDay(ctx context.Context, wsURL string, w wireDay, v *wireViewer) erro
 			Type         string `json:"type"`
 			ServerTimeMS int64  `json:"server_time_ms"`
 			NextChange   any    `json:"next_change"`
-			State      *struct {
+			State        *struct {
 				NextChange any `json:"next_change"`
 			} `json:"state"`
 		}
