@@ -49,6 +49,9 @@ type Track struct {
 	// cues than one of hour-long workshops.
 	StageWarnMinutes   int `json:"stage_warn_minutes,omitempty"`
 	StageDangerMinutes int `json:"stage_danger_minutes,omitempty"`
+	// StreamURL is where the room is streamed (an http(s) address): the
+	// attendee's tab offers "Watch live" on its sessions.
+	StreamURL string `json:"stream_url,omitempty"`
 }
 
 // The stage view's thresholds where a track sets none, and the most either

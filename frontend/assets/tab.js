@@ -1,13 +1,16 @@
 // The attendee's live tab (/): every track side by side (stacked on a
 // phone; past the first PAGE, a button shows more) with now, next, a day
 // timeline and the full day's agenda; stars, reminders and an .ics of the
-// starred sessions; the tab's title follows the chosen track.
+// starred sessions; the tab's title follows the chosen track. The whole
+// programme, a session's detail and My schedule (#/day/N, #/session/ID,
+// #/mine) come from programme.js, loaded the first time they are opened.
 
 import { start, clock } from './live.js';
 import * as fmt from './fmt.js';
 import * as favs from './favs.js';
 import { $, h, text, attr, css, show, sync, say, watch, announcer, params, changeBadge } from './ui.js';
 import { statusRibbon } from './rooms.js';
+import * as i18n from './i18n.js';
 
 const FOLLOW_KEY = 'confdash:follow';
 // follow is the track the viewer chose (the server counts them there); ""
@@ -33,24 +36,15 @@ const live = start({ view: 'tab', watch: follow, render });
 
 // ---- header tools
 
-const notifyBtn = $('notify');
 const notifyMsg = $('notify-msg');
-if (favs.canNotify()) {
-  show(notifyBtn, true);
-  attr(notifyBtn, 'aria-pressed', favs.notifyWanted());
-  notifyBtn.addEventListener('click', async () => {
-    const on = notifyBtn.getAttribute('aria-pressed') !== 'true';
-    const got = await favs.setNotify(on);
-    attr(notifyBtn, 'aria-pressed', got === 'on');
-    text(notifyMsg, got === 'blocked' ? 'Notifications are blocked for this site in your browser settings.' : '');
-    live.changed();
-  });
-}
+// The reminders (remind.js) load with the first star: a first visit has
+// nothing to be reminded of, and its first load stays within the budget.
+let reminders = false;
 
 $('ics').addEventListener('click', () => {
   const list = live.idx ? live.idx.all.filter((s) => favs.starred.has(s.id)) : [];
   if (!list.length) {
-    text(notifyMsg, 'Star a session first (☆ in a track’s full day).');
+    text(notifyMsg, i18n.t('tab.starFirst'));
     return;
   }
   const body = favs.ics(list, {
@@ -62,44 +56,107 @@ $('ics').addEventListener('click', () => {
   favs.download('starred-sessions.ics', body);
 });
 
+// Static words of the page (tab.html) come from the catalogue.
+for (const el of document.querySelectorAll('[data-i18n]')) text(el, i18n.t(el.dataset.i18n));
+for (const el of document.querySelectorAll('[data-i18n-label]')) attr(el, 'aria-label', i18n.t(el.dataset.i18nLabel));
+
 $('more').addEventListener('click', () => {
   shown += PAGE;
   live.changed();
 });
 
-favs.onChange(() => {
-  for (const card of $('tracks').children) card.agendaSig = '';
-  live.changed();
-});
+favs.onChange(starsChanged);
 
-// ---- cards
+function starsChanged() {
+  for (const b of document.querySelectorAll('.star[data-id]')) paintStar(b);
+  for (const card of $('tracks').children) card.timelineSig = '';
+  live.changed();
+}
+
+// ---- stars: one button per session on every card (now, next, the day's
+// agenda, the programme, the detail), all of a session's kept alike.
 
 function star(s) {
-  const on = favs.starred.has(s.id);
-  return h('button', {
-    class: 'star',
-    type: 'button',
-    'aria-pressed': String(on),
-    'aria-label': `Star “${fmt.iso(s.title)}”`,
-    text: on ? '★' : '☆',
-    onclick: (e) => {
-      const now = favs.toggle(s.id);
-      for (const b of document.querySelectorAll(`.star[data-id="${CSS.escape(s.id)}"]`)) {
-        attr(b, 'aria-pressed', String(now));
-        text(b, now ? '★' : '☆');
-      }
-      e.currentTarget.closest('.track').timelineSig = '';
-      live.changed();
-    },
-    'data-id': s.id,
-  });
+  const b = h('button', { class: 'star', type: 'button' });
+  setStar(b, s);
+  return b;
 }
+
+// setStar makes b the star of session s (none: hidden); the cards of now
+// and next keep their button while their session changes.
+function setStar(b, s) {
+  show(b, !!s && s.kind !== 'break');
+  if (!s) return;
+  b.dataset.id = s.id;
+  attr(b, 'aria-label', i18n.t('tab.starLabel', { title: fmt.iso(s.title) }));
+  paintStar(b);
+}
+
+function paintStar(b) {
+  const on = favs.starred.has(b.dataset.id);
+  attr(b, 'aria-pressed', String(on));
+  text(b, on ? '★' : '☆');
+}
+
+document.addEventListener('click', (e) => {
+  const b = e.target.closest?.('button.star[data-id]');
+  if (!b) return;
+  favs.toggle(b.dataset.id);
+  starsChanged();
+});
+
+// ---- routes: "" or #/ is what is on now; #/day/N (with ?q=&track=&tag=),
+// #/session/ID and #/mine open the programme. Links push history entries,
+// so the back button and a reload keep the place.
+
+function parseRoute() {
+  const m = /^#\/(day|session|mine)(?:\/([^?]*))?(?:\?(.*))?$/.exec(location.hash);
+  if (!m) return { view: 'now', arg: '', q: new URLSearchParams() };
+  let arg = m[2] || '';
+  try {
+    arg = decodeURIComponent(arg);
+  } catch {
+    // A mangled link: the programme's first day, or "not found".
+  }
+  return { view: m[1], arg, q: new URLSearchParams(m[3] || '') };
+}
+
+let route = parseRoute();
+let prog = null; // programme.js, once loaded
+
+function onRoute() {
+  const was = route.view + route.arg;
+  route = parseRoute();
+  const now = route.view === 'now';
+  show($('tracks'), now);
+  show($('page'), !now);
+  for (const [id, v] of [['to-now', 'now'], ['to-prog', 'day'], ['to-mine', 'mine']]) attr($(id), 'aria-current', route.view === v || (v === 'day' && route.view === 'session') ? 'page' : null);
+  if (!now && !prog)
+    import('./programme.js').then((m) => {
+      m.init({ live, star });
+      prog = m;
+      live.changed();
+    });
+  if (was !== route.view + route.arg) scrollTo(0, 0);
+  live.changed();
+}
+addEventListener('hashchange', onRoute);
+
+// today is the day the programme opens on: today's on the day, the first
+// before the event, the last after it, and between days the one to come.
+function today(t, tz, day) {
+  const days = live.doc?.days || [];
+  const i = days.findIndex((d) => d.date === fmt.ymd(t, tz));
+  return i >= 0 ? i : day ? day.index : 0;
+}
+
+// ---- cards
 
 function block(cls, label) {
   const el = h(
     'div',
     { class: `slot ${cls}` },
-    h('p', { class: 'label' }, h('span', { class: 'kind' }), h('span', { class: 'when' })),
+    h('p', { class: 'label' }, h('span', { class: 'kind' }), h('span', { class: 'when' }), h('abbr', { class: 'lang', hidden: true }), star(null)),
     h('h3', { class: 'title' }),
     h('p', { class: 'speakers' }),
     h('div', { class: 'bar', role: 'progressbar', 'aria-label': label, 'aria-valuemin': '0', 'aria-valuemax': '100' }),
@@ -111,7 +168,7 @@ function block(cls, label) {
 
 function makeCard(tr) {
   const id = `track-${tr.id}`;
-  const follows = h('button', { class: 'follow', type: 'button', onclick: () => choose(tr.id) }, 'Follow');
+  const follows = h('button', { class: 'follow', type: 'button', onclick: () => choose(tr.id) }, i18n.t('tab.follow'));
   const card = h(
     'section',
     { class: 'track', 'aria-labelledby': id },
@@ -123,7 +180,7 @@ function makeCard(tr) {
       h('span', { class: 'delay', hidden: true }),
       follows,
     ),
-    block('now', 'Progress of the current session'),
+    block('now', i18n.t('tab.progressLabel')),
     block('next', ''),
     h('div', { class: 'timeline', 'aria-hidden': 'true' }, h('div', { class: 'segs' }), h('span', { class: 'nowline' })),
     h('details', { class: 'agenda' }, h('summary'), h('ol')),
@@ -148,7 +205,19 @@ function choose(id) {
 function fill(el, s, t, tz, what) {
   show(el, true);
   el.classList.toggle('is-break', s?.kind === 'break');
-  text(el.q('.title'), s ? s.title : '');
+  // The title links to the session's detail (an empty card writes its
+  // message over the link, so it is made again).
+  let go = el.q('.title a');
+  if (s && !go) el.q('.title').replaceChildren((go = h('a')));
+  if (s) {
+    text(go, s.title);
+    attr(go, 'href', `#/session/${encodeURIComponent(s.id)}`);
+  } else text(el.q('.title'), '');
+  setStar(el.q('.star'), s);
+  const lang = (s?.language || '').split(/[-_]/)[0].toUpperCase();
+  show(el.q('.lang'), !!lang);
+  text(el.q('.lang'), lang);
+  attr(el.q('.lang'), 'title', lang ? i18n.t('prog.language', { lang }) : null);
   attr(el.q('.title'), 'title', s ? s.title : null); // the card shows three lines of it
   changeBadge(el.q('.title'), s, t, live.doc);
   text(el.q('.speakers'), s ? fmt.speakers(s.speakers) : '');
@@ -177,35 +246,35 @@ function updateCard(card, tr, t, tz, day) {
   const following = tr.id === titled;
   card.classList.toggle('followed', following);
   attr(card.follows, 'aria-pressed', String(following));
-  text(card.follows, following ? 'In tab title' : 'Follow');
-  attr(card.follows, 'aria-label', following ? `${fmt.iso(tr.name)} is shown in the tab title` : `Show ${fmt.iso(tr.name)} in the tab title`);
+  text(card.follows, following ? i18n.t('tab.followed') : i18n.t('tab.follow'));
+  attr(card.follows, 'aria-label', i18n.t(following ? 'tab.followedLabel' : 'tab.followLabel', { track: fmt.iso(tr.name) }));
 
   // Counts come only from a server that shows them publicly
   // (--public-viewer-counts), and only while connected (live.js).
   const v = live.viewers?.tracks?.[tr.id];
   const viewers = card.querySelector('.viewers');
   show(viewers, v != null);
-  text(viewers, v != null ? `${v} watching` : '');
+  text(viewers, v != null ? i18n.t('tab.watching', { n: v }) : '');
   const delayEl = card.querySelector('.delay');
   show(delayEl, delay > 0);
-  text(delayEl, delay > 0 ? `running ${delay} min late` : '');
+  text(delayEl, delay > 0 ? i18n.t('tab.late', { min: delay }) : '');
 
   const n = card.nowEl;
   if (now) {
     fill(n, now, t, tz, 'now');
-    text(n.q('.when'), now.kind === 'break' ? '' : 'Now');
+    text(n.q('.when'), now.kind === 'break' ? '' : i18n.t('tab.now'));
     text(
       n.q('.meta'),
       now.kind === 'break'
-        ? `Back at ${fmt.dual(now.t1, tz)}`
-        : `${fmt.hm(now.t0, tz)}–${fmt.hm(now.t1, tz)} · ends in ${fmt.duration(now.t1 - t)}`,
+        ? i18n.t('tab.backAt', { time: fmt.dual(now.t1, tz) })
+        : i18n.t('tab.nowMeta', { from: fmt.hm(now.t0, tz), to: fmt.hm(now.t1, tz), left: fmt.duration(now.t1 - t) }),
     );
   } else {
     fill(n, null, t, tz, 'now');
     text(n.q('.when'), '');
     const over = day?.phase === 'after' || (!next && day?.phase !== 'before');
-    text(n.q('.title'), over ? 'That’s all for today' : next ? 'Nothing on right now' : '');
-    text(n.q('.meta'), !over && next ? `Next starts in ${fmt.duration(next.t0 - t)}` : '');
+    text(n.q('.title'), over ? i18n.t('tab.allDone') : next ? i18n.t('tab.nothingNow') : '');
+    text(n.q('.meta'), !over && next ? i18n.t('tab.nextStartsIn', { in: fmt.duration(next.t0 - t) }) : '');
   }
   n.classList.toggle('empty', !now);
 
@@ -213,16 +282,16 @@ function updateCard(card, tr, t, tz, day) {
   show(x, !!next);
   if (next) {
     fill(x, next, t, tz, 'next');
-    text(x.q('.when'), `Next · in ${fmt.duration(next.t0 - t)}`);
+    text(x.q('.when'), i18n.t('tab.nextIn', { in: fmt.duration(next.t0 - t) }));
     const l = fmt.local(next.t0, tz);
     text(
       x.q('.meta'),
-      `${fmt.slot(next, tz)} ${fmt.zoneName(next.t0, tz)}` + (l ? ` · ${l.time} your time${l.shift ? ' ' + l.shift : ''}` : ''),
+      `${fmt.slot(next, tz)} ${fmt.zoneName(next.t0, tz)}` + (l ? ' · ' + i18n.t('tab.yourTime', { time: l.time + (l.shift ? ' ' + l.shift : '') }) : ''),
     );
     x.classList.toggle('late', next.t0 !== next.s0);
   }
 
-  if (changedNow(tr.id, now?.id || '')) say(now ? `${tr.name}: now ${now.title}` : `${tr.name}: ${next ? 'break' : 'finished'}`);
+  if (changedNow(tr.id, now?.id || '')) say(i18n.t(now ? 'tab.sayNow' : next ? 'tab.sayBreak' : 'tab.sayDone', { track: tr.name, title: now?.title }));
 
   const list = daySessions(tr.id, day);
   updateTimeline(card, list, t, day, now);
@@ -261,14 +330,19 @@ function updateAgenda(card, list, t, tz, now) {
   const sig = list.map((s) => s.id + s.t0 + s.t1 + s.title).join() + tz; // a retitled session too
   if (card.agendaSig !== sig) {
     card.agendaSig = sig;
-    text(det.querySelector('summary'), `Full day · ${list.length} session${list.length === 1 ? '' : 's'}`);
+    text(det.querySelector('summary'), i18n.t(list.length === 1 ? 'tab.fullDay1' : 'tab.fullDay', { n: list.length }));
     const items = list.map((s) => {
       const l = fmt.local(s.t0, tz);
       return h(
         'li',
         { class: `k-${s.kind}`, 'data-id': s.id },
-        h('span', { class: 'at' }, h('time', { datetime: new Date(s.t0).toISOString(), text: fmt.slot(s, tz) }), l ? h('small', { text: `${l.time} your time` }) : null),
-        h('span', { class: 'what' }, h('span', { class: 'title', text: s.title, title: s.title }), s.speakers?.length ? h('small', { text: fmt.speakers(s.speakers) }) : null),
+        h('span', { class: 'at' }, h('time', { datetime: new Date(s.t0).toISOString(), text: fmt.slot(s, tz) }), l ? h('small', { text: i18n.t('tab.yourTime', { time: l.time }) }) : null),
+        h(
+          'span',
+          { class: 'what' },
+          h('a', { class: 'title', href: `#/session/${encodeURIComponent(s.id)}`, text: s.title, title: s.title }),
+          s.speakers?.length ? h('small', { text: fmt.speakers(s.speakers) }) : null,
+        ),
         s.kind === 'break' ? null : star(s),
       );
     });
@@ -305,13 +379,13 @@ function draw(t) {
   const conf = live.conference();
   const ready = !!(live.doc || live.state);
   attr($('tracks'), 'aria-busy', String(!ready));
-  text($('conf'), conf.name || 'confdash');
+  text($('conf'), conf.name || i18n.t('tab.appName'));
   if (ready) {
     text($('clock'), fmt.hms(t, tz));
     text($('zone'), fmt.zoneName(t, tz));
     const l = fmt.local(t, tz);
-    text($('clock-local'), l ? `${l.time} your time` : '');
-    text($('zone-note'), tz ? `Times in ${fmt.zoneName(t, tz)} (${tz})${l ? ', with your time beside them' : ''}.` : '');
+    text($('clock-local'), l ? i18n.t('tab.yourTime', { time: l.time }) : '');
+    text($('zone-note'), tz ? i18n.t(l ? 'tab.zoneNoteLocal' : 'tab.zoneNote', { zone: fmt.zoneName(t, tz), tz }) : '');
   }
 
   const day = live.day(t);
@@ -320,7 +394,7 @@ function draw(t) {
   // An emergency comes first and an urgent one next (the sort keeps the
   // order among equals).
   const anns = live.announcements(t).slice().sort((a, b) => rank(a) - rank(b));
-  for (const a of freshAnnouncements(anns)) say(`Announcement: ${a.text}`);
+  for (const a of freshAnnouncements(anns)) say(i18n.t('tab.sayAnnouncement', { text: a.text }));
   const tracks = live.tracks();
   sync(
     $('announcements'),
@@ -328,7 +402,7 @@ function draw(t) {
     (a) => a.id,
     makeAnnouncement,
     (el, a) => {
-      text(el.querySelector('.where'), a.track ? tracks.find((x) => x.id === a.track)?.name || a.track : 'Everyone');
+      text(el.querySelector('.where'), a.track ? tracks.find((x) => x.id === a.track)?.name || a.track : i18n.t('tab.everyone'));
       text(el.querySelector('.text'), a.text);
       el.dataset.level = a.level || 'info';
     },
@@ -336,6 +410,7 @@ function draw(t) {
   rotateAnnouncements(anns, t);
 
   if (!ready) return false;
+  if (!reminders && favs.starred.size) reminders = import('./remind.js').then((m) => m.mountReminders($('reminders'), live));
   $('loading')?.remove();
   follow = live.current(follow); // a renamed room keeps its followers
   if (!tracks.some((x) => x.id === follow)) follow = '';
@@ -343,21 +418,22 @@ function draw(t) {
   titled = follow || tracks[0]?.id || '';
   const some = tracks.slice(0, shown);
   if (tracks.length > shown && !some.some((x) => x.id === titled)) some.unshift(tracks.find((x) => x.id === titled));
-  sync($('tracks'), some, (x) => x.id, makeCard, (card, tr) => updateCard(card, tr, t, tz, day));
+  route = parseRoute(); // the programme's search and filters replace the address in place
+  const onNow = route.view === 'now';
+  if (onNow) sync($('tracks'), some, (x) => x.id, makeCard, (card, tr) => updateCard(card, tr, t, tz, day));
+  const first = today(t, tz, day);
+  attr($('to-prog'), 'href', `#/day/${first + 1}`);
+  if (!onNow && prog) prog.render(route, t, first);
   const rest = tracks.length - some.length;
-  show($('more'), rest > 0);
-  text($('more'), rest > 0 ? `Show ${Math.min(PAGE, rest)} more of ${rest} other tracks` : '');
+  show($('more'), onNow && rest > 0);
+  text($('more'), rest > 0 ? i18n.t('tab.more', { n: Math.min(PAGE, rest), rest }) : '');
 
-  document.title = tabTitle(t, tz, day, conf);
-  favs.arm(live.idx?.all || [], clock, (s) => {
-    const tr = tracks.find((x) => x.id === s.track);
-    return `${fmt.dual(s.t0, tz)} · ${fmt.iso(tr ? tr.name : s.track)}`;
-  });
+  if (onNow || route.view !== 'session') document.title = tabTitle(t, tz, day, conf);
   return true;
 }
 
 function makeAnnouncement(a) {
-  const more = h('button', { class: 'ann-more', type: 'button', 'aria-expanded': 'false' }, 'More');
+  const more = h('button', { class: 'ann-more', type: 'button', 'aria-expanded': 'false' }, i18n.t('tab.annMore'));
   return h(
     'div',
     {
@@ -402,7 +478,7 @@ function rotateAnnouncements(anns, t) {
     el.classList.toggle('open', open);
     const more = el.querySelector('.ann-more');
     attr(more, 'aria-expanded', String(open));
-    text(more, open ? 'Less' : 'More');
+    text(more, open ? i18n.t('tab.annLess') : i18n.t('tab.annMore'));
     const body = el.querySelector('.ann-body');
     show(more, open || (i === cur && body.scrollHeight > body.clientHeight + 1));
   });
@@ -410,22 +486,24 @@ function rotateAnnouncements(anns, t) {
 
 function dayStatus(day, t, tz) {
   const date = fmt.weekday(day.first, tz);
-  const multi = day.count > 1 ? `Day ${day.index + 1} · ` : '';
-  if (day.phase === 'after') return `${multi}${date} · That’s all for today`;
+  const multi = day.count > 1 ? i18n.t('tab.dayN', { n: day.index + 1 }) + ' · ' : '';
+  if (day.phase === 'after') return `${multi}${date} · ${i18n.t('tab.allDone')}`;
   if (day.phase === 'before') {
     if (day.prev && fmt.ymd(t, tz) === fmt.ymd(day.prev.last, tz))
-      return `That’s all for today · Day ${day.index + 1} starts ${fmt.weekday(day.first, tz)} at ${fmt.hm(day.first, tz)}`;
-    return `${multi}${date} · Starts in ${fmt.duration(day.first - t)}`;
+      return `${i18n.t('tab.allDone')} · ${i18n.t('tab.dayStarts', { n: day.index + 1, date: fmt.weekday(day.first, tz), time: fmt.hm(day.first, tz) })}`;
+    return `${multi}${date} · ${i18n.t('tab.startsIn', { in: fmt.duration(day.first - t) })}`;
   }
   return `${multi}${date}`;
 }
 
 function tabTitle(t, tz, day, conf) {
-  const name = fmt.iso(conf.name || 'confdash');
+  const name = fmt.iso(conf.name || i18n.t('tab.appName'));
   const tr = titled && live.track(titled, t);
-  if (day?.phase === 'after') return `That’s all for today · ${name}`;
-  if (day?.phase === 'before') return `Starts in ${fmt.duration(day.first - t)} · ${name}`;
+  if (day?.phase === 'after') return `${i18n.t('tab.allDone')} · ${name}`;
+  if (day?.phase === 'before') return `${i18n.t('tab.startsIn', { in: fmt.duration(day.first - t) })} · ${name}`;
   if (tr?.now) return `▶ ${fmt.iso(tr.now.title)} · ${fmt.iso(tr.name)}`;
-  if (tr?.next) return `Next ${fmt.hm(tr.next.t0, tz)}: ${fmt.iso(tr.next.title)} · ${fmt.iso(tr.name)}`;
+  if (tr?.next) return `${i18n.t('tab.titleNext', { time: fmt.hm(tr.next.t0, tz), title: fmt.iso(tr.next.title) })} · ${fmt.iso(tr.name)}`;
   return name;
 }
+
+onRoute();

@@ -20,7 +20,7 @@ import (
 
 var (
 	rootFields    = []string{"name", "timezone", "tracks", "sessions"}
-	trackFields   = []string{"id", "name", "guid", "stage_warn_minutes", "stage_danger_minutes"}
+	trackFields   = []string{"id", "name", "guid", "stage_warn_minutes", "stage_danger_minutes", "stream_url"}
 	sessionFields = []string{"id", "track", "title", "kind", "start", "end", "duration", "speakers", "abstract", "url", "tags",
 		"subtitle", "language", "type", "do_not_record", "do_not_stream", "feedback_url"}
 	speakerFields = []string{"name", "affiliation"}
@@ -387,6 +387,7 @@ func (p *parser) tracks(root *yaml.Node, m map[string]entry) []schedule.Track {
 			t.GUID = strings.TrimSpace(v)
 		}
 		p.stageThresholds(&t, tm, path)
+		t.StreamURL = p.webURL(tm, path, "stream_url")
 		tracks = append(tracks, t)
 	}
 	return tracks

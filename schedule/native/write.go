@@ -28,6 +28,7 @@ type outTrack struct {
 	GUID               string `yaml:"guid,omitempty" json:"guid,omitempty"`
 	StageWarnMinutes   int    `yaml:"stage_warn_minutes,omitempty" json:"stage_warn_minutes,omitempty"`
 	StageDangerMinutes int    `yaml:"stage_danger_minutes,omitempty" json:"stage_danger_minutes,omitempty"`
+	StreamURL          string `yaml:"stream_url,omitempty" json:"stream_url,omitempty"`
 }
 
 type outSession struct {
