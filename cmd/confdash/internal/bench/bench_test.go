@@ -216,7 +216,8 @@ func TestBenchAgainstConfdash(t *testing.T) {
 // more than one process's files does, and over source addresses.
 // TestConfdashSizes measures what `bench compare` sizes the floor's
 // messages from: confdash's state message, and everything a viewer receives
-// for one change, which carries at least the announcement's text.
+// for one change, which carries at least the announcement's text, in one
+// protocol 2 delta.
 func TestConfdashSizes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts confdash; runs without -short")
@@ -230,8 +231,10 @@ func TestConfdashSizes(t *testing.T) {
 		t.Fatalf("state %d bytes, change %d bytes: want a demo state document (over 1 KB) and a change carrying the %d-byte announcement text",
 			state, change, o.TextBytes)
 	}
-	if frames < 1 {
-		t.Fatalf("change of %d bytes in %d messages", change, frames)
+	// The viewers speak protocol 2: a change is one delta, as the floor's
+	// one frame, and much smaller than the state.
+	if frames != 1 || change >= state {
+		t.Fatalf("change of %d bytes in %d messages, state %d bytes: want one delta, smaller than the state", change, frames, state)
 	}
 	t.Logf("state %d bytes, change %d bytes in %d messages", state, change, frames)
 }
