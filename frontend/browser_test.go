@@ -1050,7 +1050,7 @@ func testReconnect(t *testing.T, b *browser, out string) {
 	// The pages keep computing from what they hold (the break starts at
 	// 09:34 unless the machine was slow to get here), and after 10 s say
 	// that they are reconnecting.
-	views[0].wait("the reconnecting notice", `!document.querySelector('#notice').hidden && document.querySelector('#notice').textContent.startsWith('Reconnecting… last update ')`, 15*time.Second)
+	views[0].wait("the reconnecting notice", `!document.querySelector('#notice').hidden && document.querySelector('#notice').textContent.startsWith('Offline since ')`, 15*time.Second)
 	if d := time.Since(down); d < 9*time.Second {
 		t.Errorf("the notice showed %s after the server stopped, want after 10 s", d)
 	}

@@ -28,10 +28,18 @@
 //     durations and countdowns; iso, which keeps a schedule's string (and any
 //     bidi override in it) to itself inside a longer text;
 //   - ui.js: DOM helpers and the aria-live announcer;
-//   - favs.js: the attendee's starred sessions, reminders and their .ics.
+//   - favs.js: the attendee's starred sessions and their .ics;
+//   - remind.js: reminders of the starred sessions, shown through the service
+//     worker's registration, before their estimated start, re-armed as the
+//     live day moves them; a notification when one is cancelled, moved or
+//     its room is full; where the platform cannot notify, it says so;
 //   - sw.js: the service worker, served at /sw.js (its scope must cover every
 //     page): it keeps the pages, the versioned assets and the last schedule,
-//     so a screen reloaded while the server is unreachable still shows it.
+//     so a screen reloaded while the server is unreachable still shows it,
+//     and it shows the reminders. With the tab's web app manifest (served at
+//     /manifest.webmanifest, named after the conference; icon.svg and
+//     icon-192.png, icon-512.png drawn from it, maskable) the tab installs as
+//     an app.
 //
 // The pages obey a strict Content-Security-Policy (no inline script, style
 // attribute or event handler): dynamic geometry goes through CSS custom

@@ -218,7 +218,7 @@ func TestClockSkew(t *testing.T) {
 }
 
 // TestOfflineReload: a screen and the tab that reload while the server is
-// down show the last schedule and say they are reconnecting, instead of the
+// down show the last schedule and say since when they are offline, instead of the
 // browser's error page.
 func TestOfflineReload(t *testing.T) {
 	b := newBrowser(t)
@@ -269,7 +269,7 @@ func TestOfflineReload(t *testing.T) {
 	}
 	for i, tb := range tabs {
 		tb.wait("the last schedule after the reload", has(views[i].title, a.Title), 10*time.Second)
-		tb.wait("the reconnecting notice", `!document.querySelector('#notice').hidden && document.querySelector('#notice').textContent.startsWith('Reconnecting…')`, 15*time.Second)
+		tb.wait("the reconnecting notice", `!document.querySelector('#notice').hidden && document.querySelector('#notice').textContent.startsWith('Offline since ')`, 15*time.Second)
 		if got := eval[string](tb, `document.documentElement.dataset.conn`); got != "stale" {
 			t.Errorf("%s: data-conn %q, want stale", tb.name, got)
 		}

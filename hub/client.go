@@ -7,38 +7,48 @@ import (
 	"time"
 )
 
-// Client is one subscription: a connection, its bounded queue and, while there is something to
-// write that the connection did not take at once, its writer goroutine. It is kept small because a
-// conference has thousands of idle tabs and screens: about 150 bytes here, plus the queue (8 bytes a
-// slot) and the done channel.
+// Client is one subscription: a connection and, while there is something to write that the
+// connection did not take at once, its bounded queue and writer goroutine. It is kept small because
+// a conference has thousands of idle tabs and screens: 144 bytes (TestIdleClientMemory). An idle
+// client holds no queue: the fan-out writes its frames straight to the socket, and a queue exists
+// only while a writer goroutine is catching up (a channel of 64 slots, allocated at subscribe time,
+// was about 0.6 KiB of every idle viewer). Its done channel is made when Done is first called,
+// which the server does when the connection has ended.
 type Client struct {
 	topic *topic
 	shard *shard
 	conn  Conn
-	// queue is closed by unregister, under the shard's write lock; every send happens under its read
-	// lock while idx >= 0, so no send can hit a closed queue.
-	queue chan *message
-	done  chan struct{}
-	idx   int32 // index in shard.clients, -1 once unregistered; guarded by shard.mu
 	// since is the sequence number of the last publish before this client subscribed: the fan-out
 	// skips it for that one and every earlier one (its initial messages are newer). Set under the
 	// shard's write lock before the client is added.
 	since uint64
+	idx   int32 // index in shard.clients, -1 once unregistered; guarded by shard.mu
+	// phase is read without a lock by the writer between messages; it and code, reason and why
+	// are written under wmu, and only the first move out of phaseOpen sets them.
+	phase atomic.Int32
 
 	// wmu makes one goroutine at a time the connection's writer: a deliverer trying a write without
-	// waiting (under wmu), or the writer goroutine (while busy).
-	wmu     sync.Mutex
-	busy    bool     // a writer goroutine owns the connection; it ends when the queue is empty
-	partial []byte   // the rest of a frame the connection did not take at once; the writer's first job
-	partMsg *message // the message partial belongs to
-
-	// phase is read without the lock by the writer between messages; it and the fields below are
-	// written under mu, and only the first move out of phaseOpen sets them.
-	phase  atomic.Int32
-	mu     sync.Mutex
-	code   int
+	// waiting (under wmu), or the writer goroutine (while busy). It guards the fields below. (The
+	// fields are in the order that packs them: the size of every idle client.)
+	wmu  sync.Mutex
+	busy bool // a writer goroutine owns the connection; it ends when the queue is empty
+	// closed is set by unregister, under the shard's write lock; every push happens under its read
+	// lock while idx >= 0, so nothing is queued after it. The writer drains the queue and finishes.
+	closed bool
+	// finished says the client has finished; done, made by the first Done, is closed then.
+	finished bool
+	code     int32 // of the close frame; a close code is 16 bits
+	// partMsg is a message the connection took only the first partOff bytes of at once: the rest
+	// is the writer's first job.
+	partMsg *message
+	partOff int
+	// queue is what the writer has still to write after partMsg, oldest first, at most the hub's
+	// queueSize messages. It is nil whenever no writer runs: the writer drops it when it has drained
+	// it, so a client that caught up holds no memory for its next burst.
+	queue  []*message
 	reason string
 	why    Reason
+	done   chan struct{}
 }
 
 const (
@@ -56,7 +66,17 @@ func (c *Client) Topic() string { return c.topic.name }
 // Done is closed when the writer has stopped (dropped, closed, unsubscribed or shut down). From then
 // on the hub never touches the Conn again: the server's handler waits for it before returning, since
 // the websocket library may reuse the connection afterwards.
-func (c *Client) Done() <-chan struct{} { return c.done }
+func (c *Client) Done() <-chan struct{} {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.done == nil {
+		c.done = make(chan struct{})
+		if c.finished {
+			close(c.done)
+		}
+	}
+	return c.done
+}
 
 // Send delivers msg (a text message) to this client only, e.g. a pong. It does not block: it returns
 // false if the client has left, or if its queue is full, in which case the client is dropped as a
@@ -96,17 +116,29 @@ func (c *Client) send(m *message) bool {
 // errSlow when the queue is full, or the write's. It is called with the shard's read lock held
 // while the client is registered.
 func (c *Client) deliver(m *message) (bool, error) {
+	return c.offer(m, false)
+}
+
+// deliverIfRoom is deliver, except that a client whose queue is full is left as it is.
+func (c *Client) deliverIfRoom(m *message) (bool, error) {
+	return c.offer(m, true)
+}
+
+// offer is deliver; with ifRoom, a full queue is no error: m is left undelivered.
+func (c *Client) offer(m *message, ifRoom bool) (bool, error) {
 	c.wmu.Lock()
 	if c.busy {
 		// The writer owns the connection: queue behind what it has.
-		select {
-		case c.queue <- m:
+		if len(c.queue) >= c.topic.hub.queueSize {
 			c.wmu.Unlock()
-			return false, nil
-		default:
-			c.wmu.Unlock()
+			if ifRoom {
+				return false, nil
+			}
 			return false, errSlow
 		}
+		c.queue = append(c.queue, m)
+		c.wmu.Unlock()
+		return false, nil
 	}
 	if c.phase.Load() == phaseOpen {
 		n, err := c.conn.TryWriteFrame(m.frame)
@@ -118,26 +150,14 @@ func (c *Client) deliver(m *message) (bool, error) {
 			c.wmu.Unlock()
 			return true, nil
 		}
-		c.partial, c.partMsg = m.frame[n:], m
+		c.partMsg, c.partOff = m, n
 	} else {
-		c.queue <- m // the queue is empty when no writer runs
+		c.queue = append(c.queue, m) // the queue is empty when no writer runs
 	}
 	c.busy = true
 	c.wmu.Unlock()
 	go c.run()
 	return false, nil
-}
-
-// deliverIfRoom is deliver, except that a client whose queue is full is left as it is.
-func (c *Client) deliverIfRoom(m *message) (bool, error) {
-	if len(c.queue) == cap(c.queue) {
-		return false, nil
-	}
-	wrote, err := c.deliver(m)
-	if err == errSlow {
-		err = nil
-	}
-	return wrote, err
 }
 
 // fail closes a client that could not take a message: a slow consumer (1013) or a failed write
@@ -175,23 +195,23 @@ func (c *Client) Close(code int, reason string, why Reason) {
 // topic and the writer stops without writing anything more (the peer is gone). Unsubscribe does not
 // wait: see Done.
 func (c *Client) Unsubscribe() {
-	c.mu.Lock()
+	c.wmu.Lock()
 	if c.phase.Load() == phaseOpen {
 		c.why = ReasonClient
 	}
 	c.phase.Store(phaseGone)
-	c.mu.Unlock()
+	c.wmu.Unlock()
 	c.unregister()
 }
 
 // startClosing moves the client from open to closing and reports whether this call did.
 func (c *Client) startClosing(code int, reason string, why Reason) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	if c.phase.Load() != phaseOpen {
 		return false
 	}
-	c.code, c.reason, c.why = code, reason, why
+	c.code, c.reason, c.why = int32(code), reason, why
 	c.phase.Store(phaseClosing)
 	return true
 }
@@ -221,15 +241,21 @@ func (c *Client) run() {
 	sent := 0
 	for {
 		c.wmu.Lock()
-		part, pm := c.partial, c.partMsg
-		c.partial, c.partMsg = nil, nil
+		pm, off := c.partMsg, c.partOff
+		c.partMsg, c.partOff = nil, 0
 		var m *message
 		ok := true
-		if part == nil {
-			select {
-			case m, ok = <-c.queue:
+		if pm == nil {
+			switch {
+			case len(c.queue) > 0:
+				m = c.queue[0]
+				c.queue[0] = nil // do not keep the message alive in the array
+				c.queue = c.queue[1:]
+			case c.closed:
+				ok = false
 			default:
-				// Empty and open (a closed queue is always ready): hand the connection back.
+				// Empty and open: drop the queue's array and hand the connection back.
+				c.queue = nil
 				c.busy = false
 				c.wmu.Unlock()
 				if sent > 0 {
@@ -240,9 +266,9 @@ func (c *Client) run() {
 		}
 		c.wmu.Unlock()
 
-		if part != nil {
+		if pm != nil {
 			// The rest of a frame must go out whatever happens next, or the stream is corrupt.
-			if err := c.conn.WriteFrame(part, time.Now().Add(h.writeTimeout)); err != nil {
+			if err := c.conn.WriteFrame(pm.frame[off:], time.Now().Add(h.writeTimeout)); err != nil {
 				c.finish(sent, nil, true)
 				return
 			}
@@ -281,9 +307,9 @@ func (c *Client) finish(sent int, pending *message, failed bool) {
 	}
 	c.unregister() // no-op unless the writer is the one ending it; afterwards the queue is closed
 
-	c.mu.Lock()
+	c.wmu.Lock()
 	code, reason, why := c.code, c.reason, c.why
-	c.mu.Unlock()
+	c.wmu.Unlock()
 
 	flush := !failed && graceful(why)
 	undelivered := 0
@@ -303,7 +329,11 @@ func (c *Client) finish(sent int, pending *message, failed bool) {
 	if pending != nil {
 		finish(pending)
 	}
-	for m := range c.queue {
+	c.wmu.Lock()
+	rest := c.queue // closed: nothing more is queued
+	c.queue = nil
+	c.wmu.Unlock()
+	for _, m := range rest {
 		finish(m)
 	}
 
@@ -314,7 +344,7 @@ func (c *Client) finish(sent int, pending *message, failed bool) {
 			// will not read (Close below still makes the reader fail).
 			deadline = time.Now()
 		}
-		_ = c.conn.WriteFrame(closeFrame(code, reason), deadline)
+		_ = c.conn.WriteFrame(closeFrame(int(code), reason), deadline)
 	}
 	_ = c.conn.Close()
 
@@ -325,5 +355,10 @@ func (c *Client) finish(sent int, pending *message, failed bool) {
 		h.obs.Dropped(name, undelivered)
 	}
 	h.obs.Disconnected(name, why)
-	close(c.done)
+	c.wmu.Lock()
+	c.finished = true
+	if c.done != nil {
+		close(c.done)
+	}
+	c.wmu.Unlock()
 }

@@ -18,9 +18,10 @@
 // and no copy. The fan-out goroutine first tries each connection without waiting (TryWriteFrame);
 // a socket with room in its send buffer, the common case, takes the whole frame there and then.
 // Only a connection that is behind (a partial write, or messages already waiting) gets a writer
-// goroutine, which writes the rest and its bounded queue with a deadline (WriteFrame) and then
-// ends. So an idle viewer costs no goroutine (a stack of 4 KiB or more, the largest item of an idle
-// viewer's memory otherwise) and a broadcast no goroutine switch per viewer. Being the connection's
+// goroutine and a bounded queue, which the writer writes with a deadline (WriteFrame) and then
+// drops as it ends. So an idle viewer costs no goroutine (a stack of 4 KiB or more, the largest
+// item of an idle viewer's memory otherwise), no queue, and a broadcast no goroutine switch per
+// viewer. Being the connection's
 // only writer is also what lets the hub keep the one-writer-at-a-time rule of the websocket
 // libraries: the server answers a client's ping through Client.SendPong rather than writing itself.
 //

@@ -210,12 +210,7 @@ func (h *Hub) Subscribe(topic string, conn Conn, initial ...[]byte) (*Client, er
 		return nil, fmt.Errorf("hub: %d initial messages do not fit the queue of %d: raise Options.QueueSize",
 			len(initial), h.queueSize)
 	}
-	c := &Client{
-		conn:  conn,
-		queue: make(chan *message, h.queueSize),
-		done:  make(chan struct{}),
-		idx:   -1,
-	}
+	c := &Client{conn: conn, idx: -1}
 	if err := h.register(topic, c, initial); err != nil {
 		return nil, err
 	}
@@ -263,10 +258,12 @@ func (t *topic) add(c *Client, initial [][]byte) {
 	c.shard = s
 	s.mu.Lock()
 	c.since = h.seq.Load()
-	for _, m := range initial {
-		c.queue <- newMessage(kindText, m) // fits: the queue is new and len(initial) <= cap
-	}
 	if len(initial) > 0 {
+		// No other goroutine knows c yet: no need for wmu. len(initial) <= queueSize (Subscribe).
+		c.queue = make([]*message, len(initial))
+		for i, m := range initial {
+			c.queue[i] = newMessage(kindText, m)
+		}
 		c.busy = true
 		go c.run()
 	}
@@ -275,7 +272,7 @@ func (t *topic) add(c *Client, initial [][]byte) {
 	s.mu.Unlock()
 }
 
-// unregister removes c from its shard and closes its queue, once. Every send to a queue happens
+// unregister removes c from its shard and closes its queue, once. Every push to a queue happens
 // under the shard's read lock while the client is registered, so after this no message can be
 // queued: the writer can drain what is left and stop.
 func (c *Client) unregister() {
@@ -293,7 +290,9 @@ func (c *Client) unregister() {
 	s.clients[last] = nil // let the client be collected
 	s.clients = s.clients[:last]
 	c.idx = -1
-	close(c.queue)
+	c.wmu.Lock()
+	c.closed = true
+	c.wmu.Unlock()
 	s.mu.Unlock()
 	c.wake() // the writer finishes the client
 

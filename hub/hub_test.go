@@ -1046,9 +1046,9 @@ func BenchmarkSubscribeDuringPublish(b *testing.B) {
 	b.ReportMetric(float64(worst.Nanoseconds()), "worst-ns")
 }
 
-// TestIdleClientMemory measures what an idle subscriber costs the hub (its Client, queue and done
-// channel; no goroutine, since a connection that takes every frame at once never needs a writer),
-// to keep it far below the product's budget of about 8 KiB per idle websocket connection.
+// TestIdleClientMemory measures what an idle subscriber costs the hub (its Client; no goroutine,
+// since a connection that takes every frame at once never needs a writer), to keep it far below
+// the product's budget of about 8 KiB per idle websocket connection.
 func TestIdleClientMemory(t *testing.T) {
 	const n = 2000
 	h := New(Options{PingPeriod: time.Hour})
@@ -1076,8 +1076,9 @@ func TestIdleClientMemory(t *testing.T) {
 	perClient := used / n
 	t.Logf("%.0f bytes per idle client: heap %d, stacks %d", perClient,
 		(int64(after.HeapAlloc)-int64(before.HeapAlloc))/n, (int64(after.StackInuse)-int64(before.StackInuse))/n)
-	// About 0.9 KiB of heap: the client, its 64-slot queue and its done channel.
-	limit := 1536.0
+	// 144 bytes of heap: the client alone. It holds no queue (0.6 KiB more when each client had its
+	// 64 slots from the start) and no done channel (96 bytes) until the server asks for it.
+	limit := 256.0
 	if raceEnabled {
 		limit *= 2
 	}
@@ -1085,6 +1086,108 @@ func TestIdleClientMemory(t *testing.T) {
 		t.Errorf("an idle client costs the hub %.0f bytes, want at most %.0f", perClient, limit)
 	}
 	runtime.KeepAlive(clients)
+}
+
+// queued returns the length of the client's queue, the capacity of the array it holds (-1 when it
+// holds none: an emptied slice of an array still keeps the array alive), and whether a writer runs.
+func queued(c *Client) (n, capacity int, busy bool) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.queue == nil {
+		return 0, -1, c.busy
+	}
+	return len(c.queue), cap(c.queue), c.busy
+}
+
+// An idle client, one whose socket takes every frame at once, holds no queue: not after its initial
+// messages, not after publishes. The queue's memory is only for clients that are behind.
+func TestIdleClientHoldsNoQueue(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := New(Options{PingPeriod: time.Hour})
+		conns := make([]*fakeConn, 100)
+		clients := make([]*Client, len(conns))
+		for i := range conns {
+			conns[i] = &fakeConn{}
+			clients[i] = mustSubscribe(t, h, "main", conns[i], "hello", "s0")
+		}
+		synctest.Wait()
+		for _, msg := range []string{"s1", "s2"} {
+			h.Publish("main", []byte(msg))
+			synctest.Wait()
+			for i, c := range clients {
+				if n, capacity, busy := queued(c); capacity >= 0 || busy {
+					t.Fatalf("client %d after %s: queue %d in an array of %d, writer running %v; want no queue and no writer", i, msg, n, capacity, busy)
+				}
+			}
+		}
+		for i, f := range conns {
+			if diff := cmp.Diff([]string{"hello", "s0", "s1", "s2"}, f.Texts()); diff != "" {
+				t.Fatalf("client %d (-want +got):\n%s", i, diff)
+			}
+		}
+		closeHub(t, h)
+	})
+}
+
+// A client whose peer stops reading gets a queue; when the peer reads again it gets everything in
+// order, its queue goes away, and the next publishes go straight to its socket, still in order.
+// Falling behind again works the same way.
+func TestClientThatFallsBehindCatchesUpInOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const queue = 8
+		h := New(Options{QueueSize: queue, PingPeriod: time.Hour})
+		var want []string
+		publish := func(from, to int) {
+			for i := from; i < to; i++ {
+				msg := fmt.Sprintf("s%d", i)
+				h.Publish("main", []byte(msg))
+				want = append(want, msg)
+			}
+			synctest.Wait()
+		}
+		f := stalledConn()
+		c := mustSubscribe(t, h, "main", f, "s0")
+		want = append(want, "s0")
+		synctest.Wait() // s0 is being written, and waits for the peer
+		publish(1, 1+queue)
+		if n, _, busy := queued(c); n != queue || !busy {
+			t.Fatalf("while the peer does not read: queue %d, writer running %v; want %d queued and a writer", n, busy, queue)
+		}
+		close(f.release) // the peer reads again
+		synctest.Wait()
+		if n, capacity, busy := queued(c); capacity >= 0 || busy {
+			t.Fatalf("after catching up: queue %d in an array of %d, writer running %v; want no queue and no writer", n, capacity, busy)
+		}
+		waits := f.waits.Load()
+		publish(1+queue, 3+queue)
+		if got := f.waits.Load(); got != waits {
+			t.Errorf("after catching up, %d waiting writes; want the publishes written straight away", got-waits)
+		}
+
+		// Behind again: a socket that takes 3 bytes at a time leaves every frame partly written.
+		f.mu.Lock()
+		f.release = make(chan struct{})
+		f.room = 3
+		f.mu.Unlock()
+		publish(3+queue, 3+2*queue)
+		if n, _, busy := queued(c); n == 0 || !busy {
+			t.Fatalf("behind again: queue %d, writer running %v; want messages queued and a writer", n, busy)
+		}
+		close(f.release)
+		synctest.Wait()
+		publish(3+2*queue, 5+2*queue)
+		if n, capacity, busy := queued(c); capacity >= 0 || busy {
+			t.Fatalf("after catching up again: queue %d in an array of %d, writer running %v; want no queue and no writer", n, capacity, busy)
+		}
+		if diff := cmp.Diff(want, f.Texts()); diff != "" {
+			t.Errorf("what the client got (-want +got):\n%s", diff)
+		}
+		if isDone(c) {
+			t.Error("the client was dropped; it never had more than its queue waiting")
+		}
+		closeHub(t, h)
+		f.check(t)
+	})
 }
 
 // gateObserver holds the fan-out in its first Broadcast until gate is closed.

@@ -221,15 +221,26 @@ func newTrackDoc(ts schedule.TrackState, changes map[string]seenChange, timing m
 // usual case: most messages go to the default audience) are encoded once
 // and their bytes shared. Only the bytes are kept.
 func encodeStates(s *schedule.Schedule, adj schedule.Adjustments, st schedule.State, changes map[string]seenChange) map[string][]byte {
+	return encodeStateDocs(s, adj, st, changes).bytes
+}
+
+// encodeStateDocs is encodeStates with the values the bytes were encoded
+// from and each track's own encoding, from which the version 2 deltas are
+// computed (delta.go).
+func encodeStateDocs(s *schedule.Schedule, adj schedule.Adjustments, st schedule.State, changes map[string]seenChange) wireDocs {
 	conf := confDoc{Name: s.Name, TimeZone: s.TimeZone}
 	timing := timingOf(adj)
 	tracks := make([]trackDoc, len(st.Tracks))
+	trackBytes := make(map[string][]byte, len(tracks))
 	for i, ts := range st.Tracks {
 		tracks[i] = newTrackDoc(ts, changes, timing)
 		tracks[i].Status = newStatusDoc(st, i)
+		trackBytes[tracks[i].ID] = mustJSON(tracks[i])
 	}
 	out := make(map[string][]byte, len(perTrackClasses)*len(tracks)+len(wholeClasses))
+	docs := make(map[string]*stateDoc, len(out))
 	encoded := map[string][]byte{} // by track and announcement ids
+	values := map[string]*stateDoc{}
 	encode := func(name, track string, tracks []trackDoc, next time.Time) {
 		// A whole-conference document differs from a track's even with one
 		// track: its next_change counts the announcements'.
@@ -252,15 +263,16 @@ func encodeStates(s *schedule.Schedule, adj schedule.Adjustments, st schedule.St
 			key.WriteString("\x00admin")
 		}
 		if doc, ok := encoded[key.String()]; ok {
-			out[name] = doc
+			out[name], docs[name] = doc, values[key.String()]
 			return
 		}
-		doc := mustJSON(stateDoc{
+		v := &stateDoc{
 			ScheduleVersion: s.Version, Conference: conf, Tracks: tracks,
 			Announcements: mine, Pending: pending, NextChange: optTime(next),
-		})
-		encoded[key.String()] = doc
-		out[name] = doc
+		}
+		doc := mustJSON(v)
+		encoded[key.String()], values[key.String()] = doc, v
+		out[name], docs[name] = doc, v
 	}
 	for _, class := range wholeClasses {
 		encode(class, "", tracks, st.NextChange)
@@ -270,7 +282,7 @@ func encodeStates(s *schedule.Schedule, adj schedule.Adjustments, st schedule.St
 			encode(topic(class, td.ID), td.ID, tracks[i:i+1], st.Tracks[i].NextChange)
 		}
 	}
-	return out
+	return wireDocs{bytes: out, docs: docs, tracks: trackBytes}
 }
 
 // encodeSchedule encodes the schedule document: every session with its

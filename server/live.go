@@ -39,6 +39,7 @@ type live struct {
 	renames map[string]string
 
 	states   map[string][]byte // topic -> state message, encoded once (docOfState gives the document)
+	v2       v2State           // protocol version 2's deltas (delta.go)
 	schedDoc []byte            // the schedule document, re-encoded when sched or adj change
 	schedZ   *compressedDoc    // schedDoc, compressed on demand
 	ics      *icsFeeds         // the iCalendar feeds, replaced when sched or adj change
@@ -158,9 +159,19 @@ func (l *live) subscribe(topic string, conn hub.Conn, head func(version string) 
 	if head != nil {
 		initial = head(l.sched.Version)
 	}
-	initial = append(initial, l.states[topic])
+	initial = append(initial, l.v2.initial(topic, l.states))
 	initial = append(initial, tail...)
 	return l.hub.Subscribe(topic, conn, initial...)
+}
+
+// resync sends a protocol version 2 client of topic the full state, when it
+// asked because it could not apply a delta (delta.go). Under the lock: every
+// delta published before it has a seq at most the state's (the page drops
+// those), every one after it comes after it.
+func (l *live) resync(topic string, c *hub.Client) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c.Send(l.v2.state(topic, l.states[topic]))
 }
 
 // onAdjustments makes adj what every client sees: the announcement events
@@ -299,8 +310,11 @@ func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 	if expires.scheduleChanged {
 		scheduleChanged = true
 	}
-	docs := encodeStates(l.sched, l.adj, st, l.changed)
+	wd := encodeStateDocs(l.sched, l.adj, st, l.changed)
+	docs := wd.bytes
 	msgs := make(map[string][]byte, len(docs))
+	l.v2.seq++
+	var v2 v2Frames
 	for topic, doc := range docs {
 		if old, ok := l.states[topic]; ok && bytes.Equal(docOfState(old), doc) {
 			msgs[topic] = old
@@ -308,9 +322,11 @@ func (l *live) refreshLocked(now time.Time, scheduleChanged bool) time.Time {
 		}
 		msgs[topic] = wrapState(doc)
 		l.hub.Publish(topic, msgs[topic])
+		l.v2.publish(l.hub, &v2, topic, wd)
 	}
 	l.publishRoomTopicsLocked(msgs, st)
 	l.states = msgs
+	l.v2.docs, l.v2.tracks = wd.docs, wd.tracks
 	if scheduleChanged || l.schedDoc == nil {
 		withAliases := l.adj // and the last reload's renames, before its edit is saved
 		withAliases.Aliases = l.aliasesLocked()
@@ -408,6 +424,7 @@ func (l *live) publishRoomTopicsLocked(msgs map[string][]byte, st schedule.State
 			}
 			if prev, ok := l.states[topic]; !ok || !bytes.Equal(prev, m) {
 				l.hub.Publish(topic, m)
+				l.hub.Publish(v2Topic(topic), wrapStateV2(docOfState(m), l.v2.seq)) // a full state: rare
 			}
 			msgs[topic] = m
 		}
@@ -424,6 +441,7 @@ func (l *live) publishRoomTopicsLocked(msgs map[string][]byte, st schedule.State
 			}))
 		}
 		l.hub.Publish(topic, gone)
+		l.hub.Publish(v2Topic(topic), wrapStateV2(docOfState(gone), l.v2.seq))
 	}
 }
 
@@ -567,6 +585,7 @@ func (s *Server) publishViewers(msg []byte) {
 		return
 	}
 	s.hub.Publish(classAdmin, msg)
+	s.hub.Publish(v2Topic(classAdmin), msg) // the consoles on protocol version 2 (delta.go)
 }
 
 // seesViewers reports whether a view is sent the viewer counts (see

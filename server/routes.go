@@ -122,6 +122,8 @@ func (s *Server) newApp() *fiber.App {
 		c.Set(fiber.HeaderCacheControl, "no-cache")
 		return err
 	})
+	// The tab's web app manifest (manifest.go): at the root, beside the worker.
+	app.Get("/manifest.webmanifest", s.getManifest)
 	var routes []fiber.Route // filled below, once every route is registered
 	app.Use(func(c *fiber.Ctx) error { return noRoute(c, routes) })
 	routes = app.GetRoutes(true)

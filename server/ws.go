@@ -19,7 +19,6 @@ import (
 )
 
 const (
-	protocolVersion = 1
 	// defaultPongWait is how long a silent peer may stay connected: the hub
 	// pings every 25 s (below the 60 s idle timeout of common proxies), so a
 	// peer that misses two pings in a row is gone (a half-open connection).
@@ -39,6 +38,7 @@ var views = map[string]bool{"tab": true, "screen": true, "overlay": true, "stage
 // bad request gets an HTTP error rather than a websocket that closes at once.
 type wsParams struct {
 	track, watch, view, assets string
+	proto                      int        // the protocol version the page speaks: 1, or 2 with proto=2 (delta.go)
 	topic                      string     // the view's topic (audience.go)
 	addr                       netip.Addr // as the per-address limits key it
 	device                     screenInfo // what the page says about itself (screens.go)
@@ -64,6 +64,15 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 		watch:  c.Query("watch"),
 		view:   c.Query("view", "tab"),
 		assets: c.Query("v"),
+		proto:  protocolV1,
+	}
+	switch c.Query("proto") {
+	case "", "1":
+	case "2":
+		p.proto = protocolV2
+	default:
+		s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
+		return apiError(fiber.StatusBadRequest, "bad_protocol", "proto must be 1 or 2 (docs/protocol.md); leave it out for 1")
 	}
 	if !views[p.view] {
 		s.m.upgradesRejected.WithLabelValues("bad_request").Inc()
@@ -110,7 +119,7 @@ func (s *Server) wsPrecheck(c *fiber.Ctx) error {
 	// The connection outlives the request: copy what it keeps.
 	kept := wsParams{
 		track: keep(p.track), watch: keep(p.watch),
-		view: keep(p.view), assets: keep(p.assets), topic: keep(topic), addr: addr,
+		view: keep(p.view), assets: keep(p.assets), topic: keep(topic), addr: addr, proto: p.proto,
 	}
 	if kept.view != "admin" {
 		info, ok, aerr := parseScreenInfo(func(k string) string { return c.Query(k) }, kept.view, kept.track, kept.assets)
@@ -303,8 +312,12 @@ func (s *Server) subscribe(c *websocket.Conn, p wsParams, watch string, counted 
 	if s.seesViewers(p.view) {
 		tail = append(tail, s.currentViewersMessage())
 	}
-	client, err := s.live.subscribe(p.topic, newWSConn(c), func(version string) [][]byte {
-		head := [][]byte{mustJSON(helloMsg{"hello", protocolVersion, s.clock.Now().UnixMilli(), version, s.assets.version})}
+	hubTopic := p.topic
+	if p.proto == protocolV2 {
+		hubTopic = v2Topic(p.topic)
+	}
+	client, err := s.live.subscribe(hubTopic, newWSConn(c), func(version string) [][]byte {
+		head := [][]byte{mustJSON(helloMsg{"hello", p.proto, s.clock.Now().UnixMilli(), version, s.assets.version})}
 		if p.assets != "" && p.assets != s.assets.version {
 			head = append(head, []byte(`{"type":"reload"}`))
 		}
@@ -384,6 +397,14 @@ func (s *Server) answer(client *hub.Client, budget *pingBudget, data []byte, p w
 		client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), hub.ReasonPolicy)
 		return false
 	}
+	if msg.Type == "resync" {
+		if p.proto != protocolV2 {
+			client.Close(websocket.ClosePolicyViolation, errNotUnderstood.Error(), hub.ReasonPolicy)
+			return false
+		}
+		s.live.resync(p.topic, client)
+		return true
+	}
 	if p.listed {
 		s.screens.seen(p.device.ID, client, msg.OffsetMS, time.Now())
 	}
@@ -427,7 +448,13 @@ func decodeClientMessage(data []byte) (clientMsg, error) {
 	}
 	// Text frames must be UTF-8 (RFC 6455); encoding/json would let invalid
 	// bytes through as U+FFFD.
-	if !utf8.Valid(data) || json.Unmarshal(data, &msg) != nil || msg.Type != "ping" || msg.ClientTimeMS == nil {
+	if !utf8.Valid(data) || json.Unmarshal(data, &msg) != nil {
+		return clientMsg{}, errNotUnderstood
+	}
+	if msg.Type == "resync" { // protocol version 2: send me the full state
+		return clientMsg{Type: msg.Type}, nil
+	}
+	if msg.Type != "ping" || msg.ClientTimeMS == nil {
 		return clientMsg{}, errNotUnderstood
 	}
 	if o := msg.OffsetMS; o != nil && (*o < -maxOffsetMS || *o > maxOffsetMS) {

@@ -1,11 +1,8 @@
 // The attendee's starred sessions: kept in localStorage (no account, nothing
-// sent to the server), with opt-in reminders a few minutes before a starred
-// session starts and an .ics file of them, built in the browser.
+// sent to the server), and an .ics file of them, built in the browser. The
+// reminders of them are remind.js's.
 
 const KEY = 'confdash:favs';
-const NOTIFY_KEY = 'confdash:notify';
-const REMIND_BEFORE = 5 * 60e3; // server-clock ms before the estimated start
-const REMIND_WITHIN = 12 * 3600e3; // reminders are armed for this far ahead only
 
 function load() {
   try {
@@ -36,52 +33,6 @@ export function onChange(fn) {
     for (const id of load()) starred.add(id);
     fn();
   });
-}
-
-// ---- reminders
-
-export const canNotify = () => typeof Notification !== 'undefined';
-export const notifyWanted = () => canNotify() && Notification.permission === 'granted' && localStorage.getItem(NOTIFY_KEY) === '1';
-
-// setNotify asks for permission when turning reminders on. It resolves to
-// the resulting state: "on", "off" or "blocked".
-export async function setNotify(on) {
-  if (!on || !canNotify()) {
-    localStorage.removeItem(NOTIFY_KEY);
-    return 'off';
-  }
-  const p = Notification.permission === 'default' ? await Notification.requestPermission() : Notification.permission;
-  if (p !== 'granted') return 'blocked';
-  localStorage.setItem(NOTIFY_KEY, '1');
-  return 'on';
-}
-
-let timers = [];
-let armed = '';
-
-// arm sets a timer for each starred session starting within REMIND_WITHIN.
-// sessions are slots (model.js); clock converts server time to real delays;
-// describe(s) gives the notification's body.
-export function arm(sessions, clock, describe) {
-  const t = clock.now();
-  const soon = notifyWanted()
-    ? sessions.filter((s) => starred.has(s.id) && s.t0 - REMIND_BEFORE > t - 60e3 && s.t0 - t < REMIND_WITHIN)
-    : [];
-  const sig = soon.map((s) => s.id + s.t0).join() + clock.rate;
-  if (sig === armed) return;
-  armed = sig;
-  timers.forEach(clearTimeout);
-  timers = soon.map((s) =>
-    setTimeout(
-      () => {
-        const done = `confdash:reminded:${s.id}:${s.t0}`;
-        if (sessionStorage.getItem(done)) return;
-        sessionStorage.setItem(done, '1');
-        new Notification(s.title, { body: describe(s), tag: s.id });
-      },
-      Math.max(0, (s.t0 - REMIND_BEFORE - t) / clock.rate),
-    ),
-  );
 }
 
 // ---- .ics (RFC 5545): CRLF line ends, TEXT escapes, lines folded at 75

@@ -15,7 +15,7 @@
 // CLOCK_WAIT falls back to its own clock and says so.
 
 import * as model from './model.js';
-import { hms } from './fmt.js';
+import { hm } from './fmt.js';
 import { t as msg } from './i18n.js';
 
 // The asset version this page was built with: the path segment after
@@ -129,6 +129,7 @@ export function start({ track = '', view = 'tab', watch = '', render, protocols 
   let pending = false;
   let rewatch = false; // the followed track changed while connecting
   let dialed = 0; // when the current connection was dialled
+  let heard = false; // a hello came since this page loaded
   const started = mono();
 
   // ---- snapshot: a reloaded page (a deployment, a kiosk restart) shows the
@@ -147,7 +148,9 @@ export function start({ track = '', view = 'tab', watch = '', render, protocols 
       if (doc) setDoc(doc, false);
       if (snap) {
         setState(snap.state, false);
-        live.lastUpdate = snap.lastUpdate;
+        // The last word from the server before the reload (kept as the
+        // page went away): what "offline since" means.
+        live.lastUpdate = Math.max(snap.lastUpdate || 0, +sessionStorage.getItem(`${key}:seen`) || 0) || null;
         if (!clock.ref && snap.clock) Object.assign(clock, snap.clock);
       }
     } catch {
@@ -158,6 +161,7 @@ export function start({ track = '', view = 'tab', watch = '', render, protocols 
   function setDoc(doc, persist = true) {
     live.doc = doc;
     live.idx = model.index(doc);
+    docSessions = new Map((doc.sessions || []).map((s) => [s.id, s]));
     // Says which schedule the page holds (for people debugging a screen, and tests).
     document.documentElement.dataset.schedule = doc.schedule_version || '';
     if (persist) save('doc', doc);
@@ -166,6 +170,11 @@ export function start({ track = '', view = 'tab', watch = '', render, protocols 
 
   // The state's tracks by id, for lookups on every render.
   let stateTracks = new Map();
+  // The schedule document's sessions by id, as sent: a delta names a
+  // session by id (protocol version 2).
+  let docSessions = new Map();
+  let seq = null; // protocol version 2: the seq of the state held (null: none yet on this connection)
+  let resyncing = false; // a resync was asked and its state has not come
 
   function setState(st, persist = true) {
     if (!st) return;
@@ -358,7 +367,7 @@ export function start({ track = '', view = 'tab', watch = '', render, protocols 
       el.hidden = !stale && !waiting;
       if (waiting) el.textContent = msg('live.connecting');
       else if (stale && !clock.ref) el.textContent = msg('live.ownClock');
-      else if (stale) el.textContent = live.lastUpdate ? msg('live.lastUpdate', { time: hms(live.lastUpdate, live.tz()) }) : msg('live.reconnecting');
+      else if (stale) el.textContent = msg('offline.since', { time: live.lastUpdate ? hm(live.lastUpdate, live.tz()) : '?' });
     }
     changed();
   }
@@ -372,11 +381,14 @@ export function start({ track = '', view = 'tab', watch = '', render, protocols 
     else if (watch) u.searchParams.set('watch', watch);
     rewatch = false;
     u.searchParams.set('view', view);
+    u.searchParams.set('proto', '2'); // one small delta per change (docs/protocol.md)
     if (assets) u.searchParams.set('v', assets);
     if (view !== 'admin') whoami(u.searchParams);
     const sock = new WebSocket(u, protocols?.());
     ws = sock;
     dialed = mono();
+    seq = null;
+    resyncing = false;
     sock.onmessage = (e) => {
       if (ws === sock) receive(e.data);
     };
@@ -402,6 +414,12 @@ export function start({ track = '', view = 'tab', watch = '', render, protocols 
     clearTimeout(pongTimer);
     pongTimer = 0;
     if (live.open) setOpen(false);
+    // A reload that shows its snapshot and cannot reach the server is
+    // offline now: no need to wait out a blip that this is not.
+    else if (!heard && clock.ref && live.doc && !live.stale) {
+      live.since = mono() - STALE_AFTER;
+      showStale();
+    }
     retryTimer = setTimeout(connect, backoff(attempt++));
   }
 
@@ -429,6 +447,7 @@ export function start({ track = '', view = 'tab', watch = '', render, protocols 
     }
     switch (m.type) {
       case 'hello': {
+        heard = true;
         attempt = 0;
         samples = [];
         // The server stamps hello as it accepts the upgrade, half a round
@@ -455,7 +474,13 @@ export function start({ track = '', view = 'tab', watch = '', render, protocols 
       }
       case 'state':
         live.lastUpdate = clock.now();
+        seq = m.seq ?? null;
+        resyncing = false;
         setState(m.state);
+        return;
+      case 'delta':
+        live.lastUpdate = clock.now();
+        if (!applyDelta(m)) resync();
         return;
       case 'announcement': {
         live.lastUpdate = clock.now();
@@ -486,6 +511,62 @@ export function start({ track = '', view = 'tab', watch = '', render, protocols 
     }
   }
 
+  // applyDelta makes the state held the state m says, or returns false when
+  // it cannot: a gap (m is not on the seq held) or a session it cannot name.
+  // A delta at or before the seq held came before a state the page asked
+  // for: it is already in that state.
+  function applyDelta(m) {
+    const st = live.state;
+    if (seq === null || !st) return false;
+    if (m.seq <= seq) return true;
+    if (m.base !== seq) return false;
+    const tracks = (st.tracks || []).slice();
+    for (const td of m.tracks || []) {
+      const i = tracks.findIndex((t) => t.id === td.id);
+      const now = session(td.now, st);
+      const next = session(td.next, st);
+      if (i < 0 || now === undefined || next === undefined) return false;
+      tracks[i] = { ...td, now, next };
+    }
+    let anns = (m.announcements || st.announcements || []).filter((a) => !(m.removed || []).includes(a.id));
+    for (const a of m.added || []) {
+      const i = anns.findIndex((b) => b.id === a.id);
+      if (i >= 0) anns[i] = a;
+      else anns.push(a);
+    }
+    const next = { ...st, tracks, announcements: anns, next_change: m.next_change };
+    if (m.pending?.length) next.pending = m.pending;
+    else if (m.pending) delete next.pending;
+    seq = m.seq;
+    setState(next);
+    return true;
+  }
+
+  // session is the session a delta names ({ref, est_start, ...}): the one
+  // with that id in the state held or in a schedule document of the state's
+  // version, with the delta's live fields. null for none; undefined when the
+  // page does not know the session.
+  const LIVE_FIELDS = ['s0', 's1', 't0', 't1', 'delay_minutes', 'change', 'live'];
+  function session(r, st) {
+    if (!r) return null;
+    let base = null;
+    for (const t of st.tracks || []) for (const s of [t.now, t.next]) if (s?.id === r.ref) base = s;
+    if (!base && live.doc?.schedule_version === st.schedule_version) base = docSessions.get(r.ref);
+    if (!base) return undefined;
+    const s = { ...base };
+    for (const k of LIVE_FIELDS) delete s[k];
+    const { ref, ...own } = r;
+    return Object.assign(s, own);
+  }
+
+  // resync asks for the full state, once until it comes; without a
+  // connection the next one brings it anyway.
+  function resync() {
+    if (resyncing || !ws || ws.readyState !== WebSocket.OPEN) return;
+    resyncing = true;
+    ws.send(JSON.stringify({ type: 'resync' }));
+  }
+
   // reloadSoftly loads the new deployment. It fetches the page and its
   // assets first, so the reload paints from the cache at once, and the
   // snapshot fills the new page before its websocket connects: no blank flash.
@@ -504,6 +585,7 @@ export function start({ track = '', view = 'tab', watch = '', render, protocols 
   }
 
   addEventListener('online', () => !ws && connect());
+  addEventListener('pagehide', () => live.lastUpdate && save('seen', live.lastUpdate));
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState !== 'visible') return;
     if (!ws) connect();

@@ -4,13 +4,18 @@
 // schedule from here instead of the browser's error page; live.js then shows
 // the last known schedule and says it is reconnecting.
 //
-// Pages and the schedule and state documents: the network first, this cache
-// when the server cannot be reached. Versioned assets never change: this
+// The attendee's tab installed as an app (its manifest, /manifest.webmanifest)
+// opens the same way, and its reminders (remind.js) are shown from here:
+// registration.showNotification is the one way a phone's browser lets a page
+// notify.
+//
+// Pages, the manifest and the schedule and state documents: the network
+// first, this cache when the server cannot be reached. Versioned assets never change: this
 // cache first. Everything else (the websocket, the console and its API, the
 // calendar feed) is not touched.
 
 const CACHE = 'confdash-v1';
-const DOCS = ['/api/v1/schedule', '/api/v1/state'];
+const DOCS = ['/api/v1/schedule', '/api/v1/state', '/manifest.webmanifest'];
 
 const isPage = (p) => p === '/' || p === '/screen' || p.startsWith('/screen/') || p.startsWith('/overlay/');
 const isAsset = (p) => p.startsWith('/assets/');
@@ -92,5 +97,18 @@ self.addEventListener('message', (e) => {
         }
       }),
     ).then(() => e.source?.postMessage({ kept: own.length })),
+  );
+});
+
+// A reminder tapped: the tab that is open comes to the front, else a new one
+// opens.
+self.addEventListener('notificationclick', (e) => {
+  e.notification.close();
+  const url = new URL(e.notification.data?.url || '/', location.origin).href;
+  e.waitUntil(
+    self.clients.matchAll({ type: 'window', includeUncontrolled: true }).then((list) => {
+      const open = list.find((c) => new URL(c.url).pathname === new URL(url).pathname);
+      return open ? open.focus() : self.clients.openWindow(url);
+    }),
   );
 });

@@ -36,19 +36,10 @@ const live = start({ view: 'tab', watch: follow, render });
 
 // ---- header tools
 
-const notifyBtn = $('notify');
 const notifyMsg = $('notify-msg');
-if (favs.canNotify()) {
-  show(notifyBtn, true);
-  attr(notifyBtn, 'aria-pressed', favs.notifyWanted());
-  notifyBtn.addEventListener('click', async () => {
-    const on = notifyBtn.getAttribute('aria-pressed') !== 'true';
-    const got = await favs.setNotify(on);
-    attr(notifyBtn, 'aria-pressed', got === 'on');
-    text(notifyMsg, got === 'blocked' ? i18n.t('tab.notifyBlocked') : '');
-    live.changed();
-  });
-}
+// The reminders (remind.js) load with the first star: a first visit has
+// nothing to be reminded of, and its first load stays within the budget.
+let reminders = false;
 
 $('ics').addEventListener('click', () => {
   const list = live.idx ? live.idx.all.filter((s) => favs.starred.has(s.id)) : [];
@@ -419,6 +410,7 @@ function draw(t) {
   rotateAnnouncements(anns, t);
 
   if (!ready) return false;
+  if (!reminders && favs.starred.size) reminders = import('./remind.js').then((m) => m.mountReminders($('reminders'), live));
   $('loading')?.remove();
   follow = live.current(follow); // a renamed room keeps its followers
   if (!tracks.some((x) => x.id === follow)) follow = '';
@@ -437,10 +429,6 @@ function draw(t) {
   text($('more'), rest > 0 ? i18n.t('tab.more', { n: Math.min(PAGE, rest), rest }) : '');
 
   if (onNow || route.view !== 'session') document.title = tabTitle(t, tz, day, conf);
-  favs.arm(live.idx?.all || [], clock, (s) => {
-    const tr = tracks.find((x) => x.id === s.track);
-    return `${fmt.dual(s.t0, tz)} · ${fmt.iso(tr ? tr.name : s.track)}`;
-  });
   return true;
 }
 

@@ -16,6 +16,7 @@ const benchUsage = `Usage:
   confdash bench compare [flags]         alternate runs against confdash and the floor (each started here)
   confdash bench http [flags]            requests/s of GET /api/v1/state over keep-alive connections
   confdash bench cluster --nats URL      start N instances sharing state through NATS, measure them together
+  confdash bench wire --schedule FILE    the bytes a tab and a room screen receive for one day, protocol 1 and 2
 
 Everything runs on loopback only. Run 'confdash bench -h' (or 'bench compare -h', ...) for the flags.
 `
@@ -81,6 +82,8 @@ func (e *Env) Main(ctx context.Context, args []string) error {
 			return e.benchHTTP(ctx, args[1:], stdout, stderr)
 		case "cluster":
 			return e.benchCluster(ctx, args[1:], stdout, stderr)
+		case "wire":
+			return e.benchWire(ctx, args[1:], stdout, stderr)
 		case "worker":
 			return benchWorker(ctx, args[1:], e.Stdin, stdout)
 		case "help":

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -215,13 +216,14 @@ func TestBenchAgainstConfdash(t *testing.T) {
 // more than one process's files does, and over source addresses.
 // TestConfdashSizes measures what `bench compare` sizes the floor's
 // messages from: confdash's state message, and everything a viewer receives
-// for one change, which carries at least the announcement's text.
+// for one change, which carries at least the announcement's text, in one
+// protocol 2 delta.
 func TestConfdashSizes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts confdash; runs without -short")
 	}
 	o := smallRun("http://127.0.0.1:1", "t", 1, 1)
-	state, change, err := testEnv(t).confdashSizes(t.Context(), t.TempDir(), o, "--conn-rate 0 --max-viewers-per-address 0")
+	state, change, frames, err := testEnv(t).confdashSizes(t.Context(), t.TempDir(), o, "--conn-rate 0 --max-viewers-per-address 0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +231,12 @@ func TestConfdashSizes(t *testing.T) {
 		t.Fatalf("state %d bytes, change %d bytes: want a demo state document (over 1 KB) and a change carrying the %d-byte announcement text",
 			state, change, o.TextBytes)
 	}
-	t.Logf("state %d bytes, change %d bytes", state, change)
+	// The viewers speak protocol 2: a change is one delta, as the floor's
+	// one frame, and much smaller than the state.
+	if frames != 1 || change >= state {
+		t.Fatalf("change of %d bytes in %d messages, state %d bytes: want one delta, smaller than the state", change, frames, state)
+	}
+	t.Logf("state %d bytes, change %d bytes in %d messages", state, change, frames)
 }
 
 func TestBenchWorkers(t *testing.T) {
@@ -329,22 +336,25 @@ func TestSummarize(t *testing.T) {
 	}
 }
 
-func TestMarkerIndex(t *testing.T) {
+func TestMarkerIndices(t *testing.T) {
 	p := newViewerPool(poolConfig{Marker: "cdbench-ab12-", Broadcasts: 3})
 	for _, tc := range []struct {
-		msg    string
-		k      int
-		wantOK bool
+		msg  string
+		want []int
 	}{
-		{`{"action":"add","announcement":{"text":"cdbench-ab12-2 ~~~"},"id":"x","type":"announcement"}`, 2, true},
-		{`{"type":"announcement","action":"add","announcement":{"text":"cdbench-ab12-17 ~"}}`, 17, true},
+		{`{"action":"add","announcement":{"text":"cdbench-ab12-2 ~~~"},"id":"x","type":"announcement"}`, []int{2}},
+		{`{"type":"announcement","action":"add","announcement":{"text":"cdbench-ab12-17 ~"}}`, []int{17}},
+		// Protocol 2: the delta carries the new announcement.
+		{`{"type":"delta","seq":13,"base":3,"added":[{"id":"d7","text":"cdbench-ab12-1 ~"}],"next_change":null}`, []int{1}},
+		{`{"type":"delta","seq":14,"base":13,"announcements":[{"text":"cdbench-ab12-0 ~"},{"text":"cdbench-ab12-1 ~"}]}`, []int{0, 1}},
 		// A state lists the announcement too: not a delivery.
-		{`{"type":"state","state":{"announcements":[{"text":"cdbench-ab12-2 ~"}]}}`, 0, false},
-		{`{"type":"announcement","announcement":{"text":"cdbench-ffff-2 ~"}}`, 0, false},
+		{`{"type":"state","state":{"announcements":[{"text":"cdbench-ab12-2 ~"}]}}`, nil},
+		{`{"type":"state","seq":3,"state":{"announcements":[{"text":"cdbench-ab12-2 ~"}]}}`, nil},
+		{`{"type":"announcement","announcement":{"text":"cdbench-ffff-2 ~"}}`, nil},
 	} {
-		k, ok := p.markerIndex([]byte(tc.msg))
-		if ok != tc.wantOK || (ok && k != tc.k) {
-			t.Errorf("markerIndex(%s) = %d, %v; want %d, %v", tc.msg, k, ok, tc.k, tc.wantOK)
+		got := slices.Collect(p.markerIndices([]byte(tc.msg)))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("markerIndices(%s) = %v; want %v", tc.msg, got, tc.want)
 		}
 	}
 }

@@ -43,10 +43,14 @@ type compareReport struct {
 	StateBytes int            `json:"floor_state_padding_bytes"`
 	// ChangeBytes is the floor's message per change: confdash's bytes per
 	// change to a viewer, unless --change-bytes set it.
-	ChangeBytes int                           `json:"floor_change_bytes"`
-	Runs        []compareRun                  `json:"runs"`
-	Medians     map[string]map[string]float64 `json:"medians"`
-	Ratios      map[string]float64            `json:"ratios"` // confdash / floor
+	ChangeBytes int `json:"floor_change_bytes"`
+	// ChangeFrames is how many messages confdash sent a viewer for the
+	// change it measured ChangeBytes from (0: not measured): one with
+	// protocol 2, as the floor's.
+	ChangeFrames int                           `json:"confdash_change_frames,omitempty"`
+	Runs         []compareRun                  `json:"runs"`
+	Medians      map[string]map[string]float64 `json:"medians"`
+	Ratios       map[string]float64            `json:"ratios"` // confdash / floor
 }
 
 type compareOptions struct {
@@ -110,7 +114,7 @@ func (e *Env) benchCompare(ctx context.Context, args []string, stdout, stderr io
 		for _, target := range order {
 			if target == "floor" && (rep.StateBytes < 0 || rep.ChangeBytes < 0) {
 				// The floor's messages match confdash's: measure them first.
-				state, change, err := e.confdashSizes(ctx, dir, o, c.ServeFlags)
+				state, change, frames, err := e.confdashSizes(ctx, dir, o, c.ServeFlags)
 				if err != nil {
 					return err
 				}
@@ -118,7 +122,7 @@ func (e *Env) benchCompare(ctx context.Context, args []string, stdout, stderr io
 					rep.StateBytes = max(0, state-floor.StateBytes())
 				}
 				if rep.ChangeBytes < 0 {
-					rep.ChangeBytes = change
+					rep.ChangeBytes, rep.ChangeFrames = change, frames
 				}
 			}
 			fmt.Fprintf(stderr, "run %d/%d: %s\n", i+1, c.Runs, target)
@@ -231,29 +235,30 @@ func (e *Env) compareOnce(ctx context.Context, target string, run int, dir strin
 // match: the state message a viewer gets on connecting, and the bytes a
 // viewer receives for one change (an announcement of the run's size):
 // every message that reaches it for that change, however many frames the
-// protocol makes of it.
-func (e *Env) confdashSizes(ctx context.Context, dir string, o benchOptions, serveFlags string) (state, change int, err error) {
+// protocol makes of it (frames counts them), with the protocol the viewers
+// speak.
+func (e *Env) confdashSizes(ctx context.Context, dir string, o benchOptions, serveFlags string) (state, change, frames int, err error) {
 	srv, err := e.startTarget(ctx, "confdash", dir, o.Token, serveFlags, -1, 0, 0)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	defer srv.stop()
 	o.URLs = []string{srv.url}
 	targets, err := benchTargets(o)
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	d := websocket.Dialer{HandshakeTimeout: 5 * time.Second}
 	ws, _, err := d.DialContext(ctx, targets[0].ws, nil)
 	if err != nil {
-		return 0, 0, fmt.Errorf("measuring confdash's messages: %w", err)
+		return 0, 0, 0, fmt.Errorf("measuring confdash's messages: %w", err)
 	}
 	defer ws.Close()
 	ws.SetReadDeadline(time.Now().Add(10 * time.Second))
 	for state == 0 {
 		_, msg, err := ws.ReadMessage()
 		if err != nil {
-			return 0, 0, fmt.Errorf("measuring confdash's state: %w", err)
+			return 0, 0, 0, fmt.Errorf("measuring confdash's state: %w", err)
 		}
 		if bytes.Contains(msg, []byte(`"type":"state"`)) {
 			state = len(msg)
@@ -261,7 +266,7 @@ func (e *Env) confdashSizes(ctx context.Context, dir string, o benchOptions, ser
 	}
 	text := announcementText("cdbench-size-", 0, o.TextBytes)
 	if _, _, err := postAnnouncement(ctx, http.DefaultClient, srv.url, o.Token, text); err != nil {
-		return 0, 0, fmt.Errorf("measuring confdash's change: %w", err)
+		return 0, 0, 0, fmt.Errorf("measuring confdash's change: %w", err)
 	}
 	// The change's messages come together; 500 ms of silence after the
 	// first ends them (the next ping is 25 s away).
@@ -270,11 +275,12 @@ func (e *Env) confdashSizes(ctx context.Context, dir string, o benchOptions, ser
 		_, msg, err := ws.ReadMessage()
 		if err != nil {
 			if change > 0 {
-				return state, change, nil
+				return state, change, frames, nil
 			}
-			return 0, 0, fmt.Errorf("measuring confdash's change: no message within 10 s: %w", err)
+			return 0, 0, 0, fmt.Errorf("measuring confdash's change: no message within 10 s: %w", err)
 		}
 		change += len(msg)
+		frames++
 		ws.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 	}
 }
@@ -413,9 +419,13 @@ func (rep *compareReport) print(w io.Writer) {
 	}
 	row("ratio", "confdash/floor", func(name string) (float64, bool) { v, ok := rep.Ratios[name]; return v, ok })
 	tw.Flush()
+	measured := "confdash's bytes to a viewer per change"
+	if rep.ChangeFrames > 0 {
+		measured += fmt.Sprintf(", in %d message(s)", rep.ChangeFrames)
+	}
 	fmt.Fprintf(w, "\n%d viewers, %d broadcasts per run; confdash's announcement message %d bytes; "+
-		"the floor's one message per change %d bytes (confdash's bytes to a viewer per change); floor state padding %d bytes\n",
-		rep.Options.Viewers, rep.Options.Broadcasts, firstAnnouncementBytes(rep.Runs), rep.ChangeBytes, rep.StateBytes)
+		"the floor's one message per change %d bytes (%s); floor state padding %d bytes\n",
+		rep.Options.Viewers, rep.Options.Broadcasts, firstAnnouncementBytes(rep.Runs), rep.ChangeBytes, measured, rep.StateBytes)
 	for _, r := range rep.Runs {
 		if r.Bench.ConnectFailed > 0 {
 			fmt.Fprintf(w, "run %d, %s: %d viewers could not connect (%s): its figures are not comparable\n",

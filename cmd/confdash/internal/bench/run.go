@@ -45,7 +45,10 @@ func benchTargets(o benchOptions) ([]*benchTarget, error) {
 		base.Path, base.RawQuery = "", ""
 		ws := *base
 		ws.Scheme, ws.Path = "ws", "/ws"
-		q := url.Values{"view": {o.View}}
+		// Protocol version 2, as confdash's pages speak it: one delta frame
+		// per change, the announcement in it (docs/protocol.md). The floor
+		// ignores the parameter and sends its one frame.
+		q := url.Values{"view": {o.View}, "proto": {"2"}}
 		if o.Track != "" {
 			q.Set("track", o.Track)
 		}

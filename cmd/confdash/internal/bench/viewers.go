@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"net"
 	"net/http"
 	"sort"
@@ -87,7 +88,8 @@ type viewerPool struct {
 
 var (
 	typeState        = []byte(`"type":"state"`)
-	typeAnnouncement = []byte(`"type":"announcement"`)
+	typeAnnouncement = []byte(`"type":"announcement"`) // protocol 1, and the floor's one frame
+	typeDelta        = []byte(`"type":"delta"`)        // protocol 2: the change with its announcement
 )
 
 func newViewerPool(cfg poolConfig) *viewerPool {
@@ -270,9 +272,11 @@ func (p *viewerPool) read(c *websocket.Conn, slot int) {
 		}
 		now := time.Now().UnixNano()
 		msg := buf.Bytes()
-		if k, ok := p.markerIndex(msg); ok && k < len(p.recv) && p.recv[k][slot].CompareAndSwap(0, now) {
-			p.counts[k].Add(1)
-			p.annBytes.Store(int64(len(msg)))
+		for k := range p.markerIndices(msg) {
+			if k < len(p.recv) && p.recv[k][slot].CompareAndSwap(0, now) {
+				p.counts[k].Add(1)
+				p.annBytes.Store(int64(len(msg)))
+			}
 		}
 		msgBuffers.Put(buf)
 	}
@@ -280,21 +284,33 @@ func (p *viewerPool) read(c *websocket.Conn, slot int) {
 
 var msgBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// markerIndex finds the run's marker in an announcement message and returns
-// the broadcast index that follows it. A state message also carries the text
-// (in its announcements list) and is not a delivery.
-func (p *viewerPool) markerIndex(msg []byte) (int, bool) {
-	i := bytes.Index(msg, p.marker)
-	if i < 0 || !bytes.Contains(msg, typeAnnouncement) {
-		return 0, false
+// markerIndices yields the broadcast index after each of the run's markers
+// in a message that delivers announcements: an `announcement` (protocol 1,
+// the floor) or a `delta` (protocol 2, whose added announcements carry the
+// text). A delta may list earlier announcements too (a whole list, when the
+// order changes): the caller stamps only a broadcast's first receipt. A state
+// message also carries the texts (in its announcements list) and is not a
+// delivery.
+func (p *viewerPool) markerIndices(msg []byte) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		if !bytes.Contains(msg, typeAnnouncement) && !bytes.Contains(msg, typeDelta) {
+			return
+		}
+		for {
+			i := bytes.Index(msg, p.marker)
+			if i < 0 {
+				return
+			}
+			msg = msg[i+len(p.marker):]
+			n := 0
+			for n < len(msg) && msg[n] >= '0' && msg[n] <= '9' {
+				n++
+			}
+			if k, err := strconv.Atoi(string(msg[:n])); err == nil && !yield(k) {
+				return
+			}
+		}
 	}
-	rest := msg[i+len(p.marker):]
-	n := 0
-	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
-		n++
-	}
-	k, err := strconv.Atoi(string(rest[:n]))
-	return k, err == nil
 }
 
 func dropReason(err error) string {
