@@ -1,6 +1,10 @@
 // Words, the one way every view writes them: t('key', {name: value}) looks
-// the key up in the catalogue of the page's language (i18n/LANG.js, one file
-// per language, every visible string of every view), falling back to English.
+// the key up in the catalogue of the page's language. Each language's words
+// are split by the views that show them (i18n/LANG/GROUP.js: common, tab,
+// reminders, screens, admin), and a page loads only the groups its <html
+// data-words="…"> names, in its one language: no page pays for another
+// view's words, nor for English beside its own. A module loaded later with
+// words of its own (remind.js) asks for its group with words().
 //
 // The language is the first of these that has a catalogue: ?lang=, the
 // browser's languages in their order, the schedule's language: (read once,
@@ -9,14 +13,13 @@
 // when none of the browser's has a catalogue. ?lang= is not remembered: a
 // kiosk keeps it in its address, as it keeps ?rows= and the rest.
 //
-// A key missing from the page's catalogue is shown in English and recorded
-// in window.confdashMissing, which the tests read: a view must never show a
-// string that is in no catalogue.
+// A key missing from the loaded groups is shown as the key and recorded in
+// window.confdashMissing, which the tests read: a view must never show a
+// string that is in no catalogue (the tests also check, file by file, that
+// every key a page's modules use is in a group it loads).
 //
 // Views whose t is a time (render(t)) import it as msg: the tests find the
 // keys in use by t('…') and msg('…'), so a key is always a literal.
-
-import en from './i18n/en.js';
 
 export const languages = ['en', 'de', 'fr', 'es'];
 
@@ -68,7 +71,20 @@ export const locale = (() => {
     return lang;
   }
 })();
-const cat = lang === 'en' ? en : (await import(`./i18n/${lang}.js`)).default;
+const cat = {};
+const loaded = new Map();
+
+// words loads a group of the page's language once; t() knows its keys when
+// the promise resolves.
+export function words(group) {
+  let p = loaded.get(group);
+  if (!p) {
+    p = import(`./i18n/${lang}/${group}.js`).then((m) => void Object.assign(cat, m.default));
+    loaded.set(group, p);
+  }
+  return p;
+}
+await Promise.all((document.documentElement.dataset.words || 'common').split(/\s+/).filter(Boolean).map(words));
 document.documentElement.lang = lang;
 document.documentElement.dataset.langFrom = chosen.from;
 
@@ -96,7 +112,7 @@ export function t(key, vars) {
   let s = cat[key];
   if (s === undefined) {
     missing.add(lang + ':' + key);
-    s = en[key] ?? key;
+    s = key;
   }
   return mark(vars ? s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m)) : s);
 }
