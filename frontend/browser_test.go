@@ -1027,6 +1027,22 @@ func testLayout(t *testing.T, b *browser, out string, sizes *sync.Map) {
 	}
 	phone.screenshot(out, "tab", 390, 844, 1)
 
+	// The same first loads in German: a page fetches its own language's
+	// words and no English beside them, so it stays within the budget too.
+	for _, v := range []struct {
+		name, path, ready string
+		o                 tabOpt
+	}{
+		{"tab de", "/", `document.querySelectorAll('.track').length === 3`, tabOpt{width: 390, height: 844, mobile: true}},
+		{"screen de", "/screen/main", `document.querySelector('#title').textContent !== ''`, tabOpt{width: 1920, height: 1080}},
+		{"lobby de", "/screen", `document.querySelectorAll('.row').length === 3`, tabOpt{width: 1920, height: 1080}},
+		{"overlay de", "/overlay/main", `!document.querySelector('#card').hidden`, tabOpt{width: 1280, height: 720, transparent: true}},
+	} {
+		v.o.languages = "de-DE,de"
+		tb := b.open(t, v.name, ts.url+v.path, v.o)
+		tb.wait("the page in German", ready+` && document.documentElement.lang === 'de' && `+v.ready, 10*time.Second)
+		sizes.Store(v.name, tb.transferred())
+	}
 }
 
 func testReconnect(t *testing.T, b *browser, out string) {

@@ -251,8 +251,8 @@ func testCatalogues(t *testing.T, b *browser, ts *testServer, track string) {
 }
 
 // testViewLanguages opens every view in every language: the page says its
-// language, no word it wrote was missing from the catalogue, and a public
-// view's first load is within the budget in every language.
+// language, no word it wrote was missing from the catalogue, and it fetched
+// its own language's groups and no other catalogue file.
 func testViewLanguages(t *testing.T, b *browser, ts *testServer, track string) {
 	for _, v := range i18nViews(track) {
 		for _, l := range i18nLanguages {
@@ -268,15 +268,17 @@ func testViewLanguages(t *testing.T, b *browser, ts *testServer, track string) {
 			if got := eval[[]string](tb, `[...window.confdashMissing]`); len(got) > 0 {
 				t.Errorf("%s?lang=%s: words missing from the catalogue: %v", v.name, l, got)
 			}
-			// A page loads its own language's groups and no other's: each
-			// public view's first load stays within the budget in every
-			// language. (The console here has opened its Screens panel, so
-			// its figure is more than its first load, which TestViews
-			// measures.)
-			n := tb.transferred()
-			t.Logf("%s?lang=%s transferred %.1f KB", v.name, l, float64(n)/1024)
-			if v.name != "admin" && n > budget {
-				t.Errorf("%s?lang=%s transferred %d bytes, over the %d-byte budget", v.name, l, n, budget)
+			// The page fetched the groups its <html data-words> names, in its
+			// own language, and no other catalogue file.
+			want := []string{}
+			for _, g := range strings.Fields(eval[string](tb, `document.documentElement.dataset.words`)) {
+				want = append(want, l+"/"+g+".js")
+			}
+			got := eval[[]string](tb, `performance.getEntriesByType('resource').map((e) => e.name.match(/\/i18n\/(\w+\/[\w-]+\.js)$/)?.[1]).filter(Boolean)`)
+			slices.Sort(want)
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s?lang=%s fetched the catalogue files %v, want %v", v.name, l, got, want)
 			}
 			if l != "en" && (v.name == "lobby" || v.name == "admin" || v.name == "overlay") {
 				tb.screenshot(shotsDir(t), "i18n-"+v.name+"-"+l, o.width, o.height, 0)
