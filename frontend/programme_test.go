@@ -96,6 +96,21 @@ func click(tb *tab, sel string) {
 	tb.t.Helper()
 	tb.wait(sel+" to show", fmt.Sprintf(`document.querySelector(%q)?.getClientRects().length > 0`, sel), 5*time.Second)
 	eval[bool](tb, fmt.Sprintf(`(document.querySelector(%q).scrollIntoView({block: 'center'}), true)`, sel))
+	// chromedp.Click aims at the middle of the element's first box: wait
+	// until that box holds still over two frames and the element is what
+	// its middle hits (a lazily mounted panel above it moves it down).
+	tb.wait(sel+" to hold still", fmt.Sprintf(`new Promise((ok) => {
+		const el = document.querySelector(%q);
+		const box = () => el.getClientRects()[0]; // chromedp clicks the first box's middle
+		const at = () => { const r = box(); return r ? [r.x, r.y, r.width, r.height].join() : ''; };
+		const a = at();
+		requestAnimationFrame(() => requestAnimationFrame(() => {
+			const r = box();
+			if (!r) return ok(false);
+			const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+			ok(at() === a && !!hit && (hit === el || el.contains(hit)));
+		}));
+	})`, sel), 5*time.Second)
 	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible)); err != nil {
 		tb.t.Fatalf("%s: click %s: %v", tb.name, sel, err)
 	}
@@ -177,6 +192,8 @@ func TestProgramme(t *testing.T) {
 	// A star on the now card.
 	phone.wait("the Gray Room's talk now", has(card(gray, ".slot.now .title"), grayNow.Title), 5*time.Second)
 	click(phone, card(gray, ".slot.now .star"))
+	// The first star brings the reminder settings into the header.
+	phone.wait("the reminder settings after the first star", `!!document.querySelector('#reminders .remind-on')`, 5*time.Second)
 	if got := eval[string](phone, `localStorage.getItem('confdash:favs')`); got != fmt.Sprintf(`[%q]`, grayNow.ID) {
 		t.Errorf("after the now card's star, starred = %s, want [%q]", got, grayNow.ID)
 	}
