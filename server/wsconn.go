@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -18,6 +19,9 @@ type wsConn struct {
 	c   *websocket.Conn
 	nc  net.Conn        // the TCP connection beneath
 	raw syscall.RawConn // nc's, for writes that do not wait; nil when nc has none
+	// closing tells the reader that its read deadline passed because the
+	// hub ends the connection, not for want of a pong (wsReader.extend).
+	closing atomic.Bool
 }
 
 func newWSConn(c *websocket.Conn) *wsConn {
@@ -51,8 +55,9 @@ func (w *wsConn) WriteFrame(frame []byte, deadline time.Time) error {
 	return err
 }
 
-// Close fails the reader with a past deadline so that serveWS ends and
-// closes the connection.
+// Close fails the reader with a past deadline so that it ends and closes
+// the connection.
 func (w *wsConn) Close() error {
+	w.closing.Store(true)
 	return w.c.SetReadDeadline(time.Unix(1, 0))
 }
