@@ -40,6 +40,7 @@ type wsReader struct {
 	pongWait time.Duration
 	lastPong time.Time // or the connection's start: the read deadline is this plus pongWait
 	deep     bool      // this goroutine did something deep: hand the connection on
+	between  bool      // reading a frame's first bytes: none of it read yet
 
 	hdr [14]byte // a frame's header: 2 bytes, up to 8 of length, 4 of mask
 	msg []byte   // the text message being assembled; nil between messages
@@ -63,8 +64,11 @@ type errProtocol string
 func (e errProtocol) Error() string { return string(e) }
 
 // errOversized is a message over maxClientMessage; rest bytes of its frame
-// have not been read.
-type errOversized struct{ rest uint64 }
+// have not been read, and fin tells whether it is the message's last.
+type errOversized struct {
+	rest uint64
+	fin  bool
+}
 
 func (errOversized) Error() string { return errTooLarge.Error() }
 
@@ -93,36 +97,11 @@ func (r *wsReader) run() {
 // frame reads one frame. It returns a control frame's payload, and
 // appends a data frame's to r.msg.
 func (r *wsReader) frame() (byte, []byte, error) {
-	h := r.hdr[:2]
-	if err := r.read(h); err != nil {
+	h0, n, mask, err := r.header()
+	if err != nil {
 		return 0, nil, err
 	}
-	fin, rsv, op := h[0]&0x80 != 0, h[0]&0x70, h[0]&0x0f
-	masked, n := h[1]&0x80 != 0, uint64(h[1]&0x7f)
-	switch {
-	case rsv != 0:
-		return 0, nil, errProtocol("unexpected reserved bits")
-	case !masked:
-		return 0, nil, errProtocol("client frames must be masked")
-	}
-	ext := 0
-	switch n {
-	case 126:
-		ext = 2
-	case 127:
-		ext = 8
-	}
-	h = r.hdr[2 : 2+ext+4]
-	if err := r.read(h); err != nil {
-		return 0, nil, err
-	}
-	switch ext {
-	case 2:
-		n = uint64(binary.BigEndian.Uint16(h))
-	case 8:
-		n = binary.BigEndian.Uint64(h)
-	}
-	mask := h[ext:]
+	fin, op := h0&0x80 != 0, h0&0x0f
 	switch op {
 	case opClose, opPing, opPong:
 		if !fin || n > 125 {
@@ -148,7 +127,7 @@ func (r *wsReader) frame() (byte, []byte, error) {
 	}
 	have := uint64(len(r.msg))
 	if n > maxClientMessage-have {
-		return 0, nil, errOversized{rest: n}
+		return 0, nil, errOversized{rest: n, fin: fin}
 	}
 	if r.msg == nil {
 		// Allocated per message, not per connection: an idle viewer holds
@@ -164,6 +143,43 @@ func (r *wsReader) frame() (byte, []byte, error) {
 		return opContinuation, nil, nil
 	}
 	return r.op, nil, nil
+}
+
+// header reads a frame's header: its first byte (FIN, RSV, opcode), its
+// payload's length and its mask.
+func (r *wsReader) header() (byte, uint64, []byte, error) {
+	h := r.hdr[:2]
+	r.between = true
+	err := r.read(h)
+	r.between = false
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	masked, n := h[1]&0x80 != 0, uint64(h[1]&0x7f)
+	switch {
+	case h[0]&0x70 != 0:
+		return 0, 0, nil, errProtocol("unexpected reserved bits")
+	case !masked:
+		return 0, 0, nil, errProtocol("client frames must be masked")
+	}
+	ext := 0
+	switch n {
+	case 126:
+		ext = 2
+	case 127:
+		ext = 8
+	}
+	h = r.hdr[2 : 2+ext+4]
+	if err := r.read(h); err != nil {
+		return 0, 0, nil, err
+	}
+	switch ext {
+	case 2:
+		n = uint64(binary.BigEndian.Uint16(h))
+	case 8:
+		n = binary.BigEndian.Uint64(h)
+	}
+	return r.hdr[0], n, h[ext:], nil
 }
 
 // read fills b. When the read deadline passes and the client has answered a
@@ -182,9 +198,17 @@ func (r *wsReader) read(b []byte) error {
 		if !r.extend(err) {
 			return err
 		}
+		if r.between && len(b) == 2 {
+			// Between frames, as an idle connection is: the next wait is
+			// a fresh goroutine's, not this one's with its grown stack.
+			return errExtended
+		}
 	}
 	return nil
 }
+
+// errExtended ends a read between frames whose deadline was extended.
+var errExtended = errors.New("read deadline extended")
 
 // extend reports whether err is a read deadline that passed while the
 // connection is alive, and if so sets the next one. It is deep (timers):
@@ -214,6 +238,9 @@ func unmask(b, mask []byte) {
 // or with the read's error. It reports whether the connection goes on.
 func (r *wsReader) handle(op byte, payload []byte, err error) bool {
 	client := r.client
+	if err == errExtended {
+		return true
+	}
 	if err != nil {
 		var pe errProtocol
 		var big errOversized
@@ -225,8 +252,7 @@ func (r *wsReader) handle(op byte, payload []byte, err error) bool {
 			// Read (and drop) the rest of a moderately oversized message
 			// first: closing a socket with unread data makes the kernel send
 			// a reset, and the client would see "broken pipe" instead of 1009.
-			r.nc.SetReadDeadline(time.Now().Add(drainWait))
-			io.CopyN(io.Discard, r.nc, int64(min(big.rest, drainLimit)))
+			r.drain(big)
 			client.Close(websocket.CloseMessageTooBig, errTooLarge.Error(), hub.ReasonPolicy)
 		case errors.As(err, &ne) && ne.Timeout():
 			client.Close(websocket.CloseGoingAway, "no pong", hub.ReasonPongTimeout)
@@ -273,6 +299,27 @@ func (r *wsReader) handle(op byte, payload []byte, err error) bool {
 	msg := r.msg
 	r.msg, r.op = nil, 0
 	return r.s.answer(client, &r.budget, msg, *r.p)
+}
+
+// drain reads and drops the rest of an oversized message, its further
+// fragments too, up to drainLimit bytes and for drainWait at most.
+func (r *wsReader) drain(big errOversized) {
+	r.lastPong = time.Time{} // read must not extend the drain's deadline
+	r.nc.SetReadDeadline(time.Now().Add(drainWait))
+	left := int64(drainLimit)
+	rest, fin := big.rest, big.fin
+	for {
+		n, err := io.CopyN(io.Discard, r.nc, int64(min(rest, uint64(left))))
+		left -= n
+		if err != nil || fin || left <= 0 {
+			return
+		}
+		h0, next, _, err := r.header()
+		if err != nil {
+			return
+		}
+		rest, fin = next, h0&0x80 != 0
+	}
 }
 
 // validCloseCode reports whether a client may send code in a close frame

@@ -23,7 +23,21 @@ func TestWSIdleReaderStack(t *testing.T) {
 	if testing.Short() {
 		viewers = 400
 	}
-	ts := startServer(t, Config{MaxViewersPerAddress: 2 * viewers, ConnBurst: 2 * viewers, ConnRate: DefaultConnRate})
+	// The read deadline is extended when it passes (wsReader.extend): the
+	// viewers answer pings for three PongWaits, and stay, at 2 KB.
+	t.Run("deadline extended", func(t *testing.T) { testReaderStack(t, viewers, 400*time.Millisecond) })
+	t.Run("idle", func(t *testing.T) { testReaderStack(t, viewers, 0) })
+}
+
+// testReaderStack measures the server's stack per idle viewer. With a
+// pongWait, the viewers then send pongs for three of it before the
+// measurement, which must find every one of them still connected.
+func testReaderStack(t *testing.T, viewers int, pongWait time.Duration) {
+	cfg := Config{MaxViewersPerAddress: 2 * viewers, ConnBurst: 2 * viewers, ConnRate: DefaultConnRate}
+	if pongWait > 0 {
+		cfg.PongWait, cfg.PingPeriod = pongWait, pongWait/2
+	}
+	ts := startServer(t, cfg)
 	d := &websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
 
 	// A first connection and its exchange, then a settled runtime: what is
@@ -84,8 +98,29 @@ func TestWSIdleReaderStack(t *testing.T) {
 			}
 		}
 	}()
+	// Pongs from every viewer so far, as browsers answer the hub's pings.
+	pongAll := func(upTo int) {
+		first.WriteControl(websocket.PongMessage, nil, time.Now().Add(time.Second))
+		for i, c := range conns[:upTo] {
+			if err := c.WriteControl(websocket.PongMessage, nil, time.Now().Add(time.Second)); err != nil {
+				t.Fatalf("viewer %d: pong: %v", i, err)
+			}
+		}
+	}
 	for i := range conns {
 		conns[i] = exchange(i)
+		if pongWait > 0 && i%100 == 99 {
+			pongAll(i)
+		}
+	}
+	if pongWait > 0 {
+		// Pongs at a quarter of pongWait until every reader's deadline has
+		// passed and been extended at least twice.
+		tick := time.NewTicker(pongWait / 4)
+		for end := time.Now().Add(3 * pongWait); time.Now().Before(end); <-tick.C {
+			pongAll(len(conns))
+		}
+		tick.Stop()
 	}
 	stack1, g1 := settle(viewers + 1)
 	perConn := float64(stack1-stack0) / float64(viewers)
