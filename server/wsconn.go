@@ -10,11 +10,9 @@ import (
 )
 
 // wsConn is a websocket connection as the hub sees it (a hub.Conn): the
-// hub writes whole frames to the socket beneath, and the fasthttp/websocket
-// Conn is used for reading only. Its writer (and its write buffer) is never
-// used: it would write on its own only to answer a protocol violation with a
-// close frame, which may then cut into a frame of the hub's on a connection
-// that is being dropped anyway.
+// hub writes whole frames to the socket beneath, and wsReader reads the
+// client's frames from it. The fasthttp/websocket Conn only closes it: its
+// reader and writer (and their buffers) are never used.
 type wsConn struct {
 	c   *websocket.Conn
 	nc  net.Conn        // the TCP connection beneath

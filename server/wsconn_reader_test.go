@@ -25,7 +25,7 @@ func TestWSIdleReaderStack(t *testing.T) {
 	}
 	// The read deadline is extended when it passes (wsReader.extend): the
 	// viewers answer pings for three PongWaits, and stay, at 2 KB.
-	t.Run("deadline extended", func(t *testing.T) { testReaderStack(t, viewers, 400*time.Millisecond) })
+	t.Run("deadline extended", func(t *testing.T) { testReaderStack(t, viewers, time.Second) })
 	t.Run("idle", func(t *testing.T) { testReaderStack(t, viewers, 0) })
 }
 
@@ -109,7 +109,7 @@ func testReaderStack(t *testing.T, viewers int, pongWait time.Duration) {
 	}
 	for i := range conns {
 		conns[i] = exchange(i)
-		if pongWait > 0 && i%100 == 99 {
+		if pongWait > 0 && i%50 == 49 {
 			pongAll(i)
 		}
 	}
