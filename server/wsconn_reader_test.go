@@ -131,8 +131,9 @@ func testReaderStack(t *testing.T, viewers int, pongWait time.Duration) {
 		t.Errorf("%.2f goroutines a viewer, want one (its reader)", perG)
 	}
 	// One 2 KB stack a viewer, and some slack for stacks the runtime keeps
-	// in its caches; a grown reader is 4 KB.
-	if limit := 2048 * 1.25; perConn > limit {
+	// in its caches; a grown reader is 4 KB. The race detector's
+	// instrumentation deepens every frame: there, only the rest is checked.
+	if limit := 2048 * 1.25; perConn > limit && !resRace {
 		t.Errorf("%.0f bytes of goroutine stack a viewer, want at most %.0f: the reader's stack grew past 2 KB", perConn, limit)
 	}
 }
