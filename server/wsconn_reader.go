@@ -24,7 +24,7 @@ import (
 // starts with. Anything deeper (answering a ping, a protocol message or a
 // close, extending the read deadline) runs on that goroutine, which then
 // hands the connection to a fresh one and ends: a client sends one message
-// every half minute, and a goroutine costs about a microsecond to start.
+// every half minute, and starting a goroutine costs less than answering it.
 //
 // Only one goroutine reads at a time, as with any websocket reader: the
 // next one starts when the previous has finished with the connection.
