@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -232,13 +230,14 @@ func (s *Server) originAllowed(c *fiber.Ctx) bool {
 }
 
 // wsHandler runs on fasthttp's goroutine for the hijacked connection: it
-// subscribes the connection, hands it to a goroutine of its own (serveWS)
+// subscribes the connection (the deep one-time work: the hello, the state,
+// the first writes), hands it to a reader goroutine of its own (wsReader)
 // and returns. Returning releases what fasthttp and contrib/websocket hold
 // for the handler's duration (the request context with its parsed headers
 // and arguments, contrib's copies of them: about 4.5 KB a viewer); the
-// server runs with KeepHijackedConns, so the connection stays open and
-// serveWS closes it. From here on only the fasthttp/websocket Conn is used:
-// contrib's Conn goes back to its pool.
+// server runs with KeepHijackedConns, so the connection stays open and the
+// reader closes it. From here on only the fasthttp/websocket Conn and the
+// connection beneath are used: contrib's Conn goes back to its pool.
 func (s *Server) wsHandler(c *contrib.Conn) {
 	p, _ := c.Locals("ws").(wsParams)
 	ws := c.Conn
@@ -248,9 +247,9 @@ func (s *Server) wsHandler(c *contrib.Conn) {
 	}
 	counted := p.view != "admin"
 
-	pongWait := s.cfg.PongWait
-	ws.SetReadDeadline(time.Now().Add(pongWait))
-	ws.SetPongHandler(func(string) error { return ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	// The read deadline is extended by the reader when it passes and the
+	// client has answered a ping since (wsReader.read).
+	ws.SetReadDeadline(time.Now().Add(s.cfg.PongWait))
 
 	if !s.lim.sockets.acquire(p.addr) {
 		// Another upgrade from the address took its last place since
@@ -260,51 +259,25 @@ func (s *Server) wsHandler(c *contrib.Conn) {
 		ws.Close()
 		return
 	}
-	client := s.subscribe(ws, p, watch, counted)
+	conn := newWSConn(ws)
+	client := s.subscribe(conn, p, watch, counted)
 	if client == nil {
 		s.lim.sockets.release(p.addr)
 		ws.Close()
 		return
 	}
-	go s.serveWS(ws, client, p, watch, counted)
-}
-
-// serveWS is a connection's reader for its whole life, then closes it.
-func (s *Server) serveWS(ws *websocket.Conn, client *hub.Client, p wsParams, watch string, counted bool) {
-	defer ws.Close()
-	defer s.lim.sockets.release(p.addr)
-	view := p.view
-	// The hub is the connection's only writer (see package hub): a websocket
-	// ping is answered through it, and so is a close frame (RFC 6455 5.5.1:
-	// echo the code). Websocket pings and the protocol's pings share one
-	// budget.
-	budget := newPingBudget(time.Now())
-	ws.SetPingHandler(func(data string) error {
-		if !budget.take(time.Now()) {
-			return errPingFlood
-		}
-		client.SendPong([]byte(data))
-		return nil
-	})
-	ws.SetCloseHandler(func(code int, _ string) error {
-		client.Close(code, "", hub.ReasonClient)
-		return nil
-	})
-	s.readLoop(ws, client, &budget, p)
-	<-client.Done()
-	if p.listed {
-		s.screens.disconnected(p.device.ID, client, time.Now())
+	now := time.Now()
+	r := &wsReader{
+		s: s, nc: ws.NetConn(), conn: conn, client: client, p: &p, watch: watch,
+		budget: newPingBudget(now), pongWait: s.cfg.PongWait, lastPong: now,
 	}
-	if counted {
-		s.viewerTotal.Add(-1)
-		s.viewerDelta(watch, view, -1)
-	}
+	go r.run()
 }
 
 // subscribe registers a new connection with the hub, its hello, the
 // current state and viewer counts queued first, and counts it. It returns
 // nil, having sent 1001, when the server is shutting down.
-func (s *Server) subscribe(c *websocket.Conn, p wsParams, watch string, counted bool) *hub.Client {
+func (s *Server) subscribe(conn *wsConn, p wsParams, watch string, counted bool) *hub.Client {
 	// The current counts, so an admin console that just signed in does not
 	// wait for the next arrival to see them; a page that is not sent counts
 	// gets none here either (publishViewers).
@@ -316,7 +289,7 @@ func (s *Server) subscribe(c *websocket.Conn, p wsParams, watch string, counted 
 	if p.proto == protocolV2 {
 		hubTopic = v2Topic(p.topic)
 	}
-	client, err := s.live.subscribe(hubTopic, newWSConn(c), func(version string) [][]byte {
+	client, err := s.live.subscribe(hubTopic, conn, func(version string) [][]byte {
 		head := [][]byte{mustJSON(helloMsg{"hello", p.proto, s.clock.Now().UnixMilli(), version, s.assets.version})}
 		if p.assets != "" && p.assets != s.assets.version {
 			head = append(head, []byte(`{"type":"reload"}`))
@@ -324,7 +297,7 @@ func (s *Server) subscribe(c *websocket.Conn, p wsParams, watch string, counted 
 		return head
 	}, tail...)
 	if err != nil { // shutting down
-		c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
+		conn.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 		return nil
 	}
 	s.m.connOpened.WithLabelValues(p.view).Inc()
@@ -336,53 +309,6 @@ func (s *Server) subscribe(c *websocket.Conn, p wsParams, watch string, counted 
 		s.viewerDelta(watch, p.view, 1)
 	}
 	return client
-}
-
-// readLoop reads client messages until the connection ends, answering pings
-// and closing on anything else.
-func (s *Server) readLoop(c *websocket.Conn, client *hub.Client, budget *pingBudget, p wsParams) {
-	for {
-		mt, r, err := c.NextReader()
-		if err != nil {
-			var ne net.Error
-			var ce *websocket.CloseError
-			switch {
-			case errors.As(err, &ce) && ce.Code != websocket.CloseAbnormalClosure:
-				// A close frame, which the close handler has answered (1006
-				// is what the library makes of the connection's end).
-			case errors.Is(err, errPingFlood):
-				client.Close(websocket.ClosePolicyViolation, errPingFlood.Error(), hub.ReasonPolicy)
-			case errors.As(err, &ne) && ne.Timeout():
-				client.Close(websocket.CloseGoingAway, "no pong", hub.ReasonPongTimeout)
-			default:
-				client.Unsubscribe()
-			}
-			return
-		}
-		// Allocated per message, not per connection: a client sends a ping
-		// every half minute, and an idle viewer should hold no buffer.
-		buf := make([]byte, maxClientMessage+1)
-		n, err := io.ReadFull(r, buf)
-		switch {
-		case n > maxClientMessage:
-			// Read (and drop) the rest of a moderately oversized message
-			// first: closing a socket with unread data makes the kernel send a
-			// reset, and the client would see "broken pipe" instead of 1009.
-			c.SetReadDeadline(time.Now().Add(drainWait))
-			io.CopyN(io.Discard, r, drainLimit)
-			client.Close(websocket.CloseMessageTooBig, errTooLarge.Error(), hub.ReasonPolicy)
-			return
-		case err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF):
-			client.Unsubscribe()
-			return
-		case mt != websocket.TextMessage:
-			client.Close(websocket.ClosePolicyViolation, "binary messages are not understood", hub.ReasonPolicy)
-			return
-		}
-		if !s.answer(client, budget, buf[:n], p) {
-			return
-		}
-	}
 }
 
 // answer handles one text message from a client: a ping gets a pong, and

@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -9,15 +10,16 @@ import (
 )
 
 // wsConn is a websocket connection as the hub sees it (a hub.Conn): the
-// hub writes whole frames to the socket beneath, and the fasthttp/websocket
-// Conn is used for reading only. Its writer (and its write buffer) is never
-// used: it would write on its own only to answer a protocol violation with a
-// close frame, which may then cut into a frame of the hub's on a connection
-// that is being dropped anyway.
+// hub writes whole frames to the socket beneath, and wsReader reads the
+// client's frames from it. The fasthttp/websocket Conn only closes it: its
+// reader and writer (and their buffers) are never used.
 type wsConn struct {
 	c   *websocket.Conn
 	nc  net.Conn        // the TCP connection beneath
 	raw syscall.RawConn // nc's, for writes that do not wait; nil when nc has none
+	// closing tells the reader that its read deadline passed because the
+	// hub ends the connection, not for want of a pong (wsReader.extend).
+	closing atomic.Bool
 }
 
 func newWSConn(c *websocket.Conn) *wsConn {
@@ -51,8 +53,9 @@ func (w *wsConn) WriteFrame(frame []byte, deadline time.Time) error {
 	return err
 }
 
-// Close fails the reader with a past deadline so that serveWS ends and
-// closes the connection.
+// Close fails the reader with a past deadline so that it ends and closes
+// the connection.
 func (w *wsConn) Close() error {
+	w.closing.Store(true)
 	return w.c.SetReadDeadline(time.Unix(1, 0))
 }
