@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
@@ -326,6 +327,7 @@ func (ts *testServer) announce(text, track string) string {
 
 type browser struct {
 	ctx context.Context
+	ua  string // the browser's own user agent, kept when a tab's languages are set
 }
 
 // chromiumPath finds a browser: $CHROME_PATH, then Debian's chromium, then
@@ -379,7 +381,11 @@ func newBrowser(t *testing.T) *browser {
 	if err := chromedp.Do(ctx); err != nil { // starts the browser
 		t.Fatalf("start %s: %v", path, err)
 	}
-	return &browser{ctx: ctx}
+	v, err := chromedp.Call(ctx, cdpbrowser.GetVersion, cdp.Empty{})
+	if err != nil {
+		t.Fatalf("browser version: %v", err)
+	}
+	return &browser{ctx: ctx, ua: v.UserAgent}
 }
 
 // tab is one page in its own browser context (fresh cache and storage),
@@ -401,6 +407,10 @@ type tabOpt struct {
 	transparent   bool              // a transparent default background, as OBS has
 	media         map[string]string // emulated media features: prefers-color-scheme, prefers-reduced-motion
 	init          string            // a script that runs in the page before any of its own
+	// languages is the browser's language list (navigator.languages, the
+	// Accept-Language header), "de-DE,de"; the locale follows its first.
+	// By default en-GB: English words and the 24-hour clocks the tests read.
+	languages string
 }
 
 func (b *browser) open(t *testing.T, name, url string, o tabOpt) *tab {
@@ -426,6 +436,17 @@ func (b *browser) open(t *testing.T, name, url string, o tabOpt) *tab {
 		emu = append(emu, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
 	}
 	steps := []chromedp.Action[chromedp.Void]{chromedp.EmulateViewport(o.width, o.height, emu...)}
+	if o.languages == "" {
+		o.languages = "en-GB"
+	}
+	steps = append(steps, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: b.ua, AcceptLanguage: o.languages}); err != nil {
+			return err
+		}
+		first, _, _ := strings.Cut(o.languages, ",")
+		_, err := cdp.Call(ctx, tg, emulation.SetLocaleOverride, emulation.SetLocaleOverrideParams{Locale: strings.ReplaceAll(first, "-", "_")})
+		return err
+	}))
 	if o.zone != "" {
 		steps = append(steps, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: o.zone})
@@ -1006,6 +1027,22 @@ func testLayout(t *testing.T, b *browser, out string, sizes *sync.Map) {
 	}
 	phone.screenshot(out, "tab", 390, 844, 1)
 
+	// The same first loads in German: a page fetches its own language's
+	// words and no English beside them, so it stays within the budget too.
+	for _, v := range []struct {
+		name, path, ready string
+		o                 tabOpt
+	}{
+		{"tab de", "/", `document.querySelectorAll('.track').length === 3`, tabOpt{width: 390, height: 844, mobile: true}},
+		{"screen de", "/screen/main", `document.querySelector('#title').textContent !== ''`, tabOpt{width: 1920, height: 1080}},
+		{"lobby de", "/screen", `document.querySelectorAll('.row').length === 3`, tabOpt{width: 1920, height: 1080}},
+		{"overlay de", "/overlay/main", `!document.querySelector('#card').hidden`, tabOpt{width: 1280, height: 720, transparent: true}},
+	} {
+		v.o.languages = "de-DE,de"
+		tb := b.open(t, v.name, ts.url+v.path, v.o)
+		tb.wait("the page in German", ready+` && document.documentElement.lang === 'de' && `+v.ready, 10*time.Second)
+		sizes.Store(v.name, tb.transferred())
+	}
 }
 
 func testReconnect(t *testing.T, b *browser, out string) {

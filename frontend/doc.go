@@ -7,7 +7,9 @@
 // It is plain HTML, CSS and ES modules, embedded with go:embed, with no build
 // step and no framework: a fresh clone builds with "go build". The package
 // holds only files and knows nothing of the server: the server reads FS,
-// replaces the literal "{{ASSETS}}" in each page with "/assets/<hash>" (one
+// serves scripts and styles minified (their comments are for the reader of
+// the source, not for a phone on venue Wi-Fi), replaces the literal
+// "{{ASSETS}}" in each page with "/assets/<hash>" (one
 // hash over every asset, so a deployment changes every asset URL at once and
 // assets can be cached forever) and serves assets under that prefix. Modules
 // import each other with relative URLs, so they inherit the hash; a module

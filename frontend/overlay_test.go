@@ -306,7 +306,7 @@ func TestOverlayParameters(t *testing.T) {
 		if f := got["font"].(string); !strings.HasPrefix(f, `"Open Sans"`) {
 			t.Errorf("?font=Open Sans: font-family %s", f)
 		}
-		if a := got["aside"].(string); !strings.Contains(a, "AM") && !strings.Contains(a, "PM") {
+		if a := strings.ToUpper(got["aside"].(string)); !strings.Contains(a, "AM") && !strings.Contains(a, "PM") {
 			t.Errorf("?clock=12: the card reads %q, want a 12-hour time", a)
 		}
 		if got := eval[string](ov, `getComputedStyle(document.querySelector('.eyebrow')).color`); got == "rgb(255, 102, 0)" {
@@ -392,7 +392,7 @@ func TestOverlaySlides(t *testing.T) {
 		if slide != "next" && !strings.Contains(ov.text("#slide-next"), shown.Title) {
 			t.Errorf("?slide=%s: the talk %q is missing: %q", slide, shown.Title, ov.text("#slide-next"))
 		}
-		if got := ov.text("#slide-clock"); !regexp.MustCompile(`^\d{1,2}:\d\d [AP]M$`).MatchString(got) {
+		if got := ov.text("#slide-clock"); !regexp.MustCompile(`^\d{1,2}:\d\d[\s\x{202f}][AaPp]\.?[Mm]\.?$`).MatchString(got) {
 			t.Errorf("?slide=%s&clock=12: clock %q", slide, got)
 		}
 		for _, size := range obsSizes[:3] {

@@ -120,8 +120,12 @@ type Day struct {
 // Sessions are sorted by (Start, Track, End). A Schedule is never modified
 // after it is loaded; live changes are Adjustments applied on top.
 type Schedule struct {
-	Name     string         `json:"name"`
-	TimeZone string         `json:"timezone"` // IANA name
+	Name     string `json:"name"`
+	TimeZone string `json:"timezone"` // IANA name
+	// Language is the conference's main language as a BCP 47 tag ("de",
+	// "pt-BR"), optional: the views fall back to it when none of the
+	// browser's languages has a catalogue (docs/schedule-format.md).
+	Language string         `json:"language,omitempty"`
 	Location *time.Location `json:"-"`
 	Days     []Day          `json:"days"`
 	Tracks   []Track        `json:"tracks"`

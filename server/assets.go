@@ -16,6 +16,9 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/confdash/confdash/frontend"
 	"github.com/gofiber/fiber/v2"
+	"github.com/tdewolff/minify/v2"
+	"github.com/tdewolff/minify/v2/css"
+	"github.com/tdewolff/minify/v2/js"
 )
 
 // assetSet is the embedded frontend, prepared once at start: every file
@@ -64,8 +67,13 @@ func loadAssets() (*assetSet, error) {
 		h.Write(b)
 	}
 	set.version = hex.EncodeToString(h.Sum(nil))[:12]
+	m := minifier()
 	for _, n := range names {
-		set.files[strings.TrimPrefix(n, "assets/")] = newAsset(n, raw[n], true)
+		b, err := minified(m, n, raw[n])
+		if err != nil {
+			return nil, err
+		}
+		set.files[strings.TrimPrefix(n, "assets/")] = newAsset(n, b, true)
 	}
 	pages, err := fs.Glob(frontend.FS, "pages/*.html")
 	if err != nil {
@@ -80,6 +88,36 @@ func loadAssets() (*assetSet, error) {
 		set.pages[strings.TrimSuffix(path.Base(p), ".html")] = newAsset(p, b, false)
 	}
 	return set, nil
+}
+
+// minifier drops what the browser does not need from scripts and styles:
+// the sources keep their comments, which explain why (they are most of the
+// bytes), and the pages still load no build step's output. Names are kept,
+// so a kiosk's console shows the source's names.
+func minifier() *minify.M {
+	m := minify.New()
+	m.Add("text/css", &css.Minifier{})
+	m.Add("text/javascript", &js.Minifier{KeepVarNames: true})
+	return m
+}
+
+// minified is the file as served: scripts and styles minified, the rest
+// as embedded. A file the minifier cannot read fails the start, naming it.
+func minified(m *minify.M, name string, b []byte) ([]byte, error) {
+	var ctype string
+	switch path.Ext(name) {
+	case ".js":
+		ctype = "text/javascript"
+	case ".css":
+		ctype = "text/css"
+	default:
+		return b, nil
+	}
+	out, err := m.Bytes(ctype, b)
+	if err != nil {
+		return nil, fmt.Errorf("frontend asset %s: %w", name, err)
+	}
+	return out, nil
 }
 
 func newAsset(name string, b []byte, immutable bool) *asset {

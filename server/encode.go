@@ -17,6 +17,9 @@ import (
 type confDoc struct {
 	Name     string `json:"name"`
 	TimeZone string `json:"timezone"`
+	// Language is the schedule's language: in the schedule document only
+	// (i18n.js reads it once, at load), never in the states.
+	Language string `json:"language,omitempty"`
 }
 
 type changeDoc struct {
@@ -312,7 +315,7 @@ func encodeSchedule(s *schedule.Schedule, adj schedule.Adjustments, changes map[
 		delays = map[string]schedule.Delay{}
 	}
 	return mustJSON(scheduleDoc{
-		ScheduleVersion: s.Version, Conference: confDoc{Name: s.Name, TimeZone: s.TimeZone},
+		ScheduleVersion: s.Version, Conference: confDoc{Name: s.Name, TimeZone: s.TimeZone, Language: s.Language},
 		Days: s.Days, Tracks: scheduleTracks(s, adj), Sessions: sessions, Delays: delays, Timing: timingOf(adj), Aliases: adj.Aliases,
 		ChangesRecentSeconds: int(max(recent, 0) / time.Second),
 	})

@@ -7,23 +7,38 @@
 
 import * as fmt from './fmt.js';
 import { $, h, text, css, show, sync, say } from './ui.js';
+import { t as msg } from './i18n.js';
 
 const MAX = 280; // the server's limit (maxAnnouncementRunes)
 const AUDIENCES = [
-  ['room', 'Room screens', true],
-  ['lobby', 'Lobby screens', true],
-  ['tab', 'Attendees’ browsers', true],
-  ['stage', 'Stage monitor (speaker)', false],
-  ['stream', 'Live stream overlay', false],
+  ['room', msg('audience.roomScreens'), true],
+  ['lobby', msg('audience.lobbyScreens'), true],
+  ['tab', msg('audience.tabs'), true],
+  ['stage', msg('audience.stageMonitor'), false],
+  ['stream', msg('audience.streamOverlay'), false],
 ];
 const LEVELS = [
-  ['info', 'Info'],
-  ['urgent', 'Urgent (highlighted)'],
-  ['emergency', 'Emergency (takes over the screens)'],
+  ['info', msg('level.infoLong')],
+  ['urgent', msg('level.urgentLong')],
+  ['emergency', msg('level.emergencyLong')],
 ];
 // Cues for the speaker: to the stage monitor of the room chosen in "To",
-// gone after five minutes.
-const CUES = ['5 minutes', 'Wrap up', 'Q&A now'];
+// gone after five minutes. They are sent in the console's language: the
+// speaker reads what the organizer wrote.
+const CUES = [msg('cue.five'), msg('cue.wrap'), msg('cue.qa')];
+
+// audiences names an announcement's audience, levelName its level, short,
+// for the console's lists.
+const audienceNames = {
+  room: msg('audience.room'),
+  lobby: msg('audience.lobby'),
+  tab: msg('audience.tab'),
+  stage: msg('audience.stage'),
+  stream: msg('audience.stream'),
+};
+export const audiences = (list) => (list || []).map((a) => audienceNames[a] || a).join(', ');
+const levelNames = { info: msg('level.info'), urgent: msg('level.urgent'), emergency: msg('level.emergency') };
+export const levelName = (l) => levelNames[l] || l;
 const CUE_TTL = 300;
 
 // The room screen's size; its geometry there is in admin.css (.cmp-*).
@@ -47,15 +62,15 @@ export function mountComposer(post) {
       'div',
       { class: 'composer' },
       h('p', { id: 'cmp-meter', class: 'cmp-meter', 'aria-live': 'polite' }),
-      h('fieldset', { class: 'cmp-audience' }, h('legend', { text: 'Shown on' }), ...boxes),
+      h('fieldset', { class: 'cmp-audience' }, h('legend', { text: msg('compose.shownOn') }), ...boxes),
       h(
         'div',
         { class: 'inline' },
-        h('label', { for: 'cmp-level', text: 'Level' }),
+        h('label', { for: 'cmp-level', text: msg('compose.level') }),
         h('select', { id: 'cmp-level', onchange: preview }, ...LEVELS.map(([v, l]) => h('option', { value: v, text: l }))),
-        h('label', { for: 'cmp-when', text: 'Appears' }),
-        h('select', { id: 'cmp-when', onchange: when }, h('option', { value: '', text: 'Now' }), h('option', { value: 'at', text: 'At…' })),
-        h('input', { id: 'cmp-at', type: 'datetime-local', 'aria-label': 'Appears at (conference time)', hidden: true }),
+        h('label', { for: 'cmp-when', text: msg('compose.appears') }),
+        h('select', { id: 'cmp-when', onchange: when }, h('option', { value: '', text: msg('compose.now') }), h('option', { value: 'at', text: msg('compose.at') })),
+        h('input', { id: 'cmp-at', type: 'datetime-local', 'aria-label': msg('compose.atAria'), hidden: true }),
         h('small', { id: 'cmp-zone', class: 'cmp-zone' }),
       ),
       h(
@@ -80,10 +95,10 @@ export function mountComposer(post) {
     h(
       'div',
       { class: 'cmp-cues inline' },
-      h('span', { class: 'cmp-cues-label', text: 'Stage cues (to the stage of the room in “To”, for 5 min):' }),
+      h('span', { class: 'cmp-cues-label', text: msg('compose.cues') }),
       ...CUES.map((cue) => h('button', { type: 'button', 'data-cue': cue, text: cue, onclick: (e) => postCue(cue, e.currentTarget) })),
     ),
-    h('h3', { id: 'cmp-pending-h', class: 'cmp-pending-h', text: 'Scheduled', hidden: true }),
+    h('h3', { id: 'cmp-pending-h', class: 'cmp-pending-h', text: msg('compose.scheduled'), hidden: true }),
     h('ul', { id: 'cmp-pending', class: 'ann-list cmp-pending' }),
   );
   for (const id of ['ann-text', 'ann-track']) $(id).addEventListener('input', preview);
@@ -106,7 +121,7 @@ export function composeFields() {
 async function postCue(cue, button) {
   const body = { text: cue, audience: ['stage'], ttl_seconds: CUE_TTL };
   if ($('ann-track').value) body.track = $('ann-track').value;
-  if (await call('POST', '/api/v1/announcements', body, button)) say(`Cue “${cue}” sent to the stage`);
+  if (await call('POST', '/api/v1/announcements', body, button)) say(msg('compose.cueSent', { cue }));
 }
 
 function when() {
@@ -120,7 +135,7 @@ function when() {
 
 // wall writes instant ms as a datetime-local value on tz's clock.
 function wall(ms, tz) {
-  return `${fmt.ymd(ms, tz)}T${fmt.hm(ms, tz)}`;
+  return `${fmt.ymd(ms, tz)}T${fmt.hm24(ms, tz)}`;
 }
 
 // zoned is the instant at which tz's clock reads the datetime-local value v:
@@ -134,7 +149,7 @@ function zoned(v, tz) {
   if (!tz) return asUTC;
   const offset = (ms) => {
     const [yy, mm2, dd] = fmt.ymd(ms, tz).split('-').map(Number);
-    const [h2, m2] = fmt.hm(ms, tz).split(':').map(Number);
+    const [h2, m2] = fmt.hm24(ms, tz).split(':').map(Number);
     return Date.UTC(yy, mm2 - 1, dd, h2, m2) - Math.floor(ms / 60e3) * 60e3;
   };
   let ms = asUTC - offset(asUTC);
@@ -149,8 +164,8 @@ function zoned(v, tz) {
 function preview() {
   const l = live();
   const raw = $('ann-text').value;
-  const msg = raw.replace(/\s+/g, ' ').trim();
-  const n = [...msg].length;
+  const words = raw.replace(/\s+/g, ' ').trim();
+  const n = [...words].length;
   const level = $('cmp-level').value;
   const trackID = $('ann-track').value;
   const name = (trackID && l?.tracks().find((x) => x.id === trackID)?.name) || '';
@@ -158,9 +173,9 @@ function preview() {
   const frame = screenEl.parentElement;
   css(frame, '--k', Math.min(1, frame.clientWidth / SCREEN.w) || 0.25);
   screenEl.dataset.level = level;
-  text($('cmp-room'), name || 'Room');
+  text($('cmp-room'), name || msg('compose.room'));
   text($('cmp-clock'), l?.tz() ? fmt.hm(globalThis.confdash.clock.now(), l.tz()) : '');
-  text($('cmp-text'), msg || 'Your message');
+  text($('cmp-text'), words || msg('compose.yourMessage'));
   const ann = $('cmp-ann');
   show(ann, true);
   let f = 1;
@@ -173,21 +188,21 @@ function preview() {
   const audience = composeFields().audience;
   text(
     $('cmp-meter'),
-    `${n}/${MAX}` + (n > MAX ? ' — too long: screens take 280 characters' : scrolls ? ' — too long for the band at half size: the screen will scroll it' : ''),
+    n > MAX ? msg('compose.tooLong', { n, max: MAX }) : scrolls ? msg('compose.scrolls', { n, max: MAX }) : `${n}/${MAX}`,
   );
   $('cmp-meter').dataset.over = n > MAX || scrolls ? 'true' : '';
   text(
     $('cmp-caption'),
     !audience.includes('room') && !audience.includes('lobby')
-      ? 'Preview of a 1920×1080 room screen (this message is not for room or lobby screens)'
-      : 'Preview of a 1920×1080 room screen',
+      ? msg('compose.previewNotRoom')
+      : msg('compose.preview'),
   );
   // An emergency takes every ticked screen over: the button says so.
   const post = $('ann-form').querySelector('button[type=submit]');
-  text(post, level === 'emergency' ? 'Post emergency' : 'Post');
+  text(post, level === 'emergency' ? msg('compose.postEmergency') : msg('compose.post'));
   post.classList.toggle('cmp-emergency', level === 'emergency');
   const tz = l?.tz();
-  text($('cmp-zone'), tz && $('cmp-when').value === 'at' ? `conference time (${fmt.zoneName(globalThis.confdash.clock.now(), tz)})` : '');
+  text($('cmp-zone'), tz && $('cmp-when').value === 'at' ? msg('compose.zone', { zone: fmt.zoneName(globalThis.confdash.clock.now(), tz) }) : '');
 }
 
 // renderComposer lists the messages scheduled for later (the console's
@@ -214,16 +229,16 @@ export function renderComposer(t, tz) {
         h('button', {
           type: 'button',
           class: 'danger',
-          text: 'Cancel',
-          'aria-label': `Cancel the scheduled announcement “${fmt.iso(a.text)}”`,
+          text: msg('compose.cancel'),
+          'aria-label': msg('compose.cancelAria', { text: fmt.iso(a.text) }),
           onclick: async (e) => {
-            if (await call('DELETE', `/api/v1/announcements/${encodeURIComponent(a.id)}`, undefined, e.currentTarget)) say('Scheduled announcement cancelled');
+            if (await call('DELETE', `/api/v1/announcements/${encodeURIComponent(a.id)}`, undefined, e.currentTarget)) say(msg('compose.cancelled'));
           },
         }),
       ),
     (el, a) => {
       text(el.querySelector('.ann-text'), a.text);
-      text(el.querySelector('.ann-meta'), `${a.level || 'info'} · ${(a.audience || []).join(', ')} · at ${fmt.hm(Date.parse(a.starts_at), tz)}`);
+      text(el.querySelector('.ann-meta'), [levelName(a.level || 'info'), audiences(a.audience), msg('fmt.at', { time: fmt.hm(Date.parse(a.starts_at), tz) })].join(' · '));
     },
   );
 }

@@ -10,11 +10,12 @@
 
 import * as fmt from './fmt.js';
 import { $, h, text, attr, sync, say } from './ui.js';
+import { t as msg } from './i18n.js';
 
 // maxNote is the server's limit on a note (maxStatusNoteRunes): the counter
 // warns past it, and the server's own refusal says why.
 const maxNote = 140;
-const labels = { open: 'Open', full: 'Full', closed: 'Closed', moved: 'Moved' };
+const labels = { open: msg('rooms.open'), full: msg('rooms.full'), closed: msg('rooms.closed'), moved: msg('rooms.moved') };
 
 // runes counts characters as the server does (code points, after trimming).
 const runes = (s) => [...s.trim()].length;
@@ -26,8 +27,8 @@ export function rooms(call) {
   const panel = h(
     'section',
     { id: 'rooms', class: 'panel', 'aria-labelledby': 'h-rooms' },
-    h('h2', { id: 'h-rooms', text: 'Room status' }),
-    h('p', { class: 'none', text: 'What each room’s screens tell the audience. Open clears the status and its note.' }),
+    h('h2', { id: 'h-rooms', text: msg('rooms.title') }),
+    h('p', { class: 'none', text: msg('rooms.intro') }),
     list,
   );
   $('track-rows').closest('section').after(panel);
@@ -42,8 +43,8 @@ export function rooms(call) {
       type: 'text',
       class: 'room-note',
       autocomplete: 'off',
-      placeholder: 'Note (optional)',
-      'aria-label': `Note for ${name}, shown on its screens (optional)`,
+      placeholder: msg('rooms.note'),
+      'aria-label': msg('rooms.noteAria', { room: name }),
       'data-track': tr.id,
       'aria-describedby': `${id}-count`,
       oninput: () => count(),
@@ -66,7 +67,13 @@ export function rooms(call) {
       if (!r) return;
       note.value = '';
       count();
-      say(status === 'open' ? `${tr.name} is open` : status === 'moved' ? `${tr.name} moved to ${live.tracks().find((x) => x.id === movedTo)?.name || movedTo}` : `${tr.name}: ${labels[status].toLowerCase()}`);
+      say(
+        status === 'open'
+          ? msg('rooms.saidOpen', { room: tr.name })
+          : status === 'moved'
+            ? msg('rooms.saidMoved', { room: tr.name, to: live.tracks().find((x) => x.id === movedTo)?.name || movedTo })
+            : msg('rooms.said', { room: tr.name, status: labels[status] }),
+      );
     };
     const btn = (status) =>
       h('button', {
@@ -75,13 +82,13 @@ export function rooms(call) {
         'data-track': tr.id,
         'data-status': status,
         'aria-pressed': 'false',
-        'aria-label': `${labels[status]}: set ${name} ${status}`,
+        'aria-label': msg('rooms.setAria', { status: labels[status], room: name }),
         onclick: (e) => send(status, e.currentTarget),
       });
     const moved = h('select', {
       class: 'room-moved',
       'data-track': tr.id,
-      'aria-label': `Move the sessions of ${name} to another room`,
+      'aria-label': msg('rooms.moveAria', { room: name }),
       onchange: async (e) => {
         const sel = e.currentTarget;
         if (!sel.value) return;
@@ -102,16 +109,16 @@ export function rooms(call) {
     const cur = st?.status || 'open';
     row.dataset.status = cur;
     text(row.querySelector('.room-name'), tr.name);
-    const where = st?.moved_to ? ` to ${st.moved_to_name || tracks.find((x) => x.id === st.moved_to)?.name || st.moved_to}` : '';
-    const since = st?.since && tz ? ` since ${fmt.hm(Date.parse(st.since), tz)}` : '';
-    text(row.querySelector('.room-state'), `${labels[cur] || cur}${where}${since}`);
+    const to = st?.moved_to ? st.moved_to_name || tracks.find((x) => x.id === st.moved_to)?.name || st.moved_to : '';
+    const state = to ? msg('rooms.movedTo', { room: to }) : labels[cur] || cur;
+    text(row.querySelector('.room-state'), st?.since && tz ? msg('rooms.since', { state, time: fmt.hm(Date.parse(st.since), tz) }) : state);
     text(row.querySelector('.room-said'), st?.note ? `“${st.note}”` : '');
     for (const b of row.querySelectorAll('[data-status]')) attr(b, 'aria-pressed', String(b.dataset.status === cur));
     const sel = row.querySelector('.room-moved');
     const others = tracks.filter((x) => x.id !== tr.id);
     const sig = others.map((x) => `${x.id}\0${x.name}`).join('\0');
     if (sel.dataset.sig !== sig) {
-      sel.replaceChildren(h('option', { value: '', text: 'Moved to…' }), ...others.map((x) => h('option', { value: x.id, text: x.name })));
+      sel.replaceChildren(h('option', { value: '', text: msg('rooms.moveTo') }), ...others.map((x) => h('option', { value: x.id, text: x.name })));
       sel.dataset.sig = sig;
     }
     sel.disabled = others.length === 0;

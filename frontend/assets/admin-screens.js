@@ -11,6 +11,7 @@
 import { api } from './live.js';
 import * as fmt from './fmt.js';
 import { $, h, text, show, sync, say } from './ui.js';
+import { t as msg } from './i18n.js';
 
 const TOKEN_KEY = 'confdash:admin-token'; // the console's (admin.js)
 const POLL = 5e3;
@@ -22,12 +23,12 @@ const live = () => globalThis.confdash?.live;
 
 function link(label, path) {
   const url = pageURL(path);
-  const copy = h('button', { type: 'button', class: 'copy', text: 'Copy', 'aria-label': `Copy the ${label} address` });
+  const copy = h('button', { type: 'button', class: 'copy', text: msg('screens.copy'), 'aria-label': msg('screens.copyAria', { what: label }) });
   copy.addEventListener('click', async () => {
     try {
       await navigator.clipboard.writeText(url);
-      say(`${label} address copied`);
-      text(copy, 'Copied');
+      say(msg('screens.copiedSaid', { what: label }));
+      text(copy, msg('screens.copied'));
     } catch {
       // No clipboard (plain http): select the address so it can be copied by hand.
       getSelection().selectAllChildren(a);
@@ -37,14 +38,24 @@ function link(label, path) {
   return h(
     'li',
     { class: 'screen-link' },
-    h('img', { src: qr(url), alt: `QR code of ${url}`, width: 96, height: 96, loading: 'lazy' }),
+    h('img', { src: qr(url), alt: msg('screens.qrAlt', { url }), width: 96, height: 96, loading: 'lazy' }),
     h('span', {}, h('strong', { text: label }), a, copy),
   );
 }
 
+// The views' names as the devices list shows them.
+const viewNames = {
+  screen: msg('view.screen'),
+  lobby: msg('view.lobby'),
+  stage: msg('view.stage'),
+  overlay: msg('view.overlay'),
+  tab: msg('view.tab'),
+  admin: msg('view.admin'),
+};
+
 function status(d, now) {
-  if (d.online) return 'online';
-  return `offline since ${fmt.hm(Date.parse(d.since), live()?.tz())} (${fmt.duration(now - Date.parse(d.since))} ago)`;
+  if (d.online) return msg('screens.online');
+  return msg('screens.offlineSince', { time: fmt.hm(Date.parse(d.since), live()?.tz()), d: fmt.duration(now - Date.parse(d.since)) });
 }
 
 // offset says a clock offset: tenths of a second when small, else a
@@ -52,16 +63,16 @@ function status(d, now) {
 function offset(ms) {
   if (ms == null) return '—';
   const sign = ms < 0 ? '−' : '+';
-  return Math.abs(ms) < 60e3 ? `${sign}${(Math.abs(ms) / 1000).toFixed(1)} s` : `${sign}${fmt.duration(Math.abs(ms))}`;
+  return Math.abs(ms) < 60e3 ? sign + msg('screens.seconds', { s: (Math.abs(ms) / 1000).toFixed(1) }) : `${sign}${fmt.duration(Math.abs(ms))}`;
 }
 
 function deviceRow(d) {
-  const btn = h('button', { type: 'button', class: 'reload', text: 'Reload' });
+  const btn = h('button', { type: 'button', class: 'reload', text: msg('screens.reload') });
   btn.addEventListener('click', async () => {
     btn.disabled = true;
     try {
       await api('POST', `/api/v1/screens/${encodeURIComponent(d.id)}/reload`, undefined, token());
-      say(`Screen ${d.id} told to reload`);
+      say(msg('screens.reloadSaid', { id: d.id }));
       text($('screens-error'), '');
     } catch (e) {
       text($('screens-error'), e.message);
@@ -69,7 +80,8 @@ function deviceRow(d) {
       btn.disabled = false;
     }
   });
-  const tr = h('tr', {}, h('td', { class: 'id' }), h('td', { class: 'view' }), h('td', { class: 'state' }), h('td', { class: 'num offset' }), h('td', { class: 'ver' }), h('td', { class: 'size' }), h('td', {}, btn));
+  // A device's id and version are names, not words (translate="no").
+  const tr = h('tr', {}, h('td', { class: 'id', translate: 'no' }), h('td', { class: 'view' }), h('td', { class: 'state' }), h('td', { class: 'num offset' }), h('td', { class: 'ver', translate: 'no' }), h('td', { class: 'size' }), h('td', {}, btn));
   tr.btn = btn;
   return tr;
 }
@@ -77,10 +89,10 @@ function deviceRow(d) {
 function fillDevice(tr, d, now) {
   tr.dataset.online = d.online;
   text(tr.querySelector('.id'), d.id);
-  text(tr.querySelector('.view'), d.view === 'screen' && !d.track ? 'lobby' : d.view);
+  text(tr.querySelector('.view'), viewNames[d.view === 'screen' && !d.track ? 'lobby' : d.view] || d.view);
   text(tr.querySelector('.state'), status(d, now));
   text(tr.querySelector('.offset'), offset(d.clock_offset_ms));
-  text(tr.querySelector('.ver'), d.assets ? (d.assets_stale ? `${d.assets} (old)` : d.assets) : '—');
+  text(tr.querySelector('.ver'), d.assets ? (d.assets_stale ? msg('screens.old', { version: d.assets }) : d.assets) : '—');
   text(tr.querySelector('.size'), d.width ? `${d.width}×${d.height}` : '');
   tr.btn.disabled = !d.online;
 }
@@ -91,7 +103,7 @@ function render(all) {
   const list = all.filter((d) => d.view !== 'tab');
   const tabs = all.length - list.length;
   const tracks = live()?.tracks() || [];
-  const rooms = [{ id: '', name: 'Lobby' }, ...tracks];
+  const rooms = [{ id: '', name: msg('screens.lobby') }, ...tracks];
   sync(
     $('screens-rooms'),
     rooms,
@@ -101,8 +113,23 @@ function render(all) {
         'section',
         { class: 'screen-room' },
         h('h3', { text: r.name }),
-        h('ul', { class: 'screen-links' }, ...(r.id ? [link('Room screen', `/screen/${encodeURIComponent(r.id)}`), link('Stage monitor', `/stage/${encodeURIComponent(r.id)}`), link('Stream overlay', `/overlay/${encodeURIComponent(r.id)}`)] : [link('Lobby', '/screen'), link('Tab (phones)', '/')])),
-        h('table', { class: 'devices' }, h('thead', {}, h('tr', {}, ...['Device', 'View', 'Status', 'Clock', 'Version', 'Size', ''].map((c) => h('th', { scope: 'col', text: c })))), h('tbody')),
+        h(
+          'ul',
+          { class: 'screen-links' },
+          ...(r.id
+            ? [
+                link(msg('screens.roomScreen'), `/screen/${encodeURIComponent(r.id)}`),
+                link(msg('screens.stageMonitor'), `/stage/${encodeURIComponent(r.id)}`),
+                link(msg('screens.streamOverlay'), `/overlay/${encodeURIComponent(r.id)}`),
+              ]
+            : [link(msg('screens.lobby'), '/screen'), link(msg('screens.tab'), '/')]),
+        ),
+        h(
+          'table',
+          { class: 'devices' },
+          h('thead', {}, h('tr', {}, ...[msg('screens.device'), msg('screens.view'), msg('screens.status'), msg('screens.clock'), msg('screens.version'), msg('screens.size'), ''].map((c) => h('th', { scope: 'col', text: c })))),
+          h('tbody'),
+        ),
       ),
     (sec, r) => {
       const mine = list.filter((d) => (d.track || '') === r.id);
@@ -111,7 +138,7 @@ function render(all) {
     },
   );
   const on = list.filter((d) => d.online).length;
-  text($('screens-summary'), `${on} online, ${list.length - on} offline in the last 24 h; ${tabs} phone tab${tabs === 1 ? '' : 's'}`);
+  text($('screens-summary'), tabs === 1 ? msg('screens.summaryOne', { on, off: list.length - on }) : msg('screens.summary', { on, off: list.length - on, tabs }));
 }
 
 let timer = 0;

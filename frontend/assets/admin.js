@@ -5,17 +5,18 @@
 import { start, api, clock } from './live.js';
 import * as fmt from './fmt.js';
 import { $, h, text, attr, show, sync, say } from './ui.js';
-import { mountComposer, composeFields, renderComposer } from './admin-compose.js';
+import { t as msg } from './i18n.js';
+import { mountComposer, composeFields, renderComposer, audiences, levelName } from './admin-compose.js';
 import { rooms } from './admin-rooms.js';
 
 const TOKEN_KEY = 'confdash:admin-token';
 const TTLS = [
-  ['', 'No expiry'],
-  ['300', '5 min'],
-  ['900', '15 min'],
-  ['1800', '30 min'],
-  ['3600', '1 hour'],
-  ['7200', '2 hours'],
+  ['', msg('admin.noExpiry')],
+  ['300', fmt.duration(300e3)],
+  ['900', fmt.duration(900e3)],
+  ['1800', fmt.duration(1800e3)],
+  ['3600', fmt.duration(3600e3)],
+  ['7200', fmt.duration(7200e3)],
 ];
 
 let token = sessionStorage.getItem(TOKEN_KEY) || '';
@@ -111,11 +112,13 @@ $('ann-form').addEventListener('submit', async (e) => {
   const r = await call('POST', '/api/v1/announcements', body, e.submitter);
   if (r) {
     $('ann-text').value = '';
-    say('Announcement posted');
+    say(msg('admin.posted'));
   }
 });
 $('ann-ttl').replaceChildren(...TTLS.map(([v, l]) => h('option', { value: v, text: l })));
 mountComposer(call);
+
+const changeName = (c) => ({ moved: msg('change.moved'), room: msg('change.room'), new: msg('change.new'), retitled: msg('change.retitled'), cancelled: msg('change.cancelled') })[c] || c || msg('change.changed');
 
 function renderAnnouncements(t, tz, tracks) {
   const list = live.announcements(t);
@@ -133,20 +136,23 @@ function renderAnnouncements(t, tz, tracks) {
         h('button', {
           type: 'button',
           class: 'danger',
-          text: 'Remove',
-          'aria-label': `Remove announcement “${fmt.iso(a.text)}”`,
+          text: msg('admin.remove'),
+          'aria-label': msg('admin.removeAria', { text: fmt.iso(a.text) }),
           'data-remove': a.id,
           onclick: async (e) => {
             const ok = await call('DELETE', `/api/v1/announcements/${encodeURIComponent(a.id)}`, undefined, e.currentTarget);
-            if (ok) say('Announcement removed');
+            if (ok) say(msg('admin.removed'));
           },
         }),
       ),
     (el, a) => {
       text(el.querySelector('.ann-text'), a.text);
-      const where = a.track ? fmt.iso(tracks.find((x) => x.id === a.track)?.name || a.track) : 'All tracks';
-      const until = a.expires ? ` · until ${fmt.hm(Date.parse(a.expires), tz)}` : '';
-      text(el.querySelector('.ann-meta'), `${where} · ${(a.audience || []).join(', ')}${a.level && a.level !== 'info' ? ` · ${a.level}` : ''} · posted ${fmt.hm(Date.parse(a.created), tz)}${until}`);
+      const where = a.track ? fmt.iso(tracks.find((x) => x.id === a.track)?.name || a.track) : msg('admin.allTracks');
+      const parts = [where, audiences(a.audience)];
+      if (a.level && a.level !== 'info') parts.push(levelName(a.level));
+      parts.push(msg('admin.postedAt', { time: fmt.hm(Date.parse(a.created), tz) }));
+      if (a.expires) parts.push(msg('admin.untilTime', { time: fmt.hm(Date.parse(a.expires), tz) }));
+      text(el.querySelector('.ann-meta'), parts.join(' · '));
     },
   );
 }
@@ -155,13 +161,13 @@ function renderAnnouncements(t, tz, tracks) {
 
 async function setDelay(id, minutes, button) {
   const r = await call('POST', `/api/v1/tracks/${encodeURIComponent(id)}/delay`, { minutes }, button);
-  if (r) say(minutes ? `${id}: the session on stage runs ${minutes} minutes late` : `${id} back on schedule`);
+  if (r) say(minutes ? msg('admin.saidLate', { track: id, minutes }) : msg('admin.saidOnTime', { track: id }));
 }
 
 // stage says the session on stage of a track started or ended now.
 async function stage(id, what, button) {
   const r = await call('POST', `/api/v1/tracks/${encodeURIComponent(id)}/${what}`, {}, button);
-  if (r) say(`${id}: ${what === 'started' ? `${r.now?.title || 'the session'} started` : 'the session ended'}`);
+  if (r) say(what === 'started' ? msg('admin.saidStarted', { track: id, title: r.now?.title || msg('admin.theSession') }) : msg('admin.saidEnded', { track: id }));
 }
 
 function makeTrackRow(tr) {
@@ -170,7 +176,7 @@ function makeTrackRow(tr) {
     h('button', {
       type: 'button',
       text: label,
-      'aria-label': `${aria} for ${name}`,
+      'aria-label': aria,
       'data-track': tr.id,
       'data-delta': delta,
       onclick: (e) => {
@@ -187,15 +193,15 @@ function makeTrackRow(tr) {
     step: '1',
     class: 'delay-field',
     'data-track': tr.id,
-    'aria-label': `Minutes late for ${name}`,
+    'aria-label': msg('admin.minutesLateAria', { track: name }),
     onkeydown: (e) => e.key === 'Enter' && set.click(),
   });
   const set = h('button', {
     type: 'button',
-    text: 'Set',
+    text: msg('admin.set'),
     'data-track': tr.id,
     'data-set': '',
-    'aria-label': `Set the delay typed for ${name}`,
+    'aria-label': msg('admin.setAria', { track: name }),
     onclick: (e) => {
       const v = field.valueAsNumber;
       // The server says what it accepts; an empty field is not a number to send.
@@ -203,7 +209,7 @@ function makeTrackRow(tr) {
     },
   });
   const stageBtn = (what, label) =>
-    h('button', { type: 'button', text: label, 'data-track': tr.id, [`data-${what}`]: '', 'aria-label': `${label} on ${name}`, onclick: (e) => stage(tr.id, what, e.currentTarget) });
+    h('button', { type: 'button', text: label, 'data-track': tr.id, [`data-${what}`]: '', 'aria-label': msg('admin.stageAria', { what: label, track: name }), onclick: (e) => stage(tr.id, what, e.currentTarget) });
   return h(
     'tr',
     {},
@@ -214,15 +220,15 @@ function makeTrackRow(tr) {
     h(
       'td',
       { class: 'tr-actions' },
-      stageBtn('started', 'Started'),
-      stageBtn('ended', 'Ended'),
-      btn('−5', '-5', 'Take 5 minutes of delay off'),
-      btn('−1', '-1', 'Take 1 minute of delay off'),
-      btn('+1', '1', 'Add 1 minute of delay'),
-      btn('+5', '5', 'Add 5 minutes of delay'),
+      stageBtn('started', msg('admin.started')),
+      stageBtn('ended', msg('admin.ended')),
+      btn('−5', '-5', msg('admin.less5Aria', { track: name })),
+      btn('−1', '-1', msg('admin.less1Aria', { track: name })),
+      btn('+1', '1', msg('admin.more1Aria', { track: name })),
+      btn('+5', '5', msg('admin.more5Aria', { track: name })),
       field,
       set,
-      btn('Clear', 'clear', 'Clear the delay'),
+      btn(msg('admin.clear'), 'clear', msg('admin.clearAria', { track: name })),
     ),
   );
 }
@@ -231,12 +237,12 @@ function renderTracks(t, tracks) {
   sync($('track-rows'), tracks, (x) => x.id, makeTrackRow, (row, tr) => {
     const x = live.track(tr.id, t);
     text(row.querySelector('.tr-name'), tr.name);
-    const on = x.now ? x.now.title : x.next ? `(next: ${fmt.iso(x.next.title)})` : '—';
+    const on = x.now ? x.now.title : x.next ? msg('admin.nextTitle', { title: fmt.iso(x.next.title) }) : '—';
     text(row.querySelector('.tr-now .clamp'), on);
     attr(row.querySelector('.tr-now .clamp'), 'title', on);
     const v = live.viewers?.tracks?.[tr.id];
     text(row.querySelector('.tr-viewers'), v == null ? '–' : v);
-    text(row.querySelector('.tr-delay'), x.delay ? `${x.delay > 0 ? '+' : '−'}${Math.abs(x.delay)} min` : 'on time');
+    text(row.querySelector('.tr-delay'), x.delay ? `${x.delay > 0 ? '+' : '−'}${fmt.duration(Math.abs(x.delay) * 60e3)}` : msg('admin.onTime'));
     row.classList.toggle('late', x.delay !== 0);
     row.querySelector('[data-delta="clear"]').disabled = x.delay === 0;
     row.querySelector('[data-delta="-5"]').disabled = x.delay <= 0;
@@ -244,7 +250,7 @@ function renderTracks(t, tracks) {
     row.querySelector('[data-ended]').disabled = !x.now && !x.next;
     row.querySelector('[data-started]').disabled = !x.now && !x.next;
   });
-  text($('viewers-total'), live.viewers ? `${live.viewers.total} watching` : '');
+  text($('viewers-total'), live.viewers ? msg('admin.watching', { n: live.viewers.total }) : '');
 }
 
 // liveNote says what was said on stage about a session: "started 09:42",
@@ -253,8 +259,8 @@ function liveNote(s, tz) {
   const l = s.live;
   if (!l) return '';
   const parts = [];
-  if (l.started) parts.push(`started ${fmt.hm(Date.parse(l.started), tz)}`);
-  if (l.ended) parts.push(`ended ${fmt.hm(Date.parse(l.ended), tz)}`);
+  if (l.started) parts.push(msg('admin.startedAt', { time: fmt.hm(Date.parse(l.started), tz) }));
+  if (l.ended) parts.push(msg('admin.endedAt', { time: fmt.hm(Date.parse(l.ended), tz) }));
   return parts.join(', ');
 }
 
@@ -266,7 +272,7 @@ function renderDay(t, tz, tracks) {
   const day = live.day(t);
   const only = $('filter').value;
   const list = day ? day.sessions.filter((s) => !only || s.track === only) : [];
-  text($('day-title'), day ? `Schedule · ${fmt.weekday(day.first, tz)}` : 'Schedule');
+  text($('day-title'), day ? msg('admin.scheduleOn', { day: fmt.weekday(day.first, tz) }) : msg('admin.schedule'));
   sync(
     $('day-rows'),
     list,
@@ -280,7 +286,7 @@ function renderDay(t, tz, tracks) {
         h('td', { class: 'c-track' }),
         // The speaker's opt-outs, for the video crew: badges, not a column,
         // since most sessions have none.
-        h('td', { class: 'c-title' }, h('span', { class: 'clamp' }), h('span', { class: 'badge no-record', text: 'DO NOT RECORD' }), h('span', { class: 'badge no-stream', text: 'DO NOT STREAM' })),
+        h('td', { class: 'c-title' }, h('span', { class: 'clamp' }), h('span', { class: 'badge no-record', text: msg('crew.noRecord') }), h('span', { class: 'badge no-stream', text: msg('crew.noStream') })),
         h('td', { class: 'c-kind' }),
       ),
     (row, s) => {
@@ -289,11 +295,11 @@ function renderDay(t, tz, tracks) {
       const said = liveNote(s, tz);
       text(row.querySelector('.c-est'), est && said ? `${est} · ${said}` : est || said);
       text(row.querySelector('.c-track'), tracks.find((x) => x.id === s.track)?.name || s.track);
-      const title = fmt.iso(s.title) + (s.change ? ` (${s.change.type})` : '');
+      const title = fmt.iso(s.title) + (s.change ? ` (${changeName(s.change.type)})` : '');
       text(row.querySelector('.c-title .clamp'), title);
       attr(row.querySelector('.c-title .clamp'), 'title', title);
       text(row.querySelector('.c-kind'), fmt.kinds[s.kind] || s.kind);
-      attr(row.querySelector('.c-kind'), 'title', s.type ? `in the schedule: ${s.type}` : null);
+      attr(row.querySelector('.c-kind'), 'title', s.type ? msg('admin.inSchedule', { type: s.type }) : null);
       show(row.querySelector('.no-record'), !!s.do_not_record);
       show(row.querySelector('.no-stream'), !!s.do_not_stream);
       row.classList.toggle('past', s.t1 <= t);
@@ -315,7 +321,7 @@ $('reload').addEventListener('click', async (e) => {
     const r = await api('POST', '/api/v1/reload', undefined, token);
     error(null);
     const warns = r?.warnings || [];
-    out.append(h('p', { text: `Reloaded: schedule version ${r?.schedule_version || '?'}${warns.length ? `, ${warns.length} warning(s)` : ', no warnings'}.` }));
+    out.append(h('p', { text: warns.length ? msg('admin.reloadedWarnings', { version: r?.schedule_version || '?', n: warns.length }) : msg('admin.reloaded', { version: r?.schedule_version || '?' }) }));
     if (warns.length) out.append(h('ul', {}, warns.map((w) => h('li', { text: diag(w) }))));
   } catch (err) {
     // A bad file answers 422 with every error in its message, shown as is.
@@ -344,13 +350,13 @@ async function loadChanges() {
   $('changes').replaceChildren(
     ...list.map((c) => {
       const parts = [
-        h('strong', { text: c.type || 'changed' }),
+        h('strong', { text: changeName(c.type) }),
         ` ${fmt.iso(c.title || c.session_id || '')}`,
-        c.previous_title && c.previous_title !== c.title ? ` (was “${fmt.iso(c.previous_title)}”)` : '',
+        c.previous_title && c.previous_title !== c.title ? ' ' + msg('admin.wasQuoted', { was: fmt.iso(c.previous_title) }) : '',
         c.track ? ` · ${fmt.iso(name(c.track))}` : '',
-        c.previous_track && c.previous_track !== c.track ? ` (was ${fmt.iso(name(c.previous_track))})` : '',
+        c.previous_track && c.previous_track !== c.track ? ' ' + msg('admin.was', { was: fmt.iso(name(c.previous_track)) }) : '',
         c.start ? ` · ${at(c.start)}` : '',
-        c.previous_start && c.previous_start !== c.start ? ` (was ${at(c.previous_start)})` : '',
+        c.previous_start && c.previous_start !== c.start ? ' ' + msg('admin.was', { was: at(c.previous_start) }) : '',
       ];
       return h('li', {}, ...parts.filter(Boolean));
     }),
@@ -363,15 +369,15 @@ function render(t) {
   const tz = live.tz();
   const conf = live.conference();
   const tracks = live.tracks();
-  text($('conf'), conf.name ? `${fmt.iso(conf.name)} · console` : 'confdash console');
+  text($('conf'), conf.name ? msg('admin.confConsole', { name: fmt.iso(conf.name) }) : msg('admin.title'));
   if (tz) text($('clock'), fmt.dual(t, tz));
-  text($('conn'), live.open ? 'live' : live.stale ? 'reconnecting…' : 'connecting…');
+  text($('conn'), live.open ? msg('admin.connLive') : live.stale ? msg('admin.connStale') : msg('admin.connWaiting'));
   attr($('conn'), 'data-state', live.open ? 'open' : 'closed');
 
   renderComposer(t, tz);
-  const opts = [['', 'All tracks'], ...tracks.map((x) => [x.id, x.name])];
+  const opts = [['', msg('admin.allTracks')], ...tracks.map((x) => [x.id, x.name])];
   for (const sel of [$('ann-track'), $('filter')]) {
-    const sig = opts.map((o) => o[0]).join();
+    const sig = opts.map((o) => o[0] + '\0' + o[1]).join();
     if (sel.dataset.sig !== sig) {
       const keep = sel.value;
       sel.replaceChildren(...opts.map(([v, l]) => h('option', { value: v, text: l })));
@@ -397,7 +403,7 @@ function render(t) {
 const screens = new IntersectionObserver((seen) => {
   if (!seen.some((e) => e.isIntersecting)) return;
   screens.disconnect();
-  import('./admin-screens.js').catch((e) => text($('screens-error'), `The Screens panel did not load (${e.message}): reload the page.`));
+  import('./admin-screens.js').catch((e) => text($('screens-error'), msg('admin.screensFailed', { error: e.message })));
 }, { rootMargin: '200px' });
 screens.observe($('screens'));
 

@@ -3,11 +3,15 @@
 // Instants are shown in the event's time zone first (a screen in the venue, a
 // speaker's slot, a calendar all agree on it); the viewer's own time follows
 // when it reads differently: "10:00 PDT · 19:00 your time (+1 day)". Never
-// the browser's zone alone. Clocks are 24-hour.
+// the browser's zone alone. Clocks are 12- or 24-hour as the page's locale
+// writes them, or as ?clock=12|24 says (i18n.js); dates and weekdays are in
+// the page's language; words go through the catalogues.
+
+import { t as msg, mark, locale as pageLocale, hour12 } from './i18n.js';
 
 const formats = new Map();
 
-function format(tz, opts, locale = 'en-US') {
+function format(tz, opts, locale = pageLocale) {
   const key = locale + tz + JSON.stringify(opts);
   let f = formats.get(key);
   if (!f) {
@@ -20,16 +24,27 @@ function format(tz, opts, locale = 'en-US') {
 // The viewer's zone, as the browser knows it.
 export const viewerZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-export const hm = (ms, tz) => format(tz, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(ms);
+// A 12-hour clock writes "9:30 AM" (the locale's AM and PM), a 24-hour one
+// "09:30".
+const clockOpts = hour12 ? { hour: 'numeric', minute: '2-digit', hourCycle: 'h12' } : { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
 
-export const hms = (ms, tz) =>
-  format(tz, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }).format(ms);
+// hm writes the time of day on the page's clock: "09:30" or "9:30 AM".
+export const hm = (ms, tz) => mark(format(tz, clockOpts).format(ms));
+
+export const hms = (ms, tz) => mark(format(tz, { ...clockOpts, second: '2-digit' }).format(ms));
+
+// hm24 writes "09:30" whatever the page's clock, for machines (a
+// datetime-local value), never for people.
+export const hm24 = (ms, tz) => format(tz, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }, 'en-GB').format(ms);
 
 // ymd gives the calendar date in tz as YYYY-MM-DD, for comparing days.
 export const ymd = (ms, tz) => format(tz, { year: 'numeric', month: '2-digit', day: '2-digit' }, 'en-CA').format(ms);
 
-// weekday writes "Tue 6 Oct".
-export const weekday = (ms, tz) => format(tz, { weekday: 'short', day: 'numeric', month: 'short' }, 'en-GB').format(ms);
+// weekday writes "Tue 6 Oct" in the page's language ("Di., 6. Okt.").
+export const weekday = (ms, tz) => mark(format(tz, { weekday: 'short', day: 'numeric', month: 'short' }).format(ms));
+
+// dayName writes the weekday alone: "Tue", "Di.".
+export const dayName = (ms, tz) => mark(format(tz, { weekday: 'short' }).format(ms));
 
 // zoneName is the short name of tz at an instant: "PDT", "CEST". en-US knows
 // the American abbreviations, en-GB the European ones; both fall back to
@@ -38,7 +53,7 @@ export function zoneName(ms, tz) {
   const part = (locale) =>
     format(tz, { timeZoneName: 'short' }, locale).formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value || '';
   const us = part('en-US');
-  return us.startsWith('GMT') || us.startsWith('UTC') ? part('en-GB') || us : us;
+  return mark(us.startsWith('GMT') || us.startsWith('UTC') ? part('en-GB') || us : us);
 }
 
 const dayNumber = (s) => Date.UTC(+s.slice(0, 4), +s.slice(5, 7) - 1, +s.slice(8, 10)) / 864e5;
@@ -50,7 +65,9 @@ export function local(ms, tz, viewer = viewerZone()) {
   const time = hm(ms, viewer);
   const days = dayNumber(ymd(ms, viewer)) - dayNumber(ymd(ms, tz));
   if (time === hm(ms, tz) && days === 0) return null;
-  const shift = days === 0 ? '' : `(${days > 0 ? '+' : '−'}${Math.abs(days)} day${Math.abs(days) > 1 ? 's' : ''})`;
+  const n = Math.abs(days);
+  const sign = days > 0 ? '+' : '−';
+  const shift = days === 0 ? '' : n > 1 ? msg('fmt.shiftDays', { sign, n }) : msg('fmt.shiftDay', { sign });
   return { time, shift };
 }
 
@@ -59,25 +76,24 @@ export function local(ms, tz, viewer = viewerZone()) {
 export function dual(ms, tz, viewer) {
   const l = local(ms, tz, viewer);
   const event = `${hm(ms, tz)} ${zoneName(ms, tz)}`;
-  return l ? `${event} · ${l.time} your time${l.shift ? ' ' + l.shift : ''}` : event;
+  return l ? `${event} · ${msg('fmt.yourTime', { time: l.time })}${l.shift ? ' ' + l.shift : ''}` : event;
 }
 
 // slot writes the time of a slot, "14:00", or "14:00 → est. 14:07" when it
-// is late. s0 is the scheduled start, t0 the estimated one (model.js); at
-// writes a time (hm, or hm12 where a producer asks for a 12-hour clock).
-export function slot(s, tz, at = hm) {
-  return s.t0 !== s.s0 ? `${at(s.s0, tz)} → est. ${at(s.t0, tz)}` : at(s.t0, tz);
+// is late. s0 is the scheduled start, t0 the estimated one (model.js).
+export function slot(s, tz) {
+  return s.t0 !== s.s0 ? msg('fmt.late', { scheduled: hm(s.s0, tz), estimated: hm(s.t0, tz) }) : hm(s.t0, tz);
 }
 
 // duration writes a span for people: "12 min", "2 h 10 min", "< 1 min".
 // Minutes are rounded up, so "ends in 1 min" lasts until the end.
 export function duration(ms) {
-  if (ms < 60e3) return '< 1 min';
+  if (ms < 60e3) return msg('fmt.lessThanMin');
   const m = Math.ceil(ms / 60e3);
-  if (m < 60) return `${m} min`;
+  if (m < 60) return msg('fmt.min', { m });
   const h = Math.floor(m / 60);
   const r = m % 60;
-  return r ? `${h} h ${r} min` : `${h} h`;
+  return r ? msg('fmt.hMin', { h, m: r }) : msg('fmt.h', { h });
 }
 
 function clockText(s) {
@@ -106,11 +122,22 @@ export const iso = (s) => `\u2068${s}\u2069`;
 export const speakers = (list) =>
   (list || []).map((p) => (p.affiliation ? `${iso(p.name)} (${iso(p.affiliation)})` : iso(p.name))).join(', ');
 
-export const kinds = { keynote: 'Keynote', talk: 'Talk', panel: 'Panel', break: 'Break', other: 'Session' };
+// kinds names the kinds of session in the page's language.
+export const kinds = {
+  keynote: msg('kind.keynote'),
+  talk: msg('kind.talk'),
+  panel: msg('kind.panel'),
+  break: msg('kind.break'),
+  other: msg('kind.other'),
+};
 
-// hm12 writes a time on a 12-hour clock, "9:30 AM", for the stream overlay's
-// ?clock=12 (an audience used to it); every other view keeps 24-hour clocks.
-export const hm12 = (ms, tz) => format(tz, { hour: 'numeric', minute: '2-digit', hourCycle: 'h12' }).format(ms);
+// languageBadge is the code a session's language shows as where it differs
+// from the page's ("DE" on an English page), or '' ("en-GB" on an English
+// page, or no language).
+export function languageBadge(s, page = pageLocale) {
+  const l = String(s?.language || '').trim().toLowerCase().split(/[-_]/)[0];
+  return /^[a-z]{2,3}$/.test(l) && l !== page.toLowerCase().split('-')[0] ? l.toUpperCase() : '';
+}
 
 // ---- s-screen: when a session starts, for a screen read from afar.
 
@@ -118,10 +145,9 @@ export const hm12 = (ms, tz) => format(tz, { hour: 'numeric', minute: '2-digit',
 // near, then "at 18:00" (today), "tomorrow 08:00", "Tue 08:00" (this week),
 // "Tue 6 Oct 08:00". A countdown of 13 or 166 hours tells a reader nothing.
 export function startsAt(ms, t, tz) {
-  if (ms - t <= 3 * 3600e3) return `in ${duration(ms - t)}`;
+  if (ms - t <= 3 * 3600e3) return msg('fmt.in', { d: duration(ms - t) });
   const days = dayNumber(ymd(ms, tz)) - dayNumber(ymd(t, tz));
-  if (days === 0) return `at ${hm(ms, tz)}`;
-  if (days === 1) return `tomorrow ${hm(ms, tz)}`;
-  const day = weekday(ms, tz);
-  return `${days < 7 ? day.split(' ')[0] : day} ${hm(ms, tz)}`;
+  if (days === 0) return msg('fmt.at', { time: hm(ms, tz) });
+  if (days === 1) return msg('fmt.tomorrow', { time: hm(ms, tz) });
+  return msg('fmt.onDay', { day: days < 7 ? dayName(ms, tz) : weekday(ms, tz), time: hm(ms, tz) });
 }

@@ -16,7 +16,7 @@
 
 import * as model from './model.js';
 import { hm } from './fmt.js';
-import { t } from './i18n.js';
+import { t as msg } from './i18n.js';
 
 // The asset version this page was built with: the path segment after
 // /assets/ in this module's URL. The server answers "reload" when it differs.
@@ -365,9 +365,9 @@ export function start({ track = '', view = 'tab', watch = '', render, protocols 
       // slow one says it is connecting.
       const waiting = !clock.ref && !clock.local && mono() - started >= CONNECTING_AFTER;
       el.hidden = !stale && !waiting;
-      if (waiting) el.textContent = 'Connecting…';
-      else if (stale && !clock.ref) el.textContent = 'Reconnecting… times follow this device’s clock, not the server’s';
-      else if (stale) el.textContent = t('offline.since', { time: live.lastUpdate ? hm(live.lastUpdate, live.tz()) : '?' });
+      if (waiting) el.textContent = msg('live.connecting');
+      else if (stale && !clock.ref) el.textContent = msg('live.ownClock');
+      else if (stale) el.textContent = msg('offline.since', { time: live.lastUpdate ? hm(live.lastUpdate, live.tz()) : '?' });
     }
     changed();
   }

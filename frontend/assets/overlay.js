@@ -6,7 +6,8 @@
 
 import { start } from './live.js';
 import * as fmt from './fmt.js';
-import { $, h, text, attr, css, show, sync, say, watch, params, pathTrack, changeBadge } from './ui.js';
+import { t as msg } from './i18n.js';
+import { $, h, text, attr, css, show, sync, say, watch, params, pathTrack, changeBadge, languageBadge } from './ui.js';
 
 const POSITIONS = ['bottom-left', 'bottom-center', 'bottom-right', 'top-left', 'top-center', 'top-right'];
 const PARTS = ['title', 'speakers', 'next', 'progress'];
@@ -25,30 +26,32 @@ function opt(name, dflt, parse, hint) {
   if (raw == null || raw === '') return dflt;
   const v = parse(raw.trim());
   if (v !== undefined) return v;
-  bad.push(`?${name}=${raw.slice(0, 40)} is not understood: ${hint}.`);
+  bad.push(msg('overlay.bad', { name, value: raw.slice(0, 40), hint }));
   return dflt;
 }
 const oneOf = (list) => (v) => (list.includes(v) ? v : undefined);
 const number = (lo, hi) => (v) => (/^\d+(\.\d+)?$/.test(v) && +v >= lo && +v <= hi ? +v : undefined);
 
 const conf = {
-  position: opt('position', 'bottom-left', oneOf(POSITIONS), `use one of ${POSITIONS.join(', ')}`),
-  theme: opt('theme', 'dark', oneOf(['dark', 'light']), 'use dark or light'),
-  scale: opt('scale', 1, number(0.25, 4), 'use a factor from 0.25 to 4, like 1.2'),
-  width: opt('width', 0, number(160, 3840), 'use the card width in pixels, from 160 to 3840, like 720'),
-  hold: opt('hold', 0, number(1, 3600), 'use the seconds the card stays after a transition, from 1 to 3600'),
+  position: opt('position', 'bottom-left', oneOf(POSITIONS), msg('overlay.hintOneOf', { list: POSITIONS.join(', ') })),
+  theme: opt('theme', 'dark', oneOf(['dark', 'light']), msg('overlay.hintTheme')),
+  scale: opt('scale', 1, number(0.25, 4), msg('overlay.hintScale')),
+  width: opt('width', 0, number(160, 3840), msg('overlay.hintWidth')),
+  hold: opt('hold', 0, number(1, 3600), msg('overlay.hintHold')),
   show: opt('show', PARTS, (v) => {
     const list = v.split(',').map((s) => s.trim()).filter(Boolean);
     return list.every((s) => PARTS.includes(s)) ? list : undefined;
-  }, `list some of ${PARTS.join(',')}`),
+  }, msg('overlay.hintShow', { list: PARTS.join(',') })),
   brand: opt('brand', '', (v) => (/^#?([0-9a-f]{3}|[0-9a-f]{6})$/i.test(v) ? '#' + v.replace('#', '') : undefined),
-    'use a hex colour without the #, like ff6600'),
+    msg('overlay.hintBrand')),
   font: opt('font', '', (v) => (GENERIC.includes(v) ? v : /^[A-Za-z][A-Za-z0-9 -]{0,47}$/.test(v) ? `"${v}"` : undefined),
-    `use ${GENERIC.slice(0, 4).join(', ')} or a font name of letters, digits and spaces, like Open Sans`),
-  slide: opt('slide', '', oneOf(SLIDES), `use one of ${SLIDES.join(', ')}`),
+    msg('overlay.hintFont', { list: GENERIC.slice(0, 4).join(', ') })),
+  slide: opt('slide', '', oneOf(SLIDES), msg('overlay.hintOneOf', { list: SLIDES.join(', ') })),
   message: (params.get('message') || '').trim().slice(0, 280),
-  clock: opt('clock', 24, (v) => (v === '12' || v === '24' ? +v : undefined), 'use 12 or 24'),
-  announcements: opt('announcements', 'on', oneOf(['on', 'off']), 'use off to leave announcements out'),
+  // ?clock=12|24 is read by i18n.js for every view (fmt.js writes the
+  // times); here it is only checked, so a wrong one is named.
+  clock: opt('clock', 0, (v) => (v === '12' || v === '24' ? +v : undefined), msg('overlay.hintClock')),
+  announcements: opt('announcements', 'on', oneOf(['on', 'off']), msg('overlay.hintAnnouncements')),
 };
 
 body.dataset.position = conf.position;
@@ -66,7 +69,6 @@ if (conf.brand) {
   if (contrast(conf.brand, conf.theme === 'light' ? '#ffffff' : '#0a0d12') >= 4.5) css(body, '--card-accent', conf.brand);
 }
 if (conf.slide) body.dataset.slide = conf.slide;
-const at = conf.clock === 12 ? fmt.hm12 : fmt.hm;
 if (bad.length) {
   text($('bad'), bad.join(' '));
   show($('bad'), true);
@@ -106,26 +108,28 @@ function render(t) {
   if (!s) return;
   const mode = now ? (now.kind === 'break' ? 'break' : 'now') : 'next';
   card.dataset.mode = mode;
-  text($('label'), mode === 'now' ? 'Now' : mode === 'break' ? 'Break' : `Up next · ${fmt.slot(s, tz, at)}`);
+  text($('label'), mode === 'now' ? msg('screen.nowShort') : mode === 'break' ? msg('screen.break') : msg('screen.upNext', { when: fmt.slot(s, tz) }));
   text($('track'), tr.name);
   text($('title'), s.title);
   attr($('title'), 'title', s.title); // the card shows two lines of it
   changeBadge($('title'), s, t, live.doc);
+  languageBadge($('title'), s);
   text($('speakers'), fmt.speakers(s.speakers));
   const p = now ? Math.min(1, Math.max(0, (t - now.t0) / (now.t1 - now.t0))) : 0;
   css($('bar'), '--p', p.toFixed(4));
   show($('bar'), !!now);
-  text($('aside'), mode === 'break' ? `Back at ${at(now.t1, tz)}` : now ? `until ${at(now.t1, tz)}` : `in ${fmt.duration(s.t0 - t)}`);
+  text($('aside'), mode === 'break' ? msg('screen.backAt', { time: fmt.hm(now.t1, tz) }) : now ? msg('screen.until', { time: fmt.hm(now.t1, tz) }) : msg('fmt.in', { d: fmt.duration(s.t0 - t) }));
   const n = now && next;
   show($('next'), !!n);
-  if (n) text($('next'), `Next ${fmt.slot(next, tz, at)} · ${fmt.iso(next.title)}`);
+  if (n) text($('next'), msg('overlay.next', { when: fmt.slot(next, tz), title: fmt.iso(next.title) }));
   const moved = changed('card', `${mode}:${s.id}`);
   if (moved) {
     // Restart the entrance animation (CSS turns it off for reduced motion).
     card.classList.remove('enter');
     void card.offsetWidth;
     card.classList.add('enter');
-    say(`${tr.name}: ${mode === 'next' ? 'up next' : 'now'} ${s.title}`);
+    const words = { room: tr.name, title: s.title };
+    say(mode === 'next' ? msg('say.roomNext', words) : msg('say.roomNow', words));
   }
   if (conf.hold && (moved || !holdTimer)) hold(card);
 }
@@ -150,7 +154,7 @@ function renderSlide(t, tr) {
   const tz = live.tz();
   show($('slide'), true);
   text($('slide-conf'), [live.conference().name, tr?.name].filter(Boolean).join(' · '));
-  text($('slide-clock'), at(t, tz));
+  text($('slide-clock'), fmt.hm(t, tz));
   const { now, next } = tr ? live.track(tr.id, t) : {};
   // During a talk "next" is the talk on now (the stream holds while it
   // runs); in a break or a gap it is the one to come.
@@ -158,16 +162,16 @@ function renderSlide(t, tr) {
   const shown = conf.slide === 'next' ? talk : null;
   // "Starting soon" and "Be right back" are the headline; only the talk
   // slide needs a label over its title.
-  text($('slide-label'), shown ? (shown === now ? 'Now' : 'Up next') : '');
-  text($('slide-title'), shown ? shown.title : { next: 'That’s all for today', soon: 'Starting soon', brb: 'Be right back' }[conf.slide]);
+  text($('slide-label'), shown ? (shown === now ? msg('screen.nowShort') : msg('screen.upNextShort')) : '');
+  text($('slide-title'), shown ? shown.title : { next: () => msg('screen.doneToday'), soon: () => msg('overlay.soon'), brb: () => msg('overlay.brb') }[conf.slide]());
   attr($('slide-title'), 'title', shown ? shown.title : null);
   // A long title (39C3 has 171 characters) steps down a size to show whole.
   attr($('slide-title'), 'data-long', shown && shown.title.length > 90);
   text($('slide-speakers'), shown ? fmt.speakers(shown.speakers) : '');
-  text($('slide-when'), !shown ? '' : shown === now ? `until ${at(now.t1, tz)}` : `${fmt.slot(shown, tz, at)} · in ${fmt.duration(shown.t0 - t)}`);
+  text($('slide-when'), !shown ? '' : shown === now ? msg('screen.until', { time: fmt.hm(now.t1, tz) }) : msg('overlay.slotIn', { when: fmt.slot(shown, tz), d: fmt.duration(shown.t0 - t) }));
   text($('slide-message'), conf.message);
   const after = conf.slide === 'next' ? null : talk;
-  text($('slide-next'), after ? `${after === now ? 'Now' : 'Next'} · ${fmt.slot(after, tz, at)} · ${fmt.iso(after.title)}` : '');
+  text($('slide-next'), !after ? '' : after === now ? msg('overlay.slideNow', { when: fmt.slot(after, tz), title: fmt.iso(after.title) }) : msg('overlay.slideNext', { when: fmt.slot(after, tz), title: fmt.iso(after.title) }));
 }
 
 // An emergency takes the frame the way the holding slide does, opaque, with
@@ -176,8 +180,8 @@ function renderSlide(t, tr) {
 function renderEmergency(t, tr, list) {
   show($('slide'), true);
   text($('slide-conf'), [live.conference().name, tr?.name].filter(Boolean).join(' · '));
-  text($('slide-clock'), at(t, live.tz()));
-  text($('slide-label'), 'Emergency');
+  text($('slide-clock'), fmt.hm(t, live.tz()));
+  text($('slide-label'), msg('overlay.emergency'));
   text($('slide-title'), list.map((a) => a.text).join('\n'));
   attr($('slide-title'), 'title', null);
   attr($('slide-title'), 'data-long', list.reduce((n, a) => n + a.text.length, 0) > 90);

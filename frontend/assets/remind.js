@@ -14,11 +14,14 @@
 // browser's vendor. Where the platform cannot notify at all, the settings
 // say so plainly and offer the calendar instead.
 
-import { t } from './i18n.js';
+import { t, words } from './i18n.js';
 import { clock } from './live.js';
 import * as fmt from './fmt.js';
 import * as favs from './favs.js';
 import { h, text, show, attr } from './ui.js';
+
+// The reminders' words are not part of the tab's first load.
+await words('reminders');
 
 const ON_KEY = 'confdash:notify'; // "1": the viewer turned reminders on
 const LEAD_KEY = 'confdash:remind-lead'; // minutes, one of LEADS

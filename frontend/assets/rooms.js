@@ -4,6 +4,7 @@
 // call these; the styles are rooms.css, loaded once from here.
 
 import { h, text, show } from './ui.js';
+import { t } from './i18n.js';
 
 const sheet = document.createElement('link');
 sheet.rel = 'stylesheet';
@@ -14,10 +15,10 @@ document.head.append(sheet);
 // note, and for a full room the rooms with a session on the same topic.
 export function statusWords(st) {
   if (!st) return null;
-  const head = { full: 'Room full', closed: 'Closed', moved: `Moved to ${st.moved_to_name || st.moved_to}` }[st.status];
+  const head = { full: () => t('room.full'), closed: () => t('room.closed'), moved: () => t('room.movedTo', { room: st.moved_to_name || st.moved_to }) }[st.status]?.();
   if (!head) return null;
   const others = (st.suggestions || []).map((r) => r.name);
-  const suggest = st.status === 'full' && others.length ? `Same topic now in ${others.join(', ')}` : '';
+  const suggest = st.status === 'full' && others.length ? t('room.sameTopic', { rooms: others.join(', ') }) : '';
   return { head, note: st.note || '', suggest };
 }
 
@@ -54,7 +55,7 @@ export function roomGone(live, view) {
     return false;
   }
   if (!el) {
-    el = h('section', { id: 'room-gone', class: 'room-gone', role: 'alert' }, h('h2', {}, 'This room is no longer in the schedule'), h('p', {}, 'Pick the room this screen shows now:'), h('ul'));
+    el = h('section', { id: 'room-gone', class: 'room-gone', role: 'alert' }, h('h2', {}, t('room.gone')), h('p', {}, t('room.pick')), h('ul'));
     document.body.append(el);
   }
   const list = el.querySelector('ul');

@@ -4,7 +4,8 @@
 
 import { start } from './live.js';
 import * as fmt from './fmt.js';
-import { $, h, text, css, show, sync, say, watch, announcer, params, pathTrack, keepAwake, changeBadge } from './ui.js';
+import { t as msg } from './i18n.js';
+import { $, h, text, css, show, sync, say, watch, announcer, params, pathTrack, keepAwake, changeBadge, languageBadge } from './ui.js';
 import { statusRibbon, roomGone } from './rooms.js';
 
 const AMBER_FROM = 5 * 60e3; // the last five minutes turn amber
@@ -20,7 +21,7 @@ const problems = [];
 const asked = parseInt(params.get('rows'), 10);
 const ROWS = asked > 0 ? Math.min(MAX_ROWS, asked) : 0; // 0: as many as the screen's shape holds
 if (params.has('rows') && !(String(asked) === params.get('rows').trim() && asked >= 1 && asked <= MAX_ROWS))
-  problems.push(`?rows=${params.get('rows')}: write a whole number from 1 to ${MAX_ROWS}; showing ${ROWS || 'as many as fit'}`);
+  problems.push(ROWS ? msg('screen.badRows', { value: params.get('rows'), max: MAX_ROWS, rows: ROWS }) : msg('screen.badRowsFit', { value: params.get('rows'), max: MAX_ROWS }));
 const PAGE_EVERY = 15e3;
 // ?tracks=a,b: the lobby shows only these tracks (a screen per floor).
 const ONLY = (params.get('tracks') || '').split(',').map((x) => x.trim()).filter(Boolean);
@@ -34,7 +35,7 @@ const minutes = (name, d) => {
   if (!params.has(name)) return d * 60e3;
   const v = Number(params.get(name));
   if (params.get(name).trim() !== '' && Number.isFinite(v) && v >= 0) return v * 60e3;
-  problems.push(`?${name}=${params.get(name)}: write a number of minutes, 0 or more; using ${d}`);
+  problems.push(msg('screen.badMinutes', { name, value: params.get(name), d }));
   return d * 60e3;
 };
 const NIGHT_AFTER = minutes('night_after', 30);
@@ -68,31 +69,34 @@ function situation(id, t, day) {
   return { tr, mode: 'done', s: null, next: null, cue: '' };
 }
 
-// words gives the texts of a situation, shared by the screen and the lobby.
+// words gives the texts of a situation, shared by the screen and the lobby:
+// the lobby's row says lead · short ("Now · ends in 12 min").
 function words(x, t, tz) {
   const s = x.s;
   switch (x.mode) {
     case 'now':
       return {
-        label: `Now · ${fmt.kinds[s.kind] || s.kind}`,
+        label: msg('screen.now', { kind: fmt.kinds[s.kind] || s.kind }),
+        lead: msg('screen.nowShort'),
         big: fmt.countdown(s.t1 - t),
-        small: `until ${fmt.hm(s.t1, tz)}${s.t1 !== s.s1 ? ` (scheduled ${fmt.hm(s.s1, tz)})` : ''}`,
-        short: `ends in ${fmt.duration(s.t1 - t)}`,
+        small: s.t1 !== s.s1 ? msg('screen.untilLate', { time: fmt.hm(s.t1, tz), scheduled: fmt.hm(s.s1, tz) }) : msg('screen.until', { time: fmt.hm(s.t1, tz) }),
+        short: msg('screen.endsIn', { d: fmt.duration(s.t1 - t) }),
       };
     case 'break':
-      return { label: 'Break', big: `Back at ${fmt.hm(s.t1, tz)}`, small: `in ${fmt.duration(s.t1 - t)}`, short: `back at ${fmt.hm(s.t1, tz)}` };
+      return { label: msg('screen.break'), lead: msg('screen.break'), big: msg('screen.backAt', { time: fmt.hm(s.t1, tz) }), small: msg('fmt.in', { d: fmt.duration(s.t1 - t) }), short: msg('screen.backAtShort', { time: fmt.hm(s.t1, tz) }) };
     case 'gap':
     case 'before': {
       const when = fmt.startsAt(s.t0, t, tz);
       return {
-        label: x.mode === 'before' ? `First up · ${fmt.slot(s, tz)}` : `Up next · ${fmt.slot(s, tz)}`,
-        big: `Starts ${when}`,
+        label: x.mode === 'before' ? msg('screen.firstUp', { when: fmt.slot(s, tz) }) : msg('screen.upNext', { when: fmt.slot(s, tz) }),
+        lead: x.mode === 'before' ? msg('screen.firstUpShort') : msg('screen.upNextShort'),
+        big: msg('screen.starts', { when }),
         small: '',
-        short: `starts ${when}`,
+        short: msg('screen.startsShort', { when }),
       };
     }
     default:
-      return { label: 'Thank you', big: '', small: '', short: '' };
+      return { label: msg('screen.thanks'), big: '', small: '', short: '' };
   }
 }
 
@@ -112,7 +116,7 @@ function render(t) {
   text($('zone'), ready ? fmt.zoneName(t, tz) : '');
 
   const anns = live.announcements(t);
-  for (const a of freshAnnouncements(anns)) say(`Announcement: ${a.text}`);
+  for (const a of freshAnnouncements(anns)) say(msg('say.announcement', { text: a.text }));
   renderAnnouncements(anns, t);
 
   if (!ready) return;
@@ -213,7 +217,11 @@ function renderNight(t, tz) {
   }
   text(
     $('night-first'),
-    first ? `First up ${fmt.startsAt(first.t0, t, tz)} · ${fmt.iso(first.title)}${lobby ? ` · ${fmt.iso(where)}` : ''}` : 'That’s all · thank you',
+    !first
+      ? msg('screen.nightDone')
+      : lobby
+        ? msg('screen.nightFirstWhere', { when: fmt.startsAt(first.t0, t, tz), title: fmt.iso(first.title), room: fmt.iso(where) })
+        : msg('screen.nightFirst', { when: fmt.startsAt(first.t0, t, tz), title: fmt.iso(first.title) }),
   );
 }
 
@@ -243,7 +251,7 @@ function renderScreen(t, tz, day) {
   b.dataset.cue = x.cue;
   if (x.mode === 'done') {
     text($('label'), w.label);
-    text($('title'), 'That’s all for today');
+    text($('title'), msg('screen.doneToday'));
     text($('speakers'), '');
   } else {
     text($('label'), w.label);
@@ -253,18 +261,20 @@ function renderScreen(t, tz, day) {
   // A long title gets a size that fits four lines rather than three.
   $('title').classList.toggle('long', $('title').textContent.length > 60);
   changeBadge($('title'), x.mode === 'done' ? null : x.s, t, live.doc);
+  languageBadge($('title'), x.mode === 'done' ? null : x.s);
   text($('big'), w.big);
   text($('small'), w.small);
   css($('bar'), '--p', progress(x, t).toFixed(4));
   show($('bar'), x.mode === 'now' || x.mode === 'break');
   show($('next'), !!x.next);
   if (x.next) {
-    text($('next-when'), `Next · ${fmt.slot(x.next, tz)}`);
+    text($('next-when'), msg('screen.next', { when: fmt.slot(x.next, tz) }));
     text($('next-title'), nextLine(x.next, tz));
   }
   changeBadge($('next-title'), x.next, t, live.doc);
+  languageBadge($('next-title'), x.next);
   const cur = x.mode === 'now' || x.mode === 'break' ? x.s.id : '';
-  if (changedNow(tr.id, cur) && cur) say(`Now: ${x.s.title}`);
+  if (changedNow(tr.id, cur) && cur) say(msg('say.now', { title: x.s.title }));
 }
 
 // doneToday reports a lobby row with nothing more today: its next session
@@ -275,7 +285,7 @@ function renderLobby(t, tz, day) {
   const picked = shownTracks();
   const unknown = ONLY.filter((id) => !live.tracks().some((tr) => tr.id === live.current(id)));
   const wrong = unknown.length
-    ? [`No track ${unknown.map((id) => `“${id}”`).join(', ')} in this schedule: ?tracks= takes ids among ${live.tracks().map((tr) => tr.id).join(', ')}`]
+    ? [msg('screen.unknownTracks', { ids: unknown.map((id) => `“${id}”`).join(', '), known: live.tracks().map((tr) => tr.id).join(', ') })]
     : [];
   hint(wrong);
   // Rooms done for the day give their place to those still running; when
@@ -289,7 +299,7 @@ function renderLobby(t, tz, day) {
   const page = pages > 1 ? Math.floor(t / PAGE_EVERY) % pages : 0;
   const tracks = all.slice(page * rows, (page + 1) * rows);
   // The page number first: a long conference name is cut at its end.
-  text($('room'), (pages > 1 ? `${page + 1}/${pages} · ` : '') + fmt.iso(live.conference().name || 'Now on'));
+  text($('room'), (pages > 1 ? `${page + 1}/${pages} · ` : '') + (live.conference().name ? fmt.iso(live.conference().name) : msg('screen.nowOn')));
   css(document.body, '--rows', Math.max(1, Math.min(all.length, rows)));
   sync(
     $('lobby'),
@@ -311,9 +321,10 @@ function renderLobby(t, tz, day) {
       text(row.querySelector('.row-room'), tr.name);
       const now = row.querySelector('.row-now');
       statusRibbon(now, live.track(tr.id, t).status);
-      text(now.querySelector('.eyebrow'), x.mode === 'done' ? 'That’s all for today' : `${w.label.split(' · ')[0]} · ${w.short}`);
+      text(now.querySelector('.eyebrow'), x.mode === 'done' ? msg('screen.doneToday') : msg('screen.rowEyebrow', { label: w.lead, short: w.short }));
       text(now.querySelector('.row-title'), x.s ? x.s.title : '');
       changeBadge(now.querySelector('.row-title'), x.s, t, live.doc);
+      languageBadge(now.querySelector('.row-title'), x.s);
       text(now.querySelector('.row-speakers'), x.s ? fmt.speakers(x.s.speakers) : '');
       const bar = now.querySelector('.bar');
       show(bar, x.mode === 'now' || x.mode === 'break');
@@ -321,12 +332,13 @@ function renderLobby(t, tz, day) {
       const nx = row.querySelector('.row-next');
       show(nx, !!x.next);
       if (x.next) {
-        text(nx.querySelector('.eyebrow'), `Next · ${fmt.slot(x.next, tz)}`);
+        text(nx.querySelector('.eyebrow'), msg('screen.next', { when: fmt.slot(x.next, tz) }));
         text(nx.querySelector('.row-title'), x.next.title);
       }
       changeBadge(nx.querySelector('.row-title'), x.next, t, live.doc);
+      languageBadge(nx.querySelector('.row-title'), x.next);
       const cur = x.mode === 'now' || x.mode === 'break' ? x.s.id : '';
-      if (changedNow(tr.id, cur) && cur) say(`${tr.name}: now ${x.s.title}`);
+      if (changedNow(tr.id, cur) && cur) say(msg('say.roomNow', { room: tr.name, title: x.s.title }));
     },
   );
 }

@@ -12,6 +12,7 @@
 
 import { start } from './live.js';
 import * as fmt from './fmt.js';
+import { t as msg } from './i18n.js';
 import { $, h, text, css, show, sync, say, watch, announcer, params, pathTrack, keepAwake } from './ui.js';
 
 // The same defaults and bound as schedule.DefaultStageWarnMinutes,
@@ -39,7 +40,7 @@ function minutes(name) {
   if (raw == null || raw.trim() === '') return 0;
   const v = raw.trim();
   if (/^\d+$/.test(v) && +v >= 1 && +v <= MAX) return +v;
-  bad.push(`?${name}=${raw.slice(0, 40)} is not understood: use whole minutes from 1 to ${MAX}.`);
+  bad.push(msg('stage.badMinutes', { name, value: raw.slice(0, 40), max: MAX }));
   return 0;
 }
 const url = { warn: minutes('warn'), danger: minutes('danger') };
@@ -55,7 +56,7 @@ function thresholds() {
   if (danger < warn) return { warn, danger, why: '' };
   return {
     ...own,
-    why: `Red at ${danger} minutes left would come before amber at ${warn}: give ?danger= below ?warn=. Using amber at ${own.warn} and red at ${own.danger} minutes.`,
+    why: msg('stage.badOrder', { danger, warn, ownWarn: own.warn, ownDanger: own.danger }),
   };
 }
 
@@ -99,16 +100,16 @@ function onStage(t) {
 
 function words(x, t, tz) {
   const s = x.s;
-  const ends = (ms) => `ends ${fmt.hm(ms, tz)}${ms !== s.s1 ? ` (scheduled ${fmt.hm(s.s1, tz)})` : ''}`;
+  const ends = (ms) => (ms !== s.s1 ? msg('stage.endsLate', { time: fmt.hm(ms, tz), scheduled: fmt.hm(s.s1, tz) }) : msg('stage.ends', { time: fmt.hm(ms, tz) }));
   switch (x.mode) {
     case 'now':
-      return { label: `Now · ${fmt.kinds[s.kind] || s.kind}`, big: fmt.countdown(s.t1 - t), small: ends(s.t1) };
+      return { label: msg('screen.now', { kind: fmt.kinds[s.kind] || s.kind }), big: fmt.countdown(s.t1 - t), small: ends(s.t1) };
     case 'break':
-      return { label: 'Break', big: fmt.countdown(s.t1 - t), small: `back at ${fmt.hm(s.t1, tz)}` };
+      return { label: msg('screen.break'), big: fmt.countdown(s.t1 - t), small: msg('screen.backAtShort', { time: fmt.hm(s.t1, tz) }) };
     case 'over':
-      return { label: 'Over time', big: fmt.overtime(t - s.t1), small: `was due to end at ${fmt.hm(s.t1, tz)}` };
+      return { label: msg('stage.over'), big: fmt.overtime(t - s.t1), small: msg('stage.wasDue', { time: fmt.hm(s.t1, tz) }) };
     case 'gap':
-      return { label: `Next · ${fmt.slot(s, tz)}`, big: fmt.countdown(s.t0 - t), small: 'until it starts' };
+      return { label: msg('screen.next', { when: fmt.slot(s, tz) }), big: fmt.countdown(s.t0 - t), small: msg('stage.untilStart') };
     default:
       return { label: '', big: '', small: '' };
   }
@@ -133,7 +134,7 @@ function render(t) {
   body.dataset.mode = x.mode;
   body.dataset.cue = x.cue;
   text($('label'), w.label);
-  text($('title'), x.s ? x.s.title : 'That’s all for today');
+  text($('title'), x.s ? x.s.title : msg('screen.doneToday'));
   text($('big'), w.big);
   css($('big'), '--n', Math.max(4, w.big.length));
   text($('small'), w.small);
@@ -141,12 +142,12 @@ function render(t) {
   show($('no-stream'), !!x.s?.do_not_stream);
   show($('next'), !!x.next);
   if (x.next) {
-    text($('next-when'), `Next · ${fmt.slot(x.next, tz)}`);
+    text($('next-when'), msg('screen.next', { when: fmt.slot(x.next, tz) }));
     const who = fmt.speakers(x.next.speakers);
     text($('next-title'), `${fmt.iso(x.next.title)}${who ? ' — ' + who : ''}`);
   }
   const cur = x.mode === 'now' || x.mode === 'break' ? x.s.id : '';
-  if (changedNow(track, cur) && cur) say(`Now: ${x.s.title}`);
+  if (changedNow(track, cur) && cur) say(msg('say.now', { title: x.s.title }));
 }
 
 // renderMessages shows every announcement the stage's state lists, from
@@ -154,7 +155,7 @@ function render(t) {
 // full-width above the countdown, urgent ones blinking.
 function renderMessages(t) {
   const list = live.announcements(t).filter((a) => !a.starts_at || Date.parse(a.starts_at) <= t);
-  for (const a of freshMessages(list)) say(`Message: ${a.text}`);
+  for (const a of freshMessages(list)) say(msg('say.message', { text: a.text }));
   const emergency = list.filter((a) => a.level === 'emergency');
   const rest = list.filter((a) => a.level !== 'emergency');
   const item = () => h('p', { class: 'msg' });

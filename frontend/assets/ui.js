@@ -2,6 +2,9 @@
 // only touch what changed, so a render every second costs next to nothing
 // and never moves the keyboard focus.
 
+import { t as msg } from './i18n.js';
+import { languageBadge as badgeCode } from './fmt.js';
+
 export const $ = (id) => document.getElementById(id);
 
 // h makes an element: h('p', {class: 'x', text: 'hi', onclick: fn}, child...).
@@ -136,5 +139,22 @@ export function changeBadge(el, s, t, doc) {
   const recent = doc ? (doc.changes_recent_seconds || 0) * 1000 : Infinity;
   const on = !!c && recent > 0 && (!c.seen || t < Date.parse(c.seen) + recent);
   attr(el, 'data-change', on ? c.type : null);
+  attr(el, 'data-change-label', on ? changeWords[c.type] || c.type : null);
   return on;
+}
+
+// The badges' words; app.css draws them from data-change-label.
+const changeWords = {
+  moved: msg('change.moved'),
+  room: msg('change.room'),
+  new: msg('change.new'),
+  retitled: msg('change.retitled'),
+  cancelled: msg('change.cancelled'),
+};
+
+// languageBadge marks a session's title with its language where it differs
+// from the page's: data-lang-badge="DE", drawn by app.css after the title
+// (its own text stays the schedule's).
+export function languageBadge(el, s) {
+  attr(el, 'data-lang-badge', badgeCode(s) || null);
 }

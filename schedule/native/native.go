@@ -19,7 +19,7 @@ import (
 )
 
 var (
-	rootFields    = []string{"name", "timezone", "tracks", "sessions"}
+	rootFields    = []string{"name", "timezone", "language", "tracks", "sessions"}
 	trackFields   = []string{"id", "name", "guid", "stage_warn_minutes", "stage_danger_minutes", "stream_url"}
 	sessionFields = []string{"id", "track", "title", "kind", "start", "end", "duration", "speakers", "abstract", "url", "tags",
 		"subtitle", "language", "type", "do_not_record", "do_not_stream", "feedback_url"}
@@ -115,6 +115,7 @@ func (p *parser) parse(data []byte) *schedule.Schedule {
 		p.warnf(root.Line, "name", "no conference name: screens will show none; add name: Your Conference 2026")
 	}
 
+	s.Language = p.language(m)
 	s.Location = p.zone(root, m)
 	if s.Location != nil {
 		s.TimeZone = s.Location.String()
@@ -283,6 +284,36 @@ func (p *parser) required(n *yaml.Node, m map[string]entry, path, key, hint stri
 		return "", nil, false
 	}
 	return v, e.val, true
+}
+
+// languageRE is the shape of a BCP 47 language tag as schedules write
+// them: a language, then subtags ("de", "pt-BR", "zh-Hant-TW").
+var languageRE = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+
+// language reads the optional conference language, normalised to lower
+// case language and upper case region ("pt-br" reads as "pt-BR").
+func (p *parser) language(m map[string]entry) string {
+	e, ok := m["language"]
+	if !ok {
+		return ""
+	}
+	v, ok := p.scalar(e.val, "language")
+	v = strings.TrimSpace(v)
+	if !ok || v == "" {
+		return ""
+	}
+	if !languageRE.MatchString(v) {
+		p.errorf(e.val.Line, "language", "%q is not a language tag: write the conference's main language as a BCP 47 tag, e.g. language: de or language: pt-BR", v)
+		return ""
+	}
+	parts := strings.Split(v, "-")
+	parts[0] = strings.ToLower(parts[0])
+	for i := 1; i < len(parts); i++ {
+		if len(parts[i]) == 2 {
+			parts[i] = strings.ToUpper(parts[i])
+		}
+	}
+	return strings.Join(parts, "-")
 }
 
 func (p *parser) zone(root *yaml.Node, m map[string]entry) *time.Location {

@@ -18,6 +18,7 @@ import (
 type outDoc struct {
 	Name     string       `yaml:"name" json:"name"`
 	TimeZone string       `yaml:"timezone" json:"timezone"`
+	Language string       `yaml:"language,omitempty" json:"language,omitempty"`
 	Tracks   []outTrack   `yaml:"tracks" json:"tracks"`
 	Sessions []outSession `yaml:"sessions" json:"sessions"`
 }
@@ -66,7 +67,7 @@ func Write(w io.Writer, s *schedule.Schedule, format string) error {
 	if loc == nil {
 		loc = time.UTC
 	}
-	doc := outDoc{Name: s.Name, TimeZone: s.TimeZone, Tracks: make([]outTrack, len(s.Tracks)), Sessions: make([]outSession, len(s.Sessions))}
+	doc := outDoc{Name: s.Name, TimeZone: s.TimeZone, Language: s.Language, Tracks: make([]outTrack, len(s.Tracks)), Sessions: make([]outSession, len(s.Sessions))}
 	if doc.TimeZone == "" {
 		doc.TimeZone = loc.String()
 	}

@@ -1,8 +1,7 @@
-// English: every visible string of every view, by key. The other catalogues
-// (de.js, fr.js, es.js) hold the same keys. Keys are grouped by view;
-// {name} is filled in by t().
+// English: the attendee's tab: now and next, the programme, a session's detail, My schedule.
+// The same keys and {placeholders} in every language (i18n.js says how pages
+// load them; the tests check both).
 export default {
-  // tab
   'tab.loading': 'Loading the schedule…',
   'tab.appName': 'confdash',
   'tab.skip': 'Skip to the tracks',
@@ -49,7 +48,6 @@ export default {
   'tab.dayStarts': 'Day {n} starts {date} at {time}',
   'tab.startsIn': 'Starts in {in}',
   'tab.titleNext': 'Next {time}: {title}',
-  // tab: the programme, a session's detail, My schedule (programme.js)
   'prog.heading': 'Programme',
   'prog.daysLabel': 'Days',
   'prog.dayLabel': 'Day {n} · {date}',
@@ -81,26 +79,4 @@ export default {
   'prog.clash': 'Clashes with {titles}',
   'prog.subscribe': 'Subscribe in your calendar',
   'prog.copyLink': 'Or copy this link:',
-
-  // reminders and offline
-  'remind.toggle': 'Remind me of starred',
-  'remind.lead.label': 'How long before a starred session to remind you',
-  'remind.lead': '{min} min before',
-  'remind.next': 'Next reminder at {time}: {title}',
-  'remind.calendar': 'Add the starred sessions to your calendar instead.',
-  'remind.body': 'Starts at {time} in {room}',
-  'remind.body.late': 'Starts at {time} ({late} min late) in {room}',
-  'remind.cancelled': 'Cancelled: {title}',
-  'remind.cancelled.body': 'A session you starred will not take place.',
-  'remind.moved': 'Moved: {title}',
-  'remind.moved.body': 'Now at {time} in {room}',
-  'remind.full': 'Room full: {title}',
-  'remind.full.body': '{room} is full.',
-  'remind.gone': 'No longer in the schedule: {title}',
-  'remind.gone.body': 'A session you starred was taken out of the schedule.',
-  'remind.cannot.ios': 'On iPhone and iPad, reminders work only once this page is added to the Home Screen (Share, then “Add to Home Screen”).',
-  'remind.cannot.insecure': 'This browser shows reminders only for pages served over https.',
-  'remind.cannot.unsupported': 'This browser cannot show reminders from a web page.',
-  'remind.cannot.denied': 'Notifications are blocked for this site in your browser settings, so no reminders can be shown.',
-  'offline.since': 'Offline since {time} — showing the schedule as last known',
 };
