@@ -2,6 +2,8 @@ package hub
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"runtime"
 	"strconv"
 	"sync"
@@ -25,7 +27,7 @@ func withProcs(t testing.TB, n int) {
 // message, each once, and all of them in the same order (the order of the calls).
 func TestLargeTopicParallelFanOutKeepsOrder(t *testing.T) {
 	withProcs(t, 4)
-	const subscribers, publishers, perPublisher = 2 * parallelMin, 4, 15
+	const subscribers, publishers, perPublisher = 1024, 4, 15
 	obs := newRecorder()
 	h := New(Options{Observer: obs, PingPeriod: time.Hour})
 	if cap(h.work) == 0 {
@@ -158,7 +160,8 @@ func TestSlowSocketDelaysOnlyItsShard(t *testing.T) {
 }
 
 // BenchmarkFanOutSharing measures a fan-out to subscribers that take every frame at once, shared
-// with the helpers (shared) or done by the fan-out goroutine alone (alone), around parallelMin.
+// with the helpers (shared) or done by the fan-out goroutine alone (alone), in memory: what sharing
+// costs when a delivery is no system call.
 func BenchmarkFanOutSharing(b *testing.B) {
 	for _, n := range []int{100, 250, 500, 1000, 4000} {
 		for _, mode := range []string{"alone", "shared"} {
@@ -185,6 +188,86 @@ func BenchmarkFanOutSharing(b *testing.B) {
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
 			})
+		}
+	}
+}
+
+// tcpConn writes each frame to a loopback TCP socket, one system call each as the server's
+// connections do, and counts it.
+type tcpConn struct {
+	net.Conn
+	t countConn
+}
+
+func (c tcpConn) TryWriteFrame(f []byte) (int, error) {
+	n, err := c.Write(f)
+	c.t.count()
+	return n, err
+}
+
+// Close leaves the socket open for the next hub of the benchmark, which closes it at the end.
+func (tcpConn) Close() error { return nil }
+
+func (c tcpConn) WriteFrame(f []byte, _ time.Time) error {
+	_, err := c.Write(f)
+	c.t.count()
+	return err
+}
+
+// BenchmarkFanOutSharingTCP is BenchmarkFanOutSharing over loopback TCP sockets, where each
+// delivery is a system call: what parallelMin is chosen from.
+func BenchmarkFanOutSharingTCP(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	for _, n := range []int{100, 250, 500, 1000, 2000} {
+		// Both ends of n connections, made once per size: the peers are kept so that nothing closes.
+		var conns, peers []net.Conn
+		for range n {
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			p, err := ln.Accept()
+			if err != nil {
+				b.Fatal(err)
+			}
+			conns, peers = append(conns, c), append(peers, p)
+			// A peer that reads, or the socket's buffers fill and a write waits forever.
+			go io.Copy(io.Discard, p)
+		}
+		for _, mode := range []string{"alone", "shared"} {
+			b.Run(mode+"/subscribers="+strconv.Itoa(n), func(b *testing.B) {
+				h := New(Options{PingPeriod: time.Hour})
+				defer closeHub(b, h)
+				h.parallelMin = 1
+				if mode == "alone" {
+					h.parallelMin = 1 << 62
+				}
+				t := &tally{reached: make(chan struct{}, 1)}
+				var clients []*Client
+				for _, c := range conns {
+					cl, err := h.Subscribe("main", tcpConn{c, countConn{t}})
+					if err != nil {
+						b.Fatal(err)
+					}
+					clients = append(clients, cl)
+				}
+				msg := []byte(`{"type":"state","state":{}}`)
+				var want int64
+				for b.Loop() {
+					want += int64(n)
+					t.target.Store(want)
+					h.Publish("main", msg)
+					<-t.reached
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
+			})
+		}
+		for _, c := range append(conns, peers...) {
+			c.Close()
 		}
 	}
 }
