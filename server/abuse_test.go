@@ -90,7 +90,7 @@ func resBystanderHears(t *testing.T, ts *testServer, bystander *client) {
 
 // TestAbuseFrames: frames below what gorilla lets a client send, each on its
 // own raw connection. Fragmentation the protocol allows is answered; the
-// rest gets 1002 (protocol error, from the websocket library), 1008 or 1009.
+// rest gets 1002 (protocol error, from the server's frame reader), 1008 or 1009.
 func TestAbuseFrames(t *testing.T) {
 	ts := startServer(t, Config{AdminToken: adminToken})
 	addr := strings.TrimPrefix(ts.base, "http://")
