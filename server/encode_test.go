@@ -1,11 +1,18 @@
 package server
 
 import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/confdash/confdash/hub"
+	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
 	"github.com/confdash/confdash/schedule/demo"
+	"github.com/confdash/confdash/schedule/load"
 )
 
 // BenchmarkEncodeStates measures what one transition costs before the hub:
@@ -34,5 +41,68 @@ func BenchmarkEncodeSchedule(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		encodeSchedule(sc, schedule.Adjustments{}, nil, DefaultChangesRecent)
+	}
+}
+
+// BenchmarkAnnouncementFOSDEM is what the server does for one announcement
+// posted on FOSDEM 2024 (26 rooms), before the hub writes it: the
+// adjustments change, every topic's state and delta is encoded, and
+// whatever else an organizer's change rebuilds.
+func BenchmarkAnnouncementFOSDEM(b *testing.B) {
+	dir := fuzzCorpusDir(b)
+	if dir == "" {
+		b.Skip("the schedule corpus is not beside the module (set CONFDASH_CORPUS)")
+	}
+	sc, _, err := load.ParseFile(filepath.Join(dir, "frab-fosdem-2024.xml"), schedule.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)
+	clock := testserver.NewClock(now)
+	l := newLive(hub.New(hub.Options{PingPeriod: time.Hour}), newMetrics(), clock, slog.New(slog.DiscardHandler), func() {}, sc, schedule.Adjustments{}, DefaultChangesRecent)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		a := schedule.Announcement{ID: fmt.Sprint("a", i), Text: "Lunch is served in the lounge", Created: now, Audience: schedule.Audiences}
+		l.onAdjustments(schedule.Adjustments{Announcements: []schedule.Announcement{a}})
+	}
+}
+
+// TestAnnouncementKeepsScheduleDocument: an announcement leaves the schedule
+// document and the calendar feeds as they were (not even re-encoded), and
+// each of what they show (a delay, a room's status, what happened on stage,
+// a renamed room) makes them anew.
+func TestAnnouncementKeepsScheduleDocument(t *testing.T) {
+	now := time.Date(2026, 10, 6, 16, 40, 0, 0, time.UTC)
+	sc := demo.Schedule(now)
+	l := newLive(hub.New(hub.Options{PingPeriod: time.Hour}), newMetrics(), testserver.NewClock(now), slog.New(slog.DiscardHandler), func() {}, sc, schedule.Adjustments{}, DefaultChangesRecent)
+	track, session := sc.Tracks[0].ID, sc.Sessions[0].ID
+	adj := schedule.Adjustments{}
+	step := func(what string, next schedule.Adjustments, anew bool) {
+		t.Helper()
+		doc, feeds := l.scheduleDoc(), l.icsFeeds()
+		l.onAdjustments(next)
+		adj = next
+		if got := &l.scheduleDoc()[0] != &doc[0]; got != anew {
+			t.Errorf("after %s, the schedule document was encoded anew: %v, want %v", what, got, anew)
+		}
+		if got := l.icsFeeds() != feeds; got != anew {
+			t.Errorf("after %s, the calendar feeds were made anew: %v, want %v", what, got, anew)
+		}
+	}
+	step("an announcement", adj.WithAnnouncement(schedule.Announcement{ID: "a", Text: "Lunch is served", Created: now}), false)
+	step("its removal", schedule.Adjustments{}, false)
+	step("a delay", adj.WithDelay(track, "", 5, now), true)
+	step("a second announcement", adj.WithAnnouncement(schedule.Announcement{ID: "b", Text: "Coffee", Created: now}), false)
+	full := adj
+	full.Statuses = map[string]schedule.RoomStatus{track: {Status: schedule.StatusFull, Since: now}}
+	step("a full room", full, true)
+	step("a session started", adj.WithLive(session, schedule.Live{Track: track, Started: &now}), true)
+	renamed := adj
+	renamed.Aliases = map[string]string{"old-room": track}
+	step("a renamed room", renamed, true)
+	if !bytes.Contains(l.scheduleDoc(), []byte(`"minutes":5`)) {
+		t.Errorf("the schedule document does not carry the delay: %.300s", l.scheduleDoc())
 	}
 }
