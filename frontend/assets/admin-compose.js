@@ -205,6 +205,22 @@ function preview() {
   text($('cmp-zone'), tz && $('cmp-when').value === 'at' ? msg('compose.zone', { zone: fmt.zoneName(globalThis.confdash.clock.now(), tz) }) : '');
 }
 
+// annItem is a row of the console's announcement lists: its text, a line
+// about it (filled by the list), and a button that deletes it and says done
+// once the server has.
+export function annItem(a, label, aria, done) {
+  const remove = async (e) => {
+    if (await call('DELETE', `/api/v1/announcements/${encodeURIComponent(a.id)}`, undefined, e.currentTarget)) say(done);
+  };
+  return h(
+    'li',
+    {},
+    h('span', { class: 'ann-text' }),
+    h('small', { class: 'ann-meta' }),
+    h('button', { type: 'button', class: 'danger', text: label, 'aria-label': aria, 'data-remove': a.id, onclick: remove }),
+  );
+}
+
 // renderComposer lists the messages scheduled for later (the console's
 // state lists them as pending; one just posted may come as an event first).
 export function renderComposer(t, tz) {
@@ -220,22 +236,7 @@ export function renderComposer(t, tz) {
     $('cmp-pending'),
     list,
     (a) => a.id,
-    (a) =>
-      h(
-        'li',
-        {},
-        h('span', { class: 'ann-text' }),
-        h('small', { class: 'ann-meta' }),
-        h('button', {
-          type: 'button',
-          class: 'danger',
-          text: msg('compose.cancel'),
-          'aria-label': msg('compose.cancelAria', { text: fmt.iso(a.text) }),
-          onclick: async (e) => {
-            if (await call('DELETE', `/api/v1/announcements/${encodeURIComponent(a.id)}`, undefined, e.currentTarget)) say(msg('compose.cancelled'));
-          },
-        }),
-      ),
+    (a) => annItem(a, msg('compose.cancel'), msg('compose.cancelAria', { text: fmt.iso(a.text) }), msg('compose.cancelled')),
     (el, a) => {
       text(el.querySelector('.ann-text'), a.text);
       text(el.querySelector('.ann-meta'), [levelName(a.level || 'info'), audiences(a.audience), msg('fmt.at', { time: fmt.hm(Date.parse(a.starts_at), tz) })].join(' · '));

@@ -6,7 +6,7 @@ import { start, api, clock } from './live.js';
 import * as fmt from './fmt.js';
 import { $, h, text, attr, show, sync, say } from './ui.js';
 import { t as msg } from './i18n.js';
-import { mountComposer, composeFields, renderComposer, audiences, levelName } from './admin-compose.js';
+import { mountComposer, composeFields, renderComposer, annItem, audiences, levelName } from './admin-compose.js';
 import { rooms } from './admin-rooms.js';
 
 const TOKEN_KEY = 'confdash:admin-token';
@@ -127,24 +127,7 @@ function renderAnnouncements(t, tz, tracks) {
     $('ann-list'),
     list,
     (a) => a.id,
-    (a) =>
-      h(
-        'li',
-        {},
-        h('span', { class: 'ann-text' }),
-        h('small', { class: 'ann-meta' }),
-        h('button', {
-          type: 'button',
-          class: 'danger',
-          text: msg('admin.remove'),
-          'aria-label': msg('admin.removeAria', { text: fmt.iso(a.text) }),
-          'data-remove': a.id,
-          onclick: async (e) => {
-            const ok = await call('DELETE', `/api/v1/announcements/${encodeURIComponent(a.id)}`, undefined, e.currentTarget);
-            if (ok) say(msg('admin.removed'));
-          },
-        }),
-      ),
+    (a) => annItem(a, msg('admin.remove'), msg('admin.removeAria', { text: fmt.iso(a.text) }), msg('admin.removed')),
     (el, a) => {
       text(el.querySelector('.ann-text'), a.text);
       const where = a.track ? fmt.iso(tracks.find((x) => x.id === a.track)?.name || a.track) : msg('admin.allTracks');
