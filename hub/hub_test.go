@@ -1298,3 +1298,51 @@ func TestReasons(t *testing.T) {
 		t.Errorf("Reasons() against the Reason constants in hub.go (-declared +listed):\n%s", diff)
 	}
 }
+
+// A large initial message (a state document) is framed once per topic and the frame shared by the
+// subscribers that start with the same slice; another slice, even of the same length, is framed
+// anew; every subscriber gets its bytes.
+func TestLargeInitialFramedOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := New(Options{PingPeriod: time.Hour})
+		defer closeHub(t, h)
+		state := bytes.Repeat([]byte("a"), 32<<10)
+		next := bytes.Repeat([]byte("b"), 32<<10)
+		conns := make([]*fakeConn, 4)
+		for i := range conns {
+			conns[i] = &fakeConn{}
+			initial := state
+			if i == 3 {
+				initial = next // the state replaced: a new slice of the same length
+			}
+			if _, err := h.Subscribe("main", conns[i], []byte("hello"), initial); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		for i, c := range conns {
+			want := []string{"hello", string(state)}
+			if i == 3 {
+				want[1] = string(next)
+			}
+			if got := c.Texts(); !slices.Equal(got, want) {
+				t.Errorf("subscriber %d got %d messages, want hello and its state", i, len(got))
+			}
+			c.check(t)
+		}
+
+		// The copies: 200 more subscribers with the state cost far less than a frame each.
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for range 200 {
+			if _, err := h.Subscribe("main", nopConn{}, state); err != nil {
+				t.Fatal(err)
+			}
+		}
+		synctest.Wait()
+		runtime.ReadMemStats(&after)
+		if got, most := after.TotalAlloc-before.TotalAlloc, uint64(200*len(state)/8); got > most {
+			t.Errorf("200 subscribers with a %d-byte state allocated %d bytes, want at most %d (one frame shared)", len(state), got, most)
+		}
+	})
+}
