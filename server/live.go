@@ -196,7 +196,7 @@ func (l *live) onAdjustments(adj schedule.Adjustments) {
 // schedule document and the calendar feeds show: delays, rooms' statuses,
 // renamed rooms and what happened on stage. An announcement alone changes
 // neither, and re-encoding them was most of what an announcement cost the
-// server on a large schedule (FOSDEM 2024: 4.4 ms, 0.8 ms without them;
+// server on a large schedule (FOSDEM 2024: 3.4 ms, 0.7 ms without them;
 // BenchmarkAnnouncementFOSDEM). When unsure (equal instants written
 // differently) it says they differ.
 func showsOnSchedule(old, cur schedule.Adjustments) bool {
