@@ -162,6 +162,9 @@ func TestLongNames(t *testing.T) {
 		{"lobby", "/screen", ready + ` && document.querySelectorAll('.row').length === 2`, []string{".bar-top .clock", ".row-now .eyebrow"}},
 		{"overlay", "/overlay/hall", ready + ` && !document.querySelector('#card').hidden`, []string{"#card", "#aside"}},
 		{"admin", "/admin", ready + ` && document.querySelectorAll('#day-rows tr').length === 3`, []string{"#clock"}},
+		// The tab's programme and a session's detail: the room name on every card and in the detail.
+		{"programme", "/#/day/1", ready + ` && document.querySelectorAll('#prog-list .p-card').length === 3`, []string{"#to-prog", "#days [aria-current=page]"}},
+		{"detail", "/#/session/long", ready + ` && !document.querySelector('#detail').hidden && document.querySelector('#detail .d-title').textContent !== ''`, []string{"#to-prog", "#detail .d-title"}},
 	}
 	sizes := [][2]int64{{1920, 1080}, {3840, 2160}, {1280, 720}, {720, 1280}, {390, 844}}
 	for _, v := range views {
