@@ -210,6 +210,8 @@ func TestProgramme(t *testing.T) {
 	if got, want := sorted(ids(phone, "#prog-list .p-card")), sorted(onDay(0)); !slices.Equal(got, want) {
 		t.Errorf("day 1 lists %q, want %q", got, want)
 	}
+	// The keyboard focus follows the link to the view it opened.
+	phone.wait("the focus on the programme's heading", `document.activeElement?.id === 'prog-h'`, 5*time.Second)
 	phone.screenshot(out, "tab-programme", 390, 844, 1)
 	// Day 2: its sessions, by the schedule document.
 	click(phone, `#days a[href^="#/day/2"]`)
@@ -308,6 +310,7 @@ func TestProgramme(t *testing.T) {
 		}
 	}
 	checkDetail()
+	phone.wait("the focus on the detail's title", `document.activeElement === document.querySelector('#detail .d-title')`, 5*time.Second)
 	phone.screenshot(out, "tab-detail", 390, 844, 1)
 
 	// Deep links: a reload keeps the detail; the back button returns to day 2.

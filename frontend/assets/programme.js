@@ -180,6 +180,14 @@ export function render(r, t, today) {
   if (r.view === 'session') roomStatus(t);
 }
 
+// focusHeading moves the keyboard focus to the heading of the view r shows.
+export function focusHeading(r) {
+  const el = r.view === 'day' ? $('prog-h') : r.view === 'session' ? parts.detail.querySelector('.d-title') : $('mine-h');
+  if (!el) return;
+  el.tabIndex = -1;
+  el.focus({ preventScroll: true });
+}
+
 // docStamp changes whenever live.js holds a new schedule document (a
 // delay, a reload): the same version may carry new estimates.
 const stamps = new WeakMap();

@@ -123,10 +123,12 @@ function parseRoute() {
 
 let route = parseRoute();
 let prog = null; // programme.js, once loaded
+let refocus = false; // a link changed the view: focus its heading once drawn
 
 function onRoute() {
   const was = route.view + route.arg;
   route = parseRoute();
+  refocus = was !== route.view + route.arg;
   const now = route.view === 'now';
   show($('tracks'), now);
   show($('page'), !now);
@@ -424,6 +426,13 @@ function draw(t) {
   const first = today(t, tz, day);
   attr($('to-prog'), 'href', `#/day/${first + 1}`);
   if (!onNow && prog) prog.render(route, t, first);
+  // A keyboard or screen reader user lands on the new view, not on the
+  // link that led there (the way a page load would put them at its top).
+  if (refocus && (onNow || prog)) {
+    refocus = false;
+    if (onNow) $('tracks').focus({ preventScroll: true });
+    else prog.focusHeading(route);
+  }
   const rest = tracks.length - some.length;
   show($('more'), onNow && rest > 0);
   text($('more'), rest > 0 ? i18n.t('tab.more', { n: Math.min(PAGE, rest), rest }) : '');
