@@ -5,13 +5,9 @@ package server
 import (
 	"io"
 	"net/http"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/confdash/confdash/schedule"
-	"github.com/confdash/confdash/schedule/load"
 )
 
 // TestLargeDocsCompressedOnce: the schedule document and the iCalendar feed
@@ -20,14 +16,7 @@ import (
 // compressed once per change: forty compressed requests cost the server
 // about what forty plain ones do.
 func TestLargeDocsCompressedOnce(t *testing.T) {
-	dir := fuzzCorpusDir(t)
-	if dir == "" {
-		t.Skip("the schedule corpus is not beside the module (set CONFDASH_CORPUS)")
-	}
-	sc, _, err := load.ParseFile(filepath.Join(dir, "frab-fosdem-2024.xml"), schedule.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := corpusSchedule(t, "frab-fosdem-2024.xml")
 	ts := startServer(t, Config{Schedule: sc})
 	fetch := func(path, enc string) time.Duration {
 		start := cpuTime(t)

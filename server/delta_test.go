@@ -3,13 +3,10 @@ package server
 import (
 	"encoding/json"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/confdash/confdash/internal/testserver"
-	"github.com/confdash/confdash/schedule"
-	"github.com/confdash/confdash/schedule/load"
 	"github.com/google/go-cmp/cmp"
 	"github.com/gorilla/websocket"
 )
@@ -18,14 +15,7 @@ import (
 // its Saturday, half an hour before the first session.
 func fosdemServer(t *testing.T) *testServer {
 	t.Helper()
-	dir := fuzzCorpusDir(t)
-	if dir == "" {
-		t.Skip("the schedule corpus is not beside the module (set CONFDASH_CORPUS)")
-	}
-	sc, _, err := load.ParseFile(filepath.Join(dir, "frab-fosdem-2024.xml"), schedule.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := corpusSchedule(t, "frab-fosdem-2024.xml")
 	clock := testserver.NewClock(time.Date(2024, 2, 3, 8, 0, 0, 0, time.UTC))
 	return startServer(t, Config{Schedule: sc, Clock: clock, AdminToken: adminToken})
 }

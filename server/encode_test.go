@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/confdash/confdash/internal/testserver"
 	"github.com/confdash/confdash/schedule"
 	"github.com/confdash/confdash/schedule/demo"
-	"github.com/confdash/confdash/schedule/load"
 )
 
 // BenchmarkEncodeStates measures what one transition costs before the hub:
@@ -49,14 +47,7 @@ func BenchmarkEncodeSchedule(b *testing.B) {
 // adjustments change, every topic's state and delta is encoded, and
 // whatever else an organizer's change rebuilds.
 func BenchmarkAnnouncementFOSDEM(b *testing.B) {
-	dir := fuzzCorpusDir(b)
-	if dir == "" {
-		b.Skip("the schedule corpus is not beside the module (set CONFDASH_CORPUS)")
-	}
-	sc, _, err := load.ParseFile(filepath.Join(dir, "frab-fosdem-2024.xml"), schedule.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	sc := corpusSchedule(b, "frab-fosdem-2024.xml")
 	now := time.Date(2024, 2, 3, 10, 0, 0, 0, time.UTC)
 	clock := testserver.NewClock(now)
 	l := newLive(hub.New(hub.Options{PingPeriod: time.Hour}), newMetrics(), clock, slog.New(slog.DiscardHandler), func() {}, sc, schedule.Adjustments{}, DefaultChangesRecent)

@@ -2,12 +2,8 @@ package server
 
 import (
 	"net/http"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/confdash/confdash/schedule"
-	"github.com/confdash/confdash/schedule/load"
 )
 
 // revalidate sends GET path with Accept-Encoding enc ("" for none) and, if
@@ -201,14 +197,7 @@ func TestNoneMatchNames(t *testing.T) {
 // TestLargeScheduleRevalidates: for FOSDEM (hundreds of KB even with
 // brotli), a page that has the document costs a 304 and no body.
 func TestLargeScheduleRevalidates(t *testing.T) {
-	dir := fuzzCorpusDir(t)
-	if dir == "" {
-		t.Skip("the schedule corpus is not beside the module (set CONFDASH_CORPUS)")
-	}
-	sc, _, err := load.ParseFile(filepath.Join(dir, "frab-fosdem-2024.xml"), schedule.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := corpusSchedule(t, "frab-fosdem-2024.xml")
 	ts := startServer(t, Config{Schedule: sc})
 	ok := ts.revalidate(t, "/api/v1/schedule", "br", "")
 	if ok.status != http.StatusOK || len(ok.body) < 50_000 {

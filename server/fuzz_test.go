@@ -162,6 +162,21 @@ func fuzzCorpusDir(tb testing.TB) string {
 	return dir
 }
 
+// corpusSchedule is a schedule of the corpus (fuzzCorpusDir), parsed; the
+// test is skipped where the corpus is not, which CI does not allow.
+func corpusSchedule(tb testing.TB, name string) *schedule.Schedule {
+	tb.Helper()
+	dir := fuzzCorpusDir(tb)
+	if dir == "" {
+		tb.Skip("the schedule corpus is not beside the module (set CONFDASH_CORPUS)")
+	}
+	sc, _, err := load.ParseFile(filepath.Join(dir, name), schedule.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sc
+}
+
 // fuzzing reports whether the test binary runs with -test.fuzz.
 func fuzzing() bool {
 	fl := flag.Lookup("test.fuzz")

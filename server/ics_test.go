@@ -2,13 +2,10 @@ package server
 
 import (
 	"bytes"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/confdash/confdash/internal/testserver"
-	"github.com/confdash/confdash/schedule"
-	"github.com/confdash/confdash/schedule/load"
 )
 
 // TestICSEncodedOncePerChange: /schedule.ics is public and unlimited, so a
@@ -18,14 +15,7 @@ import (
 // keep the server's cores busy). The feed still follows every change: a
 // delay shows in the next request.
 func TestICSEncodedOncePerChange(t *testing.T) {
-	dir := fuzzCorpusDir(t)
-	if dir == "" {
-		t.Skip("the schedule corpus is not beside the module (set CONFDASH_CORPUS)")
-	}
-	sc, _, err := load.ParseFile(filepath.Join(dir, "frab-fosdem-2024.xml"), schedule.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sc := corpusSchedule(t, "frab-fosdem-2024.xml")
 	// The clock before the first session: a delay moves every session of its
 	// track that starts after it was set.
 	clock := testserver.NewClock(sc.Sessions[0].Start.Add(-time.Hour))
