@@ -166,30 +166,28 @@ func BenchmarkFanOutSharing(b *testing.B) {
 	for _, n := range []int{100, 250, 500, 1000, 4000} {
 		for _, mode := range []string{"alone", "shared"} {
 			b.Run(mode+"/subscribers="+strconv.Itoa(n), func(b *testing.B) {
-				h := New(Options{PingPeriod: time.Hour})
-				defer closeHub(b, h)
-				h.parallelMin = 1
-				if mode == "alone" {
-					h.parallelMin = 1 << 62
-				}
+				h := sharingHub(b, mode)
 				t := &tally{reached: make(chan struct{}, 1)}
 				for range n {
 					if _, err := h.Subscribe("main", countConn{t}); err != nil {
 						b.Fatal(err)
 					}
 				}
-				msg := []byte(`{"type":"state","state":{}}`)
-				var want int64
-				for b.Loop() {
-					want += int64(n)
-					t.target.Store(want)
-					h.Publish("main", msg)
-					<-t.reached
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
+				publishUntilDelivered(b, h, t, n)
 			})
 		}
 	}
+}
+
+// sharingHub is a hub that shares every fan-out with its helpers (mode "shared") or none ("alone").
+func sharingHub(b *testing.B, mode string) *Hub {
+	h := New(Options{PingPeriod: time.Hour})
+	b.Cleanup(func() { closeHub(b, h) })
+	h.parallelMin = 1
+	if mode == "alone" {
+		h.parallelMin = 1 << 62
+	}
+	return h
 }
 
 // tcpConn writes each frame to a loopback TCP socket, one system call each as the server's
@@ -240,12 +238,7 @@ func BenchmarkFanOutSharingTCP(b *testing.B) {
 		}
 		for _, mode := range []string{"alone", "shared"} {
 			b.Run(mode+"/subscribers="+strconv.Itoa(n), func(b *testing.B) {
-				h := New(Options{PingPeriod: time.Hour})
-				defer closeHub(b, h)
-				h.parallelMin = 1
-				if mode == "alone" {
-					h.parallelMin = 1 << 62
-				}
+				h := sharingHub(b, mode)
 				t := &tally{reached: make(chan struct{}, 1)}
 				var clients []*Client
 				for _, c := range conns {
@@ -255,15 +248,7 @@ func BenchmarkFanOutSharingTCP(b *testing.B) {
 					}
 					clients = append(clients, cl)
 				}
-				msg := []byte(`{"type":"state","state":{}}`)
-				var want int64
-				for b.Loop() {
-					want += int64(n)
-					t.target.Store(want)
-					h.Publish("main", msg)
-					<-t.reached
-				}
-				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/delivery")
+				publishUntilDelivered(b, h, t, n)
 			})
 		}
 		for _, c := range append(conns, peers...) {
