@@ -8,17 +8,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/confdash/confdash/schedule"
-	"github.com/confdash/confdash/schedule/load"
 )
 
 // stepClock is a schedule clock the test moves from one change to the next,
@@ -109,18 +104,9 @@ func shows(doc map[string]any) string {
 func TestDeltaPagesFollowDay(t *testing.T) {
 	b := newBrowser(t)
 	const name = "frab-fosdem-2024.xml"
-	data, _ := corpus(t, name)
-	dir := t.TempDir()
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sc, _, err := load.ParseFile(path, schedule.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	clock := &stepClock{base: time.Date(2024, 2, 3, 8, 0, 0, 0, time.UTC), set: time.Now()}
-	ts := (&testServer{t: t, clock: clock, sched: sc, path: path, state: filepath.Join(dir, "state.json")}).start()
+	ts := corpusServer(t, name, clock).start()
+	sc := ts.sched
 	room := sc.Tracks[1].ID
 	type page struct {
 		*tab

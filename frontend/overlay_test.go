@@ -38,10 +38,18 @@ func corpus(t *testing.T, name string) (string, *schedule.Schedule) {
 	return string(data), s
 }
 
-// startCorpus serves a real schedule. The corpus's files may carry importer
-// warnings (startServerWith refuses those for the hand-written test day), so
-// they are served after a parse of their own.
+// startCorpus serves a real schedule from a fast clock.
 func startCorpus(t *testing.T, name string, from time.Time, speed float64) *testServer {
+	t.Helper()
+	return corpusServer(t, name, server.NewClock(from, speed)).start()
+}
+
+// corpusServer is a server of a real schedule on clock, not started yet (a
+// test may change the schedule first). The file is copied into a temporary
+// folder, where a test may edit it and reload; the corpus's files may carry
+// importer warnings (startServerWith refuses those for the hand-written test
+// day), so it is served after a parse of its own.
+func corpusServer(t *testing.T, name string, clock server.Clock) *testServer {
 	t.Helper()
 	data, _ := corpus(t, name)
 	dir := t.TempDir()
@@ -53,8 +61,7 @@ func startCorpus(t *testing.T, name string, from time.Time, speed float64) *test
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{t: t, clock: server.NewClock(from, speed), sched: s, path: path, state: filepath.Join(dir, "state.json")}
-	return ts.start()
+	return &testServer{t: t, clock: clock, sched: s, path: path, state: filepath.Join(dir, "state.json")}
 }
 
 // roomSession finds, in a real schedule, the track named room and a session

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -22,7 +21,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/confdash/confdash/schedule"
-	"github.com/confdash/confdash/schedule/load"
 	"github.com/confdash/confdash/server"
 )
 
@@ -122,16 +120,8 @@ func TestProgramme(t *testing.T) {
 
 	// The real schedule, with a stream for the Gray Room and a feedback
 	// address on one talk (the demo conference publishes neither).
-	data, _ := corpus(t, democon)
-	dir := t.TempDir()
-	path := filepath.Join(dir, democon)
-	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s, _, err := load.ParseFile(path, schedule.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ts := corpusServer(t, democon, server.NewClock(democonAt("09:40"), 1))
+	s := ts.sched
 	const stream = "https://stream.example.org/gray"
 	const feedback = "https://cfp.example.org/democon/talk/FX38ZD/feedback/"
 	var gray, tan string
@@ -152,7 +142,6 @@ func TestProgramme(t *testing.T) {
 	}
 	// 09:40 on day 1: "Quality-focused 6thgeneration website" runs in the
 	// Gray Room, "Managed stable function" (09:00–10:30) in the Tan Room.
-	ts := &testServer{t: t, clock: server.NewClock(democonAt("09:40"), 1), sched: s, path: path, state: filepath.Join(dir, "state.json")}
 	ts.start()
 	doc := fetchProgramme(t, ts.url)
 	if len(doc.Days) != 3 {
@@ -414,6 +403,7 @@ func TestProgramme(t *testing.T) {
 
 	// A starred talk cancelled by a schedule reload: struck through with its
 	// badge in My schedule and in the programme, and no longer a clash.
+	data, _ := corpus(t, democon)
 	if err := os.WriteFile(ts.path, editEvents(t, []byte(data), grayNow.Title, nil), 0o644); err != nil {
 		t.Fatal(err)
 	}
