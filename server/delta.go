@@ -61,16 +61,7 @@ func refOf(s *sessionDoc) *sessionRef {
 
 // trackDelta is a track of a delta: its state document with now and next as
 // references.
-type trackDelta struct {
-	ID           string      `json:"id"`
-	Name         string      `json:"name"`
-	Now          *sessionRef `json:"now"`
-	Next         *sessionRef `json:"next"`
-	DelayMinutes int         `json:"delay_minutes"`
-	NextChange   *time.Time  `json:"next_change"`
-	Timing       string      `json:"timing,omitempty"`
-	Status       *statusDoc  `json:"status,omitempty"`
-}
+type trackDelta = trackState[*sessionRef]
 
 // deltaMsg is the version 2 change frame. Every field but type, seq, base and
 // next_change is omitted when it did not change.

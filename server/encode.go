@@ -66,13 +66,18 @@ type liveDoc struct {
 	Ended   *time.Time `json:"ended,omitempty"`
 }
 
-type trackDoc struct {
-	ID           string      `json:"id"`
-	Name         string      `json:"name"`
-	Now          *sessionDoc `json:"now"`
-	Next         *sessionDoc `json:"next"`
-	DelayMinutes int         `json:"delay_minutes"`
-	NextChange   *time.Time  `json:"next_change"`
+// trackDoc is a track of a state document.
+type trackDoc = trackState[*sessionDoc]
+
+// trackState is a track as the wire shows it, with its sessions as S: whole
+// in a state document (trackDoc), by id in a version 2 delta (trackDelta).
+type trackState[S any] struct {
+	ID           string     `json:"id"`
+	Name         string     `json:"name"`
+	Now          S          `json:"now"`
+	Next         S          `json:"next"`
+	DelayMinutes int        `json:"delay_minutes"`
+	NextChange   *time.Time `json:"next_change"`
 	// Timing changes whenever the track's live timing does (the schedule
 	// document carries the same per track): a page whose schedule document
 	// holds another one fetches it again, so its own estimates agree.
