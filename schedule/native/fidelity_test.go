@@ -51,19 +51,12 @@ func TestNativeCrewFields(t *testing.T) {
 		t.Fatalf("ws = %+v", ws)
 	}
 	for _, format := range []string{"yaml", "json"} {
-		var out bytes.Buffer
-		if err := native.Write(&out, s, format); err != nil {
-			t.Fatal(err)
-		}
-		back, _, err := load.Parse("back."+format, out.Bytes(), schedule.Options{})
-		if err != nil {
-			t.Fatalf("%s: reading back: %v\n%s", format, err, out.String())
-		}
+		back, out := writeBack(t, s, format)
 		if diff := cmp.Diff(s.Sessions, back.Sessions); diff != "" {
 			t.Errorf("%s round trip (-want +got):\n%s", format, diff)
 		}
-		if n := strings.Count(out.String(), "do_not_record"); n != 1 {
-			t.Errorf("%s: do_not_record written %d times, want only for ws:\n%s", format, n, out.String())
+		if n := strings.Count(out, "do_not_record"); n != 1 {
+			t.Errorf("%s: do_not_record written %d times, want only for ws:\n%s", format, n, out)
 		}
 	}
 }
@@ -94,4 +87,19 @@ func TestNativeCrewFieldErrors(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
 	}
+}
+
+// writeBack writes s in format and reads it back: the schedule as read, and
+// the text written (for failure messages).
+func writeBack(t *testing.T, s *schedule.Schedule, format string) (*schedule.Schedule, string) {
+	t.Helper()
+	var out bytes.Buffer
+	if err := native.Write(&out, s, format); err != nil {
+		t.Fatal(err)
+	}
+	back, _, err := load.Parse("back."+format, out.Bytes(), schedule.Options{})
+	if err != nil {
+		t.Fatalf("%s: reading back: %v\n%s", format, err, out.String())
+	}
+	return back, out.String()
 }

@@ -1,13 +1,11 @@
 package native_test
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 
 	"github.com/confdash/confdash/schedule"
 	"github.com/confdash/confdash/schedule/load"
-	"github.com/confdash/confdash/schedule/native"
 )
 
 const languageSource = `name: Sprachtest
@@ -35,16 +33,9 @@ func TestNativeLanguage(t *testing.T) {
 		if s.Language != c.want {
 			t.Errorf("language: %s read as %q, want %q", c.in, s.Language, c.want)
 		}
-		var out bytes.Buffer
-		if err := native.Write(&out, s, "yaml"); err != nil {
-			t.Fatal(err)
-		}
-		back, _, err := load.Parse("back.yaml", out.Bytes(), schedule.Options{})
-		if err != nil {
-			t.Fatalf("reading back: %v\n%s", err, out.String())
-		}
+		back, out := writeBack(t, s, "yaml")
 		if back.Language != c.want {
-			t.Errorf("language: %s written and read back as %q, want %q\n%s", c.in, back.Language, c.want, out.String())
+			t.Errorf("language: %s written and read back as %q, want %q\n%s", c.in, back.Language, c.want, out)
 		}
 	}
 	_, _, err := load.Parse("lang.yaml", []byte(strings.Replace(languageSource, "%s", "German", 1)), schedule.Options{})

@@ -1,14 +1,12 @@
 package native_test
 
 import (
-	"bytes"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/confdash/confdash/schedule"
 	"github.com/confdash/confdash/schedule/load"
-	"github.com/confdash/confdash/schedule/native"
 )
 
 const streamSource = `name: Stream Test
@@ -34,16 +32,9 @@ func TestNativeStreamURL(t *testing.T) {
 	if got, want := s.Tracks[0].StreamURL, "https://stream.example.org/main"; got != want {
 		t.Fatalf("stream_url = %q, want %q", got, want)
 	}
-	var out bytes.Buffer
-	if err := native.Write(&out, s, "yaml"); err != nil {
-		t.Fatal(err)
-	}
-	back, _, err := load.Parse("back.yaml", out.Bytes(), schedule.Options{})
-	if err != nil {
-		t.Fatalf("reading back: %v\n%s", err, out.String())
-	}
+	back, out := writeBack(t, s, "yaml")
 	if back.Tracks[0].StreamURL != s.Tracks[0].StreamURL {
-		t.Errorf("written back, stream_url = %q:\n%s", back.Tracks[0].StreamURL, out.String())
+		t.Errorf("written back, stream_url = %q:\n%s", back.Tracks[0].StreamURL, out)
 	}
 
 	bad := strings.Replace(streamSource, "https://stream.example.org/main", "javascript:alert(1)", 1)
