@@ -285,6 +285,13 @@ func (s *Server) subscribe(conn *wsConn, p wsParams, watch string, counted bool)
 	if s.seesViewers(p.view) {
 		tail = append(tail, s.currentViewersMessage())
 	}
+	// Counted before the hello is queued: whoever has read the hello sees
+	// this viewer in the counts and the metrics.
+	s.m.connOpened.WithLabelValues(p.view).Inc()
+	if counted {
+		s.viewerTotal.Add(1)
+		s.viewerDelta(watch, p.view, 1)
+	}
 	hubTopic := p.topic
 	if p.proto == protocolV2 {
 		hubTopic = v2Topic(p.topic)
@@ -297,16 +304,15 @@ func (s *Server) subscribe(conn *wsConn, p wsParams, watch string, counted bool)
 		return head
 	}, tail...)
 	if err != nil { // shutting down
+		if counted {
+			s.viewerTotal.Add(-1)
+			s.viewerDelta(watch, p.view, -1)
+		}
 		conn.c.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "server shutting down"), time.Now().Add(time.Second))
 		return nil
 	}
-	s.m.connOpened.WithLabelValues(p.view).Inc()
 	if p.listed {
 		s.screens.connected(p.device, client, s.assets.version, time.Now())
-	}
-	if counted {
-		s.viewerTotal.Add(1)
-		s.viewerDelta(watch, p.view, 1)
 	}
 	return client
 }
