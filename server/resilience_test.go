@@ -137,9 +137,9 @@ func resStartChild(t *testing.T, addr, state string, clock resOffsetClock) *resC
 			t.Fatalf("child server did not start: %q\n%s", s, ch.stderr)
 		}
 		ch.addr = a
-	case <-time.After(30 * time.Second):
+	case <-time.After(90 * time.Second): // about 4 s under -race on an idle machine
 		ch.kill()
-		t.Fatalf("child server not listening after 30 s:\n%s", ch.stderr)
+		t.Fatalf("child server not listening after 90 s:\n%s", ch.stderr)
 	}
 	return ch
 }

@@ -78,8 +78,9 @@ func serveOn(t *testing.T, srv *Server, clock *testserver.Clock) *testServer {
 }
 
 // httpClient has a timeout so that a hung server fails the test instead of
-// the whole run.
-var httpClient = &http.Client{Timeout: 10 * time.Second}
+// the whole run. It is no speed limit: under -race on a busy two-core
+// machine a megabyte schedule's reload alone takes several seconds.
+var httpClient = &http.Client{Timeout: 60 * time.Second}
 
 type apiResponse struct {
 	status int

@@ -2,7 +2,10 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,29 +101,48 @@ func testReaderStack(t *testing.T, viewers int, pongWait time.Duration) {
 			}
 		}
 	}()
-	// Pongs from every viewer so far, as browsers answer the hub's pings.
-	pongAll := func(upTo int) {
-		first.WriteControl(websocket.PongMessage, nil, time.Now().Add(time.Second))
-		for i, c := range conns[:upTo] {
-			if err := c.WriteControl(websocket.PongMessage, nil, time.Now().Add(time.Second)); err != nil {
-				t.Fatalf("viewer %d: pong: %v", i, err)
+	// Pongs from every viewer connected so far, at a quarter of pongWait,
+	// as browsers answer the hub's pings: from the first viewer on, so that
+	// none misses its deadline while the others connect on a busy machine.
+	var connected atomic.Int64 // conns[:connected] are open
+	var pongErr atomic.Value
+	stop := make(chan struct{})
+	var ponging sync.WaitGroup
+	stopPonging := sync.OnceFunc(func() { close(stop); ponging.Wait() })
+	defer stopPonging() // before the viewers close, also when the test fails
+	if pongWait > 0 {
+		ponging.Add(1)
+		go func() {
+			defer ponging.Done()
+			tick := time.NewTicker(pongWait / 4)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+				}
+				first.WriteControl(websocket.PongMessage, nil, time.Now().Add(time.Second))
+				for i, c := range conns[:connected.Load()] {
+					if err := c.WriteControl(websocket.PongMessage, nil, time.Now().Add(time.Second)); err != nil {
+						pongErr.CompareAndSwap(nil, fmt.Errorf("viewer %d: pong: %w", i, err))
+						return
+					}
+				}
 			}
-		}
+		}()
 	}
 	for i := range conns {
 		conns[i] = exchange(i)
-		if pongWait > 0 && i%50 == 49 {
-			pongAll(i)
-		}
+		connected.Store(int64(i + 1))
 	}
 	if pongWait > 0 {
-		// Pongs at a quarter of pongWait until every reader's deadline has
-		// passed and been extended at least twice.
-		tick := time.NewTicker(pongWait / 4)
-		for end := time.Now().Add(3 * pongWait); time.Now().Before(end); <-tick.C {
-			pongAll(len(conns))
-		}
-		tick.Stop()
+		// Every reader's deadline passes and is extended at least twice.
+		time.Sleep(3 * pongWait)
+	}
+	stopPonging()
+	if err, _ := pongErr.Load().(error); err != nil {
+		t.Fatal(err)
 	}
 	stack1, g1 := settle(viewers + 1)
 	perConn := float64(stack1-stack0) / float64(viewers)
