@@ -180,9 +180,15 @@ func TestProgramme(t *testing.T) {
 
 	// A star on the now card.
 	phone.wait("the Gray Room's talk now", has(card(gray, ".slot.now .title"), grayNow.Title), 5*time.Second)
+	// The first star loads the reminder settings into the header, whose
+	// toggle was there already: nothing below it moves.
+	const navTop = `document.querySelector('nav.views').getBoundingClientRect().top + scrollY`
+	before := eval[float64](phone, navTop)
 	click(phone, card(gray, ".slot.now .star"))
-	// The first star brings the reminder settings into the header.
-	phone.wait("the reminder settings after the first star", `!!document.querySelector('#reminders .remind-on')`, 5*time.Second)
+	phone.wait("the reminder settings after the first star", `!!document.querySelector('#reminders').dataset.reminders`, 5*time.Second)
+	if after := eval[float64](phone, navTop); after != before {
+		t.Errorf("the first star moved the views' bar from %.1f to %.1f px: the page jumps under the viewer's finger", before, after)
+	}
 	if got := eval[string](phone, `localStorage.getItem('confdash:favs')`); got != fmt.Sprintf(`[%q]`, grayNow.ID) {
 		t.Errorf("after the now card's star, starred = %s, want [%q]", got, grayNow.ID)
 	}

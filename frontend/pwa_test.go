@@ -385,6 +385,61 @@ func TestReminders(t *testing.T) {
 // added to the Home Screen (navigator.standalone), it shows no notifications.
 const iPhoneSafari = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
 
+// TestRemindToggleFirst: the reminder toggle is in the tab from the start,
+// before any star and without remind.js (which is not part of the first
+// load); pressing it loads the settings and turns reminders on in that one
+// press, a reload keeps them on, and in the longest of the languages the
+// first star moves nothing on a phone.
+func TestRemindToggleFirst(t *testing.T) {
+	b := newBrowser(t)
+	_, s := corpus(t, thirtyOneC3)
+	a := quietBefore(t, s)
+	ts := startCorpus(t, thirtyOneC3, a.Start.Add(-30*time.Minute), 1)
+	ready := `document.documentElement.dataset.schedule && document.documentElement.dataset.conn === 'open'`
+	remindJS := `performance.getEntriesByType('resource').some((e) => e.name.endsWith('/remind.js'))`
+
+	tb := b.open(t, "tab", ts.url+"/", tabOpt{width: 390, height: 844, mobile: true})
+	bc := chromedp.FromContext(tb.ctx).BrowserContextID
+	if _, err := chromedp.CallBrowser(tb.ctx, grantPermissions, grantParams{Permissions: []string{"notifications"}, Origin: ts.url, BrowserContextID: bc}); err != nil {
+		t.Fatalf("grant notifications: %v", err)
+	}
+	tb.wait("the tab", ready, 10*time.Second)
+	if !eval[bool](tb, `document.querySelector('#reminders .remind-on').checkVisibility()`) {
+		t.Fatal("no reminder toggle before the first star")
+	}
+	if eval[bool](tb, remindJS) {
+		t.Error("the first load fetched remind.js: it must load with a star or the toggle")
+	}
+	click(tb, "#reminders .remind-on")
+	tb.wait("reminders on after one press", `document.querySelector('#reminders').dataset.reminders === 'on' && document.querySelector('#reminders .remind-on').getAttribute('aria-pressed') === 'true'`, 10*time.Second)
+	if got := eval[string](tb, `localStorage.getItem('confdash:notify')`); got != "1" {
+		t.Errorf("after the press confdash:notify = %q, want 1", got)
+	}
+	if !eval[bool](tb, `document.querySelector('#reminders .remind-lead').checkVisibility()`) {
+		t.Error("the lead is not offered once reminders are on")
+	}
+	reload(tb, ready)
+	tb.wait("reminders still on after a reload, with no star", `document.querySelector('#reminders').dataset.reminders === 'on' && document.querySelector('#reminders .remind-on').getAttribute('aria-pressed') === 'true'`, 10*time.Second)
+
+	// In German, with its longer words, on a phone: the tools take the same
+	// rows before and after the first star.
+	de := b.open(t, "tab de", ts.url+"/?lang=de", tabOpt{width: 390, height: 844, mobile: true})
+	de.wait("the tab in German", ready, 10*time.Second)
+	if got := de.text("#reminders .remind-on"); got != "An Markierte erinnern" {
+		t.Errorf("the German toggle reads %q", got)
+	}
+	const navTop = `document.querySelector('nav.views').getBoundingClientRect().top + scrollY`
+	before := eval[float64](de, navTop)
+	click(de, card(a.Track, ".slot.next .star")) // nothing on in that room for the hour before a
+	de.wait("the reminder settings after the first star", `!!document.querySelector('#reminders').dataset.reminders`, 10*time.Second)
+	if after := eval[float64](de, navTop); after != before {
+		t.Errorf("the first star moved the views' bar from %.1f to %.1f px", before, after)
+	}
+	if got := de.text("#reminders .remind-on"); got != "An Markierte erinnern" {
+		t.Errorf("after the first star the German toggle reads %q", got)
+	}
+}
+
 // TestRemindersCannot: where no reminder can be shown (notifications
 // refused for the site; an iPhone's browser outside an installed app), the
 // tab says so plainly, hides the toggle and offers the calendar instead.

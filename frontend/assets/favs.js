@@ -26,6 +26,20 @@ export function toggle(id) {
 }
 
 // Another tab of the same browser starred something: follow it.
+// cannotNotify says why this browser cannot show reminders from this page,
+// or '' when it can: "ios" (Safari notifies installed web apps only),
+// "insecure" (service workers need https), "unsupported", or "denied".
+// The tab hides the reminder toggle then; remind.js says why.
+export function cannotNotify() {
+  const ios = /iPad|iPhone|iPod/.test(navigator.userAgent) || (navigator.platform === 'MacIntel' && navigator.maxTouchPoints > 1);
+  if (ios && !navigator.standalone) return 'ios';
+  if (!isSecureContext) return 'insecure';
+  if (!('serviceWorker' in navigator) || typeof Notification === 'undefined' || !('showNotification' in (globalThis.ServiceWorkerRegistration?.prototype || {})))
+    return 'unsupported';
+  if (Notification.permission === 'denied') return 'denied';
+  return '';
+}
+
 export function onChange(fn) {
   addEventListener('storage', (e) => {
     if (e.key !== KEY) return;

@@ -54,18 +54,7 @@ const put = (k, v) => {
   }
 };
 
-// cannot says why this browser cannot show reminders from this page, or ''
-// when it can: "ios" (Safari notifies installed web apps only), "insecure"
-// (service workers need https), "unsupported", or "denied".
-export function cannot() {
-  const ios = /iPad|iPhone|iPod/.test(navigator.userAgent) || (navigator.platform === 'MacIntel' && navigator.maxTouchPoints > 1);
-  if (ios && !navigator.standalone) return 'ios';
-  if (!isSecureContext) return 'insecure';
-  if (!('serviceWorker' in navigator) || typeof Notification === 'undefined' || !('showNotification' in (globalThis.ServiceWorkerRegistration?.prototype || {})))
-    return 'unsupported';
-  if (Notification.permission === 'denied') return 'denied';
-  return '';
-}
+const cannot = favs.cannotNotify;
 
 const lead = () => {
   const m = +get(LEAD_KEY);
@@ -88,7 +77,10 @@ async function notify(title, body, tag) {
 // mountReminders puts the reminder settings into el and keeps the reminders
 // of live (live.js start()) armed.
 export function mountReminders(el, live) {
-  const on = h('button', { type: 'button', class: 'remind-on', 'aria-pressed': 'false' }, t('remind.toggle'));
+  // The toggle is the page's own (tab.html): it is there before the first
+  // star, so the header keeps its height when the settings arrive, and a
+  // keyboard's focus on it stays.
+  const on = el.querySelector('.remind-on');
   const pick = h(
     'select',
     { class: 'remind-lead', 'aria-label': t('remind.lead.label') },

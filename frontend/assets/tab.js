@@ -37,9 +37,39 @@ const live = start({ view: 'tab', watch: follow, render });
 // ---- header tools
 
 const notifyMsg = $('notify-msg');
-// The reminders (remind.js) load with the first star: a first visit has
-// nothing to be reminded of, and its first load stays within the budget.
-let reminders = false;
+// The reminders (remind.js) load with the first star or a press of their
+// toggle, whichever comes first: a first visit has nothing to be reminded
+// of, and its first load stays within the budget. The toggle itself is in
+// the page from the start, where this browser can notify at all, so the
+// first star does not push the page down under the viewer's finger.
+let reminders = null;
+let mounted = false;
+const remindOn = document.querySelector('#reminders .remind-on');
+show(remindOn, !favs.cannotNotify());
+const loadReminders = () =>
+  (reminders ||= import('./remind.js').then((m) => {
+    m.mountReminders($('reminders'), live);
+    mounted = true;
+    remindOn.removeEventListener('click', firstPress);
+  }));
+// firstPress is the toggle's press before remind.js is there: load it, then
+// press again for its own handler.
+async function firstPress() {
+  remindOn.removeEventListener('click', firstPress);
+  if (mounted) return;
+  await loadReminders();
+  remindOn.click();
+}
+remindOn.addEventListener('click', firstPress);
+// remindersOn: the viewer turned reminders on in an earlier visit (remind.js
+// says so on the toggle, and re-arms them).
+const remindersOn = () => {
+  try {
+    return localStorage.getItem('confdash:notify') === '1';
+  } catch {
+    return false;
+  }
+};
 
 $('ics').addEventListener('click', () => {
   const list = live.idx ? live.idx.all.filter((s) => favs.starred.has(s.id)) : [];
@@ -412,7 +442,7 @@ function draw(t) {
   rotateAnnouncements(anns, t);
 
   if (!ready) return false;
-  if (!reminders && favs.starred.size) reminders = import('./remind.js').then((m) => m.mountReminders($('reminders'), live));
+  if (favs.starred.size || remindersOn()) loadReminders();
   $('loading')?.remove();
   follow = live.current(follow); // a renamed room keeps its followers
   if (!tracks.some((x) => x.id === follow)) follow = '';

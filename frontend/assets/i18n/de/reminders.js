@@ -1,8 +1,7 @@
-// German: the tab's reminders (remind.js, loaded with the first star).
+// German: the tab's reminders (remind.js, loaded with the first star or the toggle's first press).
 // The same keys and {placeholders} in every language (i18n.js says how pages
 // load them; the tests check both).
 export default {
-  'remind.toggle': 'An markierte Sessions erinnern',
   'remind.lead.label': 'Wie lange vor einer markierten Session erinnert werden soll',
   'remind.lead': '{min} Min. vorher',
   'remind.next': 'Nächste Erinnerung um {time}: {title}',

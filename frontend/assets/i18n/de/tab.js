@@ -6,6 +6,7 @@ export default {
   'tab.skip': 'Zu den Tracks springen',
   'tab.clockLabel': 'Konferenzzeit',
   'tab.ics': 'Markierte als .ics',
+  'tab.remind': 'An Markierte erinnern',
   'tab.starFirst': 'Markiere zuerst einen Programmpunkt (☆ bei jedem Programmpunkt).',
   'tab.starLabel': '„{title}“ markieren',
   'tab.viewsLabel': 'Ansichten',

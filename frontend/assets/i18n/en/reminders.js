@@ -1,8 +1,7 @@
-// English: the tab's reminders (remind.js, loaded with the first star).
+// English: the tab's reminders (remind.js, loaded with the first star or the toggle's first press).
 // The same keys and {placeholders} in every language (i18n.js says how pages
 // load them; the tests check both).
 export default {
-  'remind.toggle': 'Remind me of starred',
   'remind.lead.label': 'How long before a starred session to remind you',
   'remind.lead': '{min} min before',
   'remind.next': 'Next reminder at {time}: {title}',

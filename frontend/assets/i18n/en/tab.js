@@ -7,6 +7,7 @@ export default {
   'tab.skip': 'Skip to the tracks',
   'tab.clockLabel': 'Event time',
   'tab.ics': 'Starred as .ics',
+  'tab.remind': 'Remind me of starred',
   'tab.starFirst': 'Star a session first (☆ on any session).',
   'tab.starLabel': 'Star “{title}”',
   'tab.viewsLabel': 'Views',

@@ -1,8 +1,7 @@
-// Spanish: the tab's reminders (remind.js, loaded with the first star).
+// Spanish: the tab's reminders (remind.js, loaded with the first star or the toggle's first press).
 // The same keys and {placeholders} in every language (i18n.js says how pages
 // load them; the tests check both).
 export default {
-  'remind.toggle': 'Recordarme las sesiones favoritas',
   'remind.lead.label': 'Cuánto antes de una sesión favorita avisarte',
   'remind.lead': '{min} min antes',
   'remind.next': 'Próximo aviso a las {time}: {title}',

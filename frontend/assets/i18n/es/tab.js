@@ -6,6 +6,7 @@ export default {
   'tab.skip': 'Ir a los tracks',
   'tab.clockLabel': 'Hora del evento',
   'tab.ics': 'Marcados como .ics',
+  'tab.remind': 'Recordar marcados',
   'tab.starFirst': 'Marca primero una sesión (☆ en cualquier sesión).',
   'tab.starLabel': 'Marcar «{title}»',
   'tab.viewsLabel': 'Vistas',

@@ -1,8 +1,7 @@
-// French: the tab's reminders (remind.js, loaded with the first star).
+// French: the tab's reminders (remind.js, loaded with the first star or the toggle's first press).
 // The same keys and {placeholders} in every language (i18n.js says how pages
 // load them; the tests check both).
 export default {
-  'remind.toggle': 'Me rappeler les sessions favorites',
   'remind.lead.label': 'Combien de temps avant une session favorite vous prévenir',
   'remind.lead': '{min} min avant',
   'remind.next': 'Prochain rappel à {time} : {title}',

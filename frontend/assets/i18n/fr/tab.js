@@ -6,6 +6,7 @@ export default {
   'tab.skip': 'Aller aux pistes',
   'tab.clockLabel': 'Heure de l’événement',
   'tab.ics': 'Favoris en .ics',
+  'tab.remind': 'Rappel des favoris',
   'tab.starFirst': 'Ajoutez d’abord une session en favori (☆ sur chaque session).',
   'tab.starLabel': 'Ajouter « {title} » aux favoris',
   'tab.viewsLabel': 'Vues',
