@@ -108,6 +108,7 @@ type Server struct {
 	lim          *limits
 	screens      *screens // the fleet (screens.go)
 	metricsSrv   metricsServers
+	listeners    listeners // what Serve was given, for Shutdown
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -221,6 +222,10 @@ func rebaseAnnouncements(adj schedule.Adjustments, now time.Time) schedule.Adjus
 
 // Serve answers HTTP and websocket requests on ln until Shutdown.
 func (s *Server) Serve(ln net.Listener) error {
+	if !s.listeners.add(ln) {
+		ln.Close()
+		return nil // already shut down
+	}
 	return s.app.Listener(ln)
 }
 
@@ -233,12 +238,53 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// The hub first: fasthttp's shutdown does not close hijacked
 		// (websocket) connections, and waits for their handlers.
 		herr := s.hub.Close(ctx)
+		s.listeners.closing()
 		aerr := s.app.ShutdownWithContext(ctx)
+		// fasthttp closes only the listeners its Serve has taken: one that
+		// Serve was given just before (a server stopped as it starts) would
+		// be served on for ever.
+		s.listeners.close()
 		merr := s.metricsSrv.shutdown(ctx)
 		s.wg.Wait()
 		err = errors.Join(herr, aerr, merr)
 	})
 	return err
+}
+
+// listeners are what Serve was given. fasthttp's shutdown closes the
+// listeners its own Serve has registered, and a shutdown that comes first
+// finds none and leaves a later Serve running; these close them all.
+type listeners struct {
+	mu     sync.Mutex
+	closed bool
+	lns    []net.Listener
+}
+
+func (l *listeners) add(ln net.Listener) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
+	l.lns = append(l.lns, ln)
+	return true
+}
+
+// closing refuses any further listener.
+func (l *listeners) closing() {
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
+}
+
+// close closes every listener Serve was given; one fasthttp closed already
+// answers an error, which is not one.
+func (l *listeners) close() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, ln := range l.lns {
+		ln.Close()
+	}
 }
 
 // metricsHandler serves the private registry's metrics.

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -312,6 +313,48 @@ func TestClientMessages(t *testing.T) {
 			t.Errorf("got %+v, want a pong", m)
 		}
 	})
+}
+
+// TestShutdownAsItStarts: a server shut down before or while Serve starts
+// (a stop signal during start-up, a test that stops the server it just
+// started) does not go on serving: Serve returns and the port is free.
+// fasthttp's own shutdown closes only the listeners its Serve has taken.
+func TestShutdownAsItStarts(t *testing.T) {
+	sched := loadDay(t, "day.yaml")
+	for i := range 20 {
+		srv, err := New(Config{Schedule: sched, Clock: testserver.NewClock(testNow)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln := testserver.Listen(t, "127.0.0.1:0")
+		served := make(chan error, 1)
+		shutdown := func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(ctx); err != nil {
+				t.Errorf("round %d: Shutdown: %v", i, err)
+			}
+		}
+		if i%2 == 0 { // before Serve
+			shutdown()
+			go func() { served <- srv.Serve(ln) }()
+		} else { // racing it
+			go func() { served <- srv.Serve(ln) }()
+			shutdown()
+		}
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Errorf("round %d: Serve: %v", i, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("round %d: Serve still serving 10 s after Shutdown", i)
+		}
+		if c, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+			c.Close()
+			t.Fatalf("round %d: the port still accepts connections after Shutdown", i)
+		}
+	}
 }
 
 // TestShutdownClosesWebsockets: every websocket gets 1001 and Shutdown

@@ -111,7 +111,11 @@ func (r *Running) Stop() {
 // as it was before the restart).
 func (r *Running) Restart(srv Server) {
 	r.t.Helper()
-	<-r.done // Serve has returned: r is stopped
+	select {
+	case <-r.done: // Serve has returned: r is stopped
+	case <-time.After(shutdownWithin):
+		r.t.Fatalf("restart: the server's Serve did not return (was it stopped?)")
+	}
 	ln := Listen(r.t, r.Addr)
 	r.srv, r.err, r.once = srv, nil, sync.Once{}
 	r.done = make(chan struct{})
