@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/confdash/confdash/internal/testserver"
 	"github.com/gorilla/websocket"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
@@ -452,23 +454,45 @@ func checkRehearsalClock(t *testing.T, gl guideLine, srv *serveProc, at, speed s
 func runKiosk(t *testing.T, gl guideLine, base string) {
 	t.Helper()
 	chromium := needTool(t, "chromium")
-	args := []string{"--headless=new", "--dump-dom", "--virtual-time-budget=5000", "--user-data-dir=" + t.TempDir()}
+	// The guide's flags, then its page; headless, and driven over the
+	// DevTools protocol so the test waits for the connection in real time
+	// (a --virtual-time-budget runs the page's own timers ahead of it).
+	args := replaceAll(gl.args[1:], "https://"+publicName, base)
+	page := args[len(args)-1]
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.NoInheritEnv,
+		chromedp.Env(append(baseEnv(), "TMPDIR="+t.TempDir())...),
+		chromedp.Env(gl.env...),
+	)
 	if os.Geteuid() == 0 {
-		args = append(args, "--no-sandbox") // Chromium refuses root otherwise
+		opts = append(opts, chromedp.NoSandbox) // Chromium refuses root otherwise
 	}
-	args = append(args, replaceAll(gl.args[1:], "https://"+publicName, base)...)
-	cmd := exec.Command(chromium, args...)
-	cmd.Env = append(baseEnv(), gl.env...)
-	cmd.WaitDelay = time.Second
-	timer := time.AfterFunc(60*time.Second, func() { cmd.Process.Kill() })
-	defer timer.Stop()
-	out, err := cmd.Output()
-	t.Logf("operations.md:%d: chromium %s", gl.line, strings.Join(args, " "))
-	if err != nil {
+	for _, a := range args[:len(args)-1] {
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		if !strings.HasPrefix(a, "--") {
+			t.Fatalf("operations.md:%d: %q is not a flag: the kiosk command is chromium FLAGS... URL", gl.line, a)
+		}
+		if hasValue {
+			opts = append(opts, chromedp.Flag(name, value))
+		} else {
+			opts = append(opts, chromedp.Flag(name, true))
+		}
+	}
+	t.Logf("operations.md:%d: chromium %s (headless)", gl.line, strings.Join(args, " "))
+	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer acancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, stop := context.WithTimeout(ctx, 60*time.Second)
+	defer stop()
+	if err := chromedp.Do(ctx, chromedp.Navigate(page)); err != nil {
 		t.Fatalf("operations.md:%d: chromium: %v", gl.line, err)
 	}
-	dom := string(out)
-	if !strings.Contains(dom, `<body class="screen"`) || !strings.Contains(dom, `data-conn="open"`) {
-		t.Errorf("operations.md:%d: the kiosk page is not a connected screen:\n%.600s", gl.line, dom)
+	const connected = `document.body.classList.contains('screen') && document.documentElement.dataset.conn === 'open'`
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](connected, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+		dom, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`))
+		t.Errorf("operations.md:%d: the kiosk page is not a connected screen within 30 s (%v):\n%.600s", gl.line, err, dom)
 	}
 }
