@@ -234,11 +234,11 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	var err error
 	s.once.Do(func() {
+		s.listeners.closing() // a Serve from now on returns at once
 		s.cancel()
 		// The hub first: fasthttp's shutdown does not close hijacked
 		// (websocket) connections, and waits for their handlers.
 		herr := s.hub.Close(ctx)
-		s.listeners.closing()
 		aerr := s.app.ShutdownWithContext(ctx)
 		// fasthttp closes only the listeners its Serve has taken: one that
 		// Serve was given just before (a server stopped as it starts) would

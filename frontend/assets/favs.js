@@ -25,7 +25,6 @@ export function toggle(id) {
   return starred.has(id);
 }
 
-// Another tab of the same browser starred something: follow it.
 // cannotNotify says why this browser cannot show reminders from this page,
 // or '' when it can: "ios" (Safari notifies installed web apps only),
 // "insecure" (service workers need https), "unsupported", or "denied".
@@ -40,6 +39,7 @@ export function cannotNotify() {
   return '';
 }
 
+// Another tab of the same browser starred something: follow it.
 export function onChange(fn) {
   addEventListener('storage', (e) => {
     if (e.key !== KEY) return;
