@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -36,32 +35,11 @@ func (s *Server) ServeMetrics(ln net.Listener) error {
 	return nil
 }
 
-// metricsServers are the listeners ServeMetrics runs, for Shutdown.
-type metricsServers struct {
-	mu     sync.Mutex
-	closed bool
-	srvs   []*http.Server
-}
-
-func (m *metricsServers) add(srv *http.Server) bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
-		return false
-	}
-	m.srvs = append(m.srvs, srv)
-	return true
-}
-
-// shutdown stops every metrics listener, letting scrapes in flight finish.
-func (m *metricsServers) shutdown(ctx context.Context) error {
-	m.mu.Lock()
-	m.closed = true
-	srvs := m.srvs
-	m.srvs = nil
-	m.mu.Unlock()
+// shutdownMetrics stops every metrics listener, letting scrapes in flight
+// finish.
+func (s *Server) shutdownMetrics(ctx context.Context) error {
 	var errs []error
-	for _, srv := range srvs {
+	for _, srv := range s.metricsSrv.close() {
 		errs = append(errs, srv.Shutdown(ctx))
 	}
 	return errors.Join(errs...)

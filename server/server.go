@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -106,9 +107,9 @@ type Server struct {
 	reloadMu     sync.Mutex             // one reload at a time
 	cluster      *cluster.Cluster       // nil: a single instance
 	lim          *limits
-	screens      *screens // the fleet (screens.go)
-	metricsSrv   metricsServers
-	listeners    listeners // what Serve was given, for Shutdown
+	screens      *screens                  // the fleet (screens.go)
+	metricsSrv   shutdownSet[*http.Server] // what ServeMetrics runs
+	listeners    shutdownSet[net.Listener] // what Serve was given
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -234,7 +235,7 @@ func (s *Server) Serve(ln net.Listener) error {
 func (s *Server) Shutdown(ctx context.Context) error {
 	var err error
 	s.once.Do(func() {
-		s.listeners.closing() // a Serve from now on returns at once
+		lns := s.listeners.close() // a Serve from now on returns at once
 		s.cancel()
 		// The hub first: fasthttp's shutdown does not close hijacked
 		// (websocket) connections, and waits for their handlers.
@@ -242,49 +243,46 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		aerr := s.app.ShutdownWithContext(ctx)
 		// fasthttp closes only the listeners its Serve has taken: one that
 		// Serve was given just before (a server stopped as it starts) would
-		// be served on for ever.
-		s.listeners.close()
-		merr := s.metricsSrv.shutdown(ctx)
+		// be served on for ever. One fasthttp closed answers an error, which
+		// is not one.
+		for _, ln := range lns {
+			ln.Close()
+		}
+		merr := s.shutdownMetrics(ctx)
 		s.wg.Wait()
 		err = errors.Join(herr, aerr, merr)
 	})
 	return err
 }
 
-// listeners are what Serve was given. fasthttp's shutdown closes the
-// listeners its own Serve has registered, and a shutdown that comes first
-// finds none and leaves a later Serve running; these close them all.
-type listeners struct {
+// shutdownSet holds what Serve and ServeMetrics were given, for Shutdown.
+// Once closed it refuses more, so that a Serve that comes after Shutdown
+// returns instead of serving on.
+type shutdownSet[T any] struct {
 	mu     sync.Mutex
 	closed bool
-	lns    []net.Listener
+	items  []T
 }
 
-func (l *listeners) add(ln net.Listener) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
+// add keeps x, or reports false once the set is closed.
+func (c *shutdownSet[T]) add(x T) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
 		return false
 	}
-	l.lns = append(l.lns, ln)
+	c.items = append(c.items, x)
 	return true
 }
 
-// closing refuses any further listener.
-func (l *listeners) closing() {
-	l.mu.Lock()
-	l.closed = true
-	l.mu.Unlock()
-}
-
-// close closes every listener Serve was given; one fasthttp closed already
-// answers an error, which is not one.
-func (l *listeners) close() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for _, ln := range l.lns {
-		ln.Close()
-	}
+// close refuses any further item and returns those added.
+func (c *shutdownSet[T]) close() []T {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	items := c.items
+	c.items = nil
+	return items
 }
 
 // metricsHandler serves the private registry's metrics.
