@@ -25,6 +25,20 @@ export function toggle(id) {
   return starred.has(id);
 }
 
+// NOTIFY_KEY is "1" in localStorage once the viewer turned reminders on
+// (remind.js).
+export const NOTIFY_KEY = 'confdash:notify';
+
+// remindersOn says whether the viewer turned reminders on, here or in an
+// earlier visit.
+export function remindersOn() {
+  try {
+    return localStorage.getItem(NOTIFY_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
 // cannotNotify says why this browser cannot show reminders from this page,
 // or '' when it can: "ios" (Safari notifies installed web apps only),
 // "insecure" (service workers need https), "unsupported", or "denied".

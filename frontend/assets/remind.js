@@ -23,7 +23,7 @@ import { h, text, show, attr } from './ui.js';
 // The reminders' words are not part of the tab's first load.
 await words('reminders');
 
-const ON_KEY = 'confdash:notify'; // "1": the viewer turned reminders on
+const ON_KEY = favs.NOTIFY_KEY;
 const LEAD_KEY = 'confdash:remind-lead'; // minutes, one of LEADS
 const SEEN_KEY = 'confdash:remind-seen'; // each starred session as last seen: its changes notify once
 export const LEADS = [5, 10, 15];

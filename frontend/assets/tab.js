@@ -43,33 +43,22 @@ const notifyMsg = $('notify-msg');
 // the page from the start, where this browser can notify at all, so the
 // first star does not push the page down under the viewer's finger.
 let reminders = null;
-let mounted = false;
 const remindOn = document.querySelector('#reminders .remind-on');
 show(remindOn, !favs.cannotNotify());
+// Once remind.js is mounted its own handler has the toggle's presses.
 const loadReminders = () =>
   (reminders ||= import('./remind.js').then((m) => {
     m.mountReminders($('reminders'), live);
-    mounted = true;
     remindOn.removeEventListener('click', firstPress);
   }));
 // firstPress is the toggle's press before remind.js is there: load it, then
 // press again for its own handler.
 async function firstPress() {
   remindOn.removeEventListener('click', firstPress);
-  if (mounted) return;
   await loadReminders();
   remindOn.click();
 }
 remindOn.addEventListener('click', firstPress);
-// remindersOn: the viewer turned reminders on in an earlier visit (remind.js
-// says so on the toggle, and re-arms them).
-const remindersOn = () => {
-  try {
-    return localStorage.getItem('confdash:notify') === '1';
-  } catch {
-    return false;
-  }
-};
 
 $('ics').addEventListener('click', () => {
   const list = live.idx ? live.idx.all.filter((s) => favs.starred.has(s.id)) : [];
@@ -442,7 +431,7 @@ function draw(t) {
   rotateAnnouncements(anns, t);
 
   if (!ready) return false;
-  if (favs.starred.size || remindersOn()) loadReminders();
+  if (favs.starred.size || favs.remindersOn()) loadReminders();
   $('loading')?.remove();
   follow = live.current(follow); // a renamed room keeps its followers
   if (!tracks.some((x) => x.id === follow)) follow = '';
