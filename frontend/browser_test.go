@@ -543,9 +543,15 @@ func (tb *tab) transferred() int64 {
 // what the page shows.
 func (tb *tab) wait(what, expr string, d time.Duration) {
 	tb.t.Helper()
-	err := chromedp.Do(tb.ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(d), chromedp.WithPollingInterval(50*time.Millisecond)))
+	// The polling timeout runs in the page: a renderer that stops answering
+	// would hold the test until go test's limit. The context bounds it too.
+	ctx, cancel := context.WithTimeout(tb.ctx, d+15*time.Second)
+	defer cancel()
+	err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(d), chromedp.WithPollingInterval(50*time.Millisecond)))
 	if err != nil {
-		page, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 1500)`))
+		ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+		defer cancel()
+		page, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText.slice(0, 1500)`))
 		tb.t.Fatalf("%s: waiting %s for %s: %v\npage shows:\n%s", tb.name, d, what, err, page)
 	}
 }
